@@ -1,0 +1,10 @@
+//! Ringside's pure logic. Builds for native and `wasm32-unknown-unknown`; no I/O,
+//! no browser, no tokio. The extension and the native host are thin adapters
+//! around what lives here.
+#![forbid(unsafe_code)]
+
+pub mod browser;
+pub mod extension_id;
+pub mod host_link;
+pub mod protocol;
+pub mod ui;

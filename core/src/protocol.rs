@@ -1,0 +1,535 @@
+//! Wire protocol between the extension's service worker and `ringside-host`.
+//!
+//! Every native messaging frame carries one JSON object (docs/protocol.md):
+//!
+//! * request (extension → host): `{"id": 7, "type": "hello", "params": {...}}`
+//! * response (host → extension): `{"id": 7, "result": {...}}` or
+//!   `{"id": 7, "error": {"code": 1005, "name": "unknown_type", "message": "..."}}`
+//! * event (host → extension, unsolicited): `{"event": "host.closing", "data": {...}}`
+//!
+//! The protocol is versioned (`hello` negotiates) and append-only: fields and
+//! message types are added, never renamed or removed, and error codes are never
+//! reused.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Versions this build speaks, oldest first.
+pub const SUPPORTED_VERSIONS: &[u32] = &[1];
+/// The version this build prefers.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Largest message body in either direction (Chrome's own cap for host → browser).
+pub const MAX_FRAME_BYTES: usize = 1024 * 1024;
+/// The native messaging host name registered with browsers.
+pub const HOST_NAME: &str = "com.ringside.host";
+
+/// Stable numeric error codes. Append-only: a code, once shipped, keeps its meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// A frame with a zero-length body.
+    EmptyMessage,
+    /// The body is not UTF-8.
+    InvalidUtf8,
+    /// The body is not JSON.
+    MalformedJson,
+    /// JSON, but not a request: not an object, or `id`/`type`/`params` missing or mistyped.
+    InvalidMessage,
+    /// A request `type` this host does not know.
+    UnknownType,
+    /// No protocol version in common.
+    UnsupportedVersion,
+    /// The reply would exceed [`MAX_FRAME_BYTES`]; the request is answered with this instead.
+    ReplyTooLarge,
+    /// The caller origin is not in the host's allow-list; the host exits after saying so.
+    OriginNotAllowed,
+    /// An incoming frame declared more than [`MAX_FRAME_BYTES`]; the host ends the stream.
+    FrameTooLarge,
+    /// A request was sent before `hello` agreed on a version.
+    HelloRequired,
+    /// A bug in the host. The message says what failed; the host keeps serving.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, for documentation and exhaustive tests.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::EmptyMessage,
+        ErrorCode::InvalidUtf8,
+        ErrorCode::MalformedJson,
+        ErrorCode::InvalidMessage,
+        ErrorCode::UnknownType,
+        ErrorCode::UnsupportedVersion,
+        ErrorCode::ReplyTooLarge,
+        ErrorCode::OriginNotAllowed,
+        ErrorCode::FrameTooLarge,
+        ErrorCode::HelloRequired,
+        ErrorCode::Internal,
+    ];
+
+    pub const fn code(self) -> u16 {
+        match self {
+            ErrorCode::EmptyMessage => 1001,
+            ErrorCode::InvalidUtf8 => 1002,
+            ErrorCode::MalformedJson => 1003,
+            ErrorCode::InvalidMessage => 1004,
+            ErrorCode::UnknownType => 1005,
+            ErrorCode::UnsupportedVersion => 1006,
+            ErrorCode::ReplyTooLarge => 1007,
+            ErrorCode::OriginNotAllowed => 1008,
+            ErrorCode::FrameTooLarge => 1009,
+            ErrorCode::HelloRequired => 1010,
+            ErrorCode::Internal => 1500,
+        }
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            ErrorCode::EmptyMessage => "empty_message",
+            ErrorCode::InvalidUtf8 => "invalid_utf8",
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::InvalidMessage => "invalid_message",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::ReplyTooLarge => "reply_too_large",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::FrameTooLarge => "frame_too_large",
+            ErrorCode::HelloRequired => "hello_required",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    pub fn from_code(code: u16) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.code() == code)
+    }
+}
+
+/// The `error` member of a response or of a `host.error` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: u16,
+    pub name: String,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorBody {
+            code: code.code(),
+            name: code.name().to_owned(),
+            message: message.into(),
+        }
+    }
+
+    pub fn kind(&self) -> Option<ErrorCode> {
+        ErrorCode::from_code(self.code)
+    }
+}
+
+/// `hello` parameters: the versions the extension speaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelloParams {
+    pub versions: Vec<u32>,
+    /// Free-form client identification, e.g. `ringside-extension/0.1.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+}
+
+/// `hello` result: the agreed version and what the host is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelloResult {
+    pub version: u32,
+    pub host_version: String,
+    pub capabilities: Vec<String>,
+    pub pid: u32,
+    pub os: String,
+}
+
+/// `ping` parameters; the payload comes back unchanged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PingParams {
+    #[serde(default)]
+    pub payload: Value,
+}
+
+/// `ping` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PingResult {
+    pub payload: Value,
+}
+
+/// A request the host understands, with its typed parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Hello(HelloParams),
+    Ping(PingParams),
+}
+
+impl Request {
+    /// The request types of protocol v1, in the order they were added.
+    pub const TYPES: &'static [&'static str] = &["hello", "ping"];
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Request::Hello(_) => "hello",
+            Request::Ping(_) => "ping",
+        }
+    }
+
+    fn params_value(&self) -> Value {
+        // Serializing these plain structs cannot fail; Null is never reached.
+        match self {
+            Request::Hello(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+            Request::Ping(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// A request with its id, as parsed from a frame body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope {
+    pub id: u64,
+    pub request: Request,
+}
+
+/// Why a frame body is not a valid request. `id` is set when it could be read, so
+/// the error response can be correlated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {}", .error.name, .error.message)]
+pub struct ParseFailure {
+    pub id: Option<u64>,
+    pub error: ErrorBody,
+}
+
+impl ParseFailure {
+    fn new(id: Option<u64>, code: ErrorCode, message: impl Into<String>) -> Self {
+        ParseFailure {
+            id,
+            error: ErrorBody::new(code, message),
+        }
+    }
+}
+
+/// Parses one frame body into a request. Never panics; every failure has a code.
+pub fn parse_request(body: &[u8]) -> Result<Envelope, ParseFailure> {
+    if body.is_empty() {
+        return Err(ParseFailure::new(
+            None,
+            ErrorCode::EmptyMessage,
+            "the frame has no body",
+        ));
+    }
+    let text = std::str::from_utf8(body).map_err(|e| {
+        ParseFailure::new(
+            None,
+            ErrorCode::InvalidUtf8,
+            format!("the body is not UTF-8 (byte {})", e.valid_up_to()),
+        )
+    })?;
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        ParseFailure::new(
+            None,
+            ErrorCode::MalformedJson,
+            format!("the body is not JSON: {e}"),
+        )
+    })?;
+    let Value::Object(mut obj) = value else {
+        return Err(ParseFailure::new(
+            None,
+            ErrorCode::InvalidMessage,
+            "a request must be a JSON object",
+        ));
+    };
+    let id = match obj.get("id") {
+        Some(Value::Number(n)) => n.as_u64().ok_or_else(|| {
+            ParseFailure::new(
+                None,
+                ErrorCode::InvalidMessage,
+                "`id` must be a non-negative integer",
+            )
+        })?,
+        Some(_) => {
+            return Err(ParseFailure::new(
+                None,
+                ErrorCode::InvalidMessage,
+                "`id` must be a non-negative integer",
+            ));
+        }
+        None => {
+            return Err(ParseFailure::new(
+                None,
+                ErrorCode::InvalidMessage,
+                "missing field `id`",
+            ));
+        }
+    };
+    let kind = match obj.get("type") {
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => {
+            return Err(ParseFailure::new(
+                Some(id),
+                ErrorCode::InvalidMessage,
+                "`type` must be a string",
+            ));
+        }
+        None => {
+            return Err(ParseFailure::new(
+                Some(id),
+                ErrorCode::InvalidMessage,
+                "missing field `type`",
+            ));
+        }
+    };
+    let params = obj.remove("params").unwrap_or(Value::Null);
+    let params = if params.is_null() {
+        Value::Object(Default::default())
+    } else {
+        params
+    };
+    let invalid = |e: serde_json::Error| {
+        ParseFailure::new(
+            Some(id),
+            ErrorCode::InvalidMessage,
+            format!("invalid `params` for `{kind}`: {e}"),
+        )
+    };
+    let request = match kind.as_str() {
+        "hello" => Request::Hello(serde_json::from_value(params).map_err(invalid)?),
+        "ping" => Request::Ping(serde_json::from_value(params).map_err(invalid)?),
+        other => {
+            let mut shown: String = other.chars().take(64).collect();
+            if other.chars().count() > 64 {
+                shown.push('…');
+            }
+            return Err(ParseFailure::new(
+                Some(id),
+                ErrorCode::UnknownType,
+                format!("unknown request type `{shown}`"),
+            ));
+        }
+    };
+    Ok(Envelope { id, request })
+}
+
+/// Serializes a request (extension side and tests).
+pub fn request_json(id: u64, request: &Request) -> Value {
+    serde_json::json!({
+        "id": id,
+        "type": request.type_name(),
+        "params": request.params_value(),
+    })
+}
+
+/// What the host sends: a response to a request, or an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Incoming {
+    Response(Response),
+    Event(Event),
+}
+
+/// A response. Exactly one of `result` and `error` is present; `id` is null only
+/// when the request's id could not be read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Response {
+    pub id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
+}
+
+impl Response {
+    pub fn ok(id: u64, result: impl Serialize) -> Self {
+        match serde_json::to_value(result) {
+            Ok(v) => Response {
+                id: Some(id),
+                result: Some(v),
+                error: None,
+            },
+            Err(e) => Response::err(
+                Some(id),
+                ErrorBody::new(ErrorCode::Internal, format!("could not encode result: {e}")),
+            ),
+        }
+    }
+
+    pub fn err(id: Option<u64>, error: ErrorBody) -> Self {
+        Response {
+            id,
+            result: None,
+            error: Some(error),
+        }
+    }
+
+    /// The typed result, or the error body (also for a result of the wrong shape).
+    pub fn into_result<T: for<'de> Deserialize<'de>>(self) -> Result<T, ErrorBody> {
+        match (self.result, self.error) {
+            (_, Some(e)) => Err(e),
+            (Some(v), None) => serde_json::from_value(v).map_err(|e| {
+                ErrorBody::new(
+                    ErrorCode::InvalidMessage,
+                    format!("unexpected result: {e}"),
+                )
+            }),
+            (None, None) => Err(ErrorBody::new(
+                ErrorCode::InvalidMessage,
+                "response has neither result nor error",
+            )),
+        }
+    }
+
+    /// The body bytes of this response's frame.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // A Response holds only JSON values and strings; encoding cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// An unsolicited message from the host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub event: String,
+    #[serde(default)]
+    pub data: Value,
+}
+
+impl Event {
+    /// `host.error`: the host is about to close the stream, and says why.
+    pub const HOST_ERROR: &'static str = "host.error";
+
+    pub fn host_error(error: ErrorBody) -> Self {
+        Event {
+            event: Event::HOST_ERROR.to_owned(),
+            data: serde_json::to_value(error).unwrap_or(Value::Null),
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The error carried by a `host.error` event.
+    pub fn error(&self) -> Option<ErrorBody> {
+        if self.event == Event::HOST_ERROR {
+            serde_json::from_value(self.data.clone()).ok()
+        } else {
+            None
+        }
+    }
+}
+
+/// Picks the newest version both sides speak.
+pub fn negotiate(offered: &[u32]) -> Option<u32> {
+    SUPPORTED_VERSIONS
+        .iter()
+        .rev()
+        .copied()
+        .find(|v| offered.contains(v))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Parsing rules for each malformed body; the byte-exact frames live in tests/golden.rs.
+    use super::*;
+
+    fn code_of(body: &[u8]) -> (Option<u64>, u16) {
+        let f = parse_request(body).unwrap_err();
+        (f.id, f.error.code)
+    }
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ErrorCode::ALL {
+            assert!(seen.insert(c.code()), "duplicate code {}", c.code());
+            assert_eq!(ErrorCode::from_code(c.code()), Some(*c));
+        }
+        assert_eq!(ErrorCode::from_code(1), None);
+    }
+
+    #[test]
+    fn parses_hello_and_ping() {
+        let e = parse_request(br#"{"id":1,"type":"hello","params":{"versions":[1]}}"#).unwrap();
+        assert_eq!(e.id, 1);
+        assert_eq!(
+            e.request,
+            Request::Hello(HelloParams {
+                versions: vec![1],
+                client: None
+            })
+        );
+        let e = parse_request(br#"{"id":2,"type":"ping"}"#).unwrap();
+        assert_eq!(
+            e.request,
+            Request::Ping(PingParams {
+                payload: Value::Null
+            })
+        );
+    }
+
+    #[test]
+    fn malformed_bodies_have_their_codes() {
+        assert_eq!(code_of(b""), (None, 1001));
+        assert_eq!(code_of(b"\xff\xfe{}"), (None, 1002));
+        assert_eq!(code_of(b"{\"id\":1,"), (None, 1003));
+        assert_eq!(code_of(b"[1,2]"), (None, 1004));
+        assert_eq!(code_of(br#"{"type":"ping"}"#), (None, 1004));
+        assert_eq!(code_of(br#"{"id":-1,"type":"ping"}"#), (None, 1004));
+        assert_eq!(code_of(br#"{"id":"x","type":"ping"}"#), (None, 1004));
+        assert_eq!(code_of(br#"{"id":3}"#), (Some(3), 1004));
+        assert_eq!(code_of(br#"{"id":3,"type":7}"#), (Some(3), 1004));
+        assert_eq!(code_of(br#"{"id":4,"type":"fly"}"#), (Some(4), 1005));
+        assert_eq!(
+            code_of(br#"{"id":5,"type":"hello","params":{}}"#),
+            (Some(5), 1004)
+        );
+        assert_eq!(
+            code_of(br#"{"id":6,"type":"hello","params":{"versions":"1"}}"#),
+            (Some(6), 1004)
+        );
+    }
+
+    #[test]
+    fn unknown_type_is_truncated_in_message() {
+        let long = "x".repeat(10_000);
+        let body = format!(r#"{{"id":1,"type":"{long}"}}"#);
+        let f = parse_request(body.as_bytes()).unwrap_err();
+        assert!(f.error.message.len() < 100, "{}", f.error.message);
+    }
+
+    #[test]
+    fn negotiation_picks_newest_common() {
+        assert_eq!(negotiate(&[1]), Some(1));
+        assert_eq!(negotiate(&[1, 2, 3]), Some(1));
+        assert_eq!(negotiate(&[2]), None);
+        assert_eq!(negotiate(&[]), None);
+    }
+
+    #[test]
+    fn incoming_distinguishes_response_and_event() {
+        let r: Incoming = serde_json::from_str(r#"{"id":1,"result":{"a":1}}"#).unwrap();
+        assert!(matches!(r, Incoming::Response(_)));
+        let e: Incoming =
+            serde_json::from_str(r#"{"event":"host.error","data":{"code":1008,"name":"origin_not_allowed","message":"m"}}"#)
+                .unwrap();
+        let Incoming::Event(e) = e else {
+            panic!("not an event")
+        };
+        assert_eq!(e.error().unwrap().kind(), Some(ErrorCode::OriginNotAllowed));
+    }
+
+    #[test]
+    fn into_result_reports_wrong_shapes() {
+        let r = Response::ok(1, serde_json::json!({"payload": 1}));
+        assert_eq!(
+            r.clone().into_result::<PingResult>().unwrap().payload,
+            serde_json::json!(1)
+        );
+        assert_eq!(
+            r.into_result::<HelloResult>().unwrap_err().code,
+            ErrorCode::InvalidMessage.code()
+        );
+    }
+}

@@ -1,0 +1,1 @@
+pub fn placeholder_to_replace() {}

@@ -1,0 +1,410 @@
+//! `doctor`: what is registered where, for which browsers and extension ids,
+//! whether each manifest points at a working binary, and how to fix what is not.
+
+use std::path::{Path, PathBuf};
+
+use ringside_core::browser::Browser;
+use ringside_core::protocol::HOST_NAME;
+use serde::Serialize;
+
+use crate::install::{self, HostConfig};
+use crate::locations::{self, Dirs, Scope};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    Ok,
+    Warning,
+    Error,
+}
+
+/// One registration found (or a problem with one).
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub browser: Browser,
+    pub scope: String,
+    pub manifest: PathBuf,
+    pub health: Health,
+    pub callers: Vec<String>,
+    pub binary: Option<PathBuf>,
+    pub problems: Vec<String>,
+    pub fixes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub host_version: String,
+    pub this_binary: Option<PathBuf>,
+    pub allowed_callers: Vec<String>,
+    pub registrations: Vec<Finding>,
+    pub problems: Vec<String>,
+    pub fixes: Vec<String>,
+}
+
+impl Report {
+    /// Healthy when at least one registration works and none is broken.
+    pub fn healthy(&self) -> bool {
+        self.problems.is_empty()
+            && self.registrations.iter().any(|f| f.health == Health::Ok)
+            && self.registrations.iter().all(|f| f.health != Health::Error)
+    }
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
+fn check(
+    browser: Browser,
+    scope: &Scope,
+    manifest_path: &Path,
+    registry_key: Option<&str>,
+    allowed: &[String],
+    this_binary: Option<&Path>,
+) -> Option<Finding> {
+    let mut f = Finding {
+        browser,
+        scope: scope.name().to_owned(),
+        manifest: manifest_path.to_owned(),
+        health: Health::Ok,
+        callers: vec![],
+        binary: None,
+        problems: vec![],
+        fixes: vec![],
+    };
+    let reinstall = match scope {
+        Scope::Profile(dir) => format!(
+            "ringside-host install --browser {} --profile-dir {}",
+            browser.cli_name(),
+            dir.display()
+        ),
+        Scope::System => format!(
+            "sudo ringside-host install --system --browser {}",
+            browser.cli_name()
+        ),
+        Scope::User => format!("ringside-host install --browser {}", browser.cli_name()),
+    };
+    let manifest = match install::read_manifest(manifest_path) {
+        Ok(Some(m)) => m,
+        Ok(None) => return None,
+        Err(e) => {
+            f.health = Health::Error;
+            f.problems.push(e.to_string());
+            f.fixes.push(reinstall);
+            return Some(f);
+        }
+    };
+    if let Some(key) = registry_key {
+        match install::registry_value(key) {
+            Some(v) if Path::new(&v) == manifest_path => {}
+            _ => {
+                f.health = Health::Error;
+                f.problems.push(format!(
+                    "registry key {key} does not point to this manifest"
+                ));
+                f.fixes.push(reinstall.clone());
+            }
+        }
+    }
+    f.callers = manifest.callers().cloned().collect();
+    f.binary = Some(manifest.path.clone());
+    if manifest.name != HOST_NAME {
+        f.health = Health::Error;
+        f.problems.push(format!(
+            "the manifest's name is `{}`, not `{HOST_NAME}`",
+            manifest.name
+        ));
+        f.fixes.push(reinstall.clone());
+    }
+    if !manifest.path.is_absolute() {
+        f.health = Health::Error;
+        f.problems.push(format!(
+            "the binary path {} is not absolute; browsers on Linux and macOS need an absolute path",
+            manifest.path.display()
+        ));
+        f.fixes.push(reinstall.clone());
+    } else if !is_executable(&manifest.path) {
+        f.health = Health::Error;
+        f.problems.push(format!(
+            "the binary {} does not exist or is not executable",
+            manifest.path.display()
+        ));
+        f.fixes.push(reinstall.clone());
+    } else if let Some(me) = this_binary {
+        let same = std::fs::canonicalize(&manifest.path).ok() == std::fs::canonicalize(me).ok();
+        if !same && f.health == Health::Ok {
+            f.health = Health::Warning;
+            f.problems.push(format!(
+                "the manifest points to {}, not to this binary ({})",
+                manifest.path.display(),
+                me.display()
+            ));
+            f.fixes
+                .push(format!("{reinstall}   (from the binary you want browsers to use)"));
+        }
+    }
+    if f.callers.is_empty() {
+        f.health = Health::Error;
+        f.problems
+            .push("the manifest admits no extension".to_owned());
+        f.fixes.push(format!("{reinstall} --extension-id <id>"));
+    }
+    for caller in &f.callers {
+        if !allowed.contains(caller) {
+            f.health = Health::Error;
+            f.problems.push(format!(
+                "{caller} may start the host but is not in the host's allow-list, so the host will refuse it"
+            ));
+            f.fixes.push(reinstall.clone());
+        }
+    }
+    Some(f)
+}
+
+/// Builds the report for the given directories.
+pub fn diagnose(dirs: &Dirs, this_binary: Option<&Path>) -> Report {
+    let (allowed, mut problems) = install::allowed_callers(dirs);
+    let mut registrations = vec![];
+    let mut seen: Vec<PathBuf> = vec![];
+    for scope in [Scope::User, Scope::System] {
+        for browser in Browser::ALL {
+            let Ok(loc) = locations::location(dirs, *browser, &scope) else {
+                continue;
+            };
+            seen.push(loc.manifest.clone());
+            registrations.extend(check(
+                *browser,
+                &scope,
+                &loc.manifest,
+                loc.registry_key.as_deref(),
+                &allowed,
+                this_binary,
+            ));
+        }
+    }
+    // Profile installs are only known from the install records.
+    for system in [false, true] {
+        let cfg = HostConfig::load(&locations::config_file(dirs, system)).unwrap_or_default();
+        for rec in cfg.installs {
+            if seen.contains(&rec.manifest) {
+                continue;
+            }
+            seen.push(rec.manifest.clone());
+            let profile_dir = rec
+                .manifest
+                .parent()
+                .and_then(Path::parent)
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            match check(
+                rec.browser,
+                &Scope::Profile(profile_dir),
+                &rec.manifest,
+                rec.registry_key.as_deref(),
+                &allowed,
+                this_binary,
+            ) {
+                Some(f) => registrations.push(f),
+                None => problems.push(format!(
+                    "the {} profile manifest {} recorded at install is gone; run `ringside-host uninstall --browser {} --profile-dir <dir>` to forget it, or install again",
+                    rec.browser.display_name(),
+                    rec.manifest.display(),
+                    rec.browser.cli_name()
+                )),
+            }
+        }
+    }
+    let mut fixes = vec![];
+    if registrations.is_empty() {
+        problems.push("the host is not registered with any browser".to_owned());
+        fixes.push("ringside-host install --browser chrome   (or chromium, edge; add --system for every user)".to_owned());
+    }
+    Report {
+        host_version: env!("CARGO_PKG_VERSION").to_owned(),
+        this_binary: this_binary.map(Path::to_path_buf),
+        allowed_callers: allowed,
+        registrations,
+        problems,
+        fixes,
+    }
+}
+
+/// The report as text for a person.
+pub fn render(report: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(s, "ringside-host {} doctor", report.host_version);
+    if let Some(b) = &report.this_binary {
+        let _ = writeln!(s, "binary: {}", b.display());
+    }
+    let _ = writeln!(
+        s,
+        "allow-list: {}",
+        if report.allowed_callers.is_empty() {
+            "(empty)".to_owned()
+        } else {
+            report.allowed_callers.join(", ")
+        }
+    );
+    for f in &report.registrations {
+        let mark = match f.health {
+            Health::Ok => "ok",
+            Health::Warning => "warning",
+            Health::Error => "ERROR",
+        };
+        let _ = writeln!(
+            s,
+            "\n[{mark}] {} ({}): {}",
+            f.browser.display_name(),
+            f.scope,
+            f.manifest.display()
+        );
+        if let Some(b) = &f.binary {
+            let _ = writeln!(s, "  binary: {}", b.display());
+        }
+        for c in &f.callers {
+            let _ = writeln!(s, "  allows: {c}");
+        }
+        for p in &f.problems {
+            let _ = writeln!(s, "  problem: {p}");
+        }
+        for x in &f.fixes {
+            let _ = writeln!(s, "  fix: {x}");
+        }
+    }
+    for p in &report.problems {
+        let _ = writeln!(s, "\nproblem: {p}");
+    }
+    for x in &report.fixes {
+        let _ = writeln!(s, "fix: {x}");
+    }
+    let _ = writeln!(
+        s,
+        "\n{}",
+        if report.healthy() {
+            "All good."
+        } else {
+            "Something needs fixing (see above)."
+        }
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    //! Doctor findings for healthy, stale and broken registrations.
+    use super::*;
+    use crate::install::{InstallRequest, install};
+    use crate::locations::Os;
+    use ringside_core::extension_id::DEV_EXTENSION_ID;
+
+    fn dirs(tmp: &Path) -> Dirs {
+        Dirs {
+            os: Os::Linux,
+            home: tmp.join("home"),
+            config_home: tmp.join("home/.config"),
+            local_app_data: tmp.join("lad"),
+            program_data: tmp.join("pd"),
+            root: tmp.join("root"),
+        }
+    }
+
+    fn fake_binary(tmp: &Path) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let p = tmp.join("bin/ringside-host");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+
+    #[test]
+    fn nothing_installed_is_unhealthy_with_a_fix() {
+        let tmp = tempfile::tempdir().unwrap();
+        let r = diagnose(&dirs(tmp.path()), None);
+        assert!(!r.healthy());
+        assert!(render(&r).contains("ringside-host install --browser"));
+    }
+
+    #[test]
+    fn healthy_profile_install() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let bin = fake_binary(tmp.path());
+        install(
+            &d,
+            &InstallRequest {
+                browser: Browser::Chromium,
+                scope: Scope::Profile(tmp.path().join("prof")),
+                extension_id: DEV_EXTENSION_ID.into(),
+                host_path: bin.clone(),
+            },
+        )
+        .unwrap();
+        let r = diagnose(&d, Some(&bin));
+        assert!(r.healthy(), "{}", render(&r));
+        assert_eq!(r.registrations.len(), 1);
+        assert_eq!(r.registrations[0].scope, "profile");
+    }
+
+    #[test]
+    fn missing_binary_and_foreign_caller_are_errors() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let out = install(
+            &d,
+            &InstallRequest {
+                browser: Browser::Chrome,
+                scope: Scope::User,
+                extension_id: DEV_EXTENSION_ID.into(),
+                host_path: tmp.path().join("gone/ringside-host"),
+            },
+        )
+        .unwrap();
+        // Someone hand-edits the manifest to admit another extension.
+        let mut m = install::read_manifest(&out.location.manifest)
+            .unwrap()
+            .unwrap();
+        m.allowed_origins
+            .push("chrome-extension://abcdefghijklmnopabcdefghijklmnop/".into());
+        std::fs::write(&out.location.manifest, serde_json::to_string(&m).unwrap()).unwrap();
+        let r = diagnose(&d, None);
+        assert!(!r.healthy());
+        let text = render(&r);
+        assert!(text.contains("does not exist or is not executable"), "{text}");
+        assert!(text.contains("not in the host's allow-list"), "{text}");
+        assert!(text.contains("fix: ringside-host install --browser chrome"), "{text}");
+    }
+
+    #[test]
+    fn vanished_profile_is_reported() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let bin = fake_binary(tmp.path());
+        let prof = tmp.path().join("prof");
+        install(
+            &d,
+            &InstallRequest {
+                browser: Browser::Chromium,
+                scope: Scope::Profile(prof.clone()),
+                extension_id: DEV_EXTENSION_ID.into(),
+                host_path: bin.clone(),
+            },
+        )
+        .unwrap();
+        std::fs::remove_dir_all(&prof).unwrap();
+        let r = diagnose(&d, Some(&bin));
+        assert!(!r.healthy());
+        assert!(render(&r).contains("recorded at install is gone"));
+    }
+}

@@ -1,0 +1,489 @@
+//! `install` / `uninstall`: write (or remove) the host manifest where a browser
+//! looks for it, and keep the host's own allow-list and install records in step.
+//!
+//! The allow-list (`allowed_origins` in the host's config file) is what the host
+//! checks argv[1] against at launch. `install` adds the extension's origin to the
+//! config of its scope (user or system; a profile install counts as user);
+//! `uninstall` removes the registration and any origin no remaining registration
+//! of that config names.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ringside_core::browser::Browser;
+use ringside_core::extension_id;
+use ringside_core::protocol::HOST_NAME;
+use serde::{Deserialize, Serialize};
+
+use crate::locations::{self, Dirs, Location, LocationError, Scope};
+
+/// Default Firefox add-on id (the host can be registered for Firefox; the
+/// extension itself targets Chromium browsers for now).
+pub const FIREFOX_ADDON_ID: &str = "ringside@ringside.dev";
+
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error(transparent)]
+    Location(#[from] LocationError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid JSON ({source}); fix or delete it and run the command again")]
+    BadJson {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("`{0}` is not an extension id: it has 32 letters from a to p (chrome://extensions shows it)")]
+    BadExtensionId(String),
+    #[error("registry: {0}")]
+    Registry(String),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> InstallError + '_ {
+    move |source| InstallError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// A native messaging host manifest, Chromium or Firefox flavour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostManifest {
+    pub name: String,
+    pub description: String,
+    pub path: PathBuf,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_origins: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_extensions: Vec<String>,
+}
+
+impl HostManifest {
+    /// The callers this manifest admits (origins or Firefox add-on ids).
+    pub fn callers(&self) -> impl Iterator<Item = &String> {
+        self.allowed_origins.iter().chain(&self.allowed_extensions)
+    }
+}
+
+/// One registration made by `install`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallRecord {
+    pub browser: Browser,
+    pub scope: String,
+    pub manifest: PathBuf,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry_key: Option<String>,
+}
+
+/// The host's config file: its allow-list and where it was registered. Admins
+/// may add `allowed_origins` by hand (e.g. a store id next to the dev id).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostConfig {
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    #[serde(default)]
+    pub installs: Vec<InstallRecord>,
+}
+
+impl HostConfig {
+    pub fn load(path: &Path) -> Result<HostConfig, InstallError> {
+        match fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| InstallError::BadJson {
+                path: path.to_owned(),
+                source,
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HostConfig::default()),
+            Err(e) => Err(io(path)(e)),
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), InstallError> {
+        write_json(path, self)
+    }
+}
+
+pub fn read_manifest(path: &Path) -> Result<Option<HostManifest>, InstallError> {
+    match fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|source| InstallError::BadJson {
+                path: path.to_owned(),
+                source,
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(path)(e)),
+    }
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), InstallError> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(io(dir))?;
+    }
+    let mut text = serde_json::to_string_pretty(value).map_err(|source| InstallError::BadJson {
+        path: path.to_owned(),
+        source,
+    })?;
+    text.push('\n');
+    // Write then rename, so a browser never reads half a manifest.
+    let tmp = path.with_extension("json.tmp");
+    fs::write(&tmp, text).map_err(io(&tmp))?;
+    fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// What to install.
+#[derive(Debug, Clone)]
+pub struct InstallRequest {
+    pub browser: Browser,
+    pub scope: Scope,
+    /// Chromium extension id, or the Firefox add-on id for `Browser::Firefox`.
+    pub extension_id: String,
+    /// The host binary the manifest points to (absolute).
+    pub host_path: PathBuf,
+}
+
+/// What `install` did, for the message printed to the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallOutcome {
+    pub location: Location,
+    pub config: PathBuf,
+    pub caller: String,
+}
+
+fn caller_for(browser: Browser, extension_id: &str) -> Result<String, InstallError> {
+    if browser == Browser::Firefox {
+        Ok(extension_id.to_owned())
+    } else if extension_id::is_valid(extension_id) {
+        Ok(extension_id::origin(extension_id))
+    } else {
+        Err(InstallError::BadExtensionId(extension_id.to_owned()))
+    }
+}
+
+/// Registers the host. Idempotent: rerunning changes nothing; installing a
+/// second extension id adds it to the same manifest.
+pub fn install(dirs: &Dirs, req: &InstallRequest) -> Result<InstallOutcome, InstallError> {
+    let location = locations::location(dirs, req.browser, &req.scope)?;
+    let caller = caller_for(req.browser, &req.extension_id)?;
+    let mut manifest = read_manifest(&location.manifest)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| HostManifest {
+            name: HOST_NAME.to_owned(),
+            description: "Ringside native host".to_owned(),
+            path: req.host_path.clone(),
+            kind: "stdio".to_owned(),
+            allowed_origins: vec![],
+            allowed_extensions: vec![],
+        });
+    manifest.name = HOST_NAME.to_owned();
+    manifest.kind = "stdio".to_owned();
+    manifest.path = req.host_path.clone();
+    let list = if req.browser == Browser::Firefox {
+        &mut manifest.allowed_extensions
+    } else {
+        &mut manifest.allowed_origins
+    };
+    if !list.contains(&caller) {
+        list.push(caller.clone());
+    }
+    write_json(&location.manifest, &manifest)?;
+    if let Some(key) = &location.registry_key {
+        registry::set_default(key, &location.manifest)?;
+    }
+
+    let config_path = locations::config_file(dirs, req.scope == Scope::System);
+    let mut config = HostConfig::load(&config_path)?;
+    if !config.allowed_origins.contains(&caller) {
+        config.allowed_origins.push(caller.clone());
+    }
+    let record = InstallRecord {
+        browser: req.browser,
+        scope: req.scope.name().to_owned(),
+        manifest: location.manifest.clone(),
+        registry_key: location.registry_key.clone(),
+    };
+    if !config.installs.contains(&record) {
+        config.installs.push(record);
+    }
+    config.save(&config_path)?;
+    Ok(InstallOutcome {
+        location,
+        config: config_path,
+        caller,
+    })
+}
+
+/// What `uninstall` removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UninstallOutcome {
+    pub removed_manifest: Option<PathBuf>,
+    pub removed_callers: Vec<String>,
+}
+
+/// Removes the registration for one browser and scope.
+pub fn uninstall(
+    dirs: &Dirs,
+    browser: Browser,
+    scope: &Scope,
+) -> Result<UninstallOutcome, InstallError> {
+    let location = locations::location(dirs, browser, scope)?;
+    let removed_manifest = match fs::remove_file(&location.manifest) {
+        Ok(()) => Some(location.manifest.clone()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(&location.manifest)(e)),
+    };
+    if let Some(key) = &location.registry_key {
+        registry::delete(key)?;
+    }
+    let config_path = locations::config_file(dirs, *scope == Scope::System);
+    let mut config = HostConfig::load(&config_path)?;
+    config.installs.retain(|r| r.manifest != location.manifest);
+    // Keep the origins some remaining registration still admits.
+    let still_used: Vec<String> = config
+        .installs
+        .iter()
+        .filter_map(|r| read_manifest(&r.manifest).ok().flatten())
+        .flat_map(|m| m.callers().cloned().collect::<Vec<_>>())
+        .collect();
+    let (kept, removed): (Vec<String>, Vec<String>) = config
+        .allowed_origins
+        .into_iter()
+        .partition(|o| still_used.contains(o));
+    config.allowed_origins = kept;
+    if config.allowed_origins.is_empty() && config.installs.is_empty() {
+        match fs::remove_file(&config_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&config_path)(e)),
+        }
+    } else {
+        config.save(&config_path)?;
+    }
+    Ok(UninstallOutcome {
+        removed_manifest,
+        removed_callers: removed,
+    })
+}
+
+/// The callers this host accepts: the union of the user and system configs.
+/// Unreadable files are reported, not fatal: the host then refuses callers
+/// the readable files do not name.
+pub fn allowed_callers(dirs: &Dirs) -> (Vec<String>, Vec<String>) {
+    let mut callers = vec![];
+    let mut problems = vec![];
+    for system in [false, true] {
+        let path = locations::config_file(dirs, system);
+        match HostConfig::load(&path) {
+            Ok(c) => callers.extend(c.allowed_origins),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    (callers, problems)
+}
+
+#[cfg(windows)]
+mod registry {
+    //! HKCU/HKLM `...\NativeMessagingHosts\com.ringside.host` default values.
+    use std::path::Path;
+
+    use winreg::RegKey;
+    use winreg::enums::{HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE};
+
+    use super::InstallError;
+
+    fn split(key: &str) -> Result<(RegKey, &str), InstallError> {
+        let (hive, sub) = key
+            .split_once('\\')
+            .ok_or_else(|| InstallError::Registry(format!("bad key {key}")))?;
+        let hive = match hive {
+            "HKEY_CURRENT_USER" => RegKey::predef(HKEY_CURRENT_USER),
+            "HKEY_LOCAL_MACHINE" => RegKey::predef(HKEY_LOCAL_MACHINE),
+            other => return Err(InstallError::Registry(format!("unknown hive {other}"))),
+        };
+        Ok((hive, sub))
+    }
+
+    pub fn set_default(key: &str, manifest: &Path) -> Result<(), InstallError> {
+        let (hive, sub) = split(key)?;
+        let (k, _) = hive
+            .create_subkey(sub)
+            .map_err(|e| InstallError::Registry(format!("{key}: {e}")))?;
+        k.set_value("", &manifest.as_os_str())
+            .map_err(|e| InstallError::Registry(format!("{key}: {e}")))
+    }
+
+    pub fn delete(key: &str) -> Result<(), InstallError> {
+        let (hive, sub) = split(key)?;
+        match hive.delete_subkey_all(sub) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(InstallError::Registry(format!("{key}: {e}"))),
+        }
+    }
+
+    pub fn get_default(key: &str) -> Option<String> {
+        let (hive, sub) = split(key).ok()?;
+        hive.open_subkey(sub).ok()?.get_value("").ok()
+    }
+}
+
+#[cfg(not(windows))]
+mod registry {
+    //! Registry keys only exist on Windows; elsewhere a location never has one,
+    //! so these are reached only through a hand-made `Dirs` with `Os::Windows`.
+    use std::path::Path;
+
+    use super::InstallError;
+
+    pub fn set_default(key: &str, _manifest: &Path) -> Result<(), InstallError> {
+        Err(InstallError::Registry(format!(
+            "{key}: the Windows registry is not available on this OS"
+        )))
+    }
+
+    pub fn delete(key: &str) -> Result<(), InstallError> {
+        set_default(key, Path::new(""))
+    }
+
+    pub fn get_default(_key: &str) -> Option<String> {
+        None
+    }
+}
+
+pub use registry::get_default as registry_value;
+
+#[cfg(test)]
+mod tests {
+    //! Install/uninstall against a temporary home and root.
+    use super::*;
+    use crate::locations::Os;
+    use ringside_core::extension_id::DEV_EXTENSION_ID;
+
+    fn dirs(tmp: &Path) -> Dirs {
+        Dirs {
+            os: Os::Linux,
+            home: tmp.join("home"),
+            config_home: tmp.join("home/.config"),
+            local_app_data: tmp.join("lad"),
+            program_data: tmp.join("pd"),
+            root: tmp.join("root"),
+        }
+    }
+
+    fn req(browser: Browser, scope: Scope, id: &str) -> InstallRequest {
+        InstallRequest {
+            browser,
+            scope,
+            extension_id: id.to_owned(),
+            host_path: PathBuf::from("/opt/ringside/ringside-host"),
+        }
+    }
+
+    #[test]
+    fn install_writes_manifest_and_allow_list_idempotently() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let r = req(Browser::Chromium, Scope::User, DEV_EXTENSION_ID);
+        let out = install(&d, &r).unwrap();
+        install(&d, &r).unwrap();
+        let m = read_manifest(&out.location.manifest).unwrap().unwrap();
+        assert_eq!(m.name, "com.ringside.host");
+        assert_eq!(m.kind, "stdio");
+        assert_eq!(m.path, PathBuf::from("/opt/ringside/ringside-host"));
+        assert_eq!(
+            m.allowed_origins,
+            vec![format!("chrome-extension://{DEV_EXTENSION_ID}/")]
+        );
+        let (callers, problems) = allowed_callers(&d);
+        assert!(problems.is_empty());
+        assert_eq!(callers, m.allowed_origins);
+        let cfg = HostConfig::load(&out.config).unwrap();
+        assert_eq!(cfg.installs.len(), 1);
+    }
+
+    #[test]
+    fn second_id_is_added_and_uninstall_cleans_up() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let other = "abcdefghijklmnopabcdefghijklmnop";
+        install(&d, &req(Browser::Chrome, Scope::User, DEV_EXTENSION_ID)).unwrap();
+        let out = install(&d, &req(Browser::Chrome, Scope::User, other)).unwrap();
+        install(&d, &req(Browser::Chromium, Scope::User, other)).unwrap();
+        let m = read_manifest(&out.location.manifest).unwrap().unwrap();
+        assert_eq!(m.allowed_origins.len(), 2);
+
+        let u = uninstall(&d, Browser::Chrome, &Scope::User).unwrap();
+        assert_eq!(u.removed_manifest, Some(out.location.manifest.clone()));
+        // The dev id was only admitted by the Chrome manifest; `other` is still
+        // admitted by the Chromium one.
+        assert_eq!(
+            u.removed_callers,
+            vec![format!("chrome-extension://{DEV_EXTENSION_ID}/")]
+        );
+        let (callers, _) = allowed_callers(&d);
+        assert_eq!(callers, vec![format!("chrome-extension://{other}/")]);
+        uninstall(&d, Browser::Chromium, &Scope::User).unwrap();
+        assert!(!out.config.exists());
+        // Uninstalling what is not there is fine.
+        assert_eq!(
+            uninstall(&d, Browser::Chromium, &Scope::User)
+                .unwrap()
+                .removed_manifest,
+            None
+        );
+    }
+
+    #[test]
+    fn system_and_profile_scopes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let out = install(&d, &req(Browser::Edge, Scope::System, DEV_EXTENSION_ID)).unwrap();
+        assert!(out.location.manifest.starts_with(tmp.path().join("root/etc/opt/edge")));
+        assert!(out.config.starts_with(tmp.path().join("root/etc/ringside")));
+        let profile = tmp.path().join("profile");
+        let out = install(
+            &d,
+            &req(Browser::Chromium, Scope::Profile(profile.clone()), DEV_EXTENSION_ID),
+        )
+        .unwrap();
+        assert_eq!(
+            out.location.manifest,
+            profile.join("NativeMessagingHosts/com.ringside.host.json")
+        );
+    }
+
+    #[test]
+    fn bad_extension_id_is_refused_before_writing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let e = install(&d, &req(Browser::Chrome, Scope::User, "nope")).unwrap_err();
+        assert!(matches!(e, InstallError::BadExtensionId(_)));
+        assert!(!tmp.path().join("home").exists());
+    }
+
+    #[test]
+    fn firefox_uses_allowed_extensions() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let out = install(&d, &req(Browser::Firefox, Scope::User, FIREFOX_ADDON_ID)).unwrap();
+        let m = read_manifest(&out.location.manifest).unwrap().unwrap();
+        assert_eq!(m.allowed_extensions, vec![FIREFOX_ADDON_ID.to_owned()]);
+        assert!(m.allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn corrupt_config_is_reported_not_overwritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let cfg = locations::config_file(&d, false);
+        fs::create_dir_all(cfg.parent().unwrap()).unwrap();
+        fs::write(&cfg, "{not json").unwrap();
+        let e = install(&d, &req(Browser::Chrome, Scope::User, DEV_EXTENSION_ID)).unwrap_err();
+        assert!(e.to_string().contains("not valid JSON"), "{e}");
+        assert_eq!(fs::read_to_string(&cfg).unwrap(), "{not json");
+    }
+}

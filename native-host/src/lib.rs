@@ -1,0 +1,9 @@
+//! `ringside-host`: the native messaging host. `main.rs` wires; everything
+//! testable lives in these modules.
+#![forbid(unsafe_code)]
+
+pub mod doctor;
+pub mod framing;
+pub mod install;
+pub mod locations;
+pub mod serve;

@@ -1,0 +1,243 @@
+//! Entry point. Launched by a browser (argv[1] is the caller's origin, or for
+//! Firefox the manifest path followed by the add-on id) it speaks native
+//! messaging on stdin/stdout; otherwise it is a command for people.
+#![forbid(unsafe_code)]
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use ringside_core::browser::Browser;
+use ringside_core::extension_id::DEV_EXTENSION_ID;
+use ringside_host::install::{self, FIREFOX_ADDON_ID, InstallRequest};
+use ringside_host::locations::{Dirs, Scope};
+use ringside_host::serve::{self, HostIdentity, ServeEnd};
+use ringside_host::doctor;
+
+#[derive(Parser)]
+#[command(name = "ringside-host", version, about = "Ringside's native messaging host.\n\nBrowsers start it with the caller's origin as the only argument; people use the subcommands.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Register the host with a browser (writes its native messaging manifest).
+    Install(Target),
+    /// Remove what `install` wrote for a browser and scope.
+    Uninstall(Target),
+    /// Report what is registered where, and how to fix what is wrong.
+    Doctor {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct Target {
+    /// Browser to register with.
+    #[arg(long, value_parser = ["chrome", "chromium", "edge", "firefox"], default_value = "chrome")]
+    browser: String,
+    /// Register for every user of this machine (needs root / administrator).
+    #[arg(long, conflicts_with = "profile_dir")]
+    system: bool,
+    /// Register for one Chromium profile only (its --user-data-dir).
+    #[arg(long, value_name = "DIR")]
+    profile_dir: Option<PathBuf>,
+    /// The extension allowed to start the host (default: the development build's id;
+    /// for Firefox, the add-on id).
+    #[arg(long, value_name = "ID")]
+    extension_id: Option<String>,
+}
+
+impl Target {
+    fn browser(&self) -> Browser {
+        Browser::from_cli_name(&self.browser).unwrap_or(Browser::Chrome)
+    }
+    fn scope(&self) -> anyhow::Result<Scope> {
+        Ok(match (&self.profile_dir, self.system) {
+            (Some(dir), _) => {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                Scope::Profile(
+                    std::fs::canonicalize(dir)
+                        .with_context(|| format!("cannot resolve {}", dir.display()))?,
+                )
+            }
+            (None, true) => Scope::System,
+            (None, false) => Scope::User,
+        })
+    }
+}
+
+fn is_browser_launch(args: &[OsString]) -> bool {
+    let Some(first) = args.get(1).and_then(|a| a.to_str()) else {
+        return false;
+    };
+    first.starts_with("chrome-extension://")
+        || (first.ends_with(".json") && args.len() >= 3 && !first.starts_with('-'))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if is_browser_launch(&args) {
+        return run_native_messaging(&args);
+    }
+    let cli = Cli::parse_from(args);
+    match run_command(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "ringside-host: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dirs() -> anyhow::Result<Dirs> {
+    Dirs::from_env().context("cannot tell the home directory (HOME is not set) or this OS is not supported")
+}
+
+fn run_command(command: Command) -> anyhow::Result<ExitCode> {
+    let dirs = dirs()?;
+    let mut out = std::io::stdout().lock();
+    match command {
+        Command::Install(t) => {
+            let browser = t.browser();
+            let default_id = if browser == Browser::Firefox {
+                FIREFOX_ADDON_ID
+            } else {
+                DEV_EXTENSION_ID
+            };
+            let exe = std::env::current_exe()
+                .and_then(std::fs::canonicalize)
+                .context("cannot tell where this binary is")?;
+            let req = InstallRequest {
+                browser,
+                scope: t.scope()?,
+                extension_id: t.extension_id.clone().unwrap_or_else(|| default_id.to_owned()),
+                host_path: exe,
+            };
+            let done = install::install(&dirs, &req)?;
+            writeln!(
+                out,
+                "Registered {} for {} ({} scope).\n  manifest: {}{}\n  allows:   {}\n  config:   {}",
+                ringside_core::protocol::HOST_NAME,
+                browser.display_name(),
+                req.scope.name(),
+                done.location.manifest.display(),
+                done.location
+                    .registry_key
+                    .map(|k| format!("\n  registry: {k}"))
+                    .unwrap_or_default(),
+                done.caller,
+                done.config.display()
+            )?;
+            writeln!(out, "Reload the extension (or restart the browser) to connect.")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Uninstall(t) => {
+            let browser = t.browser();
+            let scope = match (&t.profile_dir, t.system) {
+                (Some(dir), _) => Scope::Profile(std::fs::canonicalize(dir).unwrap_or(dir.clone())),
+                (None, true) => Scope::System,
+                (None, false) => Scope::User,
+            };
+            let done = install::uninstall(&dirs, browser, &scope)?;
+            match done.removed_manifest {
+                Some(p) => writeln!(out, "Removed {}.", p.display())?,
+                None => writeln!(
+                    out,
+                    "Nothing to remove for {} ({} scope).",
+                    browser.display_name(),
+                    scope.name()
+                )?,
+            }
+            for c in done.removed_callers {
+                writeln!(out, "The host no longer accepts {c}.")?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Doctor { json } => {
+            let exe = std::env::current_exe().ok();
+            let report = doctor::diagnose(&dirs, exe.as_deref());
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+            } else {
+                write!(out, "{}", doctor::render(&report))?;
+            }
+            Ok(if report.healthy() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}
+
+fn init_logging() {
+    // stdout is the protocol: logs go to stderr, which Chromium forwards to its
+    // own stderr (and to chrome_debug.log with --enable-logging).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RINGSIDE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .try_init();
+}
+
+fn run_native_messaging(args: &[OsString]) -> ExitCode {
+    init_logging();
+    let first = args[1].to_string_lossy().into_owned();
+    // Chromium: argv[1] is the origin. Firefox: argv[1] is the manifest path and
+    // argv[2] the add-on id.
+    let caller = if first.starts_with("chrome-extension://") {
+        first
+    } else {
+        args.get(2).map(|a| a.to_string_lossy().into_owned()).unwrap_or_default()
+    };
+    let (allowed, problems) = match Dirs::from_env() {
+        Some(d) => install::allowed_callers(&d),
+        None => (vec![], vec!["HOME is not set".to_owned()]),
+    };
+    for p in &problems {
+        tracing::warn!("allow-list: {p}");
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_io().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if !allowed.contains(&caller) {
+        tracing::error!(
+            "refusing caller {caller}: not in this host's allow-list ({}). Run `ringside-host install --extension-id <id>` for this extension.",
+            if allowed.is_empty() { "empty".to_owned() } else { allowed.join(", ") }
+        );
+        runtime.block_on(serve::refuse(tokio::io::stdout(), &caller));
+        runtime.shutdown_background();
+        return ExitCode::FAILURE;
+    }
+    tracing::info!(caller = %caller, pid = std::process::id(), "serving");
+    let end = runtime.block_on(serve::serve(
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+        HostIdentity::current(),
+    ));
+    // A blocked stdin read must not hold the process: every reply is already flushed.
+    runtime.shutdown_background();
+    match end {
+        ServeEnd::Closed => {
+            tracing::info!("the browser closed the connection");
+            ExitCode::SUCCESS
+        }
+        ServeEnd::Frame(_) | ServeEnd::Write(_) => ExitCode::FAILURE,
+    }
+}
