@@ -313,7 +313,10 @@ mod tests {
     }
 
     fn connect(link: &mut HostLink) -> u64 {
-        assert_eq!(link.handle(LinkInput::Connect).last(), Some(&LinkAction::OpenPort));
+        assert_eq!(
+            link.handle(LinkInput::Connect).last(),
+            Some(&LinkAction::OpenPort)
+        );
         let acts = link.handle(LinkInput::Opened);
         let LinkAction::Send(v) = &acts[0] else {
             panic!("no hello sent: {acts:?}")
@@ -340,7 +343,9 @@ mod tests {
             DisconnectKind::Exited
         );
         assert_eq!(
-            classify_disconnect(Some("Error when communicating with the native messaging host.")),
+            classify_disconnect(Some(
+                "Error when communicating with the native messaging host."
+            )),
             DisconnectKind::Other
         );
         assert_eq!(classify_disconnect(None), DisconnectKind::Exited);
@@ -350,7 +355,10 @@ mod tests {
     fn hello_success_connects() {
         let mut link = HostLink::new("test");
         let id = connect(&mut link);
-        let acts = link.handle(LinkInput::Message(Incoming::Response(Response::ok(id, info()))));
+        let acts = link.handle(LinkInput::Message(Incoming::Response(Response::ok(
+            id,
+            info(),
+        ))));
         assert_eq!(acts, vec![LinkAction::StatusChanged]);
         assert_eq!(link.status(), &HostStatus::Connected { info: info() });
         assert_eq!(link.stats().connects, 1);
@@ -384,7 +392,10 @@ mod tests {
     fn exit_after_connect_reconnects_with_backoff_and_resets() {
         let mut link = HostLink::new("test");
         let id = connect(&mut link);
-        link.handle(LinkInput::Message(Incoming::Response(Response::ok(id, info()))));
+        link.handle(LinkInput::Message(Incoming::Response(Response::ok(
+            id,
+            info(),
+        ))));
         let acts = link.handle(LinkInput::Disconnected {
             last_error: Some("Native host has exited.".into()),
         });
@@ -420,14 +431,22 @@ mod tests {
             }
         );
         // A stale timer from generation 1 does nothing.
-        assert!(link.handle(LinkInput::RetryTimer { generation: 1 }).is_empty());
+        assert!(
+            link.handle(LinkInput::RetryTimer { generation: 1 })
+                .is_empty()
+        );
         let id = {
             link.handle(LinkInput::RetryTimer { generation: 2 });
             let acts = link.handle(LinkInput::Opened);
-            let LinkAction::Send(v) = &acts[0] else { panic!() };
+            let LinkAction::Send(v) = &acts[0] else {
+                panic!()
+            };
             v["id"].as_u64().unwrap()
         };
-        link.handle(LinkInput::Message(Incoming::Response(Response::ok(id, info()))));
+        link.handle(LinkInput::Message(Incoming::Response(Response::ok(
+            id,
+            info(),
+        ))));
         assert!(link.is_connected());
         assert_eq!(link.stats().connects, 1 + 1);
         link.handle(LinkInput::Disconnected { last_error: None });
@@ -456,7 +475,10 @@ mod tests {
             ErrorCode::OriginNotAllowed,
             "chrome-extension://x/ is not allowed",
         ));
-        assert!(link.handle(LinkInput::Message(Incoming::Event(ev))).is_empty());
+        assert!(
+            link.handle(LinkInput::Message(Incoming::Event(ev)))
+                .is_empty()
+        );
         link.handle(LinkInput::Disconnected {
             last_error: Some("Native host has exited.".into()),
         });
@@ -495,14 +517,20 @@ mod tests {
         // A hello timer from an older connection is ignored.
         link.handle(LinkInput::RetryTimer { generation: 1 });
         link.handle(LinkInput::Opened);
-        assert!(link.handle(LinkInput::HelloTimeout { generation: 1 }).is_empty());
+        assert!(
+            link.handle(LinkInput::HelloTimeout { generation: 1 })
+                .is_empty()
+        );
     }
 
     #[test]
     fn other_responses_are_delivered() {
         let mut link = HostLink::new("test");
         let id = connect(&mut link);
-        link.handle(LinkInput::Message(Incoming::Response(Response::ok(id, info()))));
+        link.handle(LinkInput::Message(Incoming::Response(Response::ok(
+            id,
+            info(),
+        ))));
         let r = Response::ok(99, serde_json::json!({"payload": 1}));
         assert_eq!(
             link.handle(LinkInput::Message(Incoming::Response(r.clone()))),

@@ -7,4 +7,5 @@ pub mod browser;
 pub mod extension_id;
 pub mod host_link;
 pub mod protocol;
+pub mod surface;
 pub mod ui;

@@ -367,10 +367,7 @@ impl Response {
         match (self.result, self.error) {
             (_, Some(e)) => Err(e),
             (Some(v), None) => serde_json::from_value(v).map_err(|e| {
-                ErrorBody::new(
-                    ErrorCode::InvalidMessage,
-                    format!("unexpected result: {e}"),
-                )
+                ErrorBody::new(ErrorCode::InvalidMessage, format!("unexpected result: {e}"))
             }),
             (None, None) => Err(ErrorBody::new(
                 ErrorCode::InvalidMessage,

@@ -191,7 +191,9 @@ mod tests {
         let v = host_view(&HostStatus::NotInstalled, Browser::Edge, ID);
         assert_eq!(
             v.command.as_deref(),
-            Some("ringside-host install --browser edge --extension-id fempdkhheodefkjhkbekalfieneojckb")
+            Some(
+                "ringside-host install --browser edge --extension-id fempdkhheodefkjhkbekalfieneojckb"
+            )
         );
         assert_eq!(v.tone, Tone::Warning);
         assert!(v.retry);

@@ -149,8 +149,9 @@ fn check(
                 manifest.path.display(),
                 me.display()
             ));
-            f.fixes
-                .push(format!("{reinstall}   (from the binary you want browsers to use)"));
+            f.fixes.push(format!(
+                "{reinstall}   (from the binary you want browsers to use)"
+            ));
         }
     }
     if f.callers.is_empty() {
@@ -381,9 +382,15 @@ mod tests {
         let r = diagnose(&d, None);
         assert!(!r.healthy());
         let text = render(&r);
-        assert!(text.contains("does not exist or is not executable"), "{text}");
+        assert!(
+            text.contains("does not exist or is not executable"),
+            "{text}"
+        );
         assert!(text.contains("not in the host's allow-list"), "{text}");
-        assert!(text.contains("fix: ringside-host install --browser chrome"), "{text}");
+        assert!(
+            text.contains("fix: ringside-host install --browser chrome"),
+            "{text}"
+        );
     }
 
     #[test]

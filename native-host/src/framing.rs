@@ -52,8 +52,7 @@ impl Decoder for NativeMessagingCodec {
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
         if !self.in_body {
             if let Some(head) = src.get(..4) {
-                let declared =
-                    u64::from(u32::from_ne_bytes([head[0], head[1], head[2], head[3]]));
+                let declared = u64::from(u32::from_ne_bytes([head[0], head[1], head[2], head[3]]));
                 if declared > MAX_FRAME_BYTES as u64 {
                     return Err(FrameError::TooLarge { declared });
                 }
@@ -161,7 +160,10 @@ mod tests {
         assert_eq!(&codec.decode(&mut buf).unwrap().unwrap()[..], b"{\"id\":1}");
         // And the next frame's header is checked again.
         buf.extend_from_slice(&u32::MAX.to_ne_bytes());
-        assert!(matches!(codec.decode(&mut buf), Err(FrameError::TooLarge { .. })));
+        assert!(matches!(
+            codec.decode(&mut buf),
+            Err(FrameError::TooLarge { .. })
+        ));
     }
 
     #[test]
@@ -188,7 +190,9 @@ mod tests {
         let cap = buf.capacity();
         assert!(matches!(
             codec.decode(&mut buf),
-            Err(FrameError::TooLarge { declared: 0xFFFF_FFFF })
+            Err(FrameError::TooLarge {
+                declared: 0xFFFF_FFFF
+            })
         ));
         assert_eq!(buf.capacity(), cap);
     }

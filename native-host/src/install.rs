@@ -35,7 +35,9 @@ pub enum InstallError {
         path: PathBuf,
         source: serde_json::Error,
     },
-    #[error("`{0}` is not an extension id: it has 32 letters from a to p (chrome://extensions shows it)")]
+    #[error(
+        "`{0}` is not an extension id: it has 32 letters from a to p (chrome://extensions shows it)"
+    )]
     BadExtensionId(String),
     #[error("registry: {0}")]
     Registry(String),
@@ -108,12 +110,14 @@ impl HostConfig {
 
 pub fn read_manifest(path: &Path) -> Result<Option<HostManifest>, InstallError> {
     match fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|source| InstallError::BadJson {
-                path: path.to_owned(),
-                source,
-            }),
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|source| InstallError::BadJson {
+                    path: path.to_owned(),
+                    source,
+                })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io(path)(e)),
     }
@@ -442,12 +446,20 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let d = dirs(tmp.path());
         let out = install(&d, &req(Browser::Edge, Scope::System, DEV_EXTENSION_ID)).unwrap();
-        assert!(out.location.manifest.starts_with(tmp.path().join("root/etc/opt/edge")));
+        assert!(
+            out.location
+                .manifest
+                .starts_with(tmp.path().join("root/etc/opt/edge"))
+        );
         assert!(out.config.starts_with(tmp.path().join("root/etc/ringside")));
         let profile = tmp.path().join("profile");
         let out = install(
             &d,
-            &req(Browser::Chromium, Scope::Profile(profile.clone()), DEV_EXTENSION_ID),
+            &req(
+                Browser::Chromium,
+                Scope::Profile(profile.clone()),
+                DEV_EXTENSION_ID,
+            ),
         )
         .unwrap();
         assert_eq!(

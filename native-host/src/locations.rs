@@ -68,7 +68,11 @@ impl Dirs {
     /// The directories of this process's user.
     pub fn from_env() -> Option<Dirs> {
         let os = Os::current()?;
-        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let var = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         let home = var("HOME").or_else(|| var("USERPROFILE"))?;
         let config_home = var("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config"));
         let local_app_data =
@@ -107,7 +111,9 @@ pub struct Location {
 pub enum LocationError {
     #[error("{browser} has no per-profile host manifests; use the user or system scope")]
     NoProfileScope { browser: &'static str },
-    #[error("Chromium-based browsers on Windows read host manifests from the registry only; --profile-dir is not supported there")]
+    #[error(
+        "Chromium-based browsers on Windows read host manifests from the registry only; --profile-dir is not supported there"
+    )]
     NoProfileScopeOnWindows,
 }
 
@@ -140,9 +146,15 @@ pub fn location(dirs: &Dirs, browser: Browser, scope: &Scope) -> Result<Location
     Ok(match dirs.os {
         Os::Linux => {
             let dir = match (browser, system) {
-                (Browser::Chrome, false) => dirs.config_home.join("google-chrome/NativeMessagingHosts"),
-                (Browser::Chromium, false) => dirs.config_home.join("chromium/NativeMessagingHosts"),
-                (Browser::Edge, false) => dirs.config_home.join("microsoft-edge/NativeMessagingHosts"),
+                (Browser::Chrome, false) => {
+                    dirs.config_home.join("google-chrome/NativeMessagingHosts")
+                }
+                (Browser::Chromium, false) => {
+                    dirs.config_home.join("chromium/NativeMessagingHosts")
+                }
+                (Browser::Edge, false) => {
+                    dirs.config_home.join("microsoft-edge/NativeMessagingHosts")
+                }
                 (Browser::Firefox, false) => dirs.home.join(".mozilla/native-messaging-hosts"),
                 (Browser::Chrome, true) => dirs.sys("/etc/opt/chrome/native-messaging-hosts"),
                 (Browser::Chromium, true) => dirs.sys("/etc/chromium/native-messaging-hosts"),
@@ -262,7 +274,11 @@ mod tests {
             "/home/a/.mozilla/native-messaging-hosts/com.ringside.host.json"
         );
         assert_eq!(
-            manifest(Os::Linux, Browser::Chromium, Scope::Profile("/tmp/p".into())),
+            manifest(
+                Os::Linux,
+                Browser::Chromium,
+                Scope::Profile("/tmp/p".into())
+            ),
             "/tmp/p/NativeMessagingHosts/com.ringside.host.json"
         );
     }
@@ -284,22 +300,37 @@ mod tests {
         let l = location(&dirs(Os::Windows), Browser::Edge, &Scope::System).unwrap();
         assert_eq!(
             l.registry_key.as_deref(),
-            Some(r"HKEY_LOCAL_MACHINE\Software\Microsoft\Edge\NativeMessagingHosts\com.ringside.host")
+            Some(
+                r"HKEY_LOCAL_MACHINE\Software\Microsoft\Edge\NativeMessagingHosts\com.ringside.host"
+            )
         );
         let l = location(&dirs(Os::Windows), Browser::Chrome, &Scope::User).unwrap();
         assert_eq!(
             l.registry_key.as_deref(),
-            Some(r"HKEY_CURRENT_USER\Software\Google\Chrome\NativeMessagingHosts\com.ringside.host")
+            Some(
+                r"HKEY_CURRENT_USER\Software\Google\Chrome\NativeMessagingHosts\com.ringside.host"
+            )
         );
         assert_eq!(
-            location(&dirs(Os::Windows), Browser::Chrome, &Scope::Profile("x".into())),
+            location(
+                &dirs(Os::Windows),
+                Browser::Chrome,
+                &Scope::Profile("x".into())
+            ),
             Err(LocationError::NoProfileScopeOnWindows)
         );
     }
 
     #[test]
     fn firefox_has_no_profile_scope() {
-        assert!(location(&dirs(Os::Linux), Browser::Firefox, &Scope::Profile("x".into())).is_err());
+        assert!(
+            location(
+                &dirs(Os::Linux),
+                Browser::Firefox,
+                &Scope::Profile("x".into())
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -311,7 +342,9 @@ mod tests {
             PathBuf::from("/tmp/root/etc/ringside/host.json")
         );
         assert_eq!(
-            location(&d, Browser::Chrome, &Scope::System).unwrap().manifest,
+            location(&d, Browser::Chrome, &Scope::System)
+                .unwrap()
+                .manifest,
             PathBuf::from("/tmp/root/etc/opt/chrome/native-messaging-hosts/com.ringside.host.json")
         );
     }

@@ -12,13 +12,17 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use ringside_core::browser::Browser;
 use ringside_core::extension_id::DEV_EXTENSION_ID;
+use ringside_host::doctor;
 use ringside_host::install::{self, FIREFOX_ADDON_ID, InstallRequest};
 use ringside_host::locations::{Dirs, Scope};
 use ringside_host::serve::{self, HostIdentity, ServeEnd};
-use ringside_host::doctor;
 
 #[derive(Parser)]
-#[command(name = "ringside-host", version, about = "Ringside's native messaging host.\n\nBrowsers start it with the caller's origin as the only argument; people use the subcommands.")]
+#[command(
+    name = "ringside-host",
+    version,
+    about = "Ringside's native messaging host.\n\nBrowsers start it with the caller's origin as the only argument; people use the subcommands."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -99,7 +103,8 @@ fn main() -> ExitCode {
 }
 
 fn dirs() -> anyhow::Result<Dirs> {
-    Dirs::from_env().context("cannot tell the home directory (HOME is not set) or this OS is not supported")
+    Dirs::from_env()
+        .context("cannot tell the home directory (HOME is not set) or this OS is not supported")
 }
 
 fn run_command(command: Command) -> anyhow::Result<ExitCode> {
@@ -119,7 +124,10 @@ fn run_command(command: Command) -> anyhow::Result<ExitCode> {
             let req = InstallRequest {
                 browser,
                 scope: t.scope()?,
-                extension_id: t.extension_id.clone().unwrap_or_else(|| default_id.to_owned()),
+                extension_id: t
+                    .extension_id
+                    .clone()
+                    .unwrap_or_else(|| default_id.to_owned()),
                 host_path: exe,
             };
             let done = install::install(&dirs, &req)?;
@@ -137,7 +145,10 @@ fn run_command(command: Command) -> anyhow::Result<ExitCode> {
                 done.caller,
                 done.config.display()
             )?;
-            writeln!(out, "Reload the extension (or restart the browser) to connect.")?;
+            writeln!(
+                out,
+                "Reload the extension (or restart the browser) to connect."
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Uninstall(t) => {
@@ -200,7 +211,9 @@ fn run_native_messaging(args: &[OsString]) -> ExitCode {
     let caller = if first.starts_with("chrome-extension://") {
         first
     } else {
-        args.get(2).map(|a| a.to_string_lossy().into_owned()).unwrap_or_default()
+        args.get(2)
+            .map(|a| a.to_string_lossy().into_owned())
+            .unwrap_or_default()
     };
     let (allowed, problems) = match Dirs::from_env() {
         Some(d) => install::allowed_callers(&d),
@@ -209,7 +222,10 @@ fn run_native_messaging(args: &[OsString]) -> ExitCode {
     for p in &problems {
         tracing::warn!("allow-list: {p}");
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_io().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("cannot start the async runtime: {e}");
@@ -219,7 +235,11 @@ fn run_native_messaging(args: &[OsString]) -> ExitCode {
     if !allowed.contains(&caller) {
         tracing::error!(
             "refusing caller {caller}: not in this host's allow-list ({}). Run `ringside-host install --extension-id <id>` for this extension.",
-            if allowed.is_empty() { "empty".to_owned() } else { allowed.join(", ") }
+            if allowed.is_empty() {
+                "empty".to_owned()
+            } else {
+                allowed.join(", ")
+            }
         );
         runtime.block_on(serve::refuse(tokio::io::stdout(), &caller));
         runtime.shutdown_background();

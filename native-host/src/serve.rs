@@ -115,7 +115,10 @@ pub fn encode_reply(response: &Response) -> Bytes {
     if bytes.len() <= MAX_FRAME_BYTES {
         return Bytes::from(bytes);
     }
-    tracing::warn!(len = bytes.len(), "reply too large, sending an error instead");
+    tracing::warn!(
+        len = bytes.len(),
+        "reply too large, sending an error instead"
+    );
     let err = Response::err(
         response.id,
         ErrorBody::new(
@@ -163,10 +166,8 @@ where
             Some(Err(e)) => {
                 tracing::error!("ending the session: {e}");
                 if let FrameError::TooLarge { .. } = e {
-                    let event = Event::host_error(ErrorBody::new(
-                        ErrorCode::FrameTooLarge,
-                        e.to_string(),
-                    ));
+                    let event =
+                        Event::host_error(ErrorBody::new(ErrorCode::FrameTooLarge, e.to_string()));
                     // Best effort: the stream is ending either way.
                     let _ = sink.send(Bytes::from(event.to_bytes())).await;
                 }

@@ -38,7 +38,11 @@ fn parse_frame_line(line: &str) -> Vec<u8> {
     let len = unhex(len_hex);
     assert_eq!(len.len(), 4, "bad length in {line}");
     let declared = u32::from_ne_bytes([len[0], len[1], len[2], len[3]]) as usize;
-    assert_eq!(declared, body.len(), "length prefix does not match body: {line}");
+    assert_eq!(
+        declared,
+        body.len(),
+        "length prefix does not match body: {line}"
+    );
     let mut out = len;
     out.extend_from_slice(body.as_bytes());
     out
@@ -91,7 +95,10 @@ async fn run_case(path: &Path) {
 
 #[tokio::test]
 async fn golden_sessions() {
-    assert!(cfg!(target_endian = "little"), "golden lengths are little-endian");
+    assert!(
+        cfg!(target_endian = "little"),
+        "golden lengths are little-endian"
+    );
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut cases: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -99,7 +106,11 @@ async fn golden_sessions() {
         .filter(|p| p.extension().is_some_and(|e| e == "frames"))
         .collect();
     cases.sort();
-    assert!(cases.len() >= 5, "golden cases missing from {}", dir.display());
+    assert!(
+        cases.len() >= 5,
+        "golden cases missing from {}",
+        dir.display()
+    );
     for case in cases {
         run_case(&case).await;
     }

@@ -1,0 +1,222 @@
+//! Messages between the service worker and the other surfaces (popup, options,
+//! side panel, content scripts), and the rules for trusting their senders.
+
+use serde::{Deserialize, Serialize};
+
+use crate::host_link::{HostStatus, LinkStats};
+
+/// The name of the long-lived port extension pages open to the service worker.
+pub const UI_PORT: &str = "ui";
+
+/// How many content-script frames the service worker remembers for diagnostics.
+pub const MAX_PAGES: usize = 50;
+
+/// What the service worker pushes to extension pages on their port.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UiState {
+    pub host: HostStatus,
+    pub stats: LinkStats,
+    pub pages: Vec<PageSession>,
+}
+
+/// A frame whose content script checked in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageSession {
+    pub tab: i32,
+    pub frame: i32,
+    pub origin: String,
+    /// Whether the page's CSP lets WebAssembly compile there (strict pages
+    /// do not; detection then runs in the service worker).
+    pub wasm: bool,
+}
+
+/// What an extension page may ask on its port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum UiCommand {
+    /// Try to connect to the host now instead of waiting for the next retry.
+    Retry,
+}
+
+/// One-shot messages (`runtime.sendMessage`) the service worker accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum OneShot {
+    /// A content script announces itself.
+    #[serde(rename = "content.hello")]
+    ContentHello { wasm: bool },
+    /// An extension page asks for the current state (options diagnostics).
+    #[serde(rename = "state")]
+    State,
+}
+
+/// The parts of `runtime.MessageSender` the service worker looks at.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Sender {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub origin: Option<String>,
+    #[serde(default, rename = "frameId")]
+    pub frame_id: Option<i32>,
+    #[serde(default)]
+    pub tab: Option<SenderTab>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct SenderTab {
+    pub id: i32,
+}
+
+/// Who sent a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SenderKind {
+    /// A page of this extension (popup, options, side panel).
+    ExtensionPage,
+    /// This extension's content script in a web page frame.
+    ContentScript {
+        tab: i32,
+        frame: i32,
+        origin: String,
+    },
+    /// Anything else: another extension, a web page, a malformed sender.
+    Untrusted,
+}
+
+/// Classifies a sender. Messages from anything but this extension are untrusted,
+/// and a content script must come from an http(s) page in a tab.
+pub fn classify_sender(sender: &Sender, own_id: &str) -> SenderKind {
+    if sender.id.as_deref() != Some(own_id) {
+        return SenderKind::Untrusted;
+    }
+    let own_origin = format!("chrome-extension://{own_id}");
+    let origin = sender.origin.clone().or_else(|| {
+        sender.url.as_deref().map(|u| {
+            // scheme://host[:port] of the URL.
+            let after = u.find("://").map(|i| i + 3).unwrap_or(0);
+            let end = u[after..].find('/').map(|i| after + i).unwrap_or(u.len());
+            u[..end].to_owned()
+        })
+    });
+    match (&sender.tab, origin) {
+        (None, Some(o)) if o == own_origin => SenderKind::ExtensionPage,
+        (Some(tab), Some(o)) if o.starts_with("http://") || o.starts_with("https://") => {
+            SenderKind::ContentScript {
+                tab: tab.id,
+                frame: sender.frame_id.unwrap_or(0),
+                origin: o,
+            }
+        }
+        // An extension page opened as a tab (e.g. the popup URL in a tab).
+        (Some(_), Some(o)) if o == own_origin => SenderKind::ExtensionPage,
+        _ => SenderKind::Untrusted,
+    }
+}
+
+/// Records a content-script session, most recent first, bounded.
+pub fn record_page(pages: &mut Vec<PageSession>, page: PageSession) {
+    pages.retain(|p| !(p.tab == page.tab && p.frame == page.frame));
+    pages.insert(0, page);
+    pages.truncate(MAX_PAGES);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "fempdkhheodefkjhkbekalfieneojckb";
+
+    fn sender(id: &str, url: &str, tab: Option<i32>) -> Sender {
+        Sender {
+            id: Some(id.into()),
+            url: Some(url.into()),
+            origin: None,
+            frame_id: Some(0),
+            tab: tab.map(|id| SenderTab { id }),
+        }
+    }
+
+    #[test]
+    fn extension_pages_and_content_scripts() {
+        assert_eq!(
+            classify_sender(
+                &sender(ID, &format!("chrome-extension://{ID}/popup.html"), None),
+                ID
+            ),
+            SenderKind::ExtensionPage
+        );
+        assert_eq!(
+            classify_sender(&sender(ID, "https://crm.example/a/b?c", Some(7)), ID),
+            SenderKind::ContentScript {
+                tab: 7,
+                frame: 0,
+                origin: "https://crm.example".into()
+            }
+        );
+    }
+
+    #[test]
+    fn strangers_are_untrusted() {
+        // Another extension.
+        assert_eq!(
+            classify_sender(
+                &sender("abcdefghijklmnopabcdefghijklmnop", "https://x/", Some(1)),
+                ID
+            ),
+            SenderKind::Untrusted
+        );
+        // Our id but a non-web page in a tab (file:, data:, another extension's page).
+        assert_eq!(
+            classify_sender(&sender(ID, "file:///etc/passwd", Some(1)), ID),
+            SenderKind::Untrusted
+        );
+        // Claims to be a content script but has no tab.
+        assert_eq!(
+            classify_sender(&sender(ID, "https://x/", None), ID),
+            SenderKind::Untrusted
+        );
+        assert_eq!(
+            classify_sender(&Sender::default(), ID),
+            SenderKind::Untrusted
+        );
+    }
+
+    #[test]
+    fn messages_parse() {
+        let m: OneShot = serde_json::from_str(r#"{"type":"content.hello","wasm":false}"#).unwrap();
+        assert_eq!(m, OneShot::ContentHello { wasm: false });
+        assert!(serde_json::from_str::<OneShot>(r#"{"type":"dial","to":"1"}"#).is_err());
+        let c: UiCommand = serde_json::from_str(r#"{"type":"retry"}"#).unwrap();
+        assert_eq!(c, UiCommand::Retry);
+    }
+
+    #[test]
+    fn pages_are_bounded_and_deduplicated() {
+        let mut pages = vec![];
+        for i in 0..60 {
+            record_page(
+                &mut pages,
+                PageSession {
+                    tab: i,
+                    frame: 0,
+                    origin: "https://a".into(),
+                    wasm: true,
+                },
+            );
+        }
+        assert_eq!(pages.len(), MAX_PAGES);
+        record_page(
+            &mut pages,
+            PageSession {
+                tab: 59,
+                frame: 0,
+                origin: "https://b".into(),
+                wasm: false,
+            },
+        );
+        assert_eq!(pages.len(), MAX_PAGES);
+        assert_eq!(pages[0].origin, "https://b");
+    }
+}

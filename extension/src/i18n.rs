@@ -1,0 +1,84 @@
+//! Every user-facing string goes through `_locales`: in the extension through
+//! `chrome.i18n`, in browser tests through a catalog loaded from messages.json.
+
+use std::collections::HashMap;
+
+use ringside_core::ui::Text;
+
+/// Looks up a message by key with `$1`..`$9` substitutions.
+pub trait Translate {
+    fn message(&self, key: &str, args: &[String]) -> String;
+
+    fn text(&self, text: &Text) -> String {
+        self.message(text.key, &text.args)
+    }
+
+    fn get(&self, key: &str) -> String {
+        self.message(key, &[])
+    }
+}
+
+/// `chrome.i18n`, in the browser's UI language.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChromeI18n;
+
+impl Translate for ChromeI18n {
+    fn message(&self, key: &str, args: &[String]) -> String {
+        let m = crate::chrome::get_message(key, args);
+        if m.is_empty() {
+            // A missing key is a bug; show the key rather than nothing.
+            crate::error::log_warn(&format!("missing message {key}"));
+            key.to_owned()
+        } else {
+            m
+        }
+    }
+}
+
+/// A catalog parsed from a messages.json (tests, and anything outside an extension).
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    messages: HashMap<String, String>,
+}
+
+impl Catalog {
+    pub fn from_json(text: &str) -> Result<Catalog, serde_json::Error> {
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            message: String,
+        }
+        let map: HashMap<String, Entry> = serde_json::from_str(text)?;
+        Ok(Catalog {
+            messages: map.into_iter().map(|(k, v)| (k, v.message)).collect(),
+        })
+    }
+}
+
+impl Translate for Catalog {
+    fn message(&self, key: &str, args: &[String]) -> String {
+        let Some(m) = self.messages.get(key) else {
+            return format!("⟦{key}⟧");
+        };
+        let mut out = String::with_capacity(m.len());
+        let mut chars = m.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '$' {
+                match chars.peek().copied() {
+                    Some('$') => {
+                        chars.next();
+                        out.push('$');
+                    }
+                    Some(d @ '1'..='9') => {
+                        chars.next();
+                        let i = (d as usize) - ('1' as usize);
+                        out.push_str(args.get(i).map(String::as_str).unwrap_or(""));
+                    }
+                    _ => out.push('$'),
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,23 @@
+// Service worker loader. MV3 requires listeners to be registered synchronously
+// at top level, so they are registered here and forward to Rust
+// (extension/src/sw.rs) once the wasm is ready. No logic lives in this file.
+import init, { sw_start, sw_on_connect, sw_on_message } from './wasm/ringside.js';
+
+const ready = init({ module_or_path: new URL('./wasm/ringside_bg.wasm', import.meta.url) })
+  .then(() => sw_start());
+
+chrome.runtime.onConnect.addListener((port) => {
+  ready.then(() => sw_on_connect(port, port.sender));
+});
+
+chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  ready
+    .then(() => sendResponse(sw_on_message(message, sender)))
+    .catch((e) => sendResponse({ error: String(e && e.message ? e.message : e) }));
+  return true; // the reply is asynchronous
+});
+
+// Registered so the worker starts with the browser and connects to the host
+// (sw_start runs on every worker start, via `ready` above).
+chrome.runtime.onStartup.addListener(() => {});
+chrome.runtime.onInstalled.addListener(() => {});

@@ -1,0 +1,342 @@
+//! The Ringside emulator: a loopback HTTP server standing in for what cannot
+//! be reached from a test machine (Google, Microsoft, the phone platform), plus
+//! test pages, with a control API for faults and latency (docs/emulator.md).
+//!
+//! Routes:
+//! * `GET /healthz` — liveness.
+//! * `GET /pages/{file}` — files from `--pages`; names containing `.strict.` are
+//!   served with `Content-Security-Policy: script-src 'self'`.
+//! * `/control/...` — see [`control_routes`]; never subject to faults or latency.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tower_http::services::ServeDir;
+
+/// A fault to inject on requests whose path starts with `path_prefix`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fault {
+    pub path_prefix: String,
+    /// HTTP status to answer with.
+    pub status: u16,
+    /// JSON body to answer with (defaults to `{"error": "injected"}`).
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
+    /// `Retry-After` header value in seconds, if any.
+    #[serde(default)]
+    pub retry_after: Option<u32>,
+    /// How many requests it applies to; absent means until cleared.
+    #[serde(default)]
+    pub count: Option<u32>,
+}
+
+/// Latency added to requests whose path starts with `path_prefix`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Latency {
+    pub path_prefix: String,
+    pub ms: u64,
+}
+
+/// One request seen (control requests excluded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub at_ms: u128,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    faults: Vec<Fault>,
+    latency: Vec<Latency>,
+    requests: Vec<Seen>,
+}
+
+/// Shared emulator state.
+#[derive(Debug, Clone, Default)]
+pub struct Emulator {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Emulator {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A poisoned lock only means a handler panicked mid-update; the data is
+        // still usable for a test server.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Emulator options.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Directory served under `/pages/`.
+    pub pages: Option<PathBuf>,
+}
+
+fn now_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+/// Builds the router.
+pub fn app(options: Options) -> Router {
+    let emu = Emulator::default();
+    let mut public = Router::new().route("/healthz", get(healthz));
+    if let Some(dir) = options.pages {
+        public = public.nest_service("/pages", ServeDir::new(dir));
+    }
+    let public = public
+        .layer(middleware::from_fn(strict_csp))
+        .layer(middleware::from_fn_with_state(emu.clone(), faults_and_log));
+    Router::new()
+        .merge(public)
+        .nest("/control", control_routes())
+        .with_state(emu)
+}
+
+/// The control API (docs/emulator.md).
+pub fn control_routes() -> Router<Emulator> {
+    Router::new()
+        .route("/reset", post(reset))
+        .route("/faults", put(set_faults).get(get_faults))
+        .route("/latency", put(set_latency).get(get_latency))
+        .route("/requests", get(get_requests).delete(clear_requests))
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+async fn reset(State(emu): State<Emulator>) -> StatusCode {
+    *emu.lock() = Inner::default();
+    StatusCode::NO_CONTENT
+}
+
+async fn set_faults(State(emu): State<Emulator>, Json(faults): Json<Vec<Fault>>) -> StatusCode {
+    emu.lock().faults = faults;
+    StatusCode::NO_CONTENT
+}
+
+async fn get_faults(State(emu): State<Emulator>) -> Json<Vec<Fault>> {
+    Json(emu.lock().faults.clone())
+}
+
+async fn set_latency(State(emu): State<Emulator>, Json(l): Json<Vec<Latency>>) -> StatusCode {
+    emu.lock().latency = l;
+    StatusCode::NO_CONTENT
+}
+
+async fn get_latency(State(emu): State<Emulator>) -> Json<Vec<Latency>> {
+    Json(emu.lock().latency.clone())
+}
+
+async fn get_requests(State(emu): State<Emulator>) -> Json<Vec<Seen>> {
+    Json(emu.lock().requests.clone())
+}
+
+async fn clear_requests(State(emu): State<Emulator>) -> StatusCode {
+    emu.lock().requests.clear();
+    StatusCode::NO_CONTENT
+}
+
+/// Applies latency and faults, and records every non-control request.
+async fn faults_and_log(State(emu): State<Emulator>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let method = req.method().to_string();
+    let (delay, fault) = {
+        let mut inner = emu.lock();
+        let delay: u64 = inner
+            .latency
+            .iter()
+            .filter(|l| path.starts_with(&l.path_prefix))
+            .map(|l| l.ms)
+            .max()
+            .unwrap_or(0);
+        let mut fault = None;
+        if let Some(i) = inner
+            .faults
+            .iter()
+            .position(|f| path.starts_with(&f.path_prefix))
+        {
+            let f = &mut inner.faults[i];
+            fault = Some(f.clone());
+            match f.count {
+                Some(1) => {
+                    inner.faults.remove(i);
+                }
+                Some(n) => f.count = Some(n - 1),
+                None => {}
+            }
+        }
+        (delay, fault)
+    };
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let response = match fault {
+        Some(f) => {
+            let status =
+                StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let body = f
+                .body
+                .unwrap_or_else(|| serde_json::json!({"error": "injected"}));
+            let mut r = (status, Json(body)).into_response();
+            if let Some(s) = f.retry_after {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(s));
+            }
+            r
+        }
+        None => next.run(req).await,
+    };
+    emu.lock().requests.push(Seen {
+        method,
+        path,
+        status: response.status().as_u16(),
+        at_ms: now_ms(),
+    });
+    response
+}
+
+/// Pages named `*.strict.*` get the strict CSP real sites use.
+async fn strict_csp(req: Request, next: Next) -> Response<Body> {
+    let strict = req.uri().path().contains(".strict.");
+    let mut res = next.run(req).await;
+    if strict {
+        res.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("script-src 'self'"),
+        );
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    //! The control API and the fault/latency layer, through the router.
+    use super::*;
+    use axum::http::Method;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    async fn call(
+        app: &Router,
+        method: Method,
+        uri: &str,
+        body: Option<&str>,
+    ) -> (u16, String, axum::http::HeaderMap) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(Body::from(body.unwrap_or("").to_owned()))
+            .unwrap();
+        let res = app.clone().oneshot(req).await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            String::from_utf8_lossy(&bytes).into_owned(),
+            headers,
+        )
+    }
+
+    fn pages_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.html"), "<p>a</p>").unwrap();
+        std::fs::write(dir.path().join("a.strict.html"), "<p>strict</p>").unwrap();
+        dir
+    }
+
+    #[tokio::test]
+    async fn healthz_and_request_log() {
+        let app = app(Options::default());
+        let (s, body, _) = call(&app, Method::GET, "/healthz", None).await;
+        assert_eq!(s, 200);
+        assert!(body.contains("\"ok\""));
+        let (_, log, _) = call(&app, Method::GET, "/control/requests", None).await;
+        let log: Vec<Seen> = serde_json::from_str(&log).unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].path, "/healthz");
+    }
+
+    #[tokio::test]
+    async fn faults_apply_count_times_with_retry_after() {
+        let app = app(Options::default());
+        let (s, _, _) = call(
+            &app,
+            Method::PUT,
+            "/control/faults",
+            Some(r#"[{"path_prefix":"/healthz","status":429,"retry_after":2,"count":2}]"#),
+        )
+        .await;
+        assert_eq!(s, 204);
+        for _ in 0..2 {
+            let (s, _, h) = call(&app, Method::GET, "/healthz", None).await;
+            assert_eq!(s, 429);
+            assert_eq!(h.get("retry-after").unwrap(), "2");
+        }
+        let (s, _, _) = call(&app, Method::GET, "/healthz", None).await;
+        assert_eq!(s, 200);
+        let (_, faults, _) = call(&app, Method::GET, "/control/faults", None).await;
+        assert_eq!(faults, "[]");
+    }
+
+    #[tokio::test]
+    async fn latency_is_added() {
+        let app = app(Options::default());
+        call(
+            &app,
+            Method::PUT,
+            "/control/latency",
+            Some(r#"[{"path_prefix":"/","ms":120}]"#),
+        )
+        .await;
+        let start = std::time::Instant::now();
+        call(&app, Method::GET, "/healthz", None).await;
+        // Lower bound only: the delay must have been applied.
+        assert!(start.elapsed() >= Duration::from_millis(120));
+        // Control routes are never delayed or faulted, so a test can always undo.
+        call(&app, Method::POST, "/control/reset", None).await;
+        let (_, l, _) = call(&app, Method::GET, "/control/latency", None).await;
+        assert_eq!(l, "[]");
+    }
+
+    #[tokio::test]
+    async fn strict_pages_get_the_csp_header() {
+        let dir = pages_dir();
+        let app = app(Options {
+            pages: Some(dir.path().to_owned()),
+        });
+        let (s, body, h) = call(&app, Method::GET, "/pages/a.strict.html", None).await;
+        assert_eq!(s, 200);
+        assert_eq!(body, "<p>strict</p>");
+        assert_eq!(
+            h.get("content-security-policy").unwrap(),
+            "script-src 'self'"
+        );
+        let (_, _, h) = call(&app, Method::GET, "/pages/a.html", None).await;
+        assert!(h.get("content-security-policy").is_none());
+    }
+
+    #[tokio::test]
+    async fn bad_control_input_is_a_client_error() {
+        let app = app(Options::default());
+        let (s, _, _) = call(&app, Method::PUT, "/control/faults", Some("{nope")).await;
+        assert!((400..500).contains(&s), "{s}");
+    }
+}
