@@ -22,8 +22,9 @@ pub const BACKOFF_MAX_MS: u32 = 30_000;
 pub enum DisconnectKind {
     /// No host manifest for this browser/profile: the host is not installed.
     NotFound,
-    /// A manifest exists but the browser refuses it: NativeMessagingBlocklist
-    /// policy, or the manifest's allowed_origins lacks this extension.
+    /// The browser refuses to start the host: NativeMessagingBlocklist policy
+    /// ("disabled by the system administrator"), or the manifest's
+    /// allowed_origins lacks this extension ("forbidden").
     Forbidden,
     /// The host process ended (crash, kill, or it closed the stream).
     Exited,
@@ -39,7 +40,7 @@ pub fn classify_disconnect(last_error: Option<&str>) -> DisconnectKind {
     let m = msg.to_ascii_lowercase();
     if m.contains("not found") || m.contains("invalid native messaging host name") {
         DisconnectKind::NotFound
-    } else if m.contains("forbidden") {
+    } else if m.contains("forbidden") || m.contains("disabled by the system administrator") {
         DisconnectKind::Forbidden
     } else if m.contains("exited") || m.contains("failed to start") {
         DisconnectKind::Exited
@@ -335,6 +336,12 @@ mod tests {
         assert_eq!(
             classify_disconnect(Some(
                 "Access to the specified native messaging host is forbidden."
+            )),
+            DisconnectKind::Forbidden
+        );
+        assert_eq!(
+            classify_disconnect(Some(
+                "Access to the native messaging host was disabled by the system administrator."
             )),
             DisconnectKind::Forbidden
         );

@@ -1,0 +1,219 @@
+//! Browser tests (wasm-bindgen-test in headless Chromium): the DOM adapters
+//! render what the core decides, with the real English catalog, as text only;
+//! values cross the JS boundary without losing integers.
+#![cfg(target_arch = "wasm32")]
+
+use ringside_core::browser::Browser;
+use ringside_core::host_link::{HostStatus, LinkStats};
+use ringside_core::protocol::{HelloResult, Incoming};
+use ringside_core::surface::{PageSession, UiState};
+use ringside_core::ui;
+use ringside_extension::dom;
+use ringside_extension::error::{JsError, js_to_json, json_to_js};
+use ringside_extension::i18n::{Catalog, Translate};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+use web_sys::{Document, Element};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const ID: &str = "fempdkhheodefkjhkbekalfieneojckb";
+
+fn en() -> Catalog {
+    Catalog::from_json(include_str!("../static/_locales/en/messages.json")).unwrap()
+}
+
+fn fr() -> Catalog {
+    Catalog::from_json(include_str!("../static/_locales/fr/messages.json")).unwrap()
+}
+
+fn doc() -> Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+fn fresh_app() -> Element {
+    let d = doc();
+    if let Some(old) = d.get_element_by_id("app") {
+        old.remove();
+    }
+    let app = d.create_element("main").unwrap();
+    app.set_id("app");
+    d.body().unwrap().append_child(&app).unwrap();
+    app
+}
+
+fn info() -> HelloResult {
+    HelloResult {
+        version: 1,
+        host_version: "0.1.0".into(),
+        capabilities: vec!["ping".into()],
+        pid: 77,
+        os: "linux".into(),
+    }
+}
+
+fn statuses() -> Vec<HostStatus> {
+    vec![
+        HostStatus::Connecting,
+        HostStatus::Connected { info: info() },
+        HostStatus::NotInstalled,
+        HostStatus::Blocked,
+        HostStatus::Refused {
+            message: "chrome-extension://x/ is not in this host's allow-list".into(),
+        },
+        HostStatus::Incompatible {
+            message: "host speaks [2]".into(),
+        },
+        HostStatus::Reconnecting {
+            attempt: 3,
+            retry_in_ms: 1000,
+        },
+    ]
+}
+
+#[wasm_bindgen_test]
+fn every_host_state_renders_localized_text() {
+    for catalog in [en(), fr()] {
+        for s in statuses() {
+            let view = ui::host_view(&s, Browser::Chromium, ID);
+            let card = dom::host_card(&doc(), &view, &catalog).unwrap();
+            let text = card.text_content().unwrap();
+            assert!(!text.contains('⟦'), "missing message in {text}");
+            assert!(!text.contains("$1"), "unsubstituted placeholder in {text}");
+            assert_eq!(card.get_attribute("role").as_deref(), Some("status"));
+            // Every button has a type and visible text (its accessible name).
+            let buttons = card.query_selector_all("button").unwrap();
+            for i in 0..buttons.length() {
+                let b: Element = buttons.item(i).unwrap().dyn_into().unwrap();
+                assert_eq!(b.get_attribute("type").as_deref(), Some("button"));
+                assert!(!b.text_content().unwrap().trim().is_empty());
+            }
+        }
+    }
+}
+
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen_test]
+fn not_installed_card_has_command_and_retry() {
+    let view = ui::host_view(&HostStatus::NotInstalled, Browser::Edge, ID);
+    let card = dom::host_card(&doc(), &view, &en()).unwrap();
+    let code = card
+        .query_selector("[data-testid=install-command]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        code.text_content().unwrap(),
+        format!("ringside-host install --browser edge --extension-id {ID}")
+    );
+    let text = card.text_content().unwrap();
+    assert!(text.contains("register it with Microsoft Edge"), "{text}");
+    assert!(
+        card.query_selector("[data-action=retry]")
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[wasm_bindgen_test]
+fn popup_renders_into_app() {
+    let app = fresh_app();
+    let state = UiState {
+        host: HostStatus::Connected { info: info() },
+        stats: LinkStats::default(),
+        pages: vec![],
+    };
+    ringside_extension::popup::render(&doc(), Some(&state), &en(), Browser::Chromium, ID).unwrap();
+    let text = app.text_content().unwrap();
+    assert!(
+        text.contains("Connected to the Ringside host 0.1.0"),
+        "{text}"
+    );
+    assert!(text.contains("Settings"));
+}
+
+#[wasm_bindgen_test]
+fn page_values_are_text_never_html() {
+    let hostile = "https://evil.example\"><img src=x onerror=alert(1)>";
+    let list = dom::pages(
+        &doc(),
+        &[PageSession {
+            tab: 1,
+            frame: 0,
+            origin: hostile.into(),
+            wasm: false,
+        }],
+        &en(),
+    )
+    .unwrap();
+    assert!(list.query_selector("img").unwrap().is_none());
+    assert!(list.text_content().unwrap().contains(hostile));
+}
+
+#[wasm_bindgen_test]
+fn diagnostics_show_the_host_process() {
+    let state = UiState {
+        host: HostStatus::Connected { info: info() },
+        stats: LinkStats {
+            connects: 2,
+            drops: 1,
+            last_error: Some("Native host has exited.".into()),
+        },
+        pages: vec![],
+    };
+    let dl = dom::diagnostics(&doc(), &state, &en()).unwrap();
+    let get = |id: &str| {
+        dl.query_selector(&format!("[data-testid={id}]"))
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap()
+    };
+    assert_eq!(get("diag-state"), "connected");
+    assert_eq!(get("diag-pid"), "77");
+    assert_eq!(get("diag-drops"), "1");
+    assert_eq!(get("diag-last-error"), "Native host has exited.");
+}
+
+#[wasm_bindgen_test]
+fn port_messages_keep_integers_and_shapes() {
+    let v = serde_json::json!({"id": 9007199254740991u64, "result": {"version": 1, "host_version": "0.1.0", "capabilities": [], "pid": 5, "os": "linux"}});
+    let js = json_to_js(&v).unwrap();
+    let back: Incoming = js_to_json(&js).unwrap();
+    let Incoming::Response(r) = back else {
+        panic!("not a response")
+    };
+    assert_eq!(r.id, Some(9007199254740991));
+    assert_eq!(r.into_result::<HelloResult>().unwrap().pid, 5);
+}
+
+#[wasm_bindgen_test]
+fn ui_state_round_trips_through_js() {
+    let state = UiState {
+        host: HostStatus::Reconnecting {
+            attempt: 2,
+            retry_in_ms: 500,
+        },
+        stats: LinkStats::default(),
+        pages: vec![],
+    };
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    let js = serde::Serialize::serialize(&state, &ser).unwrap();
+    // Plain JSON-compatible object (no Map, no BigInt): it survives JSON.stringify.
+    let text = String::from(js_sys::JSON::stringify(&js).unwrap());
+    assert!(text.contains("\"state\":\"reconnecting\""), "{text}");
+    let back: UiState = serde_wasm_bindgen::from_value(js).unwrap();
+    assert_eq!(back, state);
+}
+
+#[wasm_bindgen_test]
+fn thrown_errors_become_rust_errors_once() {
+    let e: JsError = JsValue::from(js_sys::Error::new("boom")).into();
+    assert_eq!(e.0, "boom");
+    let e: JsError = JsValue::from_str("plain").into();
+    assert_eq!(e.0, "plain");
+    assert_eq!(
+        en().message("hostReconnectingDetail", &["2".into(), "1".into()]),
+        "Attempt 2; next try in 1 s."
+    );
+}
