@@ -1,5 +1,9 @@
 //! The three locales stay in step: same keys, same substitutions, and every
 //! key the core renders exists. Reads extension/static/_locales directly.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed unwrap is a failed test"
+)]
 
 use std::collections::BTreeMap;
 

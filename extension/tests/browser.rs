@@ -1,6 +1,10 @@
 //! Browser tests (wasm-bindgen-test in headless Chromium): the DOM adapters
 //! render what the core decides, with the real English catalog, as text only;
 //! values cross the JS boundary without losing integers.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed unwrap is a failed test"
+)]
 #![cfg(target_arch = "wasm32")]
 
 use ringside_core::browser::Browser;

@@ -186,3 +186,31 @@ pub async fn refuse<W: AsyncWrite + Unpin>(writer: W, origin: &str) {
     ));
     let _ = sink.send(Bytes::from(event.to_bytes())).await;
 }
+
+#[cfg(test)]
+mod tests {
+    //! Reply-size enforcement (no v1 request can provoke it through the wire:
+    //! a ping's echo is always shorter than the ping).
+    use super::*;
+
+    #[test]
+    fn oversized_reply_becomes_reply_too_large_with_the_same_id() {
+        let big = Response::ok(
+            7,
+            PingResult {
+                payload: serde_json::Value::String("z".repeat(MAX_FRAME_BYTES)),
+            },
+        );
+        let bytes = encode_reply(&big);
+        let r: Response = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(r.id, Some(7));
+        assert_eq!(r.error.unwrap().code, ErrorCode::ReplyTooLarge.code());
+    }
+
+    #[test]
+    fn ping_before_hello_is_refused() {
+        let mut s = Session::new(HostIdentity::current());
+        let r = s.handle_body(br#"{"id":1,"type":"ping"}"#);
+        assert_eq!(r.error.unwrap().code, ErrorCode::HelloRequired.code());
+    }
+}
