@@ -1,0 +1,68 @@
+// scripts/bench's browser half: round trips through a real Chromium
+// connectNative port, and wasm sizes. Merges the host cold-start figures given
+// as JSON in argv[2], writes target/bench/report.json, prints a table.
+import { readFileSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import path from 'node:path';
+import { launch, openExtensionPage, EXTENSION_DIR, ROOT } from '../e2e/lib/harness.mjs';
+
+const report = JSON.parse(process.argv[2] || '{}');
+const MESSAGES = Number(process.env.RINGSIDE_BENCH_MESSAGES || 10000);
+
+// Round trips: an extension page opens its own port to the host (the same
+// native messaging path the service worker uses) and pings sequentially.
+const b = await launch({ host: true });
+try {
+  const page = await openExtensionPage(b, 'options.html');
+  const samples = await page.evaluate(async (n) => {
+    const port = chrome.runtime.connectNative('com.ringside.host');
+    let waiting = null;
+    port.onMessage.addListener((m) => waiting && waiting(m));
+    port.onDisconnect.addListener(() => waiting && waiting({ error: chrome.runtime.lastError?.message }));
+    const call = (msg) => new Promise((resolve) => { waiting = resolve; port.postMessage(msg); });
+    const hello = await call({ id: 0, type: 'hello', params: { versions: [1] } });
+    if (!hello.result) throw new Error(`hello failed: ${JSON.stringify(hello)}`);
+    // Warm up the pipe and the JIT.
+    for (let i = 1; i <= 200; i++) await call({ id: i, type: 'ping', params: { payload: i } });
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const r = await call({ id: 1000 + i, type: 'ping', params: { payload: i } });
+      out[i] = performance.now() - t0;
+      if (r.id !== 1000 + i) throw new Error(`out of order reply ${JSON.stringify(r)}`);
+    }
+    port.disconnect();
+    return Array.from(out);
+  }, MESSAGES);
+  samples.sort((a, b) => a - b);
+  const pct = (p) => samples[Math.round((samples.length - 1) * p)];
+  report.host_roundtrip_p50_ms = +pct(0.5).toFixed(3);
+  report.host_roundtrip_p99_ms = +pct(0.99).toFixed(3);
+  report.host_roundtrip_messages = samples.length;
+} finally {
+  await b.close();
+}
+
+// Wasm sizes, gzipped at level 9 as a server would send them.
+function walk(dir) {
+  return readdirSync(dir).flatMap((f) => {
+    const p = path.join(dir, f);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+let total = 0;
+for (const file of walk(EXTENSION_DIR).filter((f) => f.endsWith('.wasm'))) {
+  const gz = gzipSync(readFileSync(file), { level: 9 }).length;
+  const name = path.basename(file, '.wasm').replace(/[^a-z0-9]+/gi, '_');
+  report[`wasm_gzip_bytes_${name}`] = gz;
+  total += gz;
+}
+report.wasm_gzip_bytes_total = total;
+
+const outDir = path.join(ROOT, 'target', 'bench');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+const width = Math.max(...Object.keys(report).map((k) => k.length));
+console.log(`${'key'.padEnd(width)}  value`);
+for (const [k, v] of Object.entries(report)) console.log(`${k.padEnd(width)}  ${v}`);
+console.log(`\nwritten to ${path.join(outDir, 'report.json')}`);
