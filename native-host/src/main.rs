@@ -246,11 +246,10 @@ fn run_native_messaging(args: &[OsString]) -> ExitCode {
         return ExitCode::FAILURE;
     }
     tracing::info!(caller = %caller, pid = std::process::id(), "serving");
-    let end = runtime.block_on(serve::serve(
-        tokio::io::stdin(),
-        tokio::io::stdout(),
-        HostIdentity::current(),
-    ));
+    let end = runtime.block_on(async {
+        let (reader, writer) = stdio();
+        serve::serve(reader, writer, HostIdentity::current()).await
+    });
     // A blocked stdin read must not hold the process: every reply is already flushed.
     runtime.shutdown_background();
     match end {
@@ -260,4 +259,35 @@ fn run_native_messaging(args: &[OsString]) -> ExitCode {
         }
         ServeEnd::Frame(_) | ServeEnd::Write(_) => ExitCode::FAILURE,
     }
+}
+
+type Reader = Box<dyn tokio::io::AsyncRead + Unpin>;
+type Writer = Box<dyn tokio::io::AsyncWrite + Unpin>;
+
+/// stdin/stdout for the session. Browsers connect the host through pipes; those
+/// are registered with the runtime's reactor directly, so each message costs no
+/// hop through tokio's blocking thread pool (tokio::io::stdin's strategy, kept
+/// as the fallback for anything that is not a pipe).
+fn stdio() -> (Reader, Writer) {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd as _;
+        use tokio::net::unix::pipe;
+        let reader: Option<Reader> = std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .and_then(|fd| pipe::Receiver::from_owned_fd(fd).ok())
+            .map(|r| Box::new(r) as Reader);
+        let writer: Option<Writer> = std::io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .and_then(|fd| pipe::Sender::from_owned_fd(fd).ok())
+            .map(|w| Box::new(w) as Writer);
+        if let (Some(r), Some(w)) = (reader, writer) {
+            return (r, w);
+        }
+    }
+    (Box::new(tokio::io::stdin()), Box::new(tokio::io::stdout()))
 }
