@@ -2,6 +2,7 @@
 // connectNative port, and wasm sizes. Merges the host cold-start figures given
 // as JSON in argv[2], writes target/bench/report.json, prints a table.
 import { readFileSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { launch, openExtensionPage, EXTENSION_DIR, ROOT } from '../e2e/lib/harness.mjs';
@@ -9,19 +10,17 @@ import { launch, openExtensionPage, EXTENSION_DIR, ROOT } from '../e2e/lib/harne
 const report = JSON.parse(process.argv[2] || '{}');
 const MESSAGES = Number(process.env.RINGSIDE_BENCH_MESSAGES || 10000);
 
-// Round trips: an extension page opens its own port to the host (the same
+// Round trips: an extension page opens its own port to a host (the same
 // native messaging path the service worker uses) and pings sequentially.
-const b = await launch({ host: true });
-try {
-  const page = await openExtensionPage(b, 'options.html');
-  const samples = await page.evaluate(async (n) => {
-    const port = chrome.runtime.connectNative('com.ringside.host');
+async function pingLoop(page, hostName, n) {
+  return page.evaluate(async ([n, hostName]) => {
+    const port = chrome.runtime.connectNative(hostName);
     let waiting = null;
     port.onMessage.addListener((m) => waiting && waiting(m));
     port.onDisconnect.addListener(() => waiting && waiting({ error: chrome.runtime.lastError?.message }));
     const call = (msg) => new Promise((resolve) => { waiting = resolve; port.postMessage(msg); });
     const hello = await call({ id: 0, type: 'hello', params: { versions: [1] } });
-    if (!hello.result) throw new Error(`hello failed: ${JSON.stringify(hello)}`);
+    if (hello.error) throw new Error(`${hostName}: ${JSON.stringify(hello)}`);
     // Warm up the pipe and the JIT.
     for (let i = 1; i <= 200; i++) await call({ id: i, type: 'ping', params: { payload: i } });
     const out = new Float64Array(n);
@@ -32,13 +31,30 @@ try {
       if (r.id !== 1000 + i) throw new Error(`out of order reply ${JSON.stringify(r)}`);
     }
     port.disconnect();
-    return Array.from(out);
-  }, MESSAGES);
-  samples.sort((a, b) => a - b);
-  const pct = (p) => samples[Math.round((samples.length - 1) * p)];
-  report.host_roundtrip_p50_ms = +pct(0.5).toFixed(3);
-  report.host_roundtrip_p99_ms = +pct(0.99).toFixed(3);
-  report.host_roundtrip_messages = samples.length;
+    return Array.from(out).sort((a, b) => a - b);
+  }, [n, hostName]);
+}
+const pct = (s, p) => +s[Math.round((s.length - 1) * p)].toFixed(3);
+
+const b = await launch({ host: true });
+try {
+  // Baseline: a do-nothing echo host registered for the same profile.
+  const echoDir = path.join(b.dirs.profile, 'NativeMessagingHosts');
+  writeFileSync(path.join(echoDir, 'com.ringside.bench_echo.json'), JSON.stringify({
+    name: 'com.ringside.bench_echo',
+    description: 'Ringside bench baseline',
+    path: fileURLToPath(new URL('./echo_host.py', import.meta.url)),
+    type: 'stdio',
+    allowed_origins: [`chrome-extension://${b.extensionId}/`],
+  }));
+  const page = await openExtensionPage(b, 'options.html');
+  const ours = await pingLoop(page, 'com.ringside.host', MESSAGES);
+  report.host_roundtrip_p50_ms = pct(ours, 0.5);
+  report.host_roundtrip_p99_ms = pct(ours, 0.99);
+  report.host_roundtrip_messages = ours.length;
+  const echo = await pingLoop(page, 'com.ringside.bench_echo', MESSAGES);
+  report.chromium_echo_roundtrip_p50_ms = pct(echo, 0.5);
+  report.chromium_echo_roundtrip_p99_ms = pct(echo, 0.99);
 } finally {
   await b.close();
 }
