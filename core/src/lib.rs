@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod extension_id;
 pub mod host_link;
+pub mod phone;
 pub mod protocol;
 pub mod surface;
 pub mod ui;

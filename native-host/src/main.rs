@@ -40,6 +40,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Find phone numbers in stdin (read as one text), one JSON object per line:
+    /// start and end (UTF-8 byte offsets), text, e164, extension. Shows what the
+    /// extension marks, and why a number is (not) found.
+    Detect {
+        /// Region for numbers written without +, e.g. FR (default: from LANG, else US).
+        #[arg(long, value_name = "XX")]
+        region: Option<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -108,9 +116,13 @@ fn dirs() -> anyhow::Result<Dirs> {
 }
 
 fn run_command(command: Command) -> anyhow::Result<ExitCode> {
-    let dirs = dirs()?;
     let mut out = std::io::stdout().lock();
+    if let Command::Detect { region } = &command {
+        return detect(region.as_deref(), &mut out);
+    }
+    let dirs = dirs()?;
     match command {
+        Command::Detect { .. } => Ok(ExitCode::SUCCESS),
         Command::Install(t) => {
             let browser = t.browser();
             let default_id = if browser == Browser::Firefox {
@@ -188,6 +200,26 @@ fn run_command(command: Command) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+fn detect(region: Option<&str>, out: &mut impl std::io::Write) -> anyhow::Result<ExitCode> {
+    use ringside_core::phone::{Detector, region_from_locale};
+    use std::io::Read as _;
+    let region = match region {
+        Some(r) => r.to_owned(),
+        None => std::env::var("LANG")
+            .ok()
+            .and_then(|l| region_from_locale(l.split('.').next().unwrap_or("")))
+            .unwrap_or_else(|| "US".to_owned()),
+    };
+    let detector = Detector::new(&region)?;
+    let mut bytes = vec![];
+    std::io::stdin().read_to_end(&mut bytes)?;
+    let text = String::from_utf8(bytes).context("stdin is not UTF-8 text")?;
+    for m in detector.find(&text) {
+        writeln!(out, "{}", serde_json::to_string(&m)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init_logging() {

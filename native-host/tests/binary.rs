@@ -213,3 +213,42 @@ fn bad_extension_id_is_explained() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("32 letters from a to p"));
 }
+
+#[test]
+fn detect_prints_one_json_object_per_match() {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = cmd(home.path())
+        .args(["detect", "--region", "FR"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("Tél. 01 23 45 67 89 poste 12, le 12/05/2024, ou +44 20 7946 0018.".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(
+        lines[0],
+        serde_json::json!({"start": 6, "end": 29, "text": "01 23 45 67 89 poste 12", "e164": "+33123456789", "extension": "12"})
+    );
+    assert_eq!(lines[1]["e164"], "+442079460018");
+    assert_eq!(lines[1]["extension"], serde_json::Value::Null);
+
+    let bad = cmd(home.path())
+        .args(["detect", "--region", "XYZ"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a region code"));
+}

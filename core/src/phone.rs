@@ -1,0 +1,731 @@
+//! Phone numbers in page text: find candidates, reject what only looks like a
+//! number, validate the rest with libphonenumber's metadata (the `phonenumber`
+//! crate), and give E.164 plus any extension.
+//!
+//! The scan is one linear pass over the bytes; only candidates that pass the
+//! cheap lookalike rules reach the (comparatively costly) metadata validation.
+//! Offsets are UTF-8 byte offsets into the input.
+
+use std::str::FromStr;
+
+use phonenumber::Mode;
+use phonenumber::country::Id;
+use serde::{Deserialize, Serialize};
+
+/// One number found in a text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneMatch {
+    /// UTF-8 byte offset of the first byte of the match.
+    pub start: usize,
+    /// UTF-8 byte offset one past the last byte (the extension included).
+    pub end: usize,
+    /// The matched text, as it appears.
+    pub text: String,
+    /// The number in E.164, e.g. `+33123456789`.
+    pub e164: String,
+    /// Extension digits (`x`, `ext.`, `poste`, `#`), if any.
+    pub extension: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error("`{0}` is not a region code (two letters, e.g. FR, US, GB)")]
+    BadRegion(String),
+}
+
+/// A detector for one default region (for numbers written without `+`).
+#[derive(Debug, Clone)]
+pub struct Detector {
+    region: Id,
+}
+
+/// Digits in a number without the country code (E.164 caps the whole at 15).
+const MIN_DIGITS: usize = 6;
+const MAX_DIGITS: usize = 15;
+const MAX_EXTENSION_DIGITS: usize = 6;
+
+impl Detector {
+    /// `region` is an ISO 3166 alpha-2 code, in any case.
+    pub fn new(region: &str) -> Result<Detector, PhoneError> {
+        let upper = region.trim().to_ascii_uppercase();
+        if upper.len() != 2 {
+            return Err(PhoneError::BadRegion(region.to_owned()));
+        }
+        Id::from_str(&upper)
+            .map(|region| Detector { region })
+            .map_err(|_| PhoneError::BadRegion(region.to_owned()))
+    }
+
+    /// The default region's code.
+    pub fn region(&self) -> String {
+        format!("{:?}", self.region)
+    }
+
+    /// Every valid number in `text`, in order.
+    pub fn find(&self, text: &str) -> Vec<PhoneMatch> {
+        let bytes = text.as_bytes();
+        let mut out = vec![];
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let starts = b.is_ascii_digit()
+                || ((b == b'+' || b == b'(') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit));
+            if !starts {
+                i += 1;
+                continue;
+            }
+            // Digits glued to a word or another number are not a phone number.
+            if glued_before(text, i) {
+                i = skip_token(text, i);
+                continue;
+            }
+            let Some(cand) = scan(bytes, i) else {
+                i = skip_token(text, i);
+                continue;
+            };
+            let next = cand.end.max(i + 1);
+            if let Some(m) = self.accept(text, &cand) {
+                out.push(m);
+            }
+            i = next;
+        }
+        out
+    }
+
+    fn accept(&self, text: &str, c: &Candidate) -> Option<PhoneMatch> {
+        let number_text = &text[c.start..c.number_end];
+        if lookalike(text, c, number_text) {
+            return None;
+        }
+        let e164 = self.validate(number_text)?;
+        Some(PhoneMatch {
+            start: c.start,
+            end: c.end,
+            text: text[c.start..c.end].to_owned(),
+            e164,
+            extension: c.extension.clone(),
+        })
+    }
+
+    /// E.164 for a number written as text, if libphonenumber says it is valid.
+    pub fn validate(&self, number_text: &str) -> Option<String> {
+        // "+44 (0)20 ..." writes the trunk prefix in brackets; it is not dialled.
+        let cleaned: String;
+        let input = if number_text.starts_with('+') && number_text.contains("(0)") {
+            cleaned = number_text.replacen("(0)", "", 1);
+            cleaned.as_str()
+        } else {
+            number_text
+        };
+        let parsed = phonenumber::parse(Some(self.region), input).ok()?;
+        if !phonenumber::is_valid(&parsed) {
+            return None;
+        }
+        Some(parsed.format().mode(Mode::E164).to_string())
+    }
+}
+
+/// A region for a browser locale (`fr-FR` → FR, `de` → DE, `en` → US).
+pub fn region_from_locale(locale: &str) -> Option<String> {
+    let mut parts = locale.split(['-', '_']);
+    let lang = parts.next()?.to_ascii_lowercase();
+    if let Some(r) = parts.find(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_alphabetic())) {
+        return Some(r.to_ascii_uppercase());
+    }
+    let region = match lang.as_str() {
+        "en" => "US",
+        "fr" => "FR",
+        "de" => "DE",
+        "es" => "ES",
+        "it" => "IT",
+        "nl" => "NL",
+        "pt" => "PT",
+        "sv" => "SE",
+        "da" => "DK",
+        "nb" | "no" => "NO",
+        "pl" => "PL",
+        "ja" => "JP",
+        _ => return None,
+    };
+    Some(region.to_owned())
+}
+
+/// What a `tel:`, `callto:` or `sip:` link dials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LinkTarget {
+    /// A telephone number.
+    Phone {
+        e164: String,
+        extension: Option<String>,
+    },
+    /// A SIP address, dialled as is (`sip:alice@example.com`).
+    Sip { uri: String },
+}
+
+/// Interprets a link's href. Returns None for other schemes and invalid numbers.
+pub fn parse_link(href: &str, detector: &Detector) -> Option<LinkTarget> {
+    let href = href.trim();
+    let (scheme, rest) = href.split_once(':')?;
+    let scheme = scheme.to_ascii_lowercase();
+    let rest = percent_decode(rest.trim_start_matches("//"));
+    match scheme.as_str() {
+        "sip" | "sips" => {
+            let (user, host) = rest.split_once('@')?;
+            let host = host.split([';', '?']).next()?;
+            let valid_user = !user.is_empty()
+                && user
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.!~*'+".contains(c));
+            let valid_host = !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c));
+            (valid_user && valid_host).then(|| LinkTarget::Sip {
+                uri: format!("{scheme}:{user}@{host}"),
+            })
+        }
+        "tel" | "callto" => {
+            // RFC 3966: tel:+1-201-555-0123;ext=1234;phone-context=...
+            let mut parts = rest.split(';');
+            let number = parts.next()?.trim();
+            let mut extension = parts
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| k.eq_ignore_ascii_case("ext"))
+                .map(|(_, v)| v.to_owned());
+            let number = match number.split_once(['x', 'X', '#']) {
+                Some((n, ext)) if extension.is_none() && !ext.is_empty() => {
+                    extension = Some(ext.trim().to_owned());
+                    n
+                }
+                _ => number,
+            };
+            if let Some(e) = &extension {
+                if e.is_empty()
+                    || e.len() > MAX_EXTENSION_DIGITS
+                    || !e.bytes().all(|b| b.is_ascii_digit())
+                {
+                    return None;
+                }
+            }
+            let e164 = detector.validate(number)?;
+            Some(LinkTarget::Phone { e164, extension })
+        }
+        _ => None,
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A candidate span, before validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Candidate {
+    start: usize,
+    /// End of the number proper (before any extension).
+    number_end: usize,
+    /// End including the extension.
+    end: usize,
+    extension: Option<String>,
+}
+
+/// Separators allowed inside a number. NBSP (U+00A0) and narrow NBSP (U+202F)
+/// are common in French typography.
+fn separator_len(bytes: &[u8], i: usize) -> usize {
+    match bytes[i] {
+        b' ' | b'-' | b'.' | b'/' | b'(' | b')' => 1,
+        0xC2 if bytes.get(i + 1) == Some(&0xA0) => 2,
+        0xE2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0xAF) => 3,
+        // En dash, sometimes used between groups.
+        0xE2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0x93) => 3,
+        _ => 0,
+    }
+}
+
+fn scan(bytes: &[u8], start: usize) -> Option<Candidate> {
+    let mut i = start;
+    let mut digits = 0;
+    let mut last_digit_end = start;
+    let mut run_of_separators = 0;
+    if bytes[i] == b'+' {
+        i += 1;
+    }
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_digit() {
+            digits += 1;
+            if digits > MAX_DIGITS {
+                return None;
+            }
+            i += 1;
+            last_digit_end = i;
+            run_of_separators = 0;
+            continue;
+        }
+        let sep = separator_len(bytes, i);
+        if sep == 0 {
+            break;
+        }
+        run_of_separators += 1;
+        if run_of_separators > 2 {
+            break;
+        }
+        i += sep;
+    }
+    if digits < MIN_DIGITS {
+        return None;
+    }
+    let number_end = last_digit_end;
+    let (extension, end) = match scan_extension(bytes, number_end) {
+        Some((ext, end)) => (Some(ext), end),
+        None => (None, number_end),
+    };
+    Some(Candidate {
+        start,
+        number_end,
+        end,
+        extension,
+    })
+}
+
+/// `x123`, ` ext. 123`, ` extension 123`, ` poste 123`, ` #123`, ` Durchwahl 12`.
+fn scan_extension(bytes: &[u8], from: usize) -> Option<(String, usize)> {
+    let mut i = from;
+    while i < bytes.len() && bytes[i] == b' ' {
+        i += 1;
+    }
+    let rest = &bytes[i..];
+    let lower: Vec<u8> = rest.iter().take(12).map(u8::to_ascii_lowercase).collect();
+    let markers: &[&[u8]] = &[
+        b"extension",
+        b"durchwahl",
+        b"poste",
+        b"ext.",
+        b"ext",
+        b"dw.",
+        b"x",
+        b"#",
+    ];
+    let marker = markers.iter().find(|m| lower.starts_with(m))?;
+    i += marker.len();
+    while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b':' || bytes[i] == b'.') {
+        i += 1;
+    }
+    let digits_start = i;
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        i += 1;
+    }
+    let n = i - digits_start;
+    if n == 0 || n > MAX_EXTENSION_DIGITS {
+        return None;
+    }
+    // The extension must end the token too.
+    if bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    Some((
+        String::from_utf8_lossy(&bytes[digits_start..i]).into_owned(),
+        i,
+    ))
+}
+
+fn prev_char(text: &str, i: usize) -> Option<char> {
+    text[..i].chars().next_back()
+}
+
+/// True when the digit run starting at `i` continues a word or a number.
+fn glued_before(text: &str, i: usize) -> bool {
+    match prev_char(text, i) {
+        None => false,
+        Some(c) if c.is_alphanumeric() || c == '_' => true,
+        // "1.5", "3,14", "12:30", "v2-3": part of a decimal, a time or a token.
+        Some('.' | ',' | ':' | '/' | '-' | '@' | '=' | '&' | '%') => {
+            let before = &text[..i - 1];
+            before
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric())
+        }
+        Some(_) => false,
+    }
+}
+
+/// Skips the rest of an alphanumeric token (and numbers glued with . , : - /).
+fn skip_token(text: &str, i: usize) -> usize {
+    let mut chars = text[i..].char_indices().peekable();
+    let mut end = i;
+    // The first char is the digit (or + or parenthesis) that started the token.
+    if let Some((_, c)) = chars.next() {
+        end = i + c.len_utf8();
+    }
+    while let Some((off, c)) = chars.next() {
+        let glue = matches!(c, '.' | ',' | ':' | '-' | '/')
+            && chars.peek().is_some_and(|(_, n)| n.is_ascii_digit());
+        if c.is_alphanumeric() || c == '_' || glue {
+            end = i + off + c.len_utf8();
+        } else {
+            break;
+        }
+    }
+    end
+}
+
+fn digit_groups(s: &str) -> Vec<&str> {
+    s.split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect()
+}
+
+fn luhn(digits: &[u8]) -> bool {
+    let mut sum = 0u32;
+    for (i, d) in digits.iter().rev().enumerate() {
+        let mut v = u32::from(d - b'0');
+        if i % 2 == 1 {
+            v *= 2;
+            if v > 9 {
+                v -= 9;
+            }
+        }
+        sum += v;
+    }
+    sum % 10 == 0
+}
+
+/// Words that, right before a number, make it an identifier and not a phone.
+const ID_WORDS: &[&str] = &[
+    "order",
+    "ticket",
+    "invoice",
+    "ref",
+    "ref.",
+    "reference",
+    "id",
+    "no.",
+    "nº",
+    "n°",
+    "nr.",
+    "nr",
+    "tracking",
+    "case",
+    "commande",
+    "facture",
+    "dossier",
+    "bestellung",
+    "rechnung",
+    "kundennummer",
+    "account",
+    "sku",
+    "po",
+    "isbn",
+    "iban",
+    "siret",
+    "siren",
+    "ust-idnr.",
+    "version",
+    "build",
+    "serial",
+    "ssn",
+    "zip",
+    "postcode",
+    "vat",
+];
+/// Words that say "this is a phone number" and win over an ID word.
+const PHONE_WORDS: &[&str] = &[
+    "tel",
+    "tél",
+    "phone",
+    "fax",
+    "mobile",
+    "cell",
+    "call",
+    "appel",
+    "telefon",
+    "handy",
+    "téléphone",
+    "portable",
+    "hotline",
+    "support",
+    "contact",
+];
+
+fn lookalike(text: &str, c: &Candidate, number: &str) -> bool {
+    let after = &text[c.end..];
+    let before = &text[..c.start];
+    let after_trim = after.trim_start_matches([' ', '\u{a0}']);
+    // Followed by a letter or digit: part of a longer token ("0612345678abc").
+    if after.chars().next().is_some_and(|ch| ch.is_alphanumeric()) {
+        return true;
+    }
+    // Decimal or time continuation ("123456.78", "2024-05-06 12:30") or a
+    // code suffix ("612345678-B", "2015550123/A").
+    let mut ac = after.chars();
+    if let (Some(p), Some(d)) = (ac.next(), ac.next()) {
+        if matches!(p, '.' | ',' | ':') && d.is_ascii_digit() {
+            return true;
+        }
+        if matches!(p, '-' | '/' | '_') && d.is_alphanumeric() {
+            return true;
+        }
+    }
+    // Prices and percentages.
+    let before_tail: String = before.chars().rev().take(3).collect();
+    if before_tail.contains(['$', '€', '£', '¥', '₹']) {
+        return true;
+    }
+    for unit in ["€", "$", "£", "%", "eur", "usd", "gbp", "chf", "kr", "€"] {
+        if after_trim.len() >= unit.len()
+            && after_trim.is_char_boundary(unit.len())
+            && after_trim[..unit.len()].eq_ignore_ascii_case(unit)
+        {
+            return true;
+        }
+    }
+    // Identifiers: "#123456", "Order 12345678", "ISBN 978-...", "v1.2.3".
+    let context: String = before
+        .chars()
+        .rev()
+        .take(24)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<String>()
+        .to_lowercase();
+    let ctx = context.trim_end_matches([' ', ':', '\u{a0}', '\t']);
+    if ctx.ends_with('#') {
+        return true;
+    }
+    let has_phone_word = PHONE_WORDS.iter().any(|w| ctx.contains(w));
+    if !has_phone_word {
+        let last_word = ctx
+            .rsplit(|ch: char| ch.is_whitespace() || ch == '(' || ch == '[')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches(['#', ':']);
+        if ID_WORDS.contains(&last_word) || last_word == "v" {
+            return true;
+        }
+    }
+    let groups = digit_groups(number);
+    let plain: Vec<u8> = number.bytes().filter(u8::is_ascii_digit).collect();
+    let intl = number.starts_with('+');
+    if !intl {
+        // Dates: 3 groups with one of 4 digits and the others of 1-2.
+        if groups.len() == 3 {
+            let lens: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+            let year_first = lens[0] == 4 && lens[1] <= 2 && lens[2] <= 2;
+            let year_last = lens[2] == 4 && lens[0] <= 2 && lens[1] <= 2;
+            if year_first || year_last {
+                return true;
+            }
+        }
+        // IPv4 addresses.
+        if groups.len() == 4
+            && number.contains('.')
+            && !number.contains(' ')
+            && groups
+                .iter()
+                .all(|g| g.len() <= 3 && g.parse::<u16>().is_ok_and(|v| v <= 255))
+            && groups.iter().any(|g| g.len() != 2)
+        {
+            return true;
+        }
+        // Ranges: "1000-2000", "2019 - 2024".
+        if groups.len() == 2 && number.contains(['-', '–']) {
+            let (a, b) = (groups[0], groups[1]);
+            if a.len() == b.len() && a.len() <= 5 && !b.starts_with('0') && !a.starts_with('0') {
+                let (x, y) = (a.parse::<u64>().unwrap_or(0), b.parse::<u64>().unwrap_or(0));
+                if x < y {
+                    return true;
+                }
+            }
+        }
+        // Version-like: dotted groups of differing short lengths ("10.0.19041.1").
+        if number.contains('.')
+            && groups.len() >= 3
+            && groups.iter().any(|g| g.len() >= 4)
+            && groups.iter().any(|g| g.len() == 1)
+        {
+            return true;
+        }
+    }
+    // Payment cards: 13+ digits in groups of four that pass Luhn.
+    if plain.len() >= 13
+        && groups.len() >= 3
+        && groups[..groups.len() - 1].iter().all(|g| g.len() == 4)
+        && luhn(&plain)
+    {
+        return true;
+    }
+    // ISBN-13 written without the word.
+    if plain.len() == 13 && (plain.starts_with(b"978") || plain.starts_with(b"979")) && !intl {
+        return true;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    //! Detection rules, one behaviour per test; the labelled corpus lives in
+    //! core/tests/phone_corpus.rs.
+    use super::*;
+
+    fn find(region: &str, text: &str) -> Vec<(String, Option<String>)> {
+        Detector::new(region)
+            .unwrap()
+            .find(text)
+            .into_iter()
+            .map(|m| (m.e164, m.extension))
+            .collect()
+    }
+
+    fn e164s(region: &str, text: &str) -> Vec<String> {
+        find(region, text).into_iter().map(|(e, _)| e).collect()
+    }
+
+    #[test]
+    fn offsets_are_utf8_bytes() {
+        let text = "Tél. : 01 23 45 67 89 — merci";
+        let m = &Detector::new("FR").unwrap().find(text)[0];
+        assert_eq!(&text[m.start..m.end], "01 23 45 67 89");
+        assert_eq!(m.text, "01 23 45 67 89");
+        assert_eq!(m.e164, "+33123456789");
+    }
+
+    #[test]
+    fn national_and_international_formats() {
+        assert_eq!(e164s("FR", "appelez le 06 12 34 56 78"), ["+33612345678"]);
+        assert_eq!(e164s("FR", "ou le 01.23.45.67.89"), ["+33123456789"]);
+        assert_eq!(e164s("US", "call (415) 555-0132 today"), ["+14155550132"]);
+        assert_eq!(e164s("GB", "ring 020 7946 0018"), ["+442079460018"]);
+        assert_eq!(e164s("US", "London +44 (0)20 7946 0018"), ["+442079460018"]);
+        assert_eq!(e164s("DE", "Tel. 030 12345678"), ["+493012345678"]);
+        assert_eq!(e164s("US", "Madrid: +34 612 34 56 78"), ["+34612345678"]);
+        assert_eq!(
+            e164s("FR", "depuis l'étranger 0044 20 7946 0018"),
+            ["+442079460018"]
+        );
+    }
+
+    #[test]
+    fn extensions() {
+        assert_eq!(
+            find("US", "(415) 555-0132 ext. 42"),
+            [("+14155550132".into(), Some("42".into()))]
+        );
+        assert_eq!(
+            find("FR", "01 23 45 67 89 poste 123"),
+            [("+33123456789".into(), Some("123".into()))]
+        );
+        assert_eq!(
+            find("US", "+1 415 555 0132 x7"),
+            [("+14155550132".into(), Some("7".into()))]
+        );
+    }
+
+    #[test]
+    fn lookalikes_are_rejected() {
+        for (region, text) in [
+            ("FR", "le 12/05/2024 à 10:30"),
+            ("US", "on 2024-05-06"),
+            ("DE", "am 06.05.2024"),
+            ("US", "pages 1000-2000"),
+            ("US", "Total: $1234567"),
+            ("FR", "prix 1234567 €"),
+            ("US", "server 192.168.100.200"),
+            ("US", "ISBN 978-3-16-148410-0"),
+            ("US", "card 4111 1111 1111 1111"),
+            ("US", "Order #4155550132"),
+            ("US", "ticket 4155550132"),
+            ("US", "v10.0.19041.1"),
+            ("US", "abc4155550132"),
+            ("US", "4155550132abc"),
+            ("US", "12344155550132999"),
+            ("US", "3.14155550132"),
+        ] {
+            assert!(e164s(region, text).is_empty(), "{region}: {text}");
+        }
+    }
+
+    #[test]
+    fn region_from_locales() {
+        assert_eq!(region_from_locale("fr-FR").as_deref(), Some("FR"));
+        assert_eq!(region_from_locale("de").as_deref(), Some("DE"));
+        assert_eq!(region_from_locale("en_GB").as_deref(), Some("GB"));
+        assert_eq!(region_from_locale("en").as_deref(), Some("US"));
+        assert_eq!(region_from_locale("xx"), None);
+        assert!(Detector::new("ZZZ").is_err());
+        assert!(Detector::new("").is_err());
+    }
+
+    #[test]
+    fn links() {
+        let d = Detector::new("FR").unwrap();
+        assert_eq!(
+            parse_link("tel:+33-1-23-45-67-89;ext=12", &d),
+            Some(LinkTarget::Phone {
+                e164: "+33123456789".into(),
+                extension: Some("12".into())
+            })
+        );
+        assert_eq!(
+            parse_link("callto:0612345678", &d),
+            Some(LinkTarget::Phone {
+                e164: "+33612345678".into(),
+                extension: None
+            })
+        );
+        assert_eq!(
+            parse_link("tel:%2B14155550132", &d),
+            Some(LinkTarget::Phone {
+                e164: "+14155550132".into(),
+                extension: None
+            })
+        );
+        assert_eq!(
+            parse_link("sip:alice@pbx.example.com;transport=tcp", &d),
+            Some(LinkTarget::Sip {
+                uri: "sip:alice@pbx.example.com".into()
+            })
+        );
+        assert_eq!(parse_link("sip:al ice@x", &d), None);
+        assert_eq!(parse_link("tel:12", &d), None);
+        assert_eq!(parse_link("https://example.com", &d), None);
+        assert_eq!(parse_link("tel:+14155550132;ext=abc", &d), None);
+    }
+
+    #[test]
+    fn no_panic_on_odd_text() {
+        let d = Detector::new("US").unwrap();
+        for t in [
+            "",
+            "+",
+            "(",
+            "+(",
+            "1",
+            "éé1234567890éé",
+            "٣٤٥٦٧٨٩٠١٢",
+            "+1 (",
+            "12345 x",
+            "\u{a0}4155550132\u{a0}",
+        ] {
+            let _ = d.find(t);
+        }
+        assert_eq!(d.find("\u{a0}4155550132\u{a0}").len(), 1);
+    }
+}
