@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod browser;
+pub mod dial;
 pub mod extension_id;
 pub mod host_link;
 pub mod phone;
