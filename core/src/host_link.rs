@@ -15,6 +15,10 @@ pub const HELLO_TIMEOUT_MS: u32 = 5_000;
 pub const BACKOFF_START_MS: u32 = 250;
 /// Upper bound of the retry delay.
 pub const BACKOFF_MAX_MS: u32 = 30_000;
+/// Retry delay when a person must fix something first (host not installed,
+/// blocked, refused, incompatible). Opening a Ringside page and "Retry now"
+/// retry at once, so an install is picked up without waiting for this.
+pub const CONFIG_RETRY_MS: u32 = 30_000;
 
 /// What Chrome's `runtime.lastError` on a native port's disconnect means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -272,10 +276,14 @@ impl HostLink {
                         }
                     }
                 };
+                let delay = match status {
+                    HostStatus::Reconnecting { retry_in_ms, .. } => retry_in_ms,
+                    _ => CONFIG_RETRY_MS,
+                };
                 self.set_status(status, &mut out);
                 out.push(LinkAction::StartRetryTimer {
                     generation: self.generation,
-                    ms: retry_in_ms,
+                    ms: delay,
                 });
             }
             LinkInput::HelloTimeout { generation } => {
@@ -381,8 +389,13 @@ mod tests {
         assert_eq!(link.status(), &HostStatus::NotInstalled);
         assert!(acts.contains(&LinkAction::StartRetryTimer {
             generation: 1,
-            ms: BACKOFF_START_MS
+            ms: CONFIG_RETRY_MS
         }));
+        // "Retry now" (or a page opening) tries again at once.
+        assert_eq!(
+            link.handle(LinkInput::Connect).last(),
+            Some(&LinkAction::OpenPort)
+        );
     }
 
     #[test]

@@ -62,7 +62,8 @@ test('without the host the popup says "not installed" with the exact command, an
     await popup.screenshot({ path: artifact('popup-not-installed.png') });
     assert.equal((await swState(popup)).host.state, 'not_installed');
 
-    // The agent runs the install (for this profile) and presses "Retry now" with the keyboard.
+    // The agent runs the install (for this profile) and presses "Retry now" with
+    // the keyboard. (Without it the next automatic try is 30 s away.)
     installHost(b.dirs);
     const retry = popup.getByRole('button', { name: 'Retry now' });
     await retry.focus();
