@@ -46,6 +46,22 @@ pub enum ErrorCode {
     FrameTooLarge,
     /// A request was sent before `hello` agreed on a version.
     HelloRequired,
+    /// No dialer is configured yet (`dialer.configure` first).
+    DialerNotConfigured,
+    /// The softphone's control port does not answer (softphone not running, wrong address).
+    SoftphoneUnreachable,
+    /// The softphone did not answer a command in time.
+    SoftphoneTimeout,
+    /// The softphone refused the command; the message is its own.
+    SoftphoneRejected,
+    /// The number or SIP address is not dialable (not E.164, unsafe characters).
+    InvalidNumber,
+    /// The tel: adapter found no application for tel: links.
+    NoTelHandler,
+    /// The softphone connection dropped during the command.
+    SoftphoneDisconnected,
+    /// The OS tel: handler failed to start.
+    TelHandlerFailed,
     /// A bug in the host. The message says what failed; the host keeps serving.
     Internal,
 }
@@ -63,6 +79,14 @@ impl ErrorCode {
         ErrorCode::OriginNotAllowed,
         ErrorCode::FrameTooLarge,
         ErrorCode::HelloRequired,
+        ErrorCode::DialerNotConfigured,
+        ErrorCode::SoftphoneUnreachable,
+        ErrorCode::SoftphoneTimeout,
+        ErrorCode::SoftphoneRejected,
+        ErrorCode::InvalidNumber,
+        ErrorCode::NoTelHandler,
+        ErrorCode::SoftphoneDisconnected,
+        ErrorCode::TelHandlerFailed,
         ErrorCode::Internal,
     ];
 
@@ -78,6 +102,14 @@ impl ErrorCode {
             ErrorCode::OriginNotAllowed => 1008,
             ErrorCode::FrameTooLarge => 1009,
             ErrorCode::HelloRequired => 1010,
+            ErrorCode::DialerNotConfigured => 2001,
+            ErrorCode::SoftphoneUnreachable => 2002,
+            ErrorCode::SoftphoneTimeout => 2003,
+            ErrorCode::SoftphoneRejected => 2004,
+            ErrorCode::InvalidNumber => 2005,
+            ErrorCode::NoTelHandler => 2006,
+            ErrorCode::SoftphoneDisconnected => 2007,
+            ErrorCode::TelHandlerFailed => 2008,
             ErrorCode::Internal => 1500,
         }
     }
@@ -94,6 +126,14 @@ impl ErrorCode {
             ErrorCode::OriginNotAllowed => "origin_not_allowed",
             ErrorCode::FrameTooLarge => "frame_too_large",
             ErrorCode::HelloRequired => "hello_required",
+            ErrorCode::DialerNotConfigured => "dialer_not_configured",
+            ErrorCode::SoftphoneUnreachable => "softphone_unreachable",
+            ErrorCode::SoftphoneTimeout => "softphone_timeout",
+            ErrorCode::SoftphoneRejected => "softphone_rejected",
+            ErrorCode::InvalidNumber => "invalid_number",
+            ErrorCode::NoTelHandler => "no_tel_handler",
+            ErrorCode::SoftphoneDisconnected => "softphone_disconnected",
+            ErrorCode::TelHandlerFailed => "tel_handler_failed",
             ErrorCode::Internal => "internal",
         }
     }
@@ -157,21 +197,74 @@ pub struct PingResult {
     pub payload: Value,
 }
 
+/// Which dialer adapter the host uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DialerKind {
+    /// A SIP softphone controlled through baresip's ctrl_tcp.
+    Baresip,
+    /// The operating system's tel: handler.
+    Tel,
+}
+
+/// `dialer.configure` parameters (from policy or the options page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialerConfig {
+    pub adapter: DialerKind,
+    /// ctrl_tcp address of the softphone, e.g. `127.0.0.1:4444` (baresip only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// SIP domain and dial prefix (baresip only).
+    #[serde(default)]
+    pub sip: crate::dial::SipSettings,
+}
+
+/// `dial` parameters: an E.164 number or a SIP address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DialParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
+}
+
+/// Parameters of requests that take none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoParams {}
+
 /// A request the host understands, with its typed parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     Hello(HelloParams),
     Ping(PingParams),
+    ConfigureDialer(DialerConfig),
+    Dial(DialParams),
+    Hangup(NoParams),
+    Answer(NoParams),
 }
 
 impl Request {
     /// The request types of protocol v1, in the order they were added.
-    pub const TYPES: &'static [&'static str] = &["hello", "ping"];
+    pub const TYPES: &'static [&'static str] = &[
+        "hello",
+        "ping",
+        "dialer.configure",
+        "dial",
+        "hangup",
+        "answer",
+    ];
 
     pub fn type_name(&self) -> &'static str {
         match self {
             Request::Hello(_) => "hello",
             Request::Ping(_) => "ping",
+            Request::ConfigureDialer(_) => "dialer.configure",
+            Request::Dial(_) => "dial",
+            Request::Hangup(_) => "hangup",
+            Request::Answer(_) => "answer",
         }
     }
 
@@ -180,6 +273,11 @@ impl Request {
         match self {
             Request::Hello(p) => serde_json::to_value(p).unwrap_or(Value::Null),
             Request::Ping(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+            Request::ConfigureDialer(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+            Request::Dial(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+            Request::Hangup(p) | Request::Answer(p) => {
+                serde_json::to_value(p).unwrap_or(Value::Null)
+            }
         }
     }
 }
@@ -295,6 +393,12 @@ pub fn parse_request(body: &[u8]) -> Result<Envelope, ParseFailure> {
     let request = match kind.as_str() {
         "hello" => Request::Hello(serde_json::from_value(params).map_err(invalid)?),
         "ping" => Request::Ping(serde_json::from_value(params).map_err(invalid)?),
+        "dialer.configure" => {
+            Request::ConfigureDialer(serde_json::from_value(params).map_err(invalid)?)
+        }
+        "dial" => Request::Dial(serde_json::from_value(params).map_err(invalid)?),
+        "hangup" => Request::Hangup(serde_json::from_value(params).map_err(invalid)?),
+        "answer" => Request::Answer(serde_json::from_value(params).map_err(invalid)?),
         other => {
             let mut shown: String = other.chars().take(64).collect();
             if other.chars().count() > 64 {
@@ -400,6 +504,16 @@ impl Event {
         Event {
             event: Event::HOST_ERROR.to_owned(),
             data: serde_json::to_value(error).unwrap_or(Value::Null),
+        }
+    }
+
+    /// `call`: a call's state changed at the softphone.
+    pub const CALL: &'static str = "call";
+
+    pub fn call(ev: &crate::dial::CallEvent) -> Self {
+        Event {
+            event: Event::CALL.to_owned(),
+            data: serde_json::to_value(ev).unwrap_or(Value::Null),
         }
     }
 

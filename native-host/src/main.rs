@@ -255,7 +255,7 @@ fn run_native_messaging(args: &[OsString]) -> ExitCode {
         tracing::warn!("allow-list: {p}");
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_io()
+        .enable_all()
         .build()
     {
         Ok(rt) => rt,

@@ -6,12 +6,17 @@
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
+use ringside_core::dial::{self, CallEvent};
 use ringside_core::protocol::{
-    self, ErrorBody, ErrorCode, Event, HelloResult, MAX_FRAME_BYTES, PingResult, Request, Response,
+    self, DialParams, DialerConfig, DialerKind, ErrorBody, ErrorCode, Event, HelloResult,
+    MAX_FRAME_BYTES, PingResult, Request, Response,
 };
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
+use crate::dialer::baresip::Baresip;
+use crate::dialer::{DialerError, tel};
 use crate::framing::{FrameError, NativeMessagingCodec};
 
 /// What the host says about itself in `hello`.
@@ -34,13 +39,37 @@ impl HostIdentity {
 }
 
 /// Capabilities announced in `hello`; grows as features land.
-pub const CAPABILITIES: &[&str] = &["ping"];
+pub const CAPABILITIES: &[&str] = &["ping", "dial"];
 
 /// Per-connection state.
 #[derive(Debug)]
 pub struct Session {
     identity: HostIdentity,
     version: Option<u32>,
+    dialer: Option<DialerConfig>,
+    /// The softphone connection, opened on first use and reopened after a drop.
+    baresip: Option<Baresip>,
+    /// Call events from the softphone, relayed to the extension.
+    events: Option<mpsc::Receiver<CallEvent>>,
+}
+
+/// What a request needs: an answer now, or softphone work.
+enum Step {
+    Reply(Response),
+    Dialer(u64, Request),
+}
+
+fn dialer_error(id: u64, e: &DialerError) -> Response {
+    let code = match e {
+        DialerError::Unreachable { .. } => ErrorCode::SoftphoneUnreachable,
+        DialerError::Timeout { .. } => ErrorCode::SoftphoneTimeout,
+        DialerError::Rejected { .. } => ErrorCode::SoftphoneRejected,
+        DialerError::Closed => ErrorCode::SoftphoneDisconnected,
+        DialerError::InvalidTarget(_) => ErrorCode::InvalidNumber,
+        DialerError::NoTelHandler => ErrorCode::NoTelHandler,
+        DialerError::Handler(_) => ErrorCode::TelHandlerFailed,
+    };
+    Response::err(Some(id), ErrorBody::new(code, e.to_string()))
 }
 
 impl Session {
@@ -48,11 +77,158 @@ impl Session {
         Session {
             identity,
             version: None,
+            dialer: None,
+            baresip: None,
+            events: None,
         }
     }
 
-    /// Answers one frame body. Pure and total: every input gets a response.
+    /// Answers one frame body without touching the softphone: every request
+    /// except the dialer ones is answered here; dialer requests get
+    /// `dialer_not_configured` or are left to [`Session::handle`].
     pub fn handle_body(&mut self, body: &[u8]) -> Response {
+        match self.step(body) {
+            Step::Reply(r) => r,
+            Step::Dialer(id, Request::ConfigureDialer(cfg)) => self.configure(id, cfg),
+            Step::Dialer(id, _) => Response::err(
+                Some(id),
+                ErrorBody::new(
+                    ErrorCode::DialerNotConfigured,
+                    "no dialer is configured; choose one in Ringside's settings",
+                ),
+            ),
+        }
+    }
+
+    /// Answers one frame body, doing softphone work when asked. Every input
+    /// gets a response.
+    pub async fn handle(&mut self, body: &[u8]) -> Response {
+        match self.step(body) {
+            Step::Reply(r) => r,
+            Step::Dialer(id, Request::ConfigureDialer(cfg)) => self.configure(id, cfg),
+            Step::Dialer(id, req) => self.dialer_request(id, req).await,
+        }
+    }
+
+    fn configure(&mut self, id: u64, cfg: DialerConfig) -> Response {
+        if cfg.adapter == DialerKind::Baresip && cfg.address.as_deref().is_none_or(str::is_empty) {
+            return Response::err(
+                Some(id),
+                ErrorBody::new(
+                    ErrorCode::InvalidMessage,
+                    "the baresip dialer needs `address` (its ctrl_tcp host:port)",
+                ),
+            );
+        }
+        tracing::info!(adapter = ?cfg.adapter, address = ?cfg.address, "dialer configured");
+        self.dialer = Some(cfg);
+        // A new configuration means a new connection on next use.
+        self.baresip = None;
+        self.events = None;
+        Response::ok(id, serde_json::json!({}))
+    }
+
+    async fn softphone(&mut self, address: &str) -> Result<&mut Baresip, DialerError> {
+        if self.baresip.is_none() {
+            let (client, events) = Baresip::connect(address).await?;
+            self.baresip = Some(client);
+            self.events = Some(events);
+        }
+        self.baresip.as_mut().ok_or(DialerError::Closed)
+    }
+
+    async fn dialer_request(&mut self, id: u64, req: Request) -> Response {
+        let Some(cfg) = self.dialer.clone() else {
+            return self.handle_body_dialer_missing(id);
+        };
+        let result = match (&cfg.adapter, req) {
+            (DialerKind::Tel, Request::Dial(p)) => match p.number.as_deref() {
+                Some(n) => tel::dial(n),
+                None => Err(DialerError::InvalidTarget(dial::DialError::BadNumber(
+                    p.uri.unwrap_or_default(),
+                ))),
+            },
+            (DialerKind::Tel, _) => Err(DialerError::Rejected {
+                command: "hangup/answer".into(),
+                message: "the tel: handler controls the call itself".into(),
+            }),
+            (DialerKind::Baresip, req) => {
+                let address = cfg.address.clone().unwrap_or_default();
+                // One retry after a dropped connection: baresip may have restarted.
+                let mut outcome = self.baresip_once(&address, &cfg, &req).await;
+                if matches!(outcome, Err(DialerError::Closed)) {
+                    self.baresip = None;
+                    self.events = None;
+                    outcome = self.baresip_once(&address, &cfg, &req).await;
+                }
+                outcome
+            }
+        };
+        match result {
+            Ok(()) => Response::ok(id, serde_json::json!({"accepted": true})),
+            Err(e) => {
+                tracing::warn!("dialer: {e}");
+                if matches!(e, DialerError::Closed | DialerError::Unreachable { .. }) {
+                    self.baresip = None;
+                }
+                dialer_error(id, &e)
+            }
+        }
+    }
+
+    fn handle_body_dialer_missing(&self, id: u64) -> Response {
+        Response::err(
+            Some(id),
+            ErrorBody::new(
+                ErrorCode::DialerNotConfigured,
+                "no dialer is configured; choose one in Ringside's settings",
+            ),
+        )
+    }
+
+    async fn baresip_once(
+        &mut self,
+        address: &str,
+        cfg: &DialerConfig,
+        req: &Request,
+    ) -> Result<(), DialerError> {
+        match req {
+            Request::Dial(DialParams { number, uri, .. }) => {
+                let target = match (number, uri) {
+                    (Some(n), None) => dial::sip_uri_for(n, &cfg.sip)?,
+                    (None, Some(u)) => dial::validate_sip_uri(u)?.to_owned(),
+                    _ => {
+                        return Err(dial::DialError::BadNumber(
+                            "give exactly one of `number` and `uri`".into(),
+                        )
+                        .into());
+                    }
+                };
+                self.softphone(address).await?.dial(&target).await
+            }
+            Request::Hangup(_) => self.softphone(address).await?.hangup().await,
+            Request::Answer(_) => self.softphone(address).await?.accept().await,
+            _ => Ok(()),
+        }
+    }
+
+    /// The next call event from the softphone; pending while there is none.
+    pub async fn next_event(&mut self) -> Option<CallEvent> {
+        match self.events.as_mut() {
+            Some(rx) => match rx.recv().await {
+                Some(ev) => Some(ev),
+                None => {
+                    // The softphone connection ended.
+                    self.events = None;
+                    self.baresip = None;
+                    None
+                }
+            },
+            None => std::future::pending().await,
+        }
+    }
+
+    fn step(&mut self, body: &[u8]) -> Step {
         let envelope = match protocol::parse_request(body) {
             Ok(e) => e,
             Err(failure) => {
@@ -62,11 +238,11 @@ impl Session {
                     "rejected message: {}",
                     failure.error.message
                 );
-                return Response::err(failure.id, failure.error);
+                return Step::Reply(Response::err(failure.id, failure.error));
             }
         };
         let id = envelope.id;
-        match envelope.request {
+        Step::Reply(match envelope.request {
             Request::Hello(params) => match protocol::negotiate(&params.versions) {
                 Some(version) => {
                     self.version = Some(version);
@@ -104,7 +280,8 @@ impl Session {
                     payload: params.payload,
                 },
             ),
-        }
+            other => return Step::Dialer(id, other),
+        })
     }
 }
 
@@ -154,10 +331,20 @@ where
     let mut sink = FramedWrite::new(writer, NativeMessagingCodec::default());
     let mut session = Session::new(identity);
     loop {
-        match frames.next().await {
+        let next = tokio::select! {
+            frame = frames.next() => frame,
+            Some(ev) = session.next_event() => {
+                if let Err(e) = sink.send(Bytes::from(Event::call(&ev).to_bytes())).await {
+                    tracing::error!("cannot write event: {e}");
+                    return ServeEnd::Write(e);
+                }
+                continue;
+            }
+        };
+        match next {
             None => return ServeEnd::Closed,
             Some(Ok(body)) => {
-                let reply = encode_reply(&session.handle_body(&body));
+                let reply = encode_reply(&session.handle(&body).await);
                 if let Err(e) = sink.send(reply).await {
                     tracing::error!("cannot write reply: {e}");
                     return ServeEnd::Write(e);

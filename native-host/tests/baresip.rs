@@ -211,3 +211,106 @@ async fn a_killed_softphone_fails_pending_commands_as_closed() {
     let err = dialer.hangup().await.unwrap_err();
     assert!(matches!(err, DialerError::Closed), "{err}");
 }
+
+/// `ringside-host` as the browser runs it, driving the agent's softphone:
+/// configure, dial, call events on stdout, hang up.
+#[tokio::test]
+async fn the_host_dials_through_baresip_and_relays_call_events() {
+    use std::io::{Read, Write};
+    let agent = start_softphone("agent", false);
+    let remote = start_softphone("+442079460018", true);
+    let (_observer, mut remote_events) = Baresip::connect(&format!("127.0.0.1:{}", remote.ctrl))
+        .await
+        .unwrap();
+
+    let home = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_ringside-host");
+    let env = |c: &mut Command| {
+        c.env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join(".config"));
+    };
+    let mut install = Command::new(bin);
+    env(&mut install);
+    assert!(
+        install
+            .args(["install", "--browser", "chromium", "--profile-dir"])
+            .arg(home.path().join("p"))
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let mut host = Command::new(bin);
+    env(&mut host);
+    let mut host = host
+        .arg("chrome-extension://fempdkhheodefkjhkbekalfieneojckb/")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = host.stdin.take().unwrap();
+    let mut stdout = host.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
+    std::thread::spawn(move || {
+        loop {
+            let mut len = [0u8; 4];
+            if stdout.read_exact(&mut len).is_err() {
+                return;
+            }
+            let mut body = vec![0u8; u32::from_ne_bytes(len) as usize];
+            stdout.read_exact(&mut body).unwrap();
+            let _ = tx.send(serde_json::from_slice(&body).unwrap());
+        }
+    });
+    let mut send = |v: serde_json::Value| {
+        let b = v.to_string();
+        stdin.write_all(&(b.len() as u32).to_ne_bytes()).unwrap();
+        stdin.write_all(b.as_bytes()).unwrap();
+    };
+    let next = |pred: &dyn Fn(&serde_json::Value) -> bool| loop {
+        let v = rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("a frame from the host");
+        if pred(&v) {
+            return v;
+        }
+    };
+    send(serde_json::json!({"id": 1, "type": "hello", "params": {"versions": [1]}}));
+    next(&|v| v["id"] == 1);
+    send(
+        serde_json::json!({"id": 2, "type": "dialer.configure", "params": {
+            "adapter": "baresip",
+            "address": format!("127.0.0.1:{}", agent.ctrl),
+            "sip": {"domain": format!("127.0.0.1:{}", remote.sip)}
+        }}),
+    );
+    assert_eq!(next(&|v| v["id"] == 2)["result"], serde_json::json!({}));
+    send(serde_json::json!({"id": 3, "type": "dial", "params": {"number": "+442079460018"}}));
+    assert_eq!(next(&|v| v["id"] == 3)["result"]["accepted"], true);
+
+    // The remote softphone has the call; the host reports it established.
+    let remote_call = next_event(&mut remote_events, |e| {
+        matches!(e, CallEvent::Established { .. })
+    })
+    .await;
+    let established = next(&|v| v["event"] == "call" && v["data"]["state"] == "established");
+    assert_eq!(established["data"]["outgoing"], true);
+    assert!(
+        established["data"]["peer"]
+            .as_str()
+            .unwrap()
+            .starts_with("sip:+442079460018@")
+    );
+
+    send(serde_json::json!({"id": 4, "type": "hangup"}));
+    assert_eq!(next(&|v| v["id"] == 4)["result"]["accepted"], true);
+    let closed = next_event(&mut remote_events, |e| {
+        matches!(e, CallEvent::Closed { .. })
+    })
+    .await;
+    assert_eq!(closed.call_id(), remote_call.call_id());
+    next(&|v| v["event"] == "call" && v["data"]["state"] == "closed");
+    drop(stdin);
+    assert!(host.wait().unwrap().success());
+}
