@@ -37,8 +37,67 @@ pub struct Report {
     pub this_binary: Option<PathBuf>,
     pub allowed_callers: Vec<String>,
     pub registrations: Vec<Finding>,
+    /// The softphone the extension last configured, and whether it answers.
+    pub softphone: Option<SoftphoneCheck>,
     pub problems: Vec<String>,
     pub fixes: Vec<String>,
+}
+
+/// Reachability of the configured dialer.
+#[derive(Debug, Clone, Serialize)]
+pub struct SoftphoneCheck {
+    pub adapter: String,
+    pub address: Option<String>,
+    pub reachable: bool,
+}
+
+fn check_softphone(
+    dialer: &ringside_core::protocol::DialerConfig,
+) -> (SoftphoneCheck, Option<(String, String)>) {
+    use ringside_core::protocol::DialerKind;
+    match dialer.adapter {
+        DialerKind::Baresip => {
+            let address = dialer.address.clone().unwrap_or_default();
+            let result = std::net::ToSocketAddrs::to_socket_addrs(address.as_str())
+                .map_err(|e| e.to_string())
+                .and_then(|mut addrs| addrs.next().ok_or_else(|| "no address".to_owned()))
+                .and_then(|a| {
+                    std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_secs(2))
+                        .map_err(|e| e.to_string())
+                });
+            let reachable = result.is_ok();
+            let problem = result.err().map(|e| {
+                (
+                    format!("the softphone's control port {address} does not answer ({e})"),
+                    "start the softphone (baresip with the ctrl_tcp module), or correct its address in Ringside's settings".to_owned(),
+                )
+            });
+            (
+                SoftphoneCheck {
+                    adapter: "baresip".into(),
+                    address: Some(address),
+                    reachable,
+                },
+                problem,
+            )
+        }
+        DialerKind::Tel => {
+            let reachable = crate::dialer::tel::handler_exists();
+            (
+                SoftphoneCheck {
+                    adapter: "tel".into(),
+                    address: None,
+                    reachable,
+                },
+                (!reachable).then(|| {
+                    (
+                        "no application handles tel: links".to_owned(),
+                        "install a softphone that registers for tel: links, or choose the SIP dialer in Ringside's settings".to_owned(),
+                    )
+                }),
+            )
+        }
+    }
 }
 
 impl Report {
@@ -226,6 +285,17 @@ pub fn diagnose(dirs: &Dirs, this_binary: Option<&Path>) -> Report {
         }
     }
     let mut fixes = vec![];
+    let dialer = HostConfig::load(&locations::config_file(dirs, false))
+        .ok()
+        .and_then(|c| c.dialer);
+    let softphone = dialer.map(|d| {
+        let (check, problem) = check_softphone(&d);
+        if let Some((p, f)) = problem {
+            problems.push(p);
+            fixes.push(f);
+        }
+        check
+    });
     if registrations.is_empty() {
         problems.push("the host is not registered with any browser".to_owned());
         fixes.push("ringside-host install --browser chrome   (or chromium, edge; add --system for every user)".to_owned());
@@ -235,6 +305,7 @@ pub fn diagnose(dirs: &Dirs, this_binary: Option<&Path>) -> Report {
         this_binary: this_binary.map(Path::to_path_buf),
         allowed_callers: allowed,
         registrations,
+        softphone,
         problems,
         fixes,
     }
@@ -282,6 +353,22 @@ pub fn render(report: &Report) -> String {
         for x in &f.fixes {
             let _ = writeln!(s, "  fix: {x}");
         }
+    }
+    if let Some(sp) = &report.softphone {
+        let _ = writeln!(
+            s,
+            "\nsoftphone ({}{}): {}",
+            sp.adapter,
+            sp.address
+                .as_deref()
+                .map(|a| format!(" at {a}"))
+                .unwrap_or_default(),
+            if sp.reachable {
+                "reachable"
+            } else {
+                "NOT reachable"
+            }
+        );
     }
     for p in &report.problems {
         let _ = writeln!(s, "\nproblem: {p}");
@@ -391,6 +478,46 @@ mod tests {
             text.contains("fix: ringside-host install --browser chrome"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn softphone_reachability_is_reported() {
+        use ringside_core::protocol::{DialerConfig, DialerKind};
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let bin = fake_binary(tmp.path());
+        install(
+            &d,
+            &InstallRequest {
+                browser: Browser::Chromium,
+                scope: Scope::Profile(tmp.path().join("prof")),
+                extension_id: DEV_EXTENSION_ID.into(),
+                host_path: bin.clone(),
+            },
+        )
+        .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let up = listener.local_addr().unwrap().to_string();
+        let cfg_path = locations::config_file(&d, false);
+        let cfg = |address: &str| DialerConfig {
+            adapter: DialerKind::Baresip,
+            address: Some(address.to_owned()),
+            sip: Default::default(),
+        };
+        crate::install::remember_dialer(&cfg_path, &cfg(&up)).unwrap();
+        let r = diagnose(&d, Some(&bin));
+        assert!(r.healthy(), "{}", render(&r));
+        assert!(render(&r).contains(&format!("softphone (baresip at {up}): reachable")));
+
+        drop(listener);
+        crate::install::remember_dialer(&cfg_path, &cfg(&up)).unwrap();
+        let r = diagnose(&d, Some(&bin));
+        assert!(!r.healthy());
+        let text = render(&r);
+        assert!(text.contains("NOT reachable"), "{text}");
+        assert!(text.contains("start the softphone"), "{text}");
+        // The install records survived the dialer being recorded.
+        assert_eq!(HostConfig::load(&cfg_path).unwrap().installs.len(), 1);
     }
 
     #[test]

@@ -89,6 +89,10 @@ pub struct HostConfig {
     pub allowed_origins: Vec<String>,
     #[serde(default)]
     pub installs: Vec<InstallRecord>,
+    /// The dialer the extension configured last (no secrets), so `doctor`
+    /// can check the softphone without a browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialer: Option<ringside_core::protocol::DialerConfig>,
 }
 
 impl HostConfig {
@@ -271,6 +275,19 @@ pub fn uninstall(
         removed_manifest,
         removed_callers: removed,
     })
+}
+
+/// Records the dialer configuration in the user config (when it changed).
+pub fn remember_dialer(
+    config_path: &Path,
+    dialer: &ringside_core::protocol::DialerConfig,
+) -> Result<(), InstallError> {
+    let mut config = HostConfig::load(config_path)?;
+    if config.dialer.as_ref() == Some(dialer) {
+        return Ok(());
+    }
+    config.dialer = Some(dialer.clone());
+    config.save(config_path)
 }
 
 /// The callers this host accepts: the union of the user and system configs.

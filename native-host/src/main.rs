@@ -247,8 +247,9 @@ fn run_native_messaging(args: &[OsString]) -> ExitCode {
             .map(|a| a.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    let (allowed, problems) = match Dirs::from_env() {
-        Some(d) => install::allowed_callers(&d),
+    let dirs = Dirs::from_env();
+    let (allowed, problems) = match &dirs {
+        Some(d) => install::allowed_callers(d),
         None => (vec![], vec!["HOME is not set".to_owned()]),
     };
     for p in &problems {
@@ -278,9 +279,13 @@ fn run_native_messaging(args: &[OsString]) -> ExitCode {
         return ExitCode::FAILURE;
     }
     tracing::info!(caller = %caller, pid = std::process::id(), "serving");
+    let mut session = serve::Session::new(HostIdentity::current());
+    if let Some(d) = &dirs {
+        session = session.with_dialer_store(ringside_host::locations::config_file(d, false));
+    }
     let end = runtime.block_on(async {
         let (reader, writer) = stdio();
-        serve::serve(reader, writer, HostIdentity::current()).await
+        serve::serve_session(reader, writer, session).await
     });
     // A blocked stdin read must not hold the process: every reply is already flushed.
     runtime.shutdown_background();

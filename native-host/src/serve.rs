@@ -51,6 +51,8 @@ pub struct Session {
     baresip: Option<Baresip>,
     /// Call events from the softphone, relayed to the extension.
     events: Option<mpsc::Receiver<CallEvent>>,
+    /// Where to record the dialer configuration for `doctor`.
+    dialer_store: Option<std::path::PathBuf>,
 }
 
 /// What a request needs: an answer now, or softphone work.
@@ -80,7 +82,14 @@ impl Session {
             dialer: None,
             baresip: None,
             events: None,
+            dialer_store: None,
         }
+    }
+
+    /// Records each `dialer.configure` in this host config file.
+    pub fn with_dialer_store(mut self, config_file: std::path::PathBuf) -> Self {
+        self.dialer_store = Some(config_file);
+        self
     }
 
     /// Answers one frame body without touching the softphone: every request
@@ -121,6 +130,11 @@ impl Session {
             );
         }
         tracing::info!(adapter = ?cfg.adapter, address = ?cfg.address, "dialer configured");
+        if let Some(path) = &self.dialer_store {
+            if let Err(e) = crate::install::remember_dialer(path, &cfg) {
+                tracing::warn!("cannot record the dialer for doctor: {e}");
+            }
+        }
         self.dialer = Some(cfg);
         // A new configuration means a new connection on next use.
         self.baresip = None;
@@ -327,9 +341,17 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
+    serve_session(reader, writer, Session::new(identity)).await
+}
+
+/// [`serve`] with a prepared session.
+pub async fn serve_session<R, W>(reader: R, writer: W, mut session: Session) -> ServeEnd
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let mut frames = FramedRead::new(reader, NativeMessagingCodec::default());
     let mut sink = FramedWrite::new(writer, NativeMessagingCodec::default());
-    let mut session = Session::new(identity);
     loop {
         let next = tokio::select! {
             frame = frames.next() => frame,

@@ -313,4 +313,18 @@ async fn the_host_dials_through_baresip_and_relays_call_events() {
     next(&|v| v["event"] == "call" && v["data"]["state"] == "closed");
     drop(stdin);
     assert!(host.wait().unwrap().success());
+
+    // The host recorded the dialer, so `doctor` checks the softphone.
+    let mut doctor = Command::new(bin);
+    env(&mut doctor);
+    let out = doctor.arg("doctor").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "softphone (baresip at 127.0.0.1:{}): reachable",
+            agent.ctrl
+        )),
+        "{text}"
+    );
+    assert!(out.status.success(), "{text}");
 }
