@@ -99,13 +99,7 @@ impl Session {
         match self.step(body) {
             Step::Reply(r) => r,
             Step::Dialer(id, Request::ConfigureDialer(cfg)) => self.configure(id, cfg),
-            Step::Dialer(id, _) => Response::err(
-                Some(id),
-                ErrorBody::new(
-                    ErrorCode::DialerNotConfigured,
-                    "no dialer is configured; choose one in Ringside's settings",
-                ),
-            ),
+            Step::Dialer(id, _) => self.dialer_not_configured(id),
         }
     }
 
@@ -153,7 +147,7 @@ impl Session {
 
     async fn dialer_request(&mut self, id: u64, req: Request) -> Response {
         let Some(cfg) = self.dialer.clone() else {
-            return self.handle_body_dialer_missing(id);
+            return self.dialer_not_configured(id);
         };
         let result = match (&cfg.adapter, req) {
             (DialerKind::Tel, Request::Dial(p)) => match p.number.as_deref() {
@@ -190,7 +184,7 @@ impl Session {
         }
     }
 
-    fn handle_body_dialer_missing(&self, id: u64) -> Response {
+    fn dialer_not_configured(&self, id: u64) -> Response {
         Response::err(
             Some(id),
             ErrorBody::new(
