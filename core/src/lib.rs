@@ -4,10 +4,12 @@
 #![forbid(unsafe_code)]
 
 pub mod browser;
+pub mod calls;
 pub mod dial;
 pub mod extension_id;
 pub mod host_link;
 pub mod phone;
 pub mod protocol;
+pub mod settings;
 pub mod surface;
 pub mod ui;

@@ -198,10 +198,11 @@ pub struct PingResult {
 }
 
 /// Which dialer adapter the host uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DialerKind {
     /// A SIP softphone controlled through baresip's ctrl_tcp.
+    #[default]
     Baresip,
     /// The operating system's tel: handler.
     Tel,
@@ -231,6 +232,45 @@ pub struct DialParams {
     pub extension: Option<String>,
 }
 
+/// `detect` parameters: page text segments (one per DOM text node) and link
+/// hrefs, scanned for phone numbers with a default region.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectParams {
+    /// Default region for numbers written without `+` (ISO 3166 alpha-2).
+    pub region: String,
+    #[serde(default)]
+    pub texts: Vec<String>,
+    /// `href`s of `tel:`, `callto:` and `sip:` links.
+    #[serde(default)]
+    pub links: Vec<String>,
+}
+
+/// A number found in `texts[i]`, with UTF-16 offsets (what the DOM uses).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextHit {
+    pub i: u32,
+    pub start: u32,
+    pub end: u32,
+    pub e164: String,
+    #[serde(default)]
+    pub extension: Option<String>,
+}
+
+/// A dialable link: `links[i]` and what it dials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkHit {
+    pub i: u32,
+    pub target: crate::phone::LinkTarget,
+}
+
+/// `detect` result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetectResult {
+    pub texts: Vec<TextHit>,
+    pub links: Vec<LinkHit>,
+}
+
 /// Parameters of requests that take none.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoParams {}
@@ -244,6 +284,7 @@ pub enum Request {
     Dial(DialParams),
     Hangup(NoParams),
     Answer(NoParams),
+    Detect(DetectParams),
 }
 
 impl Request {
@@ -255,6 +296,7 @@ impl Request {
         "dial",
         "hangup",
         "answer",
+        "detect",
     ];
 
     pub fn type_name(&self) -> &'static str {
@@ -265,6 +307,7 @@ impl Request {
             Request::Dial(_) => "dial",
             Request::Hangup(_) => "hangup",
             Request::Answer(_) => "answer",
+            Request::Detect(_) => "detect",
         }
     }
 
@@ -278,6 +321,7 @@ impl Request {
             Request::Hangup(p) | Request::Answer(p) => {
                 serde_json::to_value(p).unwrap_or(Value::Null)
             }
+            Request::Detect(p) => serde_json::to_value(p).unwrap_or(Value::Null),
         }
     }
 }
@@ -399,6 +443,7 @@ pub fn parse_request(body: &[u8]) -> Result<Envelope, ParseFailure> {
         "dial" => Request::Dial(serde_json::from_value(params).map_err(invalid)?),
         "hangup" => Request::Hangup(serde_json::from_value(params).map_err(invalid)?),
         "answer" => Request::Answer(serde_json::from_value(params).map_err(invalid)?),
+        "detect" => Request::Detect(serde_json::from_value(params).map_err(invalid)?),
         other => {
             let mut shown: String = other.chars().take(64).collect();
             if other.chars().count() > 64 {

@@ -39,7 +39,7 @@ impl HostIdentity {
 }
 
 /// Capabilities announced in `hello`; grows as features land.
-pub const CAPABILITIES: &[&str] = &["ping", "dial"];
+pub const CAPABILITIES: &[&str] = &["ping", "dial", "detect"];
 
 /// Per-connection state.
 #[derive(Debug)]
@@ -288,6 +288,13 @@ impl Session {
                     payload: params.payload,
                 },
             ),
+            Request::Detect(params) => match ringside_core::phone::detect(&params) {
+                Ok(found) => Response::ok(id, found),
+                Err(e) => Response::err(
+                    Some(id),
+                    ErrorBody::new(ErrorCode::InvalidMessage, e.to_string()),
+                ),
+            },
             other => return Step::Dialer(id, other),
         })
     }

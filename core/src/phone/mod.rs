@@ -218,6 +218,60 @@ pub fn parse_link(href: &str, detector: &Detector) -> Option<LinkTarget> {
     }
 }
 
+/// Answers a `detect` request: every number in every text (UTF-16 offsets, as
+/// the DOM counts) and every dialable link.
+pub fn detect(
+    params: &crate::protocol::DetectParams,
+) -> Result<crate::protocol::DetectResult, PhoneError> {
+    use crate::protocol::{DetectResult, LinkHit, TextHit};
+    let detector = Detector::new(&params.region)?;
+    let mut out = DetectResult::default();
+    for (i, text) in params.texts.iter().enumerate() {
+        let found = detector.find(text);
+        if found.is_empty() {
+            continue;
+        }
+        let bytes: Vec<usize> = found.iter().flat_map(|m| [m.start, m.end]).collect();
+        let units = utf16_offsets(text, &bytes);
+        for (m, pair) in found.into_iter().zip(units.chunks(2)) {
+            out.texts.push(TextHit {
+                i: i as u32,
+                start: pair[0],
+                end: pair[1],
+                e164: m.e164,
+                extension: m.extension,
+            });
+        }
+    }
+    for (i, href) in params.links.iter().enumerate() {
+        if let Some(target) = parse_link(href, &detector) {
+            out.links.push(LinkHit {
+                i: i as u32,
+                target,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Converts ascending UTF-8 byte offsets (on char boundaries) to UTF-16 offsets.
+pub fn utf16_offsets(text: &str, byte_offsets: &[usize]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(byte_offsets.len());
+    let mut units = 0u32;
+    let mut chars = text.char_indices().peekable();
+    for &target in byte_offsets {
+        while let Some(&(at, c)) = chars.peek() {
+            if at >= target {
+                break;
+            }
+            units += c.len_utf16() as u32;
+            chars.next();
+        }
+        out.push(units);
+    }
+    out
+}
+
 fn percent_decode(s: &str) -> String {
     let hex = |b: u8| (b as char).to_digit(16);
     let b = s.as_bytes();
@@ -537,5 +591,47 @@ mod tests {
             let _ = d.find(t);
         }
         assert_eq!(d.find("\u{a0}4155550132\u{a0}").len(), 1);
+    }
+
+    #[test]
+    fn detect_reports_utf16_offsets_per_text_and_links() {
+        use crate::protocol::DetectParams;
+        let params = DetectParams {
+            region: "FR".into(),
+            texts: vec![
+                "rien ici".into(),
+                // "é" is 2 bytes in UTF-8 but 1 unit in UTF-16; "😀" is 4 and 2.
+                "Appelez 😀 é 01 23 45 67 89 poste 12, merci".into(),
+            ],
+            links: vec![
+                "https://x".into(),
+                "tel:+33123456789".into(),
+                "sip:bob@pbx".into(),
+            ],
+        };
+        let r = detect(&params).unwrap();
+        assert_eq!(r.texts.len(), 1);
+        let hit = &r.texts[0];
+        assert_eq!(hit.i, 1);
+        let text16: Vec<u16> = params.texts[1].encode_utf16().collect();
+        let shown = String::from_utf16(&text16[hit.start as usize..hit.end as usize]).unwrap();
+        assert_eq!(shown, "01 23 45 67 89 poste 12");
+        assert_eq!(hit.e164, "+33123456789");
+        assert_eq!(hit.extension.as_deref(), Some("12"));
+        assert_eq!(
+            r.links.iter().map(|l| l.i).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert!(detect(&DetectParams {
+            region: "ZZZ".into(),
+            ..Default::default()
+        })
+        .is_err());
+    }
+
+    #[test]
+    fn utf16_offsets_count_surrogate_pairs() {
+        let t = "a😀b";
+        assert_eq!(utf16_offsets(t, &[0, 1, 5, 6]), vec![0, 1, 3, 4]);
     }
 }

@@ -1,0 +1,354 @@
+//! Click-to-call settings: what policy (managed storage) and the options page
+//! say, merged with policy winning, validated, and the site rules derived from
+//! them. Invalid values are reported (key and reason) and ignored; nothing here
+//! panics on any JSON.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::dial::{self, SipSettings};
+use crate::phone::Detector;
+use crate::protocol::{DialerConfig, DialerKind};
+
+/// Keys of the settings, as they appear in managed storage, in the options
+/// page's storage and in the managed schema.
+pub const KEY_DIALER: &str = "dialer";
+pub const KEY_REGION: &str = "defaultRegion";
+pub const KEY_ALLOW: &str = "siteAllowList";
+pub const KEY_BLOCK: &str = "siteBlockList";
+pub const KEY_PLATFORM: &str = "platformUrl";
+
+/// The merged settings the service worker acts on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    pub dialer: Option<DialerConfig>,
+    /// Default region for numbers without `+`; None: from the browser locale.
+    pub default_region: Option<String>,
+    pub site_allow_list: Vec<String>,
+    pub site_block_list: Vec<String>,
+    /// Base URL of the phone platform's API (wrap-ups go there when set).
+    pub platform_url: Option<String>,
+    /// Keys set by policy: shown locked in the options page.
+    pub locked: Vec<String>,
+    /// Values that were ignored, and why.
+    pub problems: Vec<Problem>,
+}
+
+/// An ignored setting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    pub key: String,
+    /// "policy" or "options".
+    pub source: String,
+    pub message: String,
+}
+
+/// The dialer as the options page and policy write it (flat, camelCase).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DialerSetting {
+    pub adapter: DialerKind,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub sip_domain: Option<String>,
+    #[serde(default)]
+    pub dial_prefix: Option<String>,
+}
+
+fn validate_dialer(v: &Value) -> Result<DialerConfig, String> {
+    let d: DialerSetting = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+    let sip = SipSettings {
+        domain: d.sip_domain.unwrap_or_default().trim().to_owned(),
+        prefix: d.dial_prefix.unwrap_or_default().trim().to_owned(),
+    };
+    // The same checks the host makes, so the admin sees them here first.
+    dial::sip_uri_for("+10000000000", &sip).map_err(|e| e.to_string())?;
+    let address = d
+        .address
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty());
+    if d.adapter == DialerKind::Baresip {
+        let a = address
+            .as_deref()
+            .ok_or("the SIP softphone needs its control address (host:port)")?;
+        let port_ok = a
+            .rsplit_once(':')
+            .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|n| n > 0));
+        if !port_ok {
+            return Err(format!("`{a}` is not host:port (for example 127.0.0.1:4444)"));
+        }
+    }
+    Ok(DialerConfig {
+        adapter: d.adapter,
+        address,
+        sip,
+    })
+}
+
+fn validate_region(v: &Value) -> Result<String, String> {
+    let s = v.as_str().ok_or("expected a two-letter region code")?;
+    Detector::new(s)
+        .map(|d| d.region())
+        .map_err(|e| e.to_string())
+}
+
+fn validate_sites(v: &Value) -> Result<Vec<String>, String> {
+    let list = v.as_array().ok_or("expected a list of sites")?;
+    list.iter()
+        .map(|p| {
+            let p = p.as_str().ok_or("every entry must be text")?;
+            SitePattern::parse(p).map(|_| p.trim().to_owned())
+        })
+        .collect()
+}
+
+fn validate_url(v: &Value) -> Result<String, String> {
+    let s = v.as_str().ok_or("expected a URL")?.trim();
+    let ok = (s.starts_with("https://") || s.starts_with("http://"))
+        && s.len() > "https://".len()
+        && !s.contains(char::is_whitespace);
+    if !ok {
+        return Err(format!("`{s}` is not an http(s) URL"));
+    }
+    Ok(s.trim_end_matches('/').to_owned())
+}
+
+/// Merges policy (`managed`) and the options page (`local`): a valid policy
+/// value wins and locks the key; an invalid one is reported and the local
+/// value (if valid) applies.
+pub fn merge(managed: &Value, local: &Value) -> Settings {
+    let mut out = Settings::default();
+    let pick = |key: &str, out: &mut Settings| -> Option<(Value, &'static str)> {
+        for (source, obj) in [("policy", managed), ("options", local)] {
+            if let Some(v) = obj.get(key).filter(|v| !v.is_null()) {
+                let checked = match key {
+                    KEY_DIALER => validate_dialer(v).map(|d| serde_json::to_value(d).ok()),
+                    KEY_REGION => validate_region(v).map(|r| Some(Value::String(r))),
+                    KEY_ALLOW | KEY_BLOCK => validate_sites(v).map(|l| Some(l.into())),
+                    KEY_PLATFORM => validate_url(v).map(|u| Some(Value::String(u))),
+                    _ => Ok(None),
+                };
+                match checked {
+                    Ok(Some(v)) => return Some((v, source)),
+                    Ok(None) => {}
+                    Err(message) => out.problems.push(Problem {
+                        key: key.to_owned(),
+                        source: source.to_owned(),
+                        message,
+                    }),
+                }
+            }
+        }
+        None
+    };
+    for key in [KEY_DIALER, KEY_REGION, KEY_ALLOW, KEY_BLOCK, KEY_PLATFORM] {
+        let Some((v, source)) = pick(key, &mut out) else {
+            continue;
+        };
+        if source == "policy" {
+            out.locked.push(key.to_owned());
+        }
+        match key {
+            KEY_DIALER => out.dialer = serde_json::from_value(v).ok(),
+            KEY_REGION => out.default_region = v.as_str().map(str::to_owned),
+            KEY_ALLOW => out.site_allow_list = serde_json::from_value(v).unwrap_or_default(),
+            KEY_BLOCK => out.site_block_list = serde_json::from_value(v).unwrap_or_default(),
+            _ => out.platform_url = v.as_str().map(str::to_owned),
+        }
+    }
+    out
+}
+
+/// A site rule: `example.com` (that host and its subdomains),
+/// `*.example.com` (subdomains only) or an origin `https://crm.example.com:8443`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SitePattern {
+    Domain(String),
+    Subdomains(String),
+    Origin(String),
+}
+
+impl SitePattern {
+    pub fn parse(p: &str) -> Result<SitePattern, String> {
+        let p = p.trim().to_ascii_lowercase();
+        let host_ok = |h: &str| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == ':')
+        };
+        if let Some(rest) = p
+            .strip_prefix("https://")
+            .or_else(|| p.strip_prefix("http://"))
+        {
+            let rest = rest.trim_end_matches('/');
+            if host_ok(rest) {
+                return Ok(SitePattern::Origin(p.trim_end_matches('/').to_owned()));
+            }
+        } else if let Some(rest) = p.strip_prefix("*.") {
+            if host_ok(rest) {
+                return Ok(SitePattern::Subdomains(rest.to_owned()));
+            }
+        } else if host_ok(&p) {
+            return Ok(SitePattern::Domain(p));
+        }
+        Err(format!(
+            "`{p}` is not a site: use example.com, *.example.com or https://host[:port]"
+        ))
+    }
+
+    /// Whether an origin (`https://host[:port]`) matches.
+    pub fn matches(&self, origin: &str) -> bool {
+        let origin = origin.to_ascii_lowercase();
+        let host = origin
+            .split_once("://")
+            .map_or(origin.as_str(), |(_, h)| h);
+        let host = host.split(':').next().unwrap_or(host);
+        match self {
+            SitePattern::Origin(o) => *o == origin,
+            SitePattern::Domain(d) => host == d || host.ends_with(&format!(".{d}")),
+            SitePattern::Subdomains(d) => host.ends_with(&format!(".{d}")),
+        }
+    }
+}
+
+/// Whether click-to-call runs on a site, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteDecision {
+    Allowed,
+    /// On the policy block-list.
+    BlockedByPolicy,
+    /// Policy has an allow-list and the site is not on it.
+    NotAllowedByPolicy,
+    /// The agent switched Ringside off here (popup).
+    SwitchedOff,
+}
+
+impl SiteDecision {
+    /// Whether the agent's own switch can change the outcome.
+    pub fn agent_can_switch(self) -> bool {
+        matches!(self, SiteDecision::Allowed | SiteDecision::SwitchedOff)
+    }
+}
+
+/// Decides for an origin: the block-list wins, then a non-empty allow-list,
+/// then the agent's per-site switch (`switched_off` holds origins).
+pub fn site_decision(settings: &Settings, switched_off: &[String], origin: &str) -> SiteDecision {
+    let any = |list: &[String]| {
+        list.iter()
+            .filter_map(|p| SitePattern::parse(p).ok())
+            .any(|p| p.matches(origin))
+    };
+    if any(&settings.site_block_list) {
+        SiteDecision::BlockedByPolicy
+    } else if !settings.site_allow_list.is_empty() && !any(&settings.site_allow_list) {
+        SiteDecision::NotAllowedByPolicy
+    } else if switched_off.iter().any(|o| o.eq_ignore_ascii_case(origin)) {
+        SiteDecision::SwitchedOff
+    } else {
+        SiteDecision::Allowed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn policy_wins_and_locks_valid_keys() {
+        let managed = json!({
+            "dialer": {"adapter": "baresip", "address": "127.0.0.1:4444", "sipDomain": "pbx.example.com"},
+            "siteBlockList": ["bank.example"],
+        });
+        let local = json!({
+            "dialer": {"adapter": "tel"},
+            "defaultRegion": "fr",
+        });
+        let s = merge(&managed, &local);
+        let d = s.dialer.unwrap();
+        assert_eq!(d.adapter, DialerKind::Baresip);
+        assert_eq!(d.address.as_deref(), Some("127.0.0.1:4444"));
+        assert_eq!(d.sip.domain, "pbx.example.com");
+        assert_eq!(s.default_region.as_deref(), Some("FR"));
+        assert_eq!(s.site_block_list, vec!["bank.example"]);
+        assert_eq!(s.locked, vec!["dialer", "siteBlockList"]);
+        assert!(s.problems.is_empty());
+    }
+
+    #[test]
+    fn invalid_values_are_reported_and_fall_back() {
+        let managed = json!({
+            "dialer": {"adapter": "baresip", "address": "nohost"},
+            "defaultRegion": "France",
+            "siteAllowList": "crm.example.com",
+            "platformUrl": "ftp://x",
+        });
+        let local = json!({"dialer": {"adapter": "tel"}, "defaultRegion": 7});
+        let s = merge(&managed, &local);
+        assert_eq!(s.dialer.unwrap().adapter, DialerKind::Tel);
+        assert_eq!(s.default_region, None);
+        assert!(s.site_allow_list.is_empty());
+        let keys: Vec<_> = s
+            .problems
+            .iter()
+            .map(|p| (p.key.as_str(), p.source.as_str()))
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("dialer", "policy"),
+                ("defaultRegion", "policy"),
+                ("defaultRegion", "options"),
+                ("siteAllowList", "policy"),
+                ("platformUrl", "policy"),
+            ]
+        );
+        assert!(s.problems[0].message.contains("nohost"));
+        assert!(s.locked.is_empty());
+        // Anything at all: no panic, only problems.
+        for v in [json!(null), json!(1), json!([1]), json!({"dialer": [1]})] {
+            let _ = merge(&v, &v);
+        }
+        let bad_prefix = merge(
+            &json!({"dialer": {"adapter": "tel", "dialPrefix": "9;x"}}),
+            &json!({}),
+        );
+        assert!(bad_prefix.problems[0].message.contains("prefix"));
+    }
+
+    #[test]
+    fn site_rules() {
+        let s = Settings {
+            site_block_list: vec!["*.bank.example".into(), "https://evil.example".into()],
+            ..Default::default()
+        };
+        let off = vec!["https://news.example".to_owned()];
+        let d = |o: &str| site_decision(&s, &off, o);
+        assert_eq!(d("https://www.bank.example"), SiteDecision::BlockedByPolicy);
+        assert_eq!(d("https://bank.example"), SiteDecision::Allowed);
+        assert_eq!(d("https://evil.example"), SiteDecision::BlockedByPolicy);
+        assert_eq!(d("http://evil.example"), SiteDecision::Allowed);
+        assert_eq!(d("https://news.example"), SiteDecision::SwitchedOff);
+        let s = Settings {
+            site_allow_list: vec!["crm.example.com".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            site_decision(&s, &[], "https://eu.crm.example.com:8443"),
+            SiteDecision::Allowed
+        );
+        assert_eq!(
+            site_decision(&s, &[], "https://example.com"),
+            SiteDecision::NotAllowedByPolicy
+        );
+        assert_eq!(
+            site_decision(&s, &[], "https://notcrm.example.com"),
+            SiteDecision::NotAllowedByPolicy
+        );
+        assert!(SitePattern::parse("a b").is_err());
+        assert!(SitePattern::parse("*.").is_err());
+    }
+}
