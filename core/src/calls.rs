@@ -100,7 +100,31 @@ pub struct CallDesk {
     pub live: Option<LiveCall>,
     pub wrapups: Vec<EndedCall>,
     pub notice: Option<CallNotice>,
+    /// Where the last wrap-up went.
+    pub last_saved: Option<SavedTo>,
     next_seq: u64,
+}
+
+/// Where a wrap-up was saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SavedTo {
+    /// The phone platform accepted it.
+    Platform,
+    /// No platform is configured: kept in the browser's local storage.
+    Local,
+    /// The platform was unreachable: kept locally and sent later.
+    Outbox,
+}
+
+impl SavedTo {
+    pub fn message_key(self) -> &'static str {
+        match self {
+            SavedTo::Platform => "wrapupSavedPlatform",
+            SavedTo::Local => "wrapupSavedLocal",
+            SavedTo::Outbox => "wrapupSavedOutbox",
+        }
+    }
 }
 
 /// What the service worker must do after a change.
@@ -130,6 +154,26 @@ impl DeskRefusal {
     }
 }
 
+/// Every `_locales` key this module hands to the surfaces.
+pub const MESSAGE_KEYS: &[&str] = &[
+    "errSoftphoneDown",
+    "errSoftphoneTimeout",
+    "errSoftphoneRejected",
+    "errInvalidNumber",
+    "errNoTelHandler",
+    "errTelHandlerFailed",
+    "errDialerNotConfigured",
+    "errHostFailed",
+    "errCallInProgress",
+    "errNoCall",
+    "errHostMissing",
+    "errSiteBlocked",
+    "errSiteSwitchedOff",
+    "wrapupSavedPlatform",
+    "wrapupSavedLocal",
+    "wrapupSavedOutbox",
+];
+
 /// The `_locales` key that explains a host error to the agent.
 pub fn error_key(error: &ErrorBody) -> &'static str {
     match error.kind() {
@@ -153,6 +197,7 @@ impl CallDesk {
             return Err(DeskRefusal::Busy);
         }
         self.notice = None;
+        self.last_saved = None;
         self.live = Some(LiveCall {
             call_id: None,
             number: number.to_owned(),
@@ -280,9 +325,10 @@ impl CallDesk {
                 call_id, reason, ..
             } => {
                 let ours = self.is_ours(call_id)
-                    || self.live.as_ref().is_some_and(|l| {
-                        l.call_id.is_none() && l.direction == Direction::Outgoing
-                    });
+                    || self
+                        .live
+                        .as_ref()
+                        .is_some_and(|l| l.call_id.is_none() && l.direction == Direction::Outgoing);
                 if ours {
                     if let Some(l) = self.live.take() {
                         if l.phase == Phase::Incoming {
@@ -340,8 +386,9 @@ impl CallDesk {
         })
     }
 
-    pub fn wrapup_saved(&mut self, id: &str) {
+    pub fn wrapup_saved(&mut self, id: &str, to: SavedTo) {
         self.wrapups.retain(|c| c.id != id);
+        self.last_saved = Some(to);
     }
 }
 
@@ -433,12 +480,18 @@ mod tests {
         assert_eq!(ended.display, "01 23 45 67 89");
         let id = ended.id.clone();
         let w = d
-            .wrapup(&id, " sale, Follow-up ,sale,, ", "  called back  ", 70_000.0)
+            .wrapup(
+                &id,
+                " sale, Follow-up ,sale,, ",
+                "  called back  ",
+                70_000.0,
+            )
             .unwrap();
         assert_eq!(w.tags, vec!["sale", "Follow-up"]);
         assert_eq!(w.note, "called back");
         assert!(d.wrapup("nope", "", "", 0.0).is_none());
-        d.wrapup_saved(&id);
+        d.wrapup_saved(&id, SavedTo::Local);
+        assert_eq!(d.last_saved, Some(SavedTo::Local));
         assert!(d.wrapups.is_empty());
         d.dial("+1", "+1", 80_000.0).unwrap();
     }
@@ -457,7 +510,10 @@ mod tests {
     fn failures_become_notices_with_keys() {
         let mut d = CallDesk::default();
         d.dial("+33123456789", "01 23 45 67 89", 0.0).unwrap();
-        let err = ErrorBody::new(ErrorCode::SoftphoneUnreachable, "not reachable at 127.0.0.1:1");
+        let err = ErrorBody::new(
+            ErrorCode::SoftphoneUnreachable,
+            "not reachable at 127.0.0.1:1",
+        );
         d.dial_failed(error_key(&err), &err.message);
         assert!(d.live.is_none());
         let n = d.notice.clone().unwrap();
@@ -534,6 +590,20 @@ mod tests {
         }
         assert_eq!(d.wrapups.len(), MAX_PENDING_WRAPUPS);
         assert_eq!(d.wrapups[0].reason, "softphone connection lost");
+    }
+
+    #[test]
+    fn every_key_handed_out_is_listed() {
+        for code in ErrorCode::ALL {
+            let key = error_key(&ErrorBody::new(*code, ""));
+            assert!(MESSAGE_KEYS.contains(&key), "{key}");
+        }
+        for r in [DeskRefusal::Busy, DeskRefusal::NoCall] {
+            assert!(MESSAGE_KEYS.contains(&r.message_key()));
+        }
+        for s in [SavedTo::Platform, SavedTo::Local, SavedTo::Outbox] {
+            assert!(MESSAGE_KEYS.contains(&s.message_key()));
+        }
     }
 
     #[test]

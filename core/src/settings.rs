@@ -77,7 +77,9 @@ fn validate_dialer(v: &Value) -> Result<DialerConfig, String> {
             .rsplit_once(':')
             .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|n| n > 0));
         if !port_ok {
-            return Err(format!("`{a}` is not host:port (for example 127.0.0.1:4444)"));
+            return Err(format!(
+                "`{a}` is not host:port (for example 127.0.0.1:4444)"
+            ));
         }
     }
     Ok(DialerConfig {
@@ -201,9 +203,7 @@ impl SitePattern {
     /// Whether an origin (`https://host[:port]`) matches.
     pub fn matches(&self, origin: &str) -> bool {
         let origin = origin.to_ascii_lowercase();
-        let host = origin
-            .split_once("://")
-            .map_or(origin.as_str(), |(_, h)| h);
+        let host = origin.split_once("://").map_or(origin.as_str(), |(_, h)| h);
         let host = host.split(':').next().unwrap_or(host);
         match self {
             SitePattern::Origin(o) => *o == origin,

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::calls::CallDesk;
 use crate::host_link::{HostStatus, LinkStats};
+use crate::settings::Settings;
 
 /// The name of the long-lived port extension pages open to the service worker.
 pub const UI_PORT: &str = "ui";
@@ -17,6 +19,16 @@ pub struct UiState {
     pub host: HostStatus,
     pub stats: LinkStats,
     pub pages: Vec<PageSession>,
+    #[serde(default)]
+    pub calls: CallDesk,
+    #[serde(default)]
+    pub settings: Settings,
+    /// Origins where the agent switched click-to-call off.
+    #[serde(default)]
+    pub switched_off: Vec<String>,
+    /// What the options page saved, as saved (shown back in its form).
+    #[serde(default)]
+    pub raw_options: serde_json::Value,
 }
 
 /// A frame whose content script checked in.
@@ -28,6 +40,12 @@ pub struct PageSession {
     /// Whether the page's CSP lets WebAssembly compile there (strict pages
     /// do not; detection then runs in the service worker).
     pub wasm: bool,
+    /// Numbers marked by the first scan of the page, and how long it took
+    /// (content script start to last button), once reported.
+    #[serde(default)]
+    pub marked: Option<u32>,
+    #[serde(default)]
+    pub scan_ms: Option<u32>,
 }
 
 /// What an extension page may ask on its port.
@@ -36,10 +54,26 @@ pub struct PageSession {
 pub enum UiCommand {
     /// Try to connect to the host now instead of waiting for the next retry.
     Retry,
+    /// Hang up the live call (or decline the incoming one).
+    Hangup,
+    /// Answer the incoming call.
+    Answer,
+    /// Save the wrap-up of an ended call.
+    SaveWrapup {
+        id: String,
+        tags: String,
+        note: String,
+    },
+    /// Dismiss the last error.
+    DismissNotice,
+    /// The popup's per-site switch.
+    SetSite { origin: String, enabled: bool },
+    /// The options page saves the agent's settings (validated by the worker).
+    SaveOptions { options: serde_json::Value },
 }
 
 /// One-shot messages (`runtime.sendMessage`) the service worker accepts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum OneShot {
     /// A content script announces itself.
@@ -48,6 +82,28 @@ pub enum OneShot {
     /// An extension page asks for the current state (options diagnostics).
     #[serde(rename = "state")]
     State,
+    /// A content script asks for the numbers in text segments and links.
+    #[serde(rename = "detect")]
+    Detect {
+        #[serde(default)]
+        texts: Vec<String>,
+        #[serde(default)]
+        links: Vec<String>,
+    },
+    /// A content script reports the first scan of its page.
+    #[serde(rename = "content.scanned")]
+    ContentScanned { ms: f64, marked: u32 },
+    /// The agent clicked a call button (a trusted click, checked in the page).
+    #[serde(rename = "dial")]
+    Dial {
+        #[serde(default)]
+        number: Option<String>,
+        #[serde(default)]
+        uri: Option<String>,
+        #[serde(default)]
+        extension: Option<String>,
+        display: String,
+    },
 }
 
 /// The parts of `runtime.MessageSender` the service worker looks at.
@@ -203,6 +259,8 @@ mod tests {
                     frame: 0,
                     origin: "https://a".into(),
                     wasm: true,
+                    marked: None,
+                    scan_ms: None,
                 },
             );
         }
@@ -214,6 +272,8 @@ mod tests {
                 frame: 0,
                 origin: "https://b".into(),
                 wasm: false,
+                marked: None,
+                scan_ms: None,
             },
         );
         assert_eq!(pages.len(), MAX_PAGES);

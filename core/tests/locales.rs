@@ -63,7 +63,10 @@ fn locales_have_the_same_keys_and_substitutions() {
 #[test]
 fn every_core_key_exists() {
     let en = load("en");
-    for key in ringside_core::ui::MESSAGE_KEYS {
+    for key in ringside_core::ui::MESSAGE_KEYS
+        .iter()
+        .chain(ringside_core::calls::MESSAGE_KEYS)
+    {
         assert!(en.contains_key(*key), "en lacks {key}");
     }
 }

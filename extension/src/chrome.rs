@@ -88,6 +88,128 @@ extern "C" {
 
     #[wasm_bindgen(method, getter)]
     fn brand(this: &UaBrand) -> String;
+
+    /// `chrome.storage.managed` / `.local` (a `StorageArea`).
+    pub type StorageArea;
+
+    #[wasm_bindgen(thread_local_v2, js_namespace = ["chrome", "storage"], js_name = managed)]
+    static MANAGED: StorageArea;
+
+    #[wasm_bindgen(thread_local_v2, js_namespace = ["chrome", "storage"], js_name = local)]
+    static LOCAL: StorageArea;
+
+    #[wasm_bindgen(method, catch, js_name = get)]
+    fn get_all(this: &StorageArea, keys: &JsValue) -> Result<js_sys::Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = set)]
+    fn set_items(this: &StorageArea, items: &JsValue) -> Result<js_sys::Promise, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "notifications"], js_name = create, catch)]
+    fn notifications_create(id: &str, options: &JsValue) -> Result<js_sys::Promise, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "notifications"], js_name = clear, catch)]
+    fn notifications_clear(id: &str) -> Result<js_sys::Promise, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = sendMessage, catch)]
+    fn tabs_send_message(
+        tab: i32,
+        message: &JsValue,
+        options: &JsValue,
+    ) -> Result<js_sys::Promise, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = query, catch)]
+    fn tabs_query(query: &JsValue) -> Result<js_sys::Promise, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = getURL)]
+    pub fn runtime_get_url(path: &str) -> String;
+
+    /// The global `fetch` (window and service worker alike).
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn fetch_js(url: &str, init: &JsValue) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// Which storage area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    Managed,
+    Local,
+}
+
+fn area<R>(a: Area, f: impl FnOnce(&StorageArea) -> R) -> R {
+    match a {
+        Area::Managed => MANAGED.with(f),
+        Area::Local => LOCAL.with(f),
+    }
+}
+
+/// Reads `keys` (None: everything) from a storage area as JSON. Managed
+/// storage that is unavailable (no policy at all) reads as `{}`.
+pub async fn storage_get(a: Area, keys: Option<&[&str]>) -> Result<serde_json::Value, JsValue> {
+    let keys: JsValue = match keys {
+        Some(k) => k
+            .iter()
+            .map(|s| JsValue::from_str(s))
+            .collect::<Array>()
+            .into(),
+        None => JsValue::NULL,
+    };
+    let v = wasm_bindgen_futures::JsFuture::from(area(a, |s| s.get_all(&keys))?).await?;
+    crate::error::js_to_json(&v).map_err(JsValue::from)
+}
+
+/// Writes JSON items to a storage area.
+pub async fn storage_set(a: Area, items: &serde_json::Value) -> Result<(), JsValue> {
+    let js = crate::error::json_to_js(items)?;
+    wasm_bindgen_futures::JsFuture::from(area(a, |s| s.set_items(&js))?).await?;
+    Ok(())
+}
+
+/// Shows a notification (JSON options as `chrome.notifications.create` takes them).
+pub async fn notify(id: &str, options: &serde_json::Value) -> Result<(), JsValue> {
+    let js = crate::error::json_to_js(options)?;
+    wasm_bindgen_futures::JsFuture::from(notifications_create(id, &js)?).await?;
+    Ok(())
+}
+
+pub async fn clear_notification(id: &str) -> Result<(), JsValue> {
+    wasm_bindgen_futures::JsFuture::from(notifications_clear(id)?).await?;
+    Ok(())
+}
+
+/// Sends a message to one frame of a tab's content script.
+pub async fn send_to_frame(
+    tab: i32,
+    frame: i32,
+    message: &serde_json::Value,
+) -> Result<(), JsValue> {
+    let js = crate::error::json_to_js(message)?;
+    let opts = crate::error::json_to_js(&serde_json::json!({ "frameId": frame }))?;
+    wasm_bindgen_futures::JsFuture::from(tabs_send_message(tab, &js, &opts)?).await?;
+    Ok(())
+}
+
+/// Ids of the active tabs of every window.
+pub async fn active_tab_ids() -> Result<Vec<i32>, JsValue> {
+    let q = crate::error::json_to_js(&serde_json::json!({ "active": true }))?;
+    let tabs = wasm_bindgen_futures::JsFuture::from(tabs_query(&q)?).await?;
+    let tabs: Vec<serde_json::Value> = crate::error::js_to_json(&tabs)?;
+    Ok(tabs
+        .iter()
+        .filter_map(|t| t.get("id").and_then(serde_json::Value::as_i64))
+        .filter_map(|id| i32::try_from(id).ok())
+        .collect())
+}
+
+/// POSTs JSON; returns the HTTP status (network failures are errors).
+pub async fn post_json(url: &str, body: &serde_json::Value) -> Result<u16, JsValue> {
+    let init = crate::error::json_to_js(&serde_json::json!({
+        "method": "POST",
+        "headers": { "content-type": "application/json" },
+        "body": serde_json::to_string(body).map_err(crate::error::JsError::from)?,
+    }))?;
+    let resp = wasm_bindgen_futures::JsFuture::from(fetch_js(url, &init)?).await?;
+    let status = js_sys::Reflect::get(&resp, &JsValue::from_str("status"))?;
+    Ok(status.as_f64().unwrap_or(0.0) as u16)
 }
 
 /// This extension's id.

@@ -4,8 +4,10 @@
 use std::rc::Rc;
 
 use ringside_core::host_link::HostStatus;
-use ringside_core::surface::UiState;
+use ringside_core::settings::{self, Settings};
+use ringside_core::surface::{UiCommand, UiState};
 use ringside_core::ui;
+use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
@@ -48,6 +50,266 @@ fn section(doc: &Document, heading: &str, id: &str) -> Result<Element, JsError> 
     s.set_attribute("aria-labelledby", id)?;
     s.add(&h)?;
     Ok(s)
+}
+
+/// One labelled input of the click-to-call form; disabled when policy sets it.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one flat description of a form row"
+)]
+fn input_row(
+    doc: &Document,
+    t: &dyn Translate,
+    id: &str,
+    label_key: &str,
+    help_key: Option<&str>,
+    value: &str,
+    locked: bool,
+    placeholder: &str,
+) -> Result<Element, JsError> {
+    let row = dom::el(doc, "div", "form-row", None)?;
+    let label = dom::el(doc, "label", "field-label", Some(&t.get(label_key)))?;
+    label.set_attribute("for", id)?;
+    row.add(&label)?;
+    let input = dom::el(doc, "input", "field", None)?;
+    input.set_id(id);
+    input.set_attribute("type", "text")?;
+    input.set_attribute("value", value)?;
+    input.set_attribute("placeholder", placeholder)?;
+    input.set_attribute("data-keep", if locked { "locked" } else { "agent" })?;
+    let help_id = format!("{id}-help");
+    let mut described = vec![];
+    if locked {
+        input.set_attribute("disabled", "")?;
+        described.push(format!("{id}-locked"));
+    }
+    if help_key.is_some() {
+        described.push(help_id.clone());
+    }
+    if !described.is_empty() {
+        input.set_attribute("aria-describedby", &described.join(" "))?;
+    }
+    row.add(&input)?;
+    if locked {
+        let l = dom::el(doc, "p", "locked small", Some(&t.get("settingLocked")))?;
+        l.set_id(&format!("{id}-locked"));
+        row.add(&l)?;
+    }
+    if let Some(h) = help_key {
+        let p = dom::el(doc, "p", "muted small", Some(&t.get(h)))?;
+        p.set_id(&help_id);
+        row.add(&p)?;
+    }
+    Ok(row)
+}
+
+fn text_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
+    let mut cur = v;
+    for p in path {
+        match cur.get(p) {
+            Some(next) => cur = next,
+            None => return "",
+        }
+    }
+    cur.as_str().unwrap_or("")
+}
+
+/// The click-to-call settings: dialer, region, platform; site rules (policy only).
+fn calling_section(
+    doc: &Document,
+    t: &dyn Translate,
+    s: &Settings,
+    raw: &Value,
+) -> Result<Element, JsError> {
+    let sec = section(doc, &t.get("callingHeading"), "calling-heading")?;
+    for p in &s.problems {
+        let e = dom::el(
+            doc,
+            "p",
+            "problem",
+            Some(&t.message(
+                if p.source == "policy" {
+                    "policyInvalid"
+                } else {
+                    "optionInvalid"
+                },
+                &[p.key.clone(), p.message.clone()],
+            )),
+        )?;
+        e.set_attribute("role", "alert")?;
+        e.set_attribute("data-testid", "setting-problem")?;
+        sec.add(&e)?;
+    }
+    let locked = |k: &str| s.locked.iter().any(|l| l == k);
+    let dialer_locked = locked(settings::KEY_DIALER);
+    // Policy values when locked, else what the agent saved.
+    let (adapter, address, domain, prefix) = match (&s.dialer, dialer_locked) {
+        (Some(d), true) => (
+            match d.adapter {
+                ringside_core::protocol::DialerKind::Baresip => "baresip",
+                ringside_core::protocol::DialerKind::Tel => "tel",
+            }
+            .to_owned(),
+            d.address.clone().unwrap_or_default(),
+            d.sip.domain.clone(),
+            d.sip.prefix.clone(),
+        ),
+        _ => (
+            text_at(raw, &["dialer", "adapter"]).to_owned(),
+            text_at(raw, &["dialer", "address"]).to_owned(),
+            text_at(raw, &["dialer", "sipDomain"]).to_owned(),
+            text_at(raw, &["dialer", "dialPrefix"]).to_owned(),
+        ),
+    };
+    let row = dom::el(doc, "div", "form-row", None)?;
+    let label = dom::el(doc, "label", "field-label", Some(&t.get("dialerLabel")))?;
+    label.set_attribute("for", "opt-adapter")?;
+    row.add(&label)?;
+    let select = dom::el(doc, "select", "field", None)?;
+    select.set_id("opt-adapter");
+    select.set_attribute("data-keep", if dialer_locked { "locked" } else { "agent" })?;
+    if dialer_locked {
+        select.set_attribute("disabled", "")?;
+    }
+    for (value, key) in [
+        ("", "dialerNone"),
+        ("baresip", "dialerBaresip"),
+        ("tel", "dialerTel"),
+    ] {
+        let o = dom::el(doc, "option", "", Some(&t.get(key)))?;
+        o.set_attribute("value", value)?;
+        if adapter == value {
+            o.set_attribute("selected", "")?;
+        }
+        select.add(&o)?;
+    }
+    row.add(&select)?;
+    sec.add(&row)?;
+    sec.add(&input_row(
+        doc,
+        t,
+        "opt-address",
+        "dialerAddress",
+        Some("dialerAddressHelp"),
+        &address,
+        dialer_locked,
+        "127.0.0.1:4444",
+    )?)?;
+    sec.add(&input_row(
+        doc,
+        t,
+        "opt-domain",
+        "dialerDomain",
+        Some("dialerDomainHelp"),
+        &domain,
+        dialer_locked,
+        "pbx.example.com",
+    )?)?;
+    sec.add(&input_row(
+        doc,
+        t,
+        "opt-prefix",
+        "dialerPrefix",
+        None,
+        &prefix,
+        dialer_locked,
+        "0",
+    )?)?;
+    let region_locked = locked(settings::KEY_REGION);
+    let region = if region_locked {
+        s.default_region.clone().unwrap_or_default()
+    } else {
+        text_at(raw, &[settings::KEY_REGION]).to_owned()
+    };
+    sec.add(&input_row(
+        doc,
+        t,
+        "opt-region",
+        "regionLabel",
+        Some("regionHelp"),
+        &region,
+        region_locked,
+        "FR",
+    )?)?;
+    let platform_locked = locked(settings::KEY_PLATFORM);
+    let platform = if platform_locked {
+        s.platform_url.clone().unwrap_or_default()
+    } else {
+        text_at(raw, &[settings::KEY_PLATFORM]).to_owned()
+    };
+    sec.add(&input_row(
+        doc,
+        t,
+        "opt-platform",
+        "platformLabel",
+        Some("platformHelp"),
+        &platform,
+        platform_locked,
+        "https://",
+    )?)?;
+    let save = dom::button(doc, "save-options", &t.get("saveSettings"), None)?;
+    save.set_class_name("button primary");
+    sec.add(&save)?;
+    for (key, list) in [
+        ("siteAllowLabel", &s.site_allow_list),
+        ("siteBlockLabel", &s.site_block_list),
+    ] {
+        if !list.is_empty() {
+            sec.add(&dom::el(
+                doc,
+                "p",
+                "muted",
+                Some(&t.message(key, &[list.join(", ")])),
+            )?)?;
+        }
+    }
+    Ok(sec)
+}
+
+fn field_value(doc: &Document, id: &str) -> String {
+    doc.get_element_by_id(id)
+        .and_then(|e| js_sys::Reflect::get(&e, &JsValue::from_str("value")).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// The form as the options storage holds it (validated by the worker).
+fn collect_options(doc: &Document) -> Value {
+    let mut out = serde_json::Map::new();
+    let adapter = field_value(doc, "opt-adapter");
+    if !adapter.is_empty() {
+        out.insert(
+            settings::KEY_DIALER.into(),
+            json!({
+                "adapter": adapter,
+                "address": field_value(doc, "opt-address"),
+                "sipDomain": field_value(doc, "opt-domain"),
+                "dialPrefix": field_value(doc, "opt-prefix"),
+            }),
+        );
+    }
+    for (key, id) in [
+        (settings::KEY_REGION, "opt-region"),
+        (settings::KEY_PLATFORM, "opt-platform"),
+    ] {
+        let v = field_value(doc, id);
+        if !v.is_empty() {
+            out.insert(key.into(), Value::String(v));
+        }
+    }
+    Value::Object(out)
+}
+
+fn action(name: &str, _el: &Element) -> Option<UiCommand> {
+    let doc = page::document().ok()?;
+    match name {
+        "save-options" => Some(UiCommand::SaveOptions {
+            options: collect_options(&doc),
+        }),
+        _ => None,
+    }
 }
 
 /// Renders the options page into `#app`.
@@ -107,7 +369,12 @@ pub fn render(
         t,
     )?)?;
 
-    dom::replace_children(&app, &[title, about, host, pages])
+    let mut parts = vec![title];
+    if let Some(s) = state {
+        parts.push(calling_section(doc, t, &s.settings, &s.raw_options)?);
+    }
+    parts.extend([about, host, pages]);
+    dom::replace_children(&app, &parts)
 }
 
 /// Entry point called by options.js.
@@ -121,6 +388,7 @@ pub fn options_main() -> Result<(), JsValue> {
     page::start(
         "optionsTitle",
         Rc::new(move |doc, state| render(doc, state, &ChromeI18n, &facts)),
+        Rc::new(action),
     )?;
     Ok(())
 }

@@ -16,8 +16,64 @@ use crate::i18n::{ChromeI18n, Translate};
 /// Renders a page for a state (or for "no state yet" with `None`).
 pub type Render = Rc<dyn Fn(&Document, Option<&UiState>) -> Result<(), JsError>>;
 
+/// Page-specific buttons: `data-action` and the element → a command to send.
+pub type Actions = Rc<dyn Fn(&str, &Element) -> Option<UiCommand>>;
+
 thread_local! {
     static PORT: RefCell<Option<Port>> = const { RefCell::new(None) };
+    static LAST: RefCell<Option<(Render, Option<UiState>)>> = const { RefCell::new(None) };
+}
+
+/// Renders, keeping what the agent is typing: fields marked `data-keep`
+/// get their value back when the re-rendered field has the same `id` and
+/// `data-keep`, and focus returns to the element that had it.
+fn render_keeping(render: &Render, doc: &Document, state: Option<&UiState>) -> Result<(), JsError> {
+    let value = JsValue::from_str("value");
+    let checked = JsValue::from_str("checked");
+    let mut kept = vec![];
+    let fields = doc.query_selector_all("[data-keep][id]")?;
+    for i in 0..fields.length() {
+        let Some(el) = fields.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+            continue;
+        };
+        kept.push((
+            el.id(),
+            el.get_attribute("data-keep").unwrap_or_default(),
+            js_sys::Reflect::get(&el, &value).unwrap_or(JsValue::UNDEFINED),
+            js_sys::Reflect::get(&el, &checked).unwrap_or(JsValue::UNDEFINED),
+        ));
+    }
+    let focused = doc
+        .active_element()
+        .map(|e| e.id())
+        .filter(|id| !id.is_empty());
+    render(doc, state)?;
+    for (id, keep, v, c) in kept {
+        if let Some(el) = doc.get_element_by_id(&id) {
+            if el.get_attribute("data-keep").as_deref() == Some(keep.as_str()) {
+                let _ = js_sys::Reflect::set(&el, &value, &v);
+                if c.as_bool().is_some() {
+                    let _ = js_sys::Reflect::set(&el, &checked, &c);
+                }
+            }
+        }
+    }
+    if let Some(el) = focused.and_then(|id| doc.get_element_by_id(&id)) {
+        if let Ok(h) = el.dyn_into::<web_sys::HtmlElement>() {
+            let _ = h.focus();
+        }
+    }
+    Ok(())
+}
+
+/// Renders the last state again (after page-local data changed).
+pub fn rerender() {
+    let last = LAST.with(|l| l.borrow().clone());
+    if let (Some((render, state)), Ok(doc)) = (last, document()) {
+        if let Err(e) = render_keeping(&render, &doc, state.as_ref()) {
+            log_warn(&format!("render failed: {e}"));
+        }
+    }
 }
 
 pub fn document() -> Result<Document, JsError> {
@@ -32,14 +88,15 @@ pub fn browser() -> Browser {
 }
 
 /// Sets `<html lang>` and the title, then renders and subscribes to state.
-pub fn start(title_key: &str, render: Render) -> Result<(), JsError> {
+pub fn start(title_key: &str, render: Render, actions: Actions) -> Result<(), JsError> {
     let doc = document()?;
     if let Some(html) = doc.document_element() {
         html.set_attribute("lang", &chrome::ui_language())?;
     }
     doc.set_title(&ChromeI18n.get(title_key));
+    LAST.with(|l| *l.borrow_mut() = Some((render.clone(), None)));
     render(&doc, None)?;
-    install_click_handler(&doc)?;
+    install_click_handler(&doc, actions)?;
     connect(render);
     Ok(())
 }
@@ -60,9 +117,8 @@ fn connect(render: Render) {
         Closure::<dyn FnMut(JsValue)>::new(
             move |msg: JsValue| match serde_wasm_bindgen::from_value::<UiState>(msg) {
                 Ok(state) => {
-                    if let Err(e) = document().and_then(|d| r(&d, Some(&state))) {
-                        log_warn(&format!("render failed: {e}"));
-                    }
+                    LAST.with(|l| *l.borrow_mut() = Some((r.clone(), Some(state))));
+                    rerender();
                 }
                 Err(e) => log_warn(&format!("unreadable state: {e}")),
             },
@@ -81,7 +137,7 @@ fn connect(render: Render) {
     PORT.with(|p| *p.borrow_mut() = Some(port));
 }
 
-fn send(cmd: &UiCommand) {
+pub fn send(cmd: &UiCommand) {
     PORT.with(|p| {
         if let Some(port) = p.borrow().as_ref() {
             let sent = serde_wasm_bindgen::to_value(cmd)
@@ -94,8 +150,8 @@ fn send(cmd: &UiCommand) {
     });
 }
 
-fn install_click_handler(doc: &Document) -> Result<(), JsError> {
-    let handler = Closure::<dyn FnMut(web_sys::Event)>::new(|ev: web_sys::Event| {
+fn install_click_handler(doc: &Document, actions: Actions) -> Result<(), JsError> {
+    let handler = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
         let Some(target) = ev.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
             return;
         };
@@ -117,7 +173,12 @@ fn install_click_handler(doc: &Document) -> Result<(), JsError> {
                     log_warn(&format!("cannot open settings: {}", JsError::from(e)));
                 }
             }
-            _ => {}
+            Some(other) => {
+                if let Some(cmd) = actions(other, &button) {
+                    send(&cmd);
+                }
+            }
+            None => {}
         }
     });
     doc.add_event_listener_with_callback("click", handler.as_ref().unchecked_ref())?;

@@ -1,25 +1,239 @@
-//! The toolbar popup: who is connected, and what to do when the host is not.
+//! The toolbar popup: the live call and its controls, the wrap-up of calls
+//! that ended, the last error in words the agent can act on, the per-site
+//! switch, and the host's state.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
+use ringside_core::calls::{self, CallDesk, Direction, Phase};
 use ringside_core::host_link::HostStatus;
-use ringside_core::surface::UiState;
+use ringside_core::settings::{self, SiteDecision};
+use ringside_core::surface::{UiCommand, UiState};
 use ringside_core::ui;
 use wasm_bindgen::prelude::*;
-use web_sys::Document;
+use web_sys::{Document, Element};
 
 use crate::dom::{self, Add as _};
 use crate::error::JsError;
 use crate::i18n::{ChromeI18n, Translate};
 use crate::page;
 
+thread_local! {
+    /// Ids of the active tab of each window, asked once when the popup opens.
+    static ACTIVE_TABS: RefCell<Vec<i32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What the popup knows besides the worker's state.
+pub struct Context {
+    pub browser: ringside_core::browser::Browser,
+    pub extension_id: String,
+    /// Milliseconds since the epoch, for call durations.
+    pub now_ms: f64,
+    /// Active tab ids, to find the page the popup was opened over.
+    pub active_tabs: Vec<i32>,
+}
+
+fn section(doc: &Document, class: &str, heading: &str, id: &str) -> Result<Element, JsError> {
+    let s = dom::el(doc, "section", class, None)?;
+    let h = dom::el(doc, "h2", "", Some(heading))?;
+    h.set_id(id);
+    s.set_attribute("aria-labelledby", id)?;
+    s.add(&h)?;
+    Ok(s)
+}
+
+fn notice(doc: &Document, desk: &CallDesk, t: &dyn Translate) -> Result<Option<Element>, JsError> {
+    let Some(n) = &desk.notice else {
+        return Ok(None);
+    };
+    let card = dom::el(doc, "section", "card tone-error notice", None)?;
+    card.set_attribute("role", "alert")?;
+    card.set_attribute("data-testid", "call-notice")?;
+    card.add(&dom::el(
+        doc,
+        "p",
+        "card-title",
+        Some(&t.message(&n.key, std::slice::from_ref(&n.number))),
+    )?)?;
+    if !n.detail.is_empty() {
+        card.add(&dom::el(doc, "p", "card-detail small", Some(&n.detail))?)?;
+    }
+    card.add(&dom::button(doc, "dismiss", &t.get("dismiss"), None)?)?;
+    Ok(Some(card))
+}
+
+fn live_call(
+    doc: &Document,
+    desk: &CallDesk,
+    t: &dyn Translate,
+    now_ms: f64,
+) -> Result<Option<Element>, JsError> {
+    let Some(l) = &desk.live else {
+        return Ok(None);
+    };
+    let title = match l.phase {
+        Phase::Dialing => "callDialing",
+        Phase::Ringing => "callRinging",
+        Phase::Incoming => "callIncoming",
+        Phase::Established => "callEstablished",
+    };
+    let s = section(doc, "card tone-busy call", &t.get(title), "call-title")?;
+    s.set_attribute("data-testid", "live-call")?;
+    s.set_attribute(
+        "data-phase",
+        match l.phase {
+            Phase::Dialing => "dialing",
+            Phase::Ringing => "ringing",
+            Phase::Incoming => "incoming",
+            Phase::Established => "established",
+        },
+    )?;
+    s.add(&dom::el(doc, "p", "call-number", Some(&l.display))?)?;
+    if l.display != l.number {
+        s.add(&dom::el(doc, "p", "muted small", Some(&l.number))?)?;
+    }
+    if let Some(since) = l.established_ms {
+        let secs = ((now_ms - since) / 1000.0).max(0.0) as u64;
+        let d = dom::el(
+            doc,
+            "p",
+            "call-duration",
+            Some(&calls::format_duration(secs)),
+        )?;
+        d.set_attribute("data-since", &since.to_string())?;
+        d.set_attribute("data-testid", "call-duration")?;
+        d.set_attribute(
+            "aria-label",
+            &t.message("callDurationLabel", &[calls::format_duration(secs)]),
+        )?;
+        s.add(&d)?;
+    }
+    let row = dom::el(doc, "div", "button-row", None)?;
+    if l.phase == Phase::Incoming {
+        let answer = dom::button(doc, "answer", &t.get("answer"), None)?;
+        answer.set_class_name("button primary");
+        row.add(&answer)?;
+        row.add(&dom::button(doc, "hangup", &t.get("decline"), None)?)?;
+    } else {
+        let hang = dom::button(doc, "hangup", &t.get("hangUp"), None)?;
+        hang.set_class_name("button danger");
+        row.add(&hang)?;
+    }
+    s.add(&row)?;
+    Ok(Some(s))
+}
+
+fn field(
+    doc: &Document,
+    tag: &str,
+    id: &str,
+    label: &str,
+    keep: &str,
+) -> Result<(Element, Element), JsError> {
+    let l = dom::el(doc, "label", "field-label", Some(label))?;
+    l.set_attribute("for", id)?;
+    let f = dom::el(doc, tag, "field", None)?;
+    f.set_id(id);
+    f.set_attribute("data-keep", keep)?;
+    Ok((l, f))
+}
+
+fn wrapup(doc: &Document, desk: &CallDesk, t: &dyn Translate) -> Result<Option<Element>, JsError> {
+    let Some(c) = desk.wrapups.first() else {
+        return Ok(None);
+    };
+    let s = section(doc, "card wrapup", &t.get("wrapupTitle"), "wrapup-title")?;
+    s.set_attribute("data-testid", "wrapup")?;
+    let how = match (c.direction, c.answered) {
+        (_, false) => t.get("wrapupUnanswered"),
+        (Direction::Outgoing, true) => {
+            t.message("wrapupOutgoing", &[calls::format_duration(c.talk_seconds)])
+        }
+        (Direction::Incoming, true) => {
+            t.message("wrapupIncoming", &[calls::format_duration(c.talk_seconds)])
+        }
+    };
+    s.add(&dom::el(doc, "p", "call-number", Some(&c.display))?)?;
+    s.add(&dom::el(doc, "p", "muted small", Some(&how))?)?;
+    let (l, tags) = field(doc, "input", "wrap-tags", &t.get("wrapupTags"), &c.id)?;
+    tags.set_attribute("type", "text")?;
+    tags.set_attribute("placeholder", &t.get("wrapupTagsHint"))?;
+    tags.set_attribute("maxlength", "330")?;
+    s.add(&l)?;
+    s.add(&tags)?;
+    let (l, note) = field(doc, "textarea", "wrap-note", &t.get("wrapupNote"), &c.id)?;
+    note.set_attribute("rows", "3")?;
+    note.set_attribute("maxlength", &calls::MAX_NOTE_CHARS.to_string())?;
+    s.add(&l)?;
+    s.add(&note)?;
+    let save = dom::button(doc, "save-wrapup", &t.get("wrapupSave"), None)?;
+    save.set_class_name("button primary");
+    save.set_attribute("data-id", &c.id)?;
+    s.add(&save)?;
+    if desk.wrapups.len() > 1 {
+        s.add(&dom::el(
+            doc,
+            "p",
+            "muted small",
+            Some(&t.message("wrapupMore", &[(desk.wrapups.len() - 1).to_string()])),
+        )?)?;
+    }
+    Ok(Some(s))
+}
+
+/// The per-site switch for the page the popup was opened over.
+fn site_switch(
+    doc: &Document,
+    state: &UiState,
+    t: &dyn Translate,
+    active_tabs: &[i32],
+) -> Result<Option<Element>, JsError> {
+    let Some(page) = state
+        .pages
+        .iter()
+        .find(|p| p.frame == 0 && active_tabs.contains(&p.tab))
+    else {
+        return Ok(None);
+    };
+    let decision = settings::site_decision(&state.settings, &state.switched_off, &page.origin);
+    let s = dom::el(doc, "section", "site", None)?;
+    s.set_attribute("data-testid", "site")?;
+    if decision.agent_can_switch() {
+        let label = dom::el(doc, "label", "switch", None)?;
+        let input = dom::el(doc, "input", "", None)?;
+        input.set_id("site-switch");
+        input.set_attribute("type", "checkbox")?;
+        input.set_attribute("role", "switch")?;
+        input.set_attribute("data-action", "site")?;
+        input.set_attribute("data-origin", &page.origin)?;
+        if decision == SiteDecision::Allowed {
+            input.set_attribute("checked", "")?;
+        }
+        label.add(&input)?;
+        label.add(&dom::el(
+            doc,
+            "span",
+            "",
+            Some(&t.message("siteSwitch", std::slice::from_ref(&page.origin))),
+        )?)?;
+        s.add(&label)?;
+    } else {
+        s.add(&dom::el(
+            doc,
+            "p",
+            "muted",
+            Some(&t.message("siteBlockedByPolicy", std::slice::from_ref(&page.origin))),
+        )?)?;
+    }
+    Ok(Some(s))
+}
+
 /// Renders the popup into `#app`.
 pub fn render(
     doc: &Document,
     state: Option<&UiState>,
     t: &dyn Translate,
-    browser: ringside_core::browser::Browser,
-    extension_id: &str,
+    cx: &Context,
 ) -> Result<(), JsError> {
     let app = doc
         .get_element_by_id("app")
@@ -29,11 +243,79 @@ pub fn render(
     let settings = dom::button(doc, "options", &t.get("openSettings"), None)?;
     settings.set_class_name("button link");
     header.add(&settings)?;
+    let mut parts = vec![header];
+    if let Some(s) = state {
+        parts.extend(notice(doc, &s.calls, t)?);
+        parts.extend(live_call(doc, &s.calls, t, cx.now_ms)?);
+        parts.extend(wrapup(doc, &s.calls, t)?);
+        if let Some(to) = s.calls.last_saved {
+            let p = dom::el(doc, "p", "saved", Some(&t.get(to.message_key())))?;
+            p.set_attribute("role", "status")?;
+            p.set_attribute("data-testid", "wrapup-saved")?;
+            parts.push(p);
+        }
+    }
     let status = state
         .map(|s| s.host.clone())
         .unwrap_or(HostStatus::Connecting);
-    let card = dom::host_card(doc, &ui::host_view(&status, browser, extension_id), t)?;
-    dom::replace_children(&app, &[header, card])
+    parts.push(dom::host_card(
+        doc,
+        &ui::host_view(&status, cx.browser, &cx.extension_id),
+        t,
+    )?);
+    if let Some(s) = state {
+        parts.extend(site_switch(doc, s, t, &cx.active_tabs)?);
+    }
+    dom::replace_children(&app, &parts)
+}
+
+fn field_value(doc: &Document, id: &str) -> String {
+    doc.get_element_by_id(id)
+        .and_then(|e| js_sys::Reflect::get(&e, &JsValue::from_str("value")).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+/// The popup's own buttons.
+fn action(name: &str, el: &Element) -> Option<UiCommand> {
+    let doc = page::document().ok()?;
+    Some(match name {
+        "hangup" => UiCommand::Hangup,
+        "answer" => UiCommand::Answer,
+        "dismiss" => UiCommand::DismissNotice,
+        "save-wrapup" => UiCommand::SaveWrapup {
+            id: el.get_attribute("data-id")?,
+            tags: field_value(&doc, "wrap-tags"),
+            note: field_value(&doc, "wrap-note"),
+        },
+        "site" => UiCommand::SetSite {
+            origin: el.get_attribute("data-origin")?,
+            enabled: js_sys::Reflect::get(el, &JsValue::from_str("checked"))
+                .ok()?
+                .as_bool()?,
+        },
+        _ => return None,
+    })
+}
+
+/// Keeps the call duration current: once a second, without re-rendering.
+fn tick() {
+    if let Ok(doc) = page::document() {
+        if let Ok(list) = doc.query_selector_all("[data-since]") {
+            for i in 0..list.length() {
+                let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+                    continue;
+                };
+                let since: f64 = el
+                    .get_attribute("data-since")
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0.0);
+                let secs = ((js_sys::Date::now() - since) / 1000.0).max(0.0) as u64;
+                el.set_text_content(Some(&calls::format_duration(secs)));
+            }
+        }
+    }
+    crate::chrome::set_timeout(1000, tick);
 }
 
 /// Entry point called by popup.js.
@@ -43,7 +325,23 @@ pub fn popup_main() -> Result<(), JsValue> {
     let id = crate::chrome::runtime_id();
     page::start(
         "popupTitle",
-        Rc::new(move |doc, state| render(doc, state, &ChromeI18n, browser, &id)),
+        Rc::new(move |doc, state| {
+            let cx = Context {
+                browser,
+                extension_id: id.clone(),
+                now_ms: js_sys::Date::now(),
+                active_tabs: ACTIVE_TABS.with(|a| a.borrow().clone()),
+            };
+            render(doc, state, &ChromeI18n, &cx)
+        }),
+        Rc::new(action),
     )?;
+    wasm_bindgen_futures::spawn_local(async {
+        if let Ok(tabs) = crate::chrome::active_tab_ids().await {
+            ACTIVE_TABS.with(|a| *a.borrow_mut() = tabs);
+            page::rerender();
+        }
+    });
+    tick();
     Ok(())
 }

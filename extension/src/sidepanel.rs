@@ -52,6 +52,7 @@ pub fn sidepanel_main() -> Result<(), JsValue> {
     page::start(
         "sidePanelTitle",
         Rc::new(move |doc, state| render(doc, state, &ChromeI18n, browser, &id)),
+        Rc::new(|_, _| None),
     )?;
     Ok(())
 }

@@ -4,16 +4,35 @@
 //! out its actions (open/close the native port, timers, broadcasts).
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 
+use futures::channel::oneshot;
+use ringside_core::calls::{self, CallDesk, DeskEffect, SavedTo, WrapUp};
+use ringside_core::dial::CallEvent;
 use ringside_core::host_link::{HostLink, LinkAction, LinkInput};
-use ringside_core::protocol::{HOST_NAME, Incoming};
+use ringside_core::protocol::{
+    self, DetectParams, DialParams, ErrorBody, ErrorCode, Event, HOST_NAME, Incoming, NoParams,
+    Request, Response,
+};
+use ringside_core::settings::{self, SiteDecision};
 use ringside_core::surface::{
     self, OneShot, PageSession, Sender, SenderKind, UI_PORT, UiCommand, UiState,
 };
+use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
 
-use crate::chrome::{self, Port};
+use crate::chrome::{self, Area, Port};
 use crate::error::{JsError, js_to_json, json_to_js, log_warn};
+
+/// Storage keys (chrome.storage.local) of the service worker.
+const KEY_OPTIONS: &str = "options";
+const KEY_SWITCHED_OFF: &str = "switchedOff";
+const KEY_WRAPUPS: &str = "wrapups";
+const KEY_OUTBOX: &str = "wrapupOutbox";
+/// Local wrap-ups kept (oldest dropped first).
+const MAX_LOCAL_WRAPUPS: usize = 500;
+const INCOMING_PREFIX: &str = "ringside-incoming:";
 
 /// The native port and the listener that must live as long as it does.
 struct NativePort {
@@ -34,6 +53,16 @@ struct Worker {
     next_ui_id: u32,
     pages: Vec<PageSession>,
     own_id: String,
+    desk: CallDesk,
+    settings: settings::Settings,
+    /// Raw policy and options, as last read.
+    managed: Value,
+    options: Value,
+    switched_off: Vec<String>,
+    /// Host requests waiting for their response.
+    pending: HashMap<u64, oneshot::Sender<Response>>,
+    /// Whether the current host connection has the dialer configuration.
+    dialer_sent: bool,
 }
 
 thread_local! {
@@ -59,12 +88,131 @@ pub fn sw_start() {
             next_ui_id: 1,
             pages: vec![],
             own_id: chrome::runtime_id(),
+            desk: CallDesk::default(),
+            settings: settings::Settings::default(),
+            managed: json!({}),
+            options: json!({}),
+            switched_off: vec![],
+            pending: HashMap::new(),
+            dialer_sent: false,
         });
         true
     });
     if fresh {
-        drive(LinkInput::Connect);
+        spawn_local(async {
+            load_settings().await;
+            drive(LinkInput::Connect);
+        });
     }
+}
+
+/// Reads policy and options and merges them (core::settings).
+async fn load_settings() {
+    let managed = match chrome::storage_get(Area::Managed, None).await {
+        Ok(v) => v,
+        // No policy at all (or managed storage unavailable): nothing managed.
+        Err(_) => json!({}),
+    };
+    let local = chrome::storage_get(Area::Local, Some(&[KEY_OPTIONS, KEY_SWITCHED_OFF]))
+        .await
+        .unwrap_or_else(|e| {
+            log_warn(&format!("cannot read settings: {}", JsError::from(e)));
+            json!({})
+        });
+    let options = local.get(KEY_OPTIONS).cloned().unwrap_or_else(|| json!({}));
+    let switched_off: Vec<String> = local
+        .get(KEY_SWITCHED_OFF)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    let dialer_changed = with_worker(|w| {
+        let merged = settings::merge(&managed, &options);
+        let changed = merged.dialer != w.settings.dialer;
+        w.settings = merged;
+        w.managed = managed;
+        w.options = options;
+        w.switched_off = switched_off;
+        if changed {
+            w.dialer_sent = false;
+        }
+        changed
+    })
+    .unwrap_or(false);
+    if dialer_changed && with_worker(|w| w.link.is_connected()).unwrap_or(false) {
+        let _ = configure_dialer().await;
+    }
+    broadcast();
+    tell_pages().await;
+}
+
+/// `storage.onChanged` (policy or options changed).
+#[wasm_bindgen]
+pub fn sw_on_storage_changed() {
+    spawn_local(load_settings());
+}
+
+/// Tells each content script whether click-to-call runs on its site now.
+async fn tell_pages() {
+    let targets = with_worker(|w| {
+        w.pages
+            .iter()
+            .map(|p| {
+                let on = settings::site_decision(&w.settings, &w.switched_off, &p.origin)
+                    == SiteDecision::Allowed;
+                (p.tab, p.frame, on)
+            })
+            .collect::<Vec<_>>()
+    })
+    .unwrap_or_default();
+    for (tab, frame, on) in targets {
+        // Pages that navigated away no longer listen; that is fine.
+        let _ = chrome::send_to_frame(
+            tab,
+            frame,
+            &json!({"type": "content.enabled", "enabled": on}),
+        )
+        .await;
+    }
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Sends a request to the host and waits for its response.
+async fn host_request(request: Request) -> Result<Value, ErrorBody> {
+    let (tx, rx) = oneshot::channel();
+    let id = with_worker(|w| {
+        if !w.link.is_connected() {
+            return None;
+        }
+        let id = w.link.next_request_id();
+        w.pending.insert(id, tx);
+        Some(id)
+    })
+    .flatten()
+    .ok_or_else(|| ErrorBody::new(ErrorCode::Internal, "the native host is not connected"))?;
+    perform(LinkAction::Send(protocol::request_json(id, &request)));
+    match rx.await {
+        Ok(resp) => resp.into_result::<Value>(),
+        Err(_) => Err(ErrorBody::new(
+            ErrorCode::Internal,
+            "the native host went away before answering",
+        )),
+    }
+}
+
+/// Sends the dialer configuration to the host once per connection.
+async fn configure_dialer() -> Result<(), ErrorBody> {
+    let cfg = with_worker(|w| w.settings.dialer.clone()).flatten();
+    let Some(cfg) = cfg else {
+        return Err(ErrorBody::new(
+            ErrorCode::DialerNotConfigured,
+            "no dialer is configured",
+        ));
+    };
+    host_request(Request::ConfigureDialer(cfg)).await?;
+    with_worker(|w| w.dialer_sent = true);
+    Ok(())
 }
 
 /// Feeds the link and carries out what it asks. Never holds the state borrow
@@ -101,13 +249,38 @@ fn perform(action: LinkAction) {
         LinkAction::StartRetryTimer { generation, ms } => {
             chrome::set_timeout(ms, move || drive(LinkInput::RetryTimer { generation }));
         }
-        LinkAction::StatusChanged => broadcast(),
+        LinkAction::StatusChanged => {
+            let connected = with_worker(|w| {
+                if !w.link.is_connected() {
+                    // Requests in flight will not be answered by this host.
+                    w.pending.clear();
+                    w.dialer_sent = false;
+                }
+                w.link.is_connected() && w.settings.dialer.is_some()
+            })
+            .unwrap_or(false);
+            if connected {
+                spawn_local(async {
+                    if let Err(e) = configure_dialer().await {
+                        log_warn(&format!("dialer configuration refused: {}", e.message));
+                    }
+                    broadcast();
+                });
+            }
+            broadcast();
+        }
         LinkAction::Deliver(resp) => {
-            log_warn(&format!("response to an unknown request {:?}", resp.id));
+            let waiter = resp
+                .id
+                .and_then(|id| with_worker(|w| w.pending.remove(&id)).flatten());
+            match waiter {
+                Some(tx) => {
+                    let _ = tx.send(resp);
+                }
+                None => log_warn(&format!("response to an unknown request {:?}", resp.id)),
+            }
         }
-        LinkAction::HostEvent(ev) => {
-            log_warn(&format!("unhandled host event {}", ev.event));
-        }
+        LinkAction::HostEvent(ev) => on_host_event(ev),
     }
 }
 
@@ -146,11 +319,94 @@ fn open_native() {
     drive(LinkInput::Opened);
 }
 
+fn on_host_event(ev: Event) {
+    if ev.event != Event::CALL {
+        log_warn(&format!("unhandled host event {}", ev.event));
+        return;
+    }
+    let call: CallEvent = match serde_json::from_value(ev.data) {
+        Ok(c) => c,
+        Err(e) => {
+            log_warn(&format!("unreadable call event: {e}"));
+            return;
+        }
+    };
+    let effects = with_worker(|w| w.desk.on_event(&call, now_ms())).unwrap_or_default();
+    for fx in effects {
+        spawn_local(async move {
+            let result = match fx {
+                DeskEffect::NotifyIncoming { call_id, caller } => {
+                    chrome::notify(
+                        &format!("{INCOMING_PREFIX}{call_id}"),
+                        &json!({
+                            "type": "basic",
+                            "iconUrl": chrome::runtime_get_url("icons/icon-128.png"),
+                            "title": chrome::get_message("incomingCallTitle", &[]),
+                            "message": chrome::get_message("incomingCallFrom", &[caller]),
+                            "buttons": [
+                                {"title": chrome::get_message("answer", &[])},
+                                {"title": chrome::get_message("decline", &[])},
+                            ],
+                            "requireInteraction": true,
+                            "priority": 2,
+                        }),
+                    )
+                    .await
+                }
+                DeskEffect::ClearIncoming { call_id } => {
+                    chrome::clear_notification(&format!("{INCOMING_PREFIX}{call_id}")).await
+                }
+            };
+            if let Err(e) = result {
+                log_warn(&format!("notification: {}", JsError::from(e)));
+            }
+        });
+    }
+    broadcast();
+}
+
+/// `notifications.onButtonClicked`: accept (0) or decline (1) an incoming call.
+#[wasm_bindgen]
+pub fn sw_on_notification_button(id: String, button: u32) {
+    if !id.starts_with(INCOMING_PREFIX) {
+        return;
+    }
+    spawn_local(async move {
+        let request = if button == 0 {
+            Request::Answer(NoParams {})
+        } else {
+            Request::Hangup(NoParams {})
+        };
+        call_control(request).await;
+        let _ = chrome::clear_notification(&id).await;
+    });
+}
+
+/// Answer or hang up through the host; failures become the desk's notice.
+async fn call_control(request: Request) {
+    let outcome = async {
+        let sent = with_worker(|w| w.dialer_sent).unwrap_or(false);
+        if !sent {
+            configure_dialer().await?;
+        }
+        host_request(request).await
+    }
+    .await;
+    if let Err(e) = outcome {
+        with_worker(|w| w.desk.notify(calls::error_key(&e), &e.message, ""));
+    }
+    broadcast();
+}
+
 fn current_state(w: &Worker) -> UiState {
     UiState {
         host: w.link.status().clone(),
         stats: w.link.stats().clone(),
         pages: w.pages.clone(),
+        calls: w.desk.clone(),
+        settings: w.settings.clone(),
+        switched_off: w.switched_off.clone(),
+        raw_options: w.options.clone(),
     }
 }
 
@@ -198,12 +454,11 @@ pub fn sw_on_connect(port: Port, sender: JsValue) {
     }) else {
         return;
     };
-    let on_message = Closure::<dyn FnMut(JsValue)>::new(|msg: JsValue| {
-        match serde_wasm_bindgen::from_value::<UiCommand>(msg) {
-            Ok(UiCommand::Retry) => drive(LinkInput::Connect),
+    let on_message =
+        Closure::<dyn FnMut(JsValue)>::new(|msg: JsValue| match js_to_json::<UiCommand>(&msg) {
+            Ok(cmd) => on_ui_command(cmd),
             Err(e) => log_warn(&format!("unknown page command: {e}")),
-        }
-    });
+        });
     port.on_message()
         .add_listener(on_message.as_ref().unchecked_ref());
     let on_disconnect = Closure::once_into_js(move |_p: JsValue| {
@@ -230,42 +485,312 @@ pub fn sw_on_connect(port: Port, sender: JsValue) {
     }
 }
 
-/// `runtime.onMessage`: one-shot messages; the reply is returned.
+fn on_ui_command(cmd: UiCommand) {
+    match cmd {
+        UiCommand::Retry => drive(LinkInput::Connect),
+        UiCommand::Hangup => spawn_local(call_control(Request::Hangup(NoParams {}))),
+        UiCommand::Answer => spawn_local(call_control(Request::Answer(NoParams {}))),
+        UiCommand::DismissNotice => {
+            with_worker(|w| w.desk.dismiss_notice());
+            broadcast();
+        }
+        UiCommand::SaveWrapup { id, tags, note } => spawn_local(save_wrapup(id, tags, note)),
+        UiCommand::SetSite { origin, enabled } => spawn_local(async move {
+            let list = with_worker(|w| {
+                w.switched_off.retain(|o| !o.eq_ignore_ascii_case(&origin));
+                if !enabled {
+                    w.switched_off.push(origin.clone());
+                }
+                w.switched_off.clone()
+            })
+            .unwrap_or_default();
+            if let Err(e) =
+                chrome::storage_set(Area::Local, &json!({ KEY_SWITCHED_OFF: list })).await
+            {
+                log_warn(&format!(
+                    "cannot save the site switch: {}",
+                    JsError::from(e)
+                ));
+            }
+            // storage.onChanged reloads the settings and tells the pages.
+        }),
+        UiCommand::SaveOptions { options } => spawn_local(async move {
+            if let Err(e) = chrome::storage_set(Area::Local, &json!({ KEY_OPTIONS: options })).await
+            {
+                log_warn(&format!("cannot save options: {}", JsError::from(e)));
+            }
+        }),
+    }
+}
+
+/// Saves a wrap-up: to the platform when one is configured, else locally. A
+/// platform that cannot be reached gets it later (outbox).
+async fn save_wrapup(id: String, tags: String, note: String) {
+    let Some((wrapup, platform)) = with_worker(|w| {
+        w.desk
+            .wrapup(&id, &tags, &note, now_ms())
+            .map(|wu| (wu, w.settings.platform_url.clone()))
+    })
+    .flatten() else {
+        return;
+    };
+    let to = match platform {
+        Some(base) => {
+            flush_outbox(&base).await;
+            if send_wrapup(&base, &wrapup).await {
+                SavedTo::Platform
+            } else {
+                append_local(KEY_OUTBOX, &wrapup).await;
+                SavedTo::Outbox
+            }
+        }
+        None => {
+            append_local(KEY_WRAPUPS, &wrapup).await;
+            SavedTo::Local
+        }
+    };
+    with_worker(|w| w.desk.wrapup_saved(&id, to));
+    broadcast();
+}
+
+async fn send_wrapup(base: &str, wrapup: &WrapUp) -> bool {
+    let body = serde_json::to_value(wrapup).unwrap_or(Value::Null);
+    match chrome::post_json(&format!("{base}/v1/wrapups"), &body).await {
+        Ok(status) if (200..300).contains(&status) => true,
+        Ok(status) => {
+            log_warn(&format!("the platform refused a wrap-up: HTTP {status}"));
+            false
+        }
+        Err(e) => {
+            log_warn(&format!(
+                "the platform is unreachable: {}",
+                JsError::from(e)
+            ));
+            false
+        }
+    }
+}
+
+/// Sends what earlier failed; keeps what still fails.
+async fn flush_outbox(base: &str) {
+    let Ok(stored) = chrome::storage_get(Area::Local, Some(&[KEY_OUTBOX])).await else {
+        return;
+    };
+    let queued: Vec<WrapUp> = stored
+        .get(KEY_OUTBOX)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    if queued.is_empty() {
+        return;
+    }
+    let mut left = vec![];
+    for w in queued {
+        if !send_wrapup(base, &w).await {
+            left.push(w);
+        }
+    }
+    let _ = chrome::storage_set(Area::Local, &json!({ KEY_OUTBOX: left })).await;
+}
+
+async fn append_local(key: &str, wrapup: &WrapUp) {
+    let stored = chrome::storage_get(Area::Local, Some(&[key]))
+        .await
+        .unwrap_or_else(|_| json!({}));
+    let mut list: Vec<Value> = stored
+        .get(key)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    list.push(serde_json::to_value(wrapup).unwrap_or(Value::Null));
+    if list.len() > MAX_LOCAL_WRAPUPS {
+        let drop = list.len() - MAX_LOCAL_WRAPUPS;
+        list.drain(..drop);
+    }
+    let mut items = serde_json::Map::new();
+    items.insert(key.to_owned(), Value::Array(list));
+    if let Err(e) = chrome::storage_set(Area::Local, &Value::Object(items)).await {
+        log_warn(&format!("cannot save the wrap-up: {}", JsError::from(e)));
+    }
+}
+
+/// A reply to a content script or page: `{ok, result}` or `{ok: false, error, message}`.
+fn reply_ok(result: Value) -> Result<JsValue, JsValue> {
+    Ok(json_to_js(&json!({"ok": true, "result": result}))?)
+}
+
+fn reply_err(key: &str, detail: &str, subs: &[String]) -> Result<JsValue, JsValue> {
+    Ok(json_to_js(&json!({
+        "ok": false,
+        "error": detail,
+        "message": chrome::get_message(key, subs),
+    }))?)
+}
+
+fn site_key(decision: SiteDecision) -> &'static str {
+    match decision {
+        SiteDecision::Allowed => "",
+        SiteDecision::BlockedByPolicy | SiteDecision::NotAllowedByPolicy => "errSiteBlocked",
+        SiteDecision::SwitchedOff => "errSiteSwitchedOff",
+    }
+}
+
+/// The default region: policy or options, else the browser's language.
+fn region(w: &Worker) -> String {
+    w.settings
+        .default_region
+        .clone()
+        .or_else(|| ringside_core::phone::region_from_locale(&chrome::ui_language()))
+        .unwrap_or_else(|| "US".to_owned())
+}
+
+/// `runtime.onMessage`: one-shot messages; resolves to the reply.
 #[wasm_bindgen]
-pub fn sw_on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValue> {
+pub fn sw_on_message(message: JsValue, sender: JsValue) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(on_message(message, sender))
+}
+
+async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValue> {
     let sender: Sender = serde_wasm_bindgen::from_value(sender).map_err(JsError::from)?;
     let own = with_worker(|w| w.own_id.clone()).unwrap_or_default();
     let kind = surface::classify_sender(&sender, &own);
-    let msg: OneShot = serde_wasm_bindgen::from_value(message).map_err(JsError::from)?;
+    let msg: OneShot = js_to_json(&message)?;
     match (msg, kind) {
         (OneShot::ContentHello { wasm }, SenderKind::ContentScript { tab, frame, origin }) => {
-            with_worker(|w| {
+            let decision = with_worker(|w| {
                 surface::record_page(
                     &mut w.pages,
                     PageSession {
                         tab,
                         frame,
-                        origin,
+                        origin: origin.clone(),
                         wasm,
+                        marked: None,
+                        scan_ms: None,
                     },
-                )
+                );
+                settings::site_decision(&w.settings, &w.switched_off, &origin)
+            })
+            .unwrap_or(SiteDecision::Allowed);
+            broadcast();
+            Ok(json_to_js(&json!({
+                "ok": true,
+                "enabled": decision == SiteDecision::Allowed,
+                "site": decision,
+            }))?)
+        }
+        (OneShot::ContentScanned { ms, marked }, SenderKind::ContentScript { tab, frame, .. }) => {
+            with_worker(|w| {
+                if let Some(p) = w
+                    .pages
+                    .iter_mut()
+                    .find(|p| p.tab == tab && p.frame == frame)
+                {
+                    p.marked = Some(marked);
+                    p.scan_ms = Some(ms.max(0.0).round() as u32);
+                }
             });
             broadcast();
-            Ok(state_js_ack()?)
+            reply_ok(Value::Null)
         }
+        (OneShot::Detect { texts, links }, SenderKind::ContentScript { origin, .. }) => {
+            let (decision, region) = with_worker(|w| {
+                (
+                    settings::site_decision(&w.settings, &w.switched_off, &origin),
+                    region(w),
+                )
+            })
+            .unwrap_or((SiteDecision::Allowed, "US".to_owned()));
+            if decision != SiteDecision::Allowed {
+                return reply_err(site_key(decision), "site not allowed", &[]);
+            }
+            match host_request(Request::Detect(DetectParams {
+                region,
+                texts,
+                links,
+            }))
+            .await
+            {
+                Ok(found) => reply_ok(found),
+                Err(e) => reply_err("errHostMissing", &e.message, &[]),
+            }
+        }
+        (
+            OneShot::Dial {
+                number,
+                uri,
+                extension,
+                display,
+            },
+            SenderKind::ContentScript { origin, .. },
+        ) => dial(origin, number, uri, extension, display).await,
         (OneShot::State, SenderKind::ExtensionPage) => {
             let state = with_worker(|w| current_state(w))
                 .ok_or_else(|| JsError("the service worker is starting".into()))?;
             Ok(state_js(&state)?)
         }
-        (_, _) => Err(JsError("message refused: untrusted sender".into()).into()),
+        (_, _) => Ok(json_to_js(&json!({
+            "ok": false,
+            "error": "message refused: untrusted sender",
+        }))?),
     }
 }
 
-fn state_js_ack() -> Result<JsValue, JsError> {
-    #[derive(serde::Serialize)]
-    struct Ack {
-        ok: bool,
+/// A call button was clicked (a trusted click; the page checked `isTrusted`
+/// and only this extension's content script can send this message).
+async fn dial(
+    origin: String,
+    number: Option<String>,
+    uri: Option<String>,
+    extension: Option<String>,
+    display: String,
+) -> Result<JsValue, JsValue> {
+    let display: String = display.chars().take(64).collect();
+    let target = number.clone().or(uri.clone()).unwrap_or_default();
+    let (decision, connected, has_dialer) = with_worker(|w| {
+        (
+            settings::site_decision(&w.settings, &w.switched_off, &origin),
+            w.link.is_connected(),
+            w.settings.dialer.is_some(),
+        )
+    })
+    .unwrap_or((SiteDecision::Allowed, false, false));
+    let refuse = |key: &str, detail: &str| {
+        with_worker(|w| w.desk.notify(key, detail, &display));
+        broadcast();
+        reply_err(key, detail, &[display.clone()])
+    };
+    if decision != SiteDecision::Allowed {
+        return refuse(site_key(decision), "click-to-call is off on this site");
     }
-    Ok(serde_wasm_bindgen::to_value(&Ack { ok: true })?)
+    if !connected {
+        return refuse("errHostMissing", "the native host is not connected");
+    }
+    if !has_dialer {
+        return refuse("errDialerNotConfigured", "no dialer is configured");
+    }
+    let started = with_worker(|w| w.desk.dial(&target, &display, now_ms()));
+    if let Some(Err(refusal)) = started {
+        return refuse(refusal.message_key(), &refusal.to_string());
+    }
+    broadcast();
+    let outcome = async {
+        if !with_worker(|w| w.dialer_sent).unwrap_or(false) {
+            configure_dialer().await?;
+        }
+        host_request(Request::Dial(DialParams {
+            number,
+            uri,
+            extension,
+        }))
+        .await
+    }
+    .await;
+    match outcome {
+        Ok(_) => reply_ok(json!({ "number": target })),
+        Err(e) => {
+            let key = calls::error_key(&e);
+            with_worker(|w| w.desk.dial_failed(key, &e.message));
+            broadcast();
+            reply_err(key, &e.message, &[display])
+        }
+    }
 }

@@ -1,9 +1,13 @@
 // Content script: plain JS on purpose. WebAssembly in a content script obeys
-// the page's CSP and fails on pages with `script-src 'self'`, so this file
-// stays tiny and the Rust logic runs in the service worker (docs/architecture.md).
+// the page's CSP and fails on pages with `script-src 'self'`, so this file only
+// walks the DOM, ships candidate text to the service worker (which asks the
+// native host's Rust detector), and places call buttons where numbers were
+// found. No detection logic lives here (docs/architecture.md).
 (() => {
   if (globalThis.__ringsideContent) return;
   globalThis.__ringsideContent = true;
+
+  const t0 = performance.now();
   let wasm = true;
   try {
     // The smallest valid module: compiles only if the page's CSP allows wasm.
@@ -11,7 +15,264 @@
   } catch (_) {
     wasm = false;
   }
-  chrome.runtime.sendMessage({ type: 'content.hello', wasm }).catch(() => {
-    // The extension was reloaded or updated under this page; nothing to do.
+
+  const TAG = 'ringside-call';
+  const SKIP = new Set([
+    'INPUT', 'TEXTAREA', 'SELECT', 'OPTION', 'SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE',
+    'BUTTON', 'CODE', 'PRE', 'HEAD', 'TITLE', 'IFRAME', 'OBJECT', 'SVG', 'MATH',
+    TAG.toUpperCase(),
+  ]);
+  const LINK = /^\s*(tel|callto|sips?):/i;
+  // At least six digits: shorter text cannot hold a number the detector accepts.
+  const DIGITS = /(?:\d\D{0,3}){6}/;
+  const BATCH_CHARS = 64 * 1024;
+  const send = (msg) => chrome.runtime.sendMessage(msg);
+  let scanned = new WeakMap(); // text node -> the data it had when scanned
+  const ours = new WeakSet(); // nodes Ringside created
+  const observed = new WeakSet(); // roots under observation
+  let enabled = false;
+  let marked = 0;
+  let pending = new Set();
+  let idle = 0;
+  let observer = null;
+
+  const skipElement = (el) =>
+    SKIP.has(el.tagName.toUpperCase()) ||
+    el.isContentEditable ||
+    el.hidden ||
+    el.hasAttribute('data-ringside-ignore') ||
+    (el.tagName === 'A' && LINK.test(el.getAttribute('href') || ''));
+
+  // Collects candidate text nodes and dial links under `root`; enters open shadow roots.
+  function collect(root, texts, links) {
+    if (root.nodeType === Node.TEXT_NODE) {
+      const p = root.parentElement;
+      if (p && !p.closest('[data-ringside-ignore],[contenteditable=""],[contenteditable=true]')) {
+        consider(root, texts);
+      }
+      return;
+    }
+    if (root.nodeType === Node.ELEMENT_NODE) {
+      if (root.closest && root.closest('[data-ringside-ignore]')) return;
+      if (root.tagName === 'A' && LINK.test(root.getAttribute('href') || '')) {
+        if (!ours.has(root)) links.push(root);
+        return;
+      }
+      if (skipElement(root) || root.isContentEditable) return;
+      if (root.shadowRoot) visitShadow(root.shadowRoot, texts, links);
+    }
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
+      acceptNode(n) {
+        if (n.nodeType === Node.TEXT_NODE) return NodeFilter.FILTER_ACCEPT;
+        if (ours.has(n)) return NodeFilter.FILTER_REJECT;
+        if (n.tagName === 'A' && LINK.test(n.getAttribute('href') || '')) {
+          links.push(n);
+          return NodeFilter.FILTER_REJECT;
+        }
+        if (skipElement(n)) return NodeFilter.FILTER_REJECT;
+        if (n.shadowRoot) visitShadow(n.shadowRoot, texts, links);
+        return NodeFilter.FILTER_SKIP;
+      },
+    });
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) consider(n, texts);
+  }
+
+  function consider(node, texts) {
+    const data = node.data;
+    if (ours.has(node) || scanned.get(node) === data) return;
+    scanned.set(node, data);
+    if (data.length >= 6 && DIGITS.test(data)) texts.push(node);
+  }
+
+  function visitShadow(shadow, texts, links) {
+    observe(shadow);
+    collect(shadow, texts, links);
+  }
+
+  function observe(root) {
+    if (!observer || observed.has(root)) return;
+    observed.add(root);
+    observer.observe(root, { childList: true, subtree: true, characterData: true });
+  }
+
+  // Sends candidates in batches and marks what the detector found.
+  async function scan(roots) {
+    const texts = [];
+    const links = [];
+    for (const r of roots) if (r.isConnected) collect(r, texts, links);
+    if (texts.length === 0 && links.length === 0) return;
+    let batch = [];
+    let size = 0;
+    const flush = async (withLinks) => {
+      const nodes = batch;
+      const linkNodes = withLinks ? links : [];
+      batch = [];
+      size = 0;
+      const reply = await send({
+        type: 'detect',
+        texts: nodes.map((n) => n.data),
+        links: linkNodes.map((a) => a.getAttribute('href')),
+      });
+      if (!reply || !reply.ok) return;
+      markTexts(nodes, reply.result.texts);
+      markLinks(linkNodes, reply.result.links);
+    };
+    for (const n of texts) {
+      batch.push(n);
+      size += n.data.length;
+      if (size >= BATCH_CHARS) await flush(false);
+    }
+    await flush(true);
+  }
+
+  function visible(el) {
+    return el.checkVisibility ? el.checkVisibility() : el.getClientRects().length > 0;
+  }
+
+  function markTexts(nodes, hits) {
+    // Right to left within a node, so earlier offsets stay valid while splitting.
+    for (let k = hits.length - 1; k >= 0; k--) {
+      const h = hits[k];
+      const node = nodes[h.i];
+      if (!node || !node.isConnected || node.data !== scanned.get(node)) continue;
+      const parent = node.parentElement;
+      if (!parent || !visible(parent)) continue;
+      const tail = node.splitText(h.end);
+      const numberNode = node.splitText(h.start);
+      for (const n of [node, numberNode, tail]) {
+        ours.add(n);
+        scanned.set(n, n.data);
+      }
+      numberNode.after(button(h.e164, h.extension, numberNode.data.trim()));
+    }
+  }
+
+  function markLinks(anchors, hits) {
+    for (const h of hits) {
+      const a = anchors[h.i];
+      if (!a || !a.isConnected || ours.has(a)) continue;
+      ours.add(a);
+      const target = h.target;
+      const display = (a.textContent || '').trim() || target.e164 || target.uri;
+      a.after(
+        target.kind === 'sip'
+          ? button(null, null, display, target.uri)
+          : button(target.e164, target.extension, display),
+      );
+    }
+  }
+
+  function button(e164, extension, display, uri) {
+    const host = document.createElement(TAG);
+    ours.add(host);
+    const shadow = host.attachShadow({ mode: 'open' });
+    const style = document.createElement('style');
+    style.textContent =
+      ':host{all:initial;display:inline-block;vertical-align:baseline;margin-inline-start:.2em}' +
+      'button{all:initial;cursor:pointer;font:inherit;font-size:.9em;line-height:1;padding:0 .15em;' +
+      'border-radius:.25em;color:#0b57d0}' +
+      'button:hover{background:#e8f0fe}button:focus-visible{outline:2px solid #0b57d0;outline-offset:1px}';
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = '\u260E'; // ☎, decorative: the accessible name says what it does
+    const label = chrome.i18n.getMessage('callButtonLabel', [display]);
+    b.setAttribute('aria-label', label);
+    b.title = label;
+    b.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      ev.stopPropagation();
+      // Only the agent's own click (mouse or keyboard) may start a call.
+      if (!ev.isTrusted) return;
+      send({ type: 'dial', number: e164 || null, uri: uri || null, extension: extension || null, display })
+        .then((reply) => {
+          if (reply && !reply.ok) toast(b, reply.message);
+        })
+        .catch(() => toast(b, chrome.i18n.getMessage('errExtensionReloaded')));
+    });
+    shadow.append(style, b);
+    host.dataset.e164 = e164 || uri || '';
+    marked++;
+    return host;
+  }
+
+  // A short message beside the button, announced to screen readers.
+  function toast(anchor, message) {
+    const host = document.createElement(TAG);
+    ours.add(host);
+    const shadow = host.attachShadow({ mode: 'open' });
+    const box = document.createElement('span');
+    box.setAttribute('role', 'alert');
+    box.textContent = message;
+    box.style.cssText =
+      'all:initial;display:inline-block;font:12px/1.4 system-ui,sans-serif;background:#fce8e6;' +
+      'color:#8c1d18;border:1px solid #f2b8b5;border-radius:4px;padding:2px 6px;margin-inline-start:4px;max-width:28em';
+    shadow.append(box);
+    host.dataset.ringsideToast = '';
+    anchor.getRootNode().host.after(host);
+    setTimeout(() => host.remove(), 8000);
+  }
+
+  function unmark() {
+    const walk = (root) => {
+      for (const el of root.querySelectorAll(TAG)) el.remove();
+      for (const el of root.querySelectorAll('*')) if (el.shadowRoot) walk(el.shadowRoot);
+    };
+    walk(document);
+    marked = 0;
+  }
+
+  function onMutations(records) {
+    for (const r of records) {
+      if (r.type === 'characterData') {
+        if (!ours.has(r.target)) pending.add(r.target);
+        continue;
+      }
+      for (const n of r.addedNodes) if (!ours.has(n)) pending.add(n);
+    }
+    if (pending.size && !idle) {
+      idle = requestIdleCallback(flushPending, { timeout: 500 });
+    }
+  }
+
+  function flushPending() {
+    idle = 0;
+    const roots = [...pending];
+    pending = new Set();
+    if (enabled) scan(roots).catch(() => {});
+  }
+
+  async function start() {
+    let hello;
+    try {
+      hello = await send({ type: 'content.hello', wasm });
+    } catch (_) {
+      return; // the extension was reloaded or updated under this page
+    }
+    enabled = !!(hello && hello.enabled);
+    if (!enabled) return;
+    observer = new MutationObserver(onMutations);
+    observe(document.documentElement);
+    await scan([document.documentElement]);
+    send({ type: 'content.scanned', ms: performance.now() - t0, marked }).catch(() => {});
+  }
+
+  chrome.runtime.onMessage.addListener((msg) => {
+    if (!msg || msg.type !== 'content.enabled') return;
+    if (msg.enabled && !enabled) {
+      enabled = true;
+      if (!observer) {
+        observer = new MutationObserver(onMutations);
+        observe(document.documentElement);
+      }
+      // Scan everything again: what was scanned while switched off was not marked.
+      unmark();
+      scanned = new WeakMap();
+      scan([document.documentElement]).catch(() => {});
+    } else if (!msg.enabled && enabled) {
+      enabled = false;
+      unmark();
+    }
   });
+
+  start();
 })();

@@ -1,7 +1,13 @@
 // Service worker loader. MV3 requires listeners to be registered synchronously
 // at top level, so they are registered here and forward to Rust
 // (extension/src/sw.rs) once the wasm is ready. No logic lives in this file.
-import init, { sw_start, sw_on_connect, sw_on_message } from './wasm/ringside.js';
+import init, {
+  sw_start,
+  sw_on_connect,
+  sw_on_message,
+  sw_on_storage_changed,
+  sw_on_notification_button,
+} from './wasm/ringside.js';
 
 const ready = init({ module_or_path: new URL('./wasm/ringside_bg.wasm', import.meta.url) })
   .then(() => sw_start());
@@ -12,9 +18,17 @@ chrome.runtime.onConnect.addListener((port) => {
 
 chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   ready
-    .then(() => sendResponse(sw_on_message(message, sender)))
-    .catch((e) => sendResponse({ error: String(e && e.message ? e.message : e) }));
+    .then(() => sw_on_message(message, sender))
+    .then(sendResponse, (e) => sendResponse({ ok: false, error: String(e && e.message ? e.message : e) }));
   return true; // the reply is asynchronous
+});
+
+chrome.storage.onChanged.addListener(() => {
+  ready.then(() => sw_on_storage_changed());
+});
+
+chrome.notifications.onButtonClicked.addListener((id, button) => {
+  ready.then(() => sw_on_notification_button(id, button));
 });
 
 // Registered so the worker starts with the browser and connects to the host

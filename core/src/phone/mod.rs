@@ -618,15 +618,14 @@ mod tests {
         assert_eq!(shown, "01 23 45 67 89 poste 12");
         assert_eq!(hit.e164, "+33123456789");
         assert_eq!(hit.extension.as_deref(), Some("12"));
-        assert_eq!(
-            r.links.iter().map(|l| l.i).collect::<Vec<_>>(),
-            vec![1, 2]
+        assert_eq!(r.links.iter().map(|l| l.i).collect::<Vec<_>>(), vec![1, 2]);
+        assert!(
+            detect(&DetectParams {
+                region: "ZZZ".into(),
+                ..Default::default()
+            })
+            .is_err()
         );
-        assert!(detect(&DetectParams {
-            region: "ZZZ".into(),
-            ..Default::default()
-        })
-        .is_err());
     }
 
     #[test]

@@ -6,6 +6,9 @@
 //! * `GET /healthz` — liveness.
 //! * `GET /pages/{file}` — files from `--pages`; names containing `.strict.` are
 //!   served with `Content-Security-Policy: script-src 'self'`.
+//! * `POST /platform/v1/wrapups` — the phone platform's call wrap-up endpoint
+//!   (docs/platform-api.md); CORS-enabled as a real platform API must be for
+//!   the extension's service worker.
 //! * `/control/...` — see [`control_routes`]; never subject to faults or latency.
 #![forbid(unsafe_code)]
 
@@ -21,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use tower_http::cors::CorsLayer;
 use tower_http::services::ServeDir;
 
 /// A fault to inject on requests whose path starts with `path_prefix`.
@@ -61,6 +65,7 @@ struct Inner {
     faults: Vec<Fault>,
     latency: Vec<Latency>,
     requests: Vec<Seen>,
+    wrapups: Vec<serde_json::Value>,
 }
 
 /// Shared emulator state.
@@ -94,7 +99,12 @@ fn now_ms() -> u128 {
 /// Builds the router.
 pub fn app(options: Options) -> Router {
     let emu = Emulator::default();
-    let mut public = Router::new().route("/healthz", get(healthz));
+    let platform = Router::new()
+        .route("/platform/v1/wrapups", post(post_wrapup))
+        .layer(CorsLayer::permissive());
+    let mut public = Router::new()
+        .route("/healthz", get(healthz))
+        .merge(platform);
     if let Some(dir) = options.pages {
         public = public.nest_service("/pages", ServeDir::new(dir));
     }
@@ -114,6 +124,43 @@ pub fn control_routes() -> Router<Emulator> {
         .route("/faults", put(set_faults).get(get_faults))
         .route("/latency", put(set_latency).get(get_latency))
         .route("/requests", get(get_requests).delete(clear_requests))
+        .route("/wrapups", get(get_wrapups))
+}
+
+/// The platform's wrap-up endpoint: a call with tags and a note.
+async fn post_wrapup(State(emu): State<Emulator>, body: axum::body::Bytes) -> Response {
+    let bad = |msg: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({"error": {"code": "invalid_wrapup", "message": msg}})),
+        )
+            .into_response()
+    };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return bad("the body is not JSON");
+    };
+    let call_id = v
+        .pointer("/call/id")
+        .and_then(|x| x.as_str())
+        .map(str::to_owned);
+    let tags_ok = v
+        .get("tags")
+        .and_then(|t| t.as_array())
+        .is_some_and(|t| t.iter().all(|x| x.is_string()));
+    let note_ok = v.get("note").is_some_and(|n| n.is_string());
+    let (Some(call_id), true, true) = (call_id, tags_ok, note_ok) else {
+        return bad("expected {call: {id, ...}, tags: [string], note: string}");
+    };
+    emu.lock().wrapups.push(v);
+    (
+        StatusCode::CREATED,
+        Json(serde_json::json!({"id": call_id, "status": "saved"})),
+    )
+        .into_response()
+}
+
+async fn get_wrapups(State(emu): State<Emulator>) -> Json<Vec<serde_json::Value>> {
+    Json(emu.lock().wrapups.clone())
 }
 
 async fn healthz() -> Json<serde_json::Value> {
@@ -331,6 +378,18 @@ mod tests {
         );
         let (_, _, h) = call(&app, Method::GET, "/pages/a.html", None).await;
         assert!(h.get("content-security-policy").is_none());
+    }
+
+    #[tokio::test]
+    async fn wrapups_are_validated_and_listed() {
+        let app = app(Options::default());
+        let (status, _, _) = call(&app, Method::POST, "/platform/v1/wrapups", Some("{}")).await;
+        assert_eq!(status, 400);
+        let body = r#"{"call":{"id":"1-1"},"tags":["sale"],"note":"ok"}"#;
+        let (status, _, _) = call(&app, Method::POST, "/platform/v1/wrapups", Some(body)).await;
+        assert_eq!(status, 201);
+        let (_, listed, _) = call(&app, Method::GET, "/control/wrapups", None).await;
+        assert!(listed.contains("\"sale\""), "{listed}");
     }
 
     #[tokio::test]
