@@ -140,8 +140,11 @@ fn connect(render: Render) {
 pub fn send(cmd: &UiCommand) {
     PORT.with(|p| {
         if let Some(port) = p.borrow().as_ref() {
-            let sent = serde_wasm_bindgen::to_value(cmd)
+            // Through JSON: commands may carry JSON values (options), which
+            // serde_wasm_bindgen would turn into Maps.
+            let sent = serde_json::to_value(cmd)
                 .map_err(JsError::from)
+                .and_then(|v| crate::error::json_to_js(&v))
                 .and_then(|m| Ok(port.post_message(&m)?));
             if let Err(e) = sent {
                 log_warn(&format!("cannot reach the service worker: {e}"));

@@ -28,7 +28,7 @@
   const BATCH_CHARS = 64 * 1024;
   const send = (msg) => chrome.runtime.sendMessage(msg);
   let scanned = new WeakMap(); // text node -> the data it had when scanned
-  const ours = new WeakSet(); // nodes Ringside created
+  let ours = new WeakSet(); // nodes Ringside created
   const observed = new WeakSet(); // roots under observation
   let enabled = false;
   let marked = 0;
@@ -267,6 +267,7 @@
       // Scan everything again: what was scanned while switched off was not marked.
       unmark();
       scanned = new WeakMap();
+      ours = new WeakSet();
       scan([document.documentElement]).catch(() => {});
     } else if (!msg.enabled && enabled) {
       enabled = false;

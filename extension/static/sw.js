@@ -27,9 +27,13 @@ chrome.storage.onChanged.addListener(() => {
   ready.then(() => sw_on_storage_changed());
 });
 
-chrome.notifications.onButtonClicked.addListener((id, button) => {
-  ready.then(() => sw_on_notification_button(id, button));
-});
+// Named so it can be inspected from the worker's console (and by the e2e
+// suite, since headless Chromium has no notification centre to click).
+function onNotificationButton(id, button) {
+  return ready.then(() => sw_on_notification_button(id, button));
+}
+chrome.notifications.onButtonClicked.addListener(onNotificationButton);
+self.ringside = Object.freeze({ onNotificationButton });
 
 // Registered so the worker starts with the browser and connects to the host
 // (sw_start runs on every worker start, via `ready` above).

@@ -38,6 +38,10 @@ impl HostIdentity {
     }
 }
 
+/// How often a configured softphone that is down (or went away) is retried,
+/// so incoming calls are heard once it runs.
+pub const SOFTPHONE_RECONNECT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Capabilities announced in `hello`; grows as features land.
 pub const CAPABILITIES: &[&str] = &["ping", "dial", "detect"];
 
@@ -108,8 +112,40 @@ impl Session {
     pub async fn handle(&mut self, body: &[u8]) -> Response {
         match self.step(body) {
             Step::Reply(r) => r,
-            Step::Dialer(id, Request::ConfigureDialer(cfg)) => self.configure(id, cfg),
+            Step::Dialer(id, Request::ConfigureDialer(cfg)) => {
+                let reply = self.configure(id, cfg);
+                // Connect now, not on the first dial: incoming calls arrive as
+                // events on this connection.
+                self.connect_softphone().await;
+                reply
+            }
             Step::Dialer(id, req) => self.dialer_request(id, req).await,
+        }
+    }
+
+    /// Whether a softphone is configured but not connected (so incoming
+    /// calls would go unnoticed).
+    pub fn wants_softphone(&self) -> bool {
+        self.baresip.is_none()
+            && self
+                .dialer
+                .as_ref()
+                .is_some_and(|d| d.adapter == DialerKind::Baresip)
+    }
+
+    /// Connects to the configured softphone if it is not connected; a
+    /// softphone that is down is logged and retried later.
+    pub async fn connect_softphone(&mut self) {
+        if !self.wants_softphone() {
+            return;
+        }
+        let address = self
+            .dialer
+            .as_ref()
+            .and_then(|d| d.address.clone())
+            .unwrap_or_default();
+        if let Err(e) = self.softphone(&address).await {
+            tracing::info!("softphone not connected yet: {e}");
         }
     }
 
@@ -353,9 +389,15 @@ where
 {
     let mut frames = FramedRead::new(reader, NativeMessagingCodec::default());
     let mut sink = FramedWrite::new(writer, NativeMessagingCodec::default());
+    let mut reconnect = tokio::time::interval(SOFTPHONE_RECONNECT);
+    reconnect.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let next = tokio::select! {
             frame = frames.next() => frame,
+            _ = reconnect.tick(), if session.wants_softphone() => {
+                session.connect_softphone().await;
+                continue;
+            }
             Some(ev) = session.next_event() => {
                 if let Err(e) = sink.send(Bytes::from(Event::call(&ev).to_bytes())).await {
                     tracing::error!("cannot write event: {e}");

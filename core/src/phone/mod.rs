@@ -120,7 +120,15 @@ impl Detector {
         } else {
             number_text
         };
-        let parsed = phonenumber::parse(Some(self.region), input).ok()?;
+        // With a `+`, the default region must not take part: the crate would
+        // strip that region's national prefix from the foreign number
+        // (`+39 02 …` lost Italy's leading 0 with FR as default).
+        let region = if input.starts_with('+') {
+            None
+        } else {
+            Some(self.region)
+        };
+        let parsed = phonenumber::parse(region, input).ok()?;
         if !phonenumber::is_valid(&parsed) {
             return None;
         }
@@ -626,6 +634,19 @@ mod tests {
             })
             .is_err()
         );
+    }
+
+    #[test]
+    fn international_numbers_ignore_the_default_region() {
+        // Italian fixed lines keep their leading 0 after +39, whatever the region.
+        for region in ["FR", "DE", "US", "IT", "GB"] {
+            let d = Detector::new(region).unwrap();
+            assert_eq!(
+                d.validate("+39 02 1234 5678").as_deref(),
+                Some("+390212345678"),
+                "{region}"
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,301 @@
+// Click-to-call end to end: real headless Chromium with the unpacked extension,
+// the real native host, and two real baresip softphones on loopback (the
+// agent's, driven by the host through ctrl_tcp, and the remote party's, whose
+// own events prove what reached it). The emulator serves the pages and the
+// phone platform's wrap-up endpoint.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
+import { startSoftphone, controlClient, freePort } from './lib/softphone.mjs';
+
+// The Paris number on the test page, as the remote party's account.
+const PARIS = '+33123456789';
+// Main document: 2 in the paragraph, 1 tel: link, 3 in the table, 1 in the
+// shadow root, 1 row added after load. The iframe holds 1 more.
+const EXPECTED_MAIN = 8;
+const EXPECTED_FRAME = 1;
+
+let emu;
+before(async () => {
+  emu = await startEmulator();
+});
+after(() => emu?.stop());
+
+/** Call buttons in a frame, open shadow roots included (toasts excluded). */
+function countButtons(frame) {
+  return frame.evaluate(() => {
+    const walk = (root) => {
+      let n = root.querySelectorAll('ringside-call:not([data-ringside-toast])').length;
+      for (const el of root.querySelectorAll('*')) if (el.shadowRoot) n += walk(el.shadowRoot);
+      return n;
+    };
+    return walk(document);
+  });
+}
+
+/** The agent's settings, as the options page stores them. */
+async function setOptions(b, options) {
+  const page = await openExtensionPage(b, 'options.html');
+  await page.evaluate((o) => chrome.storage.local.set({ options: o }), options);
+  await until(async () => (await swState(page)).settings.dialer, { what: 'settings applied' });
+  await page.close();
+}
+
+async function withPhones(fn) {
+  const agent = await startSoftphone({ user: 'agent', autoAnswer: false });
+  const remote = await startSoftphone({ user: PARIS, autoAnswer: true });
+  const remoteEvents = await controlClient(remote.ctrl);
+  try {
+    await fn({ agent, remote, remoteEvents });
+  } finally {
+    remoteEvents.close();
+    await agent.stop();
+    await remote.stop();
+  }
+}
+
+async function openNumbers(b, file = 'numbers.html') {
+  const page = await b.context.newPage();
+  await page.goto(`${emu.url}/pages/${file}`);
+  await page.waitForFunction(() => document.body.dataset.rowsAdded === 'yes');
+  return page;
+}
+
+for (const file of ['numbers.html', 'numbers.strict.html']) {
+  test(`numbers are marked in text, tables, shadow roots, iframes and later rows, not in lookalikes or skipped elements (${file})`, async () => {
+    const b = await launch({ host: true });
+    try {
+      await setOptions(b, { dialer: { adapter: 'tel' }, defaultRegion: 'FR' });
+      const page = await openNumbers(b, file);
+      await until(async () => (await countButtons(page)) === EXPECTED_MAIN, {
+        timeout: 8000,
+        what: `${EXPECTED_MAIN} buttons`,
+      });
+      const frame = page.frames().find((f) => f.url().endsWith('/numbers-frame.html'));
+      assert.ok(frame, 'the iframe loaded');
+      await until(async () => (await countButtons(frame)) === EXPECTED_FRAME, { what: 'the iframe button' });
+      // Settle: no late extra buttons (lookalikes, skipped elements, duplicates).
+      await page.waitForTimeout(700);
+      assert.equal(await countButtons(page), EXPECTED_MAIN);
+      // Accessible names in the agent's language, and what each button dials.
+      for (const name of [
+        'Call 01 23 45 67 89',
+        'Call +44 20 7946 0018',
+        'Call (201) 555-0123',
+        'Call +49 30 12345678',
+        'Call +33 6 12 34 56 78',
+        'Call +61 2 1234 5678',
+      ]) {
+        assert.equal(await page.getByRole('button', { name, exact: true }).count(), 1, name);
+      }
+      const dialled = await page.evaluate(() => {
+        const out = [];
+        const walk = (root) => {
+          for (const el of root.querySelectorAll('ringside-call')) out.push(el.dataset.e164);
+          for (const el of root.querySelectorAll('*')) if (el.shadowRoot) walk(el.shadowRoot);
+        };
+        walk(document);
+        return out.sort();
+      });
+      assert.deepEqual(dialled, [
+        '+12015550123', '+33123456789', '+33612345678', '+34612345678',
+        '+390212345678', '+442079460018', '+493012345678', '+61212345678',
+      ]);
+      // The page's own text is untouched (buttons live in their own shadow roots).
+      assert.equal(
+        await page.locator('#plain').textContent(),
+        'Call our Paris office on 01 23 45 67 89 or London on +44 20 7946 0018.',
+      );
+      assert.equal(await page.locator('#lookalikes ringside-call').count(), 0);
+      assert.equal(await page.locator('#skipped ringside-call, [contenteditable] ringside-call, [data-ringside-ignore] ringside-call, [hidden] ringside-call').count(), 0);
+      // Keyboard: Tab reaches a call button.
+      await page.locator('h1').click();
+      let focusedName = '';
+      for (let i = 0; i < 6 && !focusedName.startsWith('Call '); i++) {
+        await page.keyboard.press('Tab');
+        focusedName = await page.evaluate(() => {
+          let el = document.activeElement;
+          while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+          return el ? el.getAttribute('aria-label') || '' : '';
+        });
+      }
+      assert.equal(focusedName, 'Call 01 23 45 67 89');
+      if (file === 'numbers.html') await page.screenshot({ path: artifact('numbers-marked.png') });
+      // The strict page really is strict: its CSP blocks WebAssembly there.
+      const state = await swState(await openExtensionPage(b, 'options.html'));
+      const main = state.pages.find((p) => p.origin === new URL(emu.url).origin && p.frame === 0 && p.marked != null);
+      assert.ok(main, 'the page reported its scan');
+    } finally {
+      await b.close();
+    }
+  });
+}
+
+test('a click dials the remote softphone; the popup shows the call, hangs up, and saves the wrap-up to the platform', async () => {
+  await withPhones(async ({ agent, remote, remoteEvents }) => {
+    const b = await launch({ host: true });
+    try {
+      // The agent sets up the softphone in the options page, by keyboard and form.
+      const options = await openExtensionPage(b, 'options.html');
+      await options.getByLabel('Softphone').selectOption('baresip');
+      await options.getByLabel('Control address').fill(`127.0.0.1:${agent.ctrl}`);
+      await options.getByLabel('SIP domain').fill(`127.0.0.1:${remote.sip}`);
+      await options.getByLabel('Default country').fill('FR');
+      await options.getByLabel('Phone platform URL').fill(`${emu.url}/platform`);
+      await options.getByRole('button', { name: 'Save settings' }).click();
+      await until(async () => (await swState(options)).settings.dialer?.address === `127.0.0.1:${agent.ctrl}`, {
+        what: 'saved dialer',
+      });
+      const page = await openNumbers(b);
+      const button = page.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true });
+      await button.click();
+      const established = await remoteEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', {
+        what: 'the remote softphone to answer',
+      });
+      assert.match(established.peeruri, /agent@127\.0\.0\.1/);
+      const popup = await openExtensionPage(b, 'popup.html', { width: 360, height: 600 });
+      const live = popup.getByTestId('live-call');
+      await until(async () => (await live.getAttribute('data-phase').catch(() => null)) === 'established', {
+        what: 'popup shows the call established',
+      });
+      await popup.getByRole('heading', { name: 'On a call' }).waitFor();
+      assert.match(await live.textContent(), /01 23 45 67 89/);
+      await popup.screenshot({ path: artifact('popup-call.png') });
+      await popup.getByRole('button', { name: 'Hang up' }).click();
+      await remoteEvents.waitFor((e) => e.type === 'CALL_CLOSED', { what: 'the remote to see the call end' });
+      const wrap = popup.getByTestId('wrapup');
+      await wrap.waitFor();
+      await popup.getByLabel('Tags').fill('sale, follow-up');
+      await popup.getByLabel('Note').fill('Wants a quote by Friday.');
+      await popup.screenshot({ path: artifact('popup-wrapup.png') });
+      await popup.getByRole('button', { name: 'Save wrap-up' }).click();
+      await popup.getByText('Wrap-up saved to your phone system.').waitFor();
+      const saved = await emu.control('GET', '/wrapups');
+      assert.equal(saved.length, 1);
+      assert.deepEqual(saved[0].tags, ['sale', 'follow-up']);
+      assert.equal(saved[0].note, 'Wants a quote by Friday.');
+      assert.equal(saved[0].call.number, PARIS);
+      assert.equal(saved[0].call.answered, true);
+      assert.equal(saved[0].call.direction, 'outgoing');
+      await emu.control('POST', '/reset');
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+test('softphone down: the page and the popup say so and what to do; no call is left behind', async () => {
+  const closedPort = await freePort();
+  const b = await launch({ host: true });
+  try {
+    await setOptions(b, { dialer: { adapter: 'baresip', address: `127.0.0.1:${closedPort}` }, defaultRegion: 'FR' });
+    const page = await openNumbers(b);
+    await page.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /softphone is not running or not reachable, so 01 23 45 67 89 was not called\. Start it, then try again\./);
+    const popup = await openExtensionPage(b, 'popup.html', { width: 360, height: 600 });
+    const notice = popup.getByTestId('call-notice');
+    await notice.waitFor();
+    assert.match(await notice.textContent(), /not reachable at 127\.0\.0\.1:\d+/);
+    assert.equal(await popup.getByTestId('live-call').count(), 0);
+    await popup.getByRole('button', { name: 'Dismiss' }).click();
+    await until(async () => (await popup.getByTestId('call-notice').count()) === 0, { what: 'notice dismissed' });
+  } finally {
+    await b.close();
+  }
+});
+
+test("a page script's synthetic click starts no call", async () => {
+  await withPhones(async ({ agent, remote, remoteEvents }) => {
+    const b = await launch({ host: true });
+    try {
+      await setOptions(b, {
+        dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` },
+        defaultRegion: 'FR',
+      });
+      const page = await openNumbers(b);
+      await page.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true }).waitFor();
+      // The page's own script finds the button in its open shadow root and clicks it.
+      assert.equal(await page.evaluate(() => window.syntheticClick()), true);
+      await page.waitForTimeout(1500);
+      assert.equal(remoteEvents.events.filter((e) => e.type.startsWith('CALL_')).length, 0);
+      const state = await swState(await openExtensionPage(b, 'options.html'));
+      assert.equal(state.calls.live, null);
+      // The same button, clicked by the agent with the keyboard, does call.
+      await page.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true }).focus();
+      await page.keyboard.press('Enter');
+      await remoteEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', { what: 'the keyboard-started call' });
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+test('an incoming call shows a notification; accepting it connects the call', async () => {
+  await withPhones(async ({ agent, remote, remoteEvents }) => {
+    const b = await launch({ host: true });
+    try {
+      await setOptions(b, {
+        dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` },
+      });
+      // The host connects to the agent's softphone on its first command; until
+      // then it hears no events. Opening the popup is not a command, so place
+      // and end one call first (as an agent's day would have).
+      const options = await openExtensionPage(b, 'options.html');
+      await until(async () => (await swState(options)).host.state === 'connected', { what: 'host connected' });
+      remoteEvents.command('dial', agent.uri);
+      // Nothing listens on the agent's softphone yet, so the host must have
+      // connected already: the worker configures the dialer on connect.
+      await until(async () => (await swState(options)).calls.live?.phase === 'incoming', {
+        timeout: 8000,
+        what: 'the incoming call in the worker',
+      });
+      const id = await until(
+        async () => {
+          const ids = await options.evaluate(() => chrome.notifications.getAll());
+          return Object.keys(ids).find((k) => k.startsWith('ringside-incoming:'));
+        },
+        { what: 'the incoming-call notification' },
+      );
+      const popup = await openExtensionPage(b, 'popup.html', { width: 360, height: 600 });
+      await popup.getByRole('heading', { name: 'Incoming call' }).waitFor();
+      // Headless Chromium has no notification centre to click; the worker's
+      // own onButtonClicked listener is called with the Accept button's index.
+      await b.sw.evaluate((nid) => self.ringside.onNotificationButton(nid, 0), id);
+      await remoteEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', { what: 'the remote to be connected' });
+      await until(async () => (await swState(options)).calls.live?.phase === 'established', { what: 'established' });
+      await popup.getByRole('button', { name: 'Hang up' }).click();
+      await remoteEvents.waitFor((e) => e.type === 'CALL_CLOSED', { what: 'the call to end' });
+      await popup.getByTestId('wrapup').waitFor();
+      assert.match(await popup.getByTestId('wrapup').textContent(), /Incoming call, 0:0\d/);
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+test('the popup switches call buttons off and on for the current site', async () => {
+  const b = await launch({ host: true });
+  try {
+    await setOptions(b, { dialer: { adapter: 'tel' }, defaultRegion: 'FR' });
+    const page = await openNumbers(b);
+    await until(async () => (await countButtons(page)) === EXPECTED_MAIN, { what: 'buttons' });
+    const popup = await openExtensionPage(b, 'popup.html', { width: 360, height: 600 });
+    // The popup opened as a tab is the active tab; bring the page forward so
+    // the popup's "current site" is the page, as when opened from the toolbar.
+    await page.bringToFront();
+    await popup.reload();
+    const origin = new URL(emu.url).origin;
+    const sw = popup.getByRole('switch', { name: `Call buttons on ${origin}` });
+    await sw.waitFor();
+    assert.equal(await sw.isChecked(), true);
+    await sw.press('Space');
+    await until(async () => (await countButtons(page)) === 0, { what: 'buttons removed' });
+    await popup.reload();
+    await popup.getByRole('switch', { name: `Call buttons on ${origin}` }).click();
+    await until(async () => (await countButtons(page)) === EXPECTED_MAIN, { what: 'buttons back' });
+  } finally {
+    await b.close();
+  }
+});
