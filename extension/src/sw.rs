@@ -756,7 +756,7 @@ async fn dial(
     let refuse = |key: &str, detail: &str| {
         with_worker(|w| w.desk.notify(key, detail, &display));
         broadcast();
-        reply_err(key, detail, &[display.clone()])
+        reply_err(key, detail, std::slice::from_ref(&display))
     };
     if decision != SiteDecision::Allowed {
         return refuse(site_key(decision), "click-to-call is off on this site");

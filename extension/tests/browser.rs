@@ -126,8 +126,12 @@ fn popup_renders_into_app() {
         host: HostStatus::Connected { info: info() },
         stats: LinkStats::default(),
         pages: vec![],
+        calls: Default::default(),
+        settings: Default::default(),
+        switched_off: vec![],
+        raw_options: serde_json::Value::Null,
     };
-    ringside_extension::popup::render(&doc(), Some(&state), &en(), Browser::Chromium, ID).unwrap();
+    ringside_extension::popup::render(&doc(), Some(&state), &en(), &cx()).unwrap();
     let text = app.text_content().unwrap();
     assert!(
         text.contains("Connected to the Ringside host 0.1.0"),
@@ -146,6 +150,8 @@ fn page_values_are_text_never_html() {
             frame: 0,
             origin: hostile.into(),
             wasm: false,
+            marked: None,
+            scan_ms: None,
         }],
         &en(),
     )
@@ -164,6 +170,10 @@ fn diagnostics_show_the_host_process() {
             last_error: Some("Native host has exited.".into()),
         },
         pages: vec![],
+        calls: Default::default(),
+        settings: Default::default(),
+        switched_off: vec![],
+        raw_options: serde_json::Value::Null,
     };
     let dl = dom::diagnostics(&doc(), &state, &en()).unwrap();
     let get = |id: &str| {
@@ -200,6 +210,10 @@ fn ui_state_round_trips_through_js() {
         },
         stats: LinkStats::default(),
         pages: vec![],
+        calls: Default::default(),
+        settings: Default::default(),
+        switched_off: vec![],
+        raw_options: serde_json::Value::Null,
     };
     let ser = serde_wasm_bindgen::Serializer::json_compatible();
     let js = serde::Serialize::serialize(&state, &ser).unwrap();
@@ -219,5 +233,144 @@ fn thrown_errors_become_rust_errors_once() {
     assert_eq!(
         en().message("hostReconnectingDetail", &["2".into(), "1".into()]),
         "Attempt 2; next try in 1 s."
+    );
+}
+
+fn cx() -> ringside_extension::popup::Context {
+    ringside_extension::popup::Context {
+        browser: Browser::Chromium,
+        extension_id: ID.into(),
+        now_ms: 100_000.0,
+        active_tabs: vec![3],
+    }
+}
+
+#[wasm_bindgen_test]
+fn popup_shows_the_live_call_the_wrapup_and_the_site_switch() {
+    use ringside_core::calls::CallDesk;
+    use ringside_core::dial::CallEvent;
+    let app = fresh_app();
+    let mut desk = CallDesk::default();
+    // An earlier call that ended and awaits its wrap-up ...
+    desk.dial("+33612345678", "06 12 34 56 78", 0.0).unwrap();
+    desk.on_event(
+        &CallEvent::Established {
+            call_id: "a".into(),
+            peer: String::new(),
+            outgoing: true,
+        },
+        1_000.0,
+    );
+    desk.on_event(
+        &CallEvent::Closed {
+            call_id: "a".into(),
+            peer: String::new(),
+            reason: "bye".into(),
+        },
+        63_000.0,
+    );
+    // ... and the live one, connected 38 s ago.
+    desk.dial("+33123456789", "01 23 45 67 89", 50_000.0)
+        .unwrap();
+    desk.on_event(
+        &CallEvent::Established {
+            call_id: "b".into(),
+            peer: String::new(),
+            outgoing: true,
+        },
+        62_000.0,
+    );
+    let state = UiState {
+        host: HostStatus::Connected { info: info() },
+        stats: LinkStats::default(),
+        pages: vec![PageSession {
+            tab: 3,
+            frame: 0,
+            origin: "https://crm.example".into(),
+            wasm: true,
+            marked: Some(4),
+            scan_ms: Some(12),
+        }],
+        calls: desk,
+        settings: Default::default(),
+        switched_off: vec![],
+        raw_options: serde_json::Value::Null,
+    };
+    ringside_extension::popup::render(&doc(), Some(&state), &en(), &cx()).unwrap();
+    let live = app
+        .query_selector("[data-testid=live-call]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        live.get_attribute("data-phase").as_deref(),
+        Some("established")
+    );
+    let text = live.text_content().unwrap();
+    assert!(
+        text.contains("On a call") && text.contains("01 23 45 67 89") && text.contains("0:38"),
+        "{text}"
+    );
+    assert!(
+        live.query_selector("[data-action=hangup]")
+            .unwrap()
+            .is_some()
+    );
+    let wrap = app.query_selector("[data-testid=wrapup]").unwrap().unwrap();
+    let text = wrap.text_content().unwrap();
+    assert!(
+        text.contains("06 12 34 56 78") && text.contains("Outgoing call, 1:02"),
+        "{text}"
+    );
+    // Labelled fields: every control has an accessible name.
+    for id in ["wrap-tags", "wrap-note"] {
+        assert!(
+            app.query_selector(&format!("label[for={id}]"))
+                .unwrap()
+                .is_some(),
+            "{id}"
+        );
+    }
+    let switch = app.query_selector("#site-switch").unwrap().unwrap();
+    assert_eq!(switch.get_attribute("role").as_deref(), Some("switch"));
+    assert!(switch.has_attribute("checked"));
+    assert!(
+        app.text_content()
+            .unwrap()
+            .contains("Call buttons on https://crm.example")
+    );
+}
+
+#[wasm_bindgen_test]
+fn popup_notice_says_what_happened_and_what_to_do() {
+    use ringside_core::calls::CallDesk;
+    let app = fresh_app();
+    let mut desk = CallDesk::default();
+    desk.dial("+33123456789", "01 23 45 67 89", 0.0).unwrap();
+    desk.dial_failed("errSoftphoneDown", "not reachable at 127.0.0.1:4444");
+    let state = UiState {
+        host: HostStatus::Connected { info: info() },
+        stats: LinkStats::default(),
+        pages: vec![],
+        calls: desk,
+        settings: Default::default(),
+        switched_off: vec![],
+        raw_options: serde_json::Value::Null,
+    };
+    ringside_extension::popup::render(&doc(), Some(&state), &en(), &cx()).unwrap();
+    let notice = app
+        .query_selector("[data-testid=call-notice]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(notice.get_attribute("role").as_deref(), Some("alert"));
+    let text = notice.text_content().unwrap();
+    assert!(
+        text.contains("Your softphone is not running or not reachable, so 01 23 45 67 89 was not called. Start it, then try again."),
+        "{text}"
+    );
+    assert!(text.contains("127.0.0.1:4444"));
+    assert!(
+        app.query_selector("[data-testid=live-call]")
+            .unwrap()
+            .is_none()
     );
 }
