@@ -175,12 +175,12 @@ pub fn pages(doc: &Document, pages: &[PageSession], t: &dyn Translate) -> Result
         } else {
             "pagesWasmNo"
         });
-        li.add(&el(
-            doc,
-            "span",
-            "muted",
-            Some(&format!(" · {where_} · {wasm}")),
-        )?)?;
+        let mut line = format!(" · {where_} · {wasm}");
+        if let (Some(n), Some(ms)) = (p.marked, p.scan_ms) {
+            line.push_str(" · ");
+            line.push_str(&t.message("pagesMarked", &[n.to_string(), ms.to_string()]));
+        }
+        li.add(&el(doc, "span", "muted", Some(&line))?)?;
         ul.add(&li)?;
     }
     Ok(ul)

@@ -30,6 +30,8 @@ const KEY_OPTIONS: &str = "options";
 const KEY_SWITCHED_OFF: &str = "switchedOff";
 const KEY_WRAPUPS: &str = "wrapups";
 const KEY_OUTBOX: &str = "wrapupOutbox";
+/// The managed policy last read, applied at startup until managed storage answers.
+const KEY_POLICY_CACHE: &str = "policyCache";
 /// Local wrap-ups kept (oldest dropped first).
 const MAX_LOCAL_WRAPUPS: usize = 500;
 const INCOMING_PREFIX: &str = "ringside-incoming:";
@@ -63,6 +65,14 @@ struct Worker {
     pending: HashMap<u64, oneshot::Sender<Response>>,
     /// Whether the current host connection has the dialer configuration.
     dialer_sent: bool,
+    /// Requests waiting for the host to finish connecting.
+    connect_waiters: Vec<oneshot::Sender<()>>,
+    /// Whether policy and options have been read once (managed storage can
+    /// take seconds to answer while the browser starts).
+    settings_loaded: bool,
+    settings_waiters: Vec<oneshot::Sender<()>>,
+    /// Bumped by each settings read; only the newest read is applied.
+    settings_generation: u64,
 }
 
 thread_local! {
@@ -95,36 +105,90 @@ pub fn sw_start() {
             switched_off: vec![],
             pending: HashMap::new(),
             dialer_sent: false,
+            connect_waiters: vec![],
+            settings_loaded: false,
+            settings_waiters: vec![],
+            settings_generation: 0,
         });
         true
     });
     if fresh {
-        spawn_local(async {
-            load_settings().await;
-            drive(LinkInput::Connect);
-        });
+        drive(LinkInput::Connect);
+        spawn_local(load_settings());
     }
 }
 
-/// Reads policy and options and merges them (core::settings).
+/// Resolves once policy and options have been read.
+async fn settings_ready() {
+    let rx = with_worker(|w| {
+        (!w.settings_loaded).then(|| {
+            let (tx, rx) = oneshot::channel();
+            w.settings_waiters.push(tx);
+            rx
+        })
+    })
+    .flatten();
+    if let Some(rx) = rx {
+        let _ = rx.await;
+    }
+}
+
+/// Reads policy and options and merges them (core::settings). Managed
+/// storage can take seconds to answer while the browser starts, so the policy
+/// last seen (cached in local storage) applies until it does.
 async fn load_settings() {
-    let managed = match chrome::storage_get(Area::Managed, None).await {
-        Ok(v) => v,
-        // No policy at all (or managed storage unavailable): nothing managed.
-        Err(_) => json!({}),
+    let Some(generation) = with_worker(|w| {
+        w.settings_generation += 1;
+        w.settings_generation
+    }) else {
+        return;
     };
-    let local = chrome::storage_get(Area::Local, Some(&[KEY_OPTIONS, KEY_SWITCHED_OFF]))
-        .await
-        .unwrap_or_else(|e| {
-            log_warn(&format!("cannot read settings: {}", JsError::from(e)));
-            json!({})
-        });
+    let local = chrome::storage_get(
+        Area::Local,
+        Some(&[KEY_OPTIONS, KEY_SWITCHED_OFF, KEY_POLICY_CACHE]),
+    )
+    .await
+    .unwrap_or_else(|e| {
+        log_warn(&format!("cannot read settings: {}", JsError::from(e)));
+        json!({})
+    });
     let options = local.get(KEY_OPTIONS).cloned().unwrap_or_else(|| json!({}));
     let switched_off: Vec<String> = local
         .get(KEY_SWITCHED_OFF)
         .and_then(|v| serde_json::from_value(v.clone()).ok())
         .unwrap_or_default();
-    let dialer_changed = with_worker(|w| {
+    let cached = local.get(KEY_POLICY_CACHE).cloned();
+    let first = with_worker(|w| !w.settings_loaded).unwrap_or(false);
+    if let (true, Some(cached)) = (first, cached.clone()) {
+        apply_settings(generation, cached, options.clone(), switched_off.clone()).await;
+    }
+    let managed = match chrome::storage_get(Area::Managed, None).await {
+        Ok(v) => v,
+        // No policy at all (or managed storage unavailable): nothing managed.
+        Err(_) => json!({}),
+    };
+    if cached.as_ref() != Some(&managed) {
+        let _ =
+            chrome::storage_set(Area::Local, &json!({ KEY_POLICY_CACHE: managed.clone() })).await;
+    }
+    apply_settings(generation, managed, options, switched_off).await;
+}
+
+async fn apply_settings(
+    generation: u64,
+    managed: Value,
+    options: Value,
+    switched_off: Vec<String>,
+) {
+    let applied = with_worker(|w| {
+        if generation != w.settings_generation {
+            // A newer read is under way; it applies.
+            return None;
+        }
+        w.settings_loaded = true;
+        for waiter in w.settings_waiters.drain(..) {
+            let _ = waiter.send(());
+        }
         let merged = settings::merge(&managed, &options);
         let changed = merged.dialer != w.settings.dialer;
         w.settings = merged;
@@ -134,9 +198,12 @@ async fn load_settings() {
         if changed {
             w.dialer_sent = false;
         }
-        changed
+        Some(changed)
     })
-    .unwrap_or(false);
+    .flatten();
+    let Some(dialer_changed) = applied else {
+        return;
+    };
     if dialer_changed && with_worker(|w| w.link.is_connected()).unwrap_or(false) {
         let _ = configure_dialer().await;
     }
@@ -178,8 +245,35 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
+/// How long a request waits for a host that is still connecting (pages that
+/// load while the browser starts, or right after a host restart).
+const CONNECT_WAIT_MS: u32 = 5000;
+
+/// Resolves when the host is connected, or after [`CONNECT_WAIT_MS`] if it is
+/// connecting; at once when it is connected or known to be absent.
+async fn wait_connected() {
+    use ringside_core::host_link::HostStatus;
+    let rx = with_worker(|w| match w.link.status() {
+        HostStatus::Connecting | HostStatus::Reconnecting { .. } => {
+            let (tx, rx) = oneshot::channel();
+            w.connect_waiters.push(tx);
+            Some(rx)
+        }
+        _ => None,
+    })
+    .flatten();
+    if let Some(rx) = rx {
+        let (tx_timeout, rx_timeout) = oneshot::channel::<()>();
+        chrome::set_timeout(CONNECT_WAIT_MS, move || {
+            let _ = tx_timeout.send(());
+        });
+        futures::future::select(rx, rx_timeout).await;
+    }
+}
+
 /// Sends a request to the host and waits for its response.
 async fn host_request(request: Request) -> Result<Value, ErrorBody> {
+    wait_connected().await;
     let (tx, rx) = oneshot::channel();
     let id = with_worker(|w| {
         if !w.link.is_connected() {
@@ -251,6 +345,18 @@ fn perform(action: LinkAction) {
         }
         LinkAction::StatusChanged => {
             let connected = with_worker(|w| {
+                if w.link.is_connected() {
+                    for waiter in w.connect_waiters.drain(..) {
+                        let _ = waiter.send(());
+                    }
+                } else if !matches!(
+                    w.link.status(),
+                    ringside_core::host_link::HostStatus::Connecting
+                        | ringside_core::host_link::HostStatus::Reconnecting { .. }
+                ) {
+                    // Known absent (not installed, blocked, refused): stop waiting.
+                    w.connect_waiters.clear();
+                }
                 if !w.link.is_connected() {
                     // Requests in flight will not be answered by this host.
                     w.pending.clear();
@@ -652,6 +758,11 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
     let sender: Sender = serde_wasm_bindgen::from_value(sender).map_err(JsError::from)?;
     let own = with_worker(|w| w.own_id.clone()).unwrap_or_default();
     let kind = surface::classify_sender(&sender, &own);
+    if matches!(kind, SenderKind::ContentScript { .. }) {
+        // Site rules and the region come from settings: never answer a page
+        // before they are known.
+        settings_ready().await;
+    }
     let msg: OneShot = js_to_json(&message)?;
     match (msg, kind) {
         (OneShot::ContentHello { wasm }, SenderKind::ContentScript { tab, frame, origin }) => {

@@ -113,7 +113,11 @@
         texts: nodes.map((n) => n.data),
         links: linkNodes.map((a) => a.getAttribute('href')),
       });
-      if (!reply || !reply.ok) return;
+      if (!reply || !reply.ok) {
+        retryLater(nodes, linkNodes);
+        return;
+      }
+      retryDelay = 0;
       markTexts(nodes, reply.result.texts);
       markLinks(linkNodes, reply.result.links);
     };
@@ -123,6 +127,22 @@
       if (size >= BATCH_CHARS) await flush(false);
     }
     await flush(true);
+  }
+
+  // The host was not there (not installed yet, restarting): forget these nodes
+  // and scan again later, backing off to once a minute.
+  let retryDelay = 0;
+  let retryTimer = 0;
+  function retryLater(nodes, linkNodes) {
+    for (const n of nodes) scanned.delete(n);
+    for (const a of linkNodes) pending.add(a);
+    for (const n of nodes) pending.add(n);
+    if (retryTimer) return;
+    retryDelay = Math.min(retryDelay ? retryDelay * 2 : 2000, 60000);
+    retryTimer = setTimeout(() => {
+      retryTimer = 0;
+      flushPending();
+    }, retryDelay);
   }
 
   function visible(el) {

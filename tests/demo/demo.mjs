@@ -5,6 +5,7 @@
 import { rmSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { launch, openExtensionPage, startEmulator, swState, until, ROOT } from '../e2e/lib/harness.mjs';
+import { startSoftphone, controlClient } from '../e2e/lib/softphone.mjs';
 
 const out = path.join(ROOT, 'target', 'demo');
 rmSync(out, { recursive: true, force: true });
@@ -20,6 +21,18 @@ mkdirSync(dirs.config, { recursive: true });
 
 const emu = await startEmulator();
 console.log(`emulator: ${emu.url}`);
+// Two real baresip softphones on loopback: the agent's (Ringside drives it
+// through ctrl_tcp) and a remote party that answers automatically as the
+// Paris number on the demo page.
+const agent = await startSoftphone({ user: 'agent', autoAnswer: false });
+const remote = await startSoftphone({ user: '+33123456789', autoAnswer: true });
+const remoteEvents = await controlClient(remote.ctrl);
+console.log(`softphones: agent ctrl_tcp 127.0.0.1:${agent.ctrl}, remote ${remote.uri}`);
+const stopPhones = async () => {
+  remoteEvents.close();
+  await agent.stop();
+  await remote.stop();
+};
 const headed = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
 const b = await launch({ host: true, dirs, headless: !headed });
 console.log(`extension ${b.extensionId} loaded; native host registered for ${dirs.profile}`);
@@ -31,9 +44,17 @@ async function shot(page, name, opts = {}) {
   shots.push(file);
 }
 
+// The agent's settings, as the options page saves them.
+const setup = await openExtensionPage(b, 'options.html');
+await setup.evaluate((o) => chrome.storage.local.set({ options: o }), {
+  dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` },
+  defaultRegion: 'FR',
+  platformUrl: `${emu.url}/platform`,
+});
+await setup.close();
 const site = await b.context.newPage();
-await site.goto(`${emu.url}/pages/ordinary.html`);
-const popup = await openExtensionPage(b, 'popup.html', { width: 360, height: 320 });
+await site.goto(`${emu.url}/pages/numbers.html`);
+const popup = await openExtensionPage(b, 'popup.html', { width: 360, height: 420 });
 await until(async () => (await swState(popup)).host.state === 'connected', { what: 'the host to connect' });
 
 if (headed) {
@@ -41,13 +62,29 @@ if (headed) {
   await options.bringToFront();
   console.log('Chromium is open with Ringside. Close the browser window to end the demo.');
   await new Promise((resolve) => b.context.on('close', resolve));
+  await stopPhones();
   emu.stop();
   process.exit(0);
 }
 
-await shot(site, '1-web-page');
+await site.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true }).waitFor();
+await shot(site, '1-web-page-with-call-buttons');
 await popup.getByText('Connected to the Ringside host').waitFor();
 await shot(popup, '2-popup-connected');
+// Click to call: the remote softphone answers; the popup shows the call.
+await site.bringToFront();
+await site.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true }).click();
+await remoteEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', { what: 'the remote softphone to answer' });
+await popup.reload();
+await popup.getByRole('heading', { name: 'On a call' }).waitFor();
+await popup.waitForTimeout(1200);
+await shot(popup, '2b-popup-on-a-call');
+await popup.getByRole('button', { name: 'Hang up' }).click();
+await popup.getByLabel('Tags').fill('demo');
+await popup.getByLabel('Note').fill('Called from the demo page.');
+await shot(popup, '2c-popup-wrap-up');
+await popup.getByRole('button', { name: 'Save wrap-up' }).click();
+await popup.getByText('Wrap-up saved to your phone system.').waitFor();
 const options = await openExtensionPage(b, 'options.html');
 await options.getByTestId('diag-state').getByText('connected').waitFor();
 await options.locator('[data-testid="pages"] li').first().waitFor();
@@ -67,6 +104,7 @@ await popup.getByText('The Ringside host is not installed').waitFor({ timeout: 1
 await shot(popup, '5-popup-host-not-installed');
 
 await b.close({ keep: true });
+await stopPhones();
 emu.stop();
 console.log('\nScreenshots:');
 for (const s of shots) console.log(`  ${s}`);
