@@ -5,7 +5,11 @@
 // phone platform's wrap-up endpoint.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
+import { writeFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import {
+  launch, openExtensionPage, startEmulator, swState, until, artifact, POLICY_DIR, canWritePolicy, EXTENSION_ID,
+} from './lib/harness.mjs';
 import { startSoftphone, controlClient, freePort } from './lib/softphone.mjs';
 
 // The Paris number on the test page, as the remote party's account.
@@ -296,6 +300,54 @@ test('the popup switches call buttons off and on for the current site', async ()
     await popup.getByRole('switch', { name: `Call buttons on ${origin}` }).click();
     await until(async () => (await countButtons(page)) === EXPECTED_MAIN, { what: 'buttons back' });
   } finally {
+    await b.close();
+  }
+});
+
+test('policy: a blocked site gets no buttons and says why; invalid policy values are reported, valid ones lock the form', { skip: !canWritePolicy() && `cannot write ${POLICY_DIR} (needs root)` }, async () => {
+  const policy = path.join(POLICY_DIR, 'ringside-e2e-sites.json');
+  writeFileSync(policy, JSON.stringify({
+    '3rdparty': {
+      extensions: {
+        [EXTENSION_ID]: {
+          siteBlockList: ['127.0.0.1'],
+          dialer: { adapter: 'baresip', address: 'no-port-here' },
+          defaultRegion: 'FR',
+        },
+      },
+    },
+  }));
+  const b = await launch({ host: true });
+  try {
+    const options = await openExtensionPage(b, 'options.html');
+    await until(async () => (await swState(options)).settings.siteBlockList.length === 1, {
+      timeout: 10000,
+      what: 'the policy to apply',
+    });
+    const page = await b.context.newPage();
+    await page.goto(`${emu.url}/pages/numbers.html`);
+    await page.waitForFunction(() => document.body.dataset.rowsAdded === 'yes');
+    await page.waitForTimeout(1000);
+    assert.equal(await countButtons(page), 0);
+    const popup = await openExtensionPage(b, 'popup.html', { width: 360, height: 600 });
+    await page.bringToFront();
+    await popup.reload();
+    const origin = new URL(emu.url).origin;
+    await popup.getByText(`Your administrator has turned off click-to-call on ${origin}.`).waitFor();
+    assert.equal(await popup.getByRole('switch').count(), 0);
+    await options.reload();
+    const problem = options.getByTestId('setting-problem');
+    await problem.waitFor();
+    assert.match(await problem.textContent(), /Policy dialer is invalid and was ignored: `no-port-here` is not host:port/);
+    const region = options.getByLabel('Default country');
+    assert.equal(await region.inputValue(), 'FR');
+    assert.equal(await region.isDisabled(), true);
+    assert.match(await options.locator('#opt-region-locked').textContent(), /Set by your administrator/);
+    // The dialer policy was invalid, so the agent may still set one.
+    assert.equal(await options.getByLabel('Control address').isDisabled(), false);
+    await options.screenshot({ path: artifact('options-policy.png'), fullPage: true });
+  } finally {
+    rmSync(policy, { force: true });
     await b.close();
   }
 });

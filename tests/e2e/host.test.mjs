@@ -3,10 +3,11 @@
 // dist/, registered exactly as a person would (`ringside-host install`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, readFileSync, mkdirSync, rmSync, existsSync, accessSync, constants } from 'node:fs';
+import { writeFileSync, readFileSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   launch, openExtensionPage, swState, until, artifact, startEmulator, installHost, EXTENSION_ID,
+  POLICY_DIR, canWritePolicy,
 } from './lib/harness.mjs';
 
 let emu;
@@ -159,17 +160,6 @@ test('a host that refuses this extension (not in its allow-list) is reported wit
     await b.close();
   }
 });
-
-const POLICY_DIR = '/etc/chromium/policies/managed';
-function canWritePolicy() {
-  try {
-    mkdirSync(POLICY_DIR, { recursive: true });
-    accessSync(POLICY_DIR, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('a host blocked by browser policy shows "blocked by policy"', { skip: !canWritePolicy() && `cannot write ${POLICY_DIR} (needs root)` }, async () => {
   const policy = path.join(POLICY_DIR, 'ringside-e2e-block.json');

@@ -2,7 +2,7 @@
 // make a fresh profile (with or without the host registered), launch Debian's
 // Chromium with the unpacked extension, and find its service worker.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, accessSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -116,6 +116,18 @@ export async function launch({ host = true, dirs = freshDirs(), headless = true,
       if (!keep) rmSync(dirs.base, { recursive: true, force: true });
     },
   };
+}
+
+/** Chromium's Linux managed-policy folder (tests write policy files there and remove them). */
+export const POLICY_DIR = '/etc/chromium/policies/managed';
+export function canWritePolicy() {
+  try {
+    mkdirSync(POLICY_DIR, { recursive: true });
+    accessSync(POLICY_DIR, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Opens an extension page (popup.html, options.html, ...) as a tab. */
