@@ -351,3 +351,16 @@ test('policy: a blocked site gets no buttons and says why; invalid policy values
     await b.close();
   }
 });
+
+test("call buttons speak the agent's language (French)", async () => {
+  const b = await launch({ host: true, lang: 'fr-FR' });
+  try {
+    await setOptions(b, { dialer: { adapter: 'tel' } });
+    const page = await openNumbers(b);
+    // No defaultRegion: the browser language (fr-FR) makes national French numbers parse.
+    await page.getByRole('button', { name: 'Appeler le 01 23 45 67 89', exact: true }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Appeler le +44 20 7946 0018', exact: true }).count(), 1);
+  } finally {
+    await b.close();
+  }
+});
