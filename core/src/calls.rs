@@ -374,6 +374,17 @@ impl CallDesk {
         }
     }
 
+    /// The desk as saved before the service worker restarted. A call that was
+    /// live then cannot be followed any more (the new softphone connection
+    /// does not report calls already in progress), so it is moved to wrap-up;
+    /// the softphone itself still controls the call.
+    pub fn restored(mut saved: CallDesk, now_ms: f64) -> CallDesk {
+        if let Some(l) = saved.live.take() {
+            saved.finish(l, None, "Ringside restarted during the call", now_ms);
+        }
+        saved
+    }
+
     /// Builds the wrap-up for a pending call from the form's fields. The call
     /// stays pending until [`CallDesk::wrapup_saved`].
     pub fn wrapup(&self, id: &str, tags: &str, note: &str, now_ms: f64) -> Option<WrapUp> {
@@ -604,6 +615,23 @@ mod tests {
         for s in [SavedTo::Platform, SavedTo::Local, SavedTo::Outbox] {
             assert!(MESSAGE_KEYS.contains(&s.message_key()));
         }
+    }
+
+    #[test]
+    fn a_restored_desk_keeps_wrapups_and_ends_the_live_call() {
+        let mut d = CallDesk::default();
+        d.dial("+1", "+1", 0.0).unwrap();
+        d.on_event(&ev_closed("x"), 1.0);
+        d.dial("+33123456789", "01 23", 2.0).unwrap();
+        d.on_event(&ev_est("y", true), 3.0);
+        let json = serde_json::to_string(&d).unwrap();
+        let back = CallDesk::restored(serde_json::from_str(&json).unwrap(), 10_003.0);
+        assert!(back.live.is_none());
+        assert_eq!(back.wrapups.len(), 2);
+        assert_eq!(back.wrapups[1].talk_seconds, 10);
+        assert_eq!(back.wrapups[1].reason, "Ringside restarted during the call");
+        // Ids stay unique after a restore.
+        assert_ne!(back.wrapups[0].id, back.wrapups[1].id);
     }
 
     #[test]

@@ -98,6 +98,9 @@ extern "C" {
     #[wasm_bindgen(thread_local_v2, js_namespace = ["chrome", "storage"], js_name = local)]
     static LOCAL: StorageArea;
 
+    #[wasm_bindgen(thread_local_v2, js_namespace = ["chrome", "storage"], js_name = session)]
+    static SESSION: StorageArea;
+
     #[wasm_bindgen(method, catch, js_name = get)]
     fn get_all(this: &StorageArea, keys: &JsValue) -> Result<js_sys::Promise, JsValue>;
 
@@ -133,12 +136,15 @@ extern "C" {
 pub enum Area {
     Managed,
     Local,
+    /// In memory, cleared when the browser closes; survives worker restarts.
+    Session,
 }
 
 fn area<R>(a: Area, f: impl FnOnce(&StorageArea) -> R) -> R {
     match a {
         Area::Managed => MANAGED.with(f),
         Area::Local => LOCAL.with(f),
+        Area::Session => SESSION.with(f),
     }
 }
 

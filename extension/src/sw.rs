@@ -30,6 +30,8 @@ const KEY_OPTIONS: &str = "options";
 const KEY_SWITCHED_OFF: &str = "switchedOff";
 const KEY_WRAPUPS: &str = "wrapups";
 const KEY_OUTBOX: &str = "wrapupOutbox";
+/// The call desk in session storage.
+const KEY_DESK: &str = "desk";
 /// The managed policy last read, applied at startup until managed storage answers.
 const KEY_POLICY_CACHE: &str = "policyCache";
 /// Local wrap-ups kept (oldest dropped first).
@@ -73,6 +75,8 @@ struct Worker {
     settings_waiters: Vec<oneshot::Sender<()>>,
     /// Bumped by each settings read; only the newest read is applied.
     settings_generation: u64,
+    /// The desk as last written to session storage (JSON).
+    desk_saved: String,
 }
 
 thread_local! {
@@ -109,13 +113,52 @@ pub fn sw_start() {
             settings_loaded: false,
             settings_waiters: vec![],
             settings_generation: 0,
+            desk_saved: String::new(),
         });
         true
     });
     if fresh {
         drive(LinkInput::Connect);
         spawn_local(load_settings());
+        spawn_local(restore_desk());
     }
+}
+
+/// The call desk is kept in session storage so a worker restart (extension
+/// update, browser housekeeping) loses no pending wrap-up.
+async fn restore_desk() {
+    let Ok(saved) = chrome::storage_get(Area::Session, Some(&[KEY_DESK])).await else {
+        return;
+    };
+    let Some(desk) = saved
+        .get(KEY_DESK)
+        .and_then(|v| serde_json::from_value::<CallDesk>(v.clone()).ok())
+    else {
+        return;
+    };
+    with_worker(|w| {
+        // Only when nothing happened since this worker started.
+        if w.desk == CallDesk::default() {
+            w.desk = CallDesk::restored(desk, now_ms());
+        }
+    });
+    broadcast();
+}
+
+fn persist_desk(w: &mut Worker) {
+    let Ok(text) = serde_json::to_string(&w.desk) else {
+        return;
+    };
+    if text == w.desk_saved {
+        return;
+    }
+    w.desk_saved = text;
+    let value = serde_json::to_value(&w.desk).unwrap_or(Value::Null);
+    spawn_local(async move {
+        if let Err(e) = chrome::storage_set(Area::Session, &json!({ KEY_DESK: value })).await {
+            log_warn(&format!("cannot keep the call state: {}", JsError::from(e)));
+        }
+    });
 }
 
 /// Resolves once policy and options have been read.
@@ -524,6 +567,7 @@ fn state_js(state: &UiState) -> Result<JsValue, JsError> {
 /// Pushes the state to every open extension page.
 fn broadcast() {
     let targets = with_worker(|w| {
+        persist_desk(w);
         let state = current_state(w);
         (
             state,

@@ -1,11 +1,16 @@
 // scripts/bench's browser half: round trips through a real Chromium
-// connectNative port, and wasm sizes. Merges the host cold-start figures given
-// as JSON in argv[2], writes target/bench/report.json, prints a table.
+// connectNative port, wasm sizes, and click-to-call (detection against
+// libphonenumber-js, precision and recall on the corpus, content script heap,
+// click to INVITE). Merges the host cold-start figures given as JSON in
+// argv[2], writes target/bench/report.json, prints a table.
 import { readFileSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
-import { launch, openExtensionPage, EXTENSION_DIR, ROOT } from '../e2e/lib/harness.mjs';
+import { launch, openExtensionPage, swState, until, EXTENSION_DIR, ROOT } from '../e2e/lib/harness.mjs';
+import { benchCorpus, benchDetectPage, REGION } from './detect.mjs';
+import { benchHeap } from './heap.mjs';
+import { benchClickToInvite } from './calls.mjs';
 
 const report = JSON.parse(process.argv[2] || '{}');
 const MESSAGES = Number(process.env.RINGSIDE_BENCH_MESSAGES || 10000);
@@ -57,6 +62,42 @@ try {
   report.chromium_echo_roundtrip_p99_ms = pct(echo, 0.99);
 } finally {
   await b.close();
+}
+
+// Click-to-call. Precision and recall on the labelled corpus need no browser.
+const corpus = benchCorpus(report);
+// Detection speed, the content script's heap and click to INVITE, in one
+// Chromium with the extension and the host.
+let page;
+{
+  const c = await launch({ host: true });
+  try {
+    const ext = await openExtensionPage(c, 'options.html');
+    await ext.evaluate((r) => chrome.storage.local.set({ options: { dialer: { adapter: 'tel' }, defaultRegion: r } }), REGION);
+    await until(async () => (await swState(ext)).settings.defaultRegion === REGION, { what: 'the default region' });
+    await ext.close();
+    page = await benchDetectPage(c, report);
+    await benchHeap(c, report);
+    await benchClickToInvite(c, report);
+  } finally {
+    await c.close();
+  }
+}
+// What each detector got wrong, for the issue notes (details in target/bench).
+const show = (xs, f) => xs.slice(0, 3).map(f).join('; ');
+for (const [name, d] of Object.entries(page).filter(([k]) => k !== 'runs')) {
+  console.error(
+    `detect page, ${name}: ${d.found} marked for ${d.expected} numbers; ${d.extra.length} not numbers` +
+      (d.extra.length ? ` (e.g. ${show(d.extra, (e) => JSON.stringify(e.context))})` : '') +
+      `; ${d.missed.length} missed` +
+      (d.missed.length ? ` (e.g. ${show(d.missed, (e) => JSON.stringify(e.written))})` : ''),
+  );
+}
+for (const [name, d] of Object.entries(corpus)) {
+  console.error(
+    `corpus, ${name}: ${d.tp} found, ${d.fp} wrong, ${d.fn} missed` +
+      (d.wrong.length ? ` (e.g. ${show(d.wrong, (w) => JSON.stringify(`${w.region} ${w.text}`))})` : ''),
+  );
 }
 
 // Wasm sizes, gzipped at level 9 as a server would send them.

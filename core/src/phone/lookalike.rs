@@ -24,6 +24,14 @@ fn luhn(digits: &[u8]) -> bool {
     sum % 10 == 0
 }
 
+/// Currency codes and names written beside amounts (lower case).
+const CURRENCIES: &[&str] = &[
+    "eur", "euro", "euros", "usd", "gbp", "chf", "kr", "sek", "nok", "dkk", "pln", "czk", "huf",
+    "jpy", "cny", "rmb", "inr", "rub", "brl", "cad", "aud", "nzd", "mxn", "zar", "mad", "dh",
+    "xof", "xaf", "fcfa", "cfa", "tnd", "dzd", "egp", "ngn", "kes", "sgd", "hkd", "krw", "aed",
+    "sar", "dollars", "pounds", "yen",
+];
+
 /// Words that, right before a number, make it an identifier and not a phone.
 const ID_WORDS: &[&str] = &[
     "order",
@@ -105,13 +113,29 @@ pub(crate) fn lookalike(text: &str, c: &Candidate, number: &str) -> bool {
     if before_tail.contains(['$', '€', '£', '¥', '₹']) {
         return true;
     }
-    for unit in ["€", "$", "£", "%", "eur", "usd", "gbp", "chf", "kr", "€"] {
-        if after_trim.len() >= unit.len()
-            && after_trim.is_char_boundary(unit.len())
-            && after_trim[..unit.len()].eq_ignore_ascii_case(unit)
-        {
+    for unit in ["€", "$", "£", "%", "¥", "₹", "₽", "zł"] {
+        if after_trim.starts_with(unit) {
             return true;
         }
+    }
+    // A currency code (or a word-like unit) right after or right before.
+    let word_after: String = after_trim
+        .chars()
+        .take_while(|c| c.is_alphabetic())
+        .collect::<String>()
+        .to_lowercase();
+    let word_before: String = before
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphabetic())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<String>()
+        .to_lowercase();
+    if CURRENCIES.contains(&word_after.as_str()) || CURRENCIES.contains(&word_before.as_str()) {
+        return true;
     }
     // Identifiers: "#123456", "Order 12345678", "ISBN 978-...", "v1.2.3".
     let context: String = before

@@ -1,0 +1,73 @@
+// Click-to-call bench: a call button clicked in a real page to the INVITE seen
+// by a real remote softphone (docs/bench.md).
+import { openExtensionPage, startEmulator, swState, until } from '../e2e/lib/harness.mjs';
+import { startSoftphone, controlClient } from '../e2e/lib/softphone.mjs';
+
+// The Paris number on tests/pages/numbers.html, as the remote party's account.
+const PARIS = '+33123456789';
+const CALLS = Number(process.env.RINGSIDE_BENCH_CALLS || 20);
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return +s[Math.round((s.length - 1) * p)].toFixed(1);
+};
+
+/** `b` is a launched browser (harness launch()). Adds click_to_invite_* keys to `report`. */
+export async function benchClickToInvite(b, report) {
+  let emu, agent, remote, remoteEvents, ext;
+  try {
+    emu = await startEmulator();
+    agent = await startSoftphone({ user: 'agent', autoAnswer: false });
+    // Manual answer: the remote reports CALL_INCOMING when the INVITE arrives.
+    remote = await startSoftphone({ user: PARIS, autoAnswer: false });
+    remoteEvents = await controlClient(remote.ctrl);
+    ext = await openExtensionPage(b, 'options.html');
+    await ext.evaluate(
+      (o) => chrome.storage.local.set({ options: o }),
+      { dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` }, defaultRegion: 'FR' },
+    );
+    await until(async () => (await swState(ext)).settings.dialer?.address === `127.0.0.1:${agent.ctrl}`, {
+      what: 'the dialer settings',
+    });
+    const page = await b.context.newPage();
+    await page.goto(`${emu.url}/pages/numbers.html`);
+    const button = page.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true });
+    await button.waitFor();
+    // Two ways to click, alternating: Playwright's locator click (what a test
+    // does: it first waits for the button to be visible, stable and hit, which
+    // takes a few animation frames) and a raw trusted mouse click at the
+    // button's centre (the same input event without those waits).
+    const times = { locator: [], mouse: [] };
+    // One call of each first, not counted: the host may still be connecting
+    // to the agent's softphone, and the first dial warms up every hop.
+    for (let i = -2; i < 2 * CALLS; i++) {
+      const how = i % 2 === 0 ? 'locator' : 'mouse';
+      const box = how === 'mouse' ? await button.boundingBox() : null;
+      const before = remoteEvents.events.length;
+      const after = (e) => remoteEvents.events.indexOf(e) >= before;
+      const t0 = performance.now();
+      if (how === 'locator') await button.click();
+      else await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+      const invite = await remoteEvents.waitFor((e) => e.type === 'CALL_INCOMING' && after(e), {
+        timeout: 10000,
+        what: `the INVITE of call ${i} (${how} click)`,
+      });
+      if (i >= 0) times[how].push(invite.at - t0);
+      remoteEvents.command('hangup');
+      await remoteEvents.waitFor((e) => e.type === 'CALL_CLOSED' && after(e), { what: `call ${i} to close` });
+      await until(async () => (await swState(ext)).calls.live === null, { what: `call ${i} gone from the worker` });
+    }
+    report.click_to_invite_ms_p50 = pct(times.locator, 0.5);
+    report.click_to_invite_ms_p90 = pct(times.locator, 0.9);
+    report.click_to_invite_mouse_ms_p50 = pct(times.mouse, 0.5);
+    report.click_to_invite_mouse_ms_p90 = pct(times.mouse, 0.9);
+    report.click_to_invite_calls = times.locator.length + times.mouse.length;
+    await page.close();
+  } finally {
+    await ext?.close().catch(() => {});
+    remoteEvents?.close();
+    await agent?.stop();
+    await remote?.stop();
+    emu?.stop();
+  }
+}

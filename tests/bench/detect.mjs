@@ -1,0 +1,240 @@
+// Detection bench: Ringside against libphonenumber-js (max metadata), on the
+// generated ~1 MB page in one headless Chromium (docs/bench.md), and both on
+// the labelled corpus for precision and recall.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { findPhoneNumbersInText } from 'libphonenumber-js/max';
+import { EMULATOR_BIN, HOST_BIN, ROOT, openExtensionPage, swState, until } from '../e2e/lib/harness.mjs';
+import { generatePage } from './page.mjs';
+
+export const REGION = 'FR';
+const RUNS = Number(process.env.RINGSIDE_BENCH_DETECT_RUNS || 5);
+const LIB_BUNDLE = path.join(ROOT, 'node_modules', 'libphonenumber-js', 'bundle', 'libphonenumber-max.js');
+const CORPUS = path.join(ROOT, 'core', 'tests', 'data', 'phone_corpus.tsv');
+export const OUT_DIR = path.join(ROOT, 'target', 'bench');
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const round = (x, d = 3) => +x.toFixed(d);
+
+/** The emulator serving `dir` under /pages/ (its own origin). */
+export async function serveDir(dir) {
+  const child = spawn(EMULATOR_BIN, ['--port', '0', '--pages', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const rl = readline.createInterface({ input: child.stdout });
+  const url = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+    rl.once('line', (line) => resolve(JSON.parse(line).url));
+  });
+  return { url, origin: new URL(url).origin, stop: () => child.kill('SIGTERM') };
+}
+
+/**
+ * Runs in the page: libphonenumber-js with the content script's walk (the
+ * same elements skipped, the same at-least-six-digits prefilter) and the same
+ * marking (split the text node, check the parent is visible, insert an
+ * element with its own shadow root and button after the number).
+ */
+function libScanInPage(region) {
+  const t0 = performance.now();
+  const SKIP = new Set([
+    'INPUT', 'TEXTAREA', 'SELECT', 'OPTION', 'SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE',
+    'BUTTON', 'CODE', 'PRE', 'HEAD', 'TITLE', 'IFRAME', 'OBJECT', 'SVG', 'MATH', 'BENCH-CALL',
+  ]);
+  const DIGITS = /(?:\d\D{0,3}){6}/;
+  const skip = (el) =>
+    SKIP.has(el.tagName.toUpperCase()) || el.isContentEditable || el.hidden || el.hasAttribute('data-ringside-ignore');
+  const texts = [];
+  const walker = document.createTreeWalker(document.documentElement, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
+    acceptNode(n) {
+      if (n.nodeType === Node.TEXT_NODE) return NodeFilter.FILTER_ACCEPT;
+      return skip(n) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_SKIP;
+    },
+  });
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.data.length >= 6 && DIGITS.test(n.data)) texts.push(n);
+  }
+  const button = (e164, display) => {
+    const host = document.createElement('bench-call');
+    const shadow = host.attachShadow({ mode: 'open' });
+    const style = document.createElement('style');
+    style.textContent =
+      ':host{all:initial;display:inline-block;vertical-align:baseline;margin-inline-start:.2em}' +
+      'button{all:initial;cursor:pointer;font:inherit;font-size:.9em;line-height:1;padding:0 .15em}';
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = '\u260E';
+    b.setAttribute('aria-label', `Call ${display}`);
+    b.title = `Call ${display}`;
+    shadow.append(style, b);
+    host.dataset.e164 = e164;
+    return host;
+  };
+  let marked = 0;
+  for (const node of texts) {
+    const hits = globalThis.libphonenumber.findPhoneNumbersInText(node.data, region);
+    if (hits.length === 0) continue;
+    const parent = node.parentElement;
+    if (!parent || !(parent.checkVisibility ? parent.checkVisibility() : parent.getClientRects().length)) continue;
+    for (let k = hits.length - 1; k >= 0; k--) {
+      const h = hits[k];
+      node.splitText(h.endsAt);
+      const numberNode = node.splitText(h.startsAt);
+      numberNode.after(button(h.number.number, numberNode.data.trim()));
+      marked++;
+    }
+  }
+  return { ms: performance.now() - t0, marked };
+}
+
+/** E.164 and some context of every marked element of `tag`, in document order. */
+function markedInPage(tag) {
+  return [...document.querySelectorAll(tag)].map((el) => {
+    const num = el.previousSibling?.textContent ?? '';
+    const before = el.previousSibling?.previousSibling?.textContent ?? '';
+    const after = el.nextSibling?.textContent ?? '';
+    return { e164: el.dataset.e164, text: num, context: `${before.slice(-24)}[${num}]${after.slice(0, 12)}` };
+  });
+}
+
+/** Page-level true/false positives against the generator's list (as multisets). */
+function compare(found, expected, written) {
+  const left = new Map();
+  for (const e of expected) left.set(e, (left.get(e) || 0) + 1);
+  const extra = [];
+  for (const f of found) {
+    const n = left.get(f.e164) || 0;
+    if (n > 0) left.set(f.e164, n - 1);
+    else extra.push(f);
+  }
+  const missed = [];
+  for (const [e, n] of left) for (let i = 0; i < n; i++) missed.push({ e164: e, written: written.get(e) });
+  return { found: found.length, expected: expected.length, extra, missed };
+}
+
+/**
+ * `b` is a launched browser (harness launch()) with options already set for
+ * REGION. Adds detect_* keys to `report`; returns diagnostics.
+ */
+export async function benchDetectPage(b, report) {
+  const dir = path.join(OUT_DIR, 'detect-page');
+  mkdirSync(dir, { recursive: true });
+  const { html, expected, written } = generatePage();
+  writeFileSync(path.join(dir, 'page.html'), html);
+  // Two origins for the same file: Ringside marks on the first; the second is
+  // switched off for Ringside (its content script says hello and stays idle)
+  // and runs libphonenumber-js.
+  let ours, theirs, ext;
+  try {
+    ours = await serveDir(dir);
+    theirs = await serveDir(dir);
+    ext = await openExtensionPage(b, 'options.html');
+    await ext.evaluate((o) => chrome.storage.local.set({ switchedOff: [o] }), theirs.origin);
+    await until(async () => (await swState(ext)).switched_off?.includes(theirs.origin), {
+      what: 'the libphonenumber-js origin switched off',
+    });
+    const bundle = readFileSync(LIB_BUNDLE, 'utf8');
+    const ringside = [];
+    const lib = [];
+    let ringsideFound = [];
+    let libFound = [];
+    const seen = new Set((await swState(ext)).pages.map((p) => `${p.tab}/${p.frame}`));
+    for (let run = 0; run < RUNS; run++) {
+      // Ringside: the content script reports its first full scan to the worker.
+      {
+        const page = await b.context.newPage();
+        try {
+          await page.goto(`${ours.url}/pages/page.html?run=${run}`);
+          const entry = await until(
+            async () =>
+              (await swState(ext)).pages.find(
+                (p) => p.origin === ours.origin && p.frame === 0 && p.scan_ms != null && !seen.has(`${p.tab}/${p.frame}`),
+              ),
+            { timeout: 120000, interval: 50, what: 'the Ringside scan report' },
+          );
+          seen.add(`${entry.tab}/${entry.frame}`);
+          ringside.push({ ms: entry.scan_ms, marked: entry.marked });
+          if (run === 0) ringsideFound = await page.evaluate(markedInPage, 'ringside-call');
+        } finally {
+          await page.close();
+        }
+      }
+      // libphonenumber-js: the library is loaded first, then only the scan is timed.
+      {
+        const page = await b.context.newPage();
+        try {
+          await page.goto(`${theirs.url}/pages/page.html?run=${run}`);
+          await page.addScriptTag({ content: bundle });
+          const r = await page.evaluate(libScanInPage, REGION);
+          lib.push(r);
+          if (run === 0) libFound = await page.evaluate(markedInPage, 'bench-call');
+          if ((await page.locator('ringside-call').count()) !== 0) throw new Error('Ringside marked the switched-off origin');
+        } finally {
+          await page.close();
+        }
+      }
+    }
+    report.detect_ringside_ms = median(ringside.map((x) => x.ms));
+    report.detect_ringside_marked = median(ringside.map((x) => x.marked));
+    report.detect_libphonenumber_js_ms = round(median(lib.map((x) => x.ms)), 1);
+    report.detect_libphonenumber_js_marked = median(lib.map((x) => x.marked));
+    report.detect_speedup = round(report.detect_libphonenumber_js_ms / report.detect_ringside_ms, 2);
+    report.detect_page_numbers = expected.length;
+    report.detect_page_bytes = Buffer.byteLength(html);
+    const diag = {
+      runs: { ringside, libphonenumber_js: lib },
+      ringside: compare(ringsideFound, expected, written),
+      libphonenumber_js: compare(libFound, expected, written),
+    };
+    writeFileSync(path.join(OUT_DIR, 'detect-diagnostics.json'), JSON.stringify(diag, null, 2) + '\n');
+    return diag;
+  } finally {
+    await ext?.close().catch(() => {});
+    ours?.stop();
+    theirs?.stop();
+  }
+}
+
+/** Precision and recall of both detectors on the labelled corpus. */
+export function benchCorpus(report) {
+  const lines = readFileSync(CORPUS, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() && !l.startsWith('#'))
+    .map((l) => {
+      const [region, text, want] = l.split('\t');
+      return { region, text, want: new Set(want.trim() === '-' ? [] : want.trim().split(',')) };
+    });
+  const score = (find) => {
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    const wrong = [];
+    for (const { region, text, want } of lines) {
+      const got = new Set(find(region, text));
+      const lineFp = [...got].filter((e) => !want.has(e));
+      const lineFn = [...want].filter((e) => !got.has(e));
+      tp += got.size - lineFp.length;
+      fp += lineFp.length;
+      fn += lineFn.length;
+      if (lineFp.length || lineFn.length) wrong.push({ region, text, extra: lineFp, missed: lineFn });
+    }
+    return { precision: round(tp / (tp + fp)), recall: round(tp / (tp + fn)), tp, fp, fn, wrong };
+  };
+  const ringside = score((region, text) =>
+    execFileSync(HOST_BIN, ['detect', '--region', region], { input: text, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).e164),
+  );
+  const lib = score((region, text) => findPhoneNumbersInText(text, region).map((m) => m.number.number));
+  report.detect_precision = ringside.precision;
+  report.detect_recall = ringside.recall;
+  report.detect_precision_libphonenumber_js = lib.precision;
+  report.detect_recall_libphonenumber_js = lib.recall;
+  report.detect_corpus_lines = lines.length;
+  return { ringside, libphonenumber_js: lib };
+}
