@@ -95,38 +95,43 @@
     observer.observe(root, { childList: true, subtree: true, characterData: true });
   }
 
-  // Sends candidates in batches and marks what the detector found.
+  // Sends candidates in batches (all in flight at once: the host answers them
+  // in order while the page keeps working) and marks what the detector found.
   async function scan(roots) {
     const texts = [];
     const links = [];
     for (const r of roots) if (r.isConnected) collect(r, texts, links);
     if (texts.length === 0 && links.length === 0) return;
+    const batches = [];
     let batch = [];
     let size = 0;
-    const flush = async (withLinks) => {
-      const nodes = batch;
-      const linkNodes = withLinks ? links : [];
-      batch = [];
-      size = 0;
-      const reply = await send({
-        type: 'detect',
-        texts: nodes.map((n) => n.data),
-        links: linkNodes.map((a) => a.getAttribute('href')),
-      });
-      if (!reply || !reply.ok) {
-        retryLater(nodes, linkNodes);
-        return;
-      }
-      retryDelay = 0;
-      markTexts(nodes, reply.result.texts);
-      markLinks(linkNodes, reply.result.links);
-    };
     for (const n of texts) {
       batch.push(n);
       size += n.data.length;
-      if (size >= BATCH_CHARS) await flush(false);
+      if (size >= BATCH_CHARS) {
+        batches.push(batch);
+        batch = [];
+        size = 0;
+      }
     }
-    await flush(true);
+    batches.push(batch);
+    await Promise.all(
+      batches.map(async (nodes, k) => {
+        const linkNodes = k === batches.length - 1 ? links : [];
+        const reply = await send({
+          type: 'detect',
+          texts: nodes.map((n) => n.data),
+          links: linkNodes.map((a) => a.getAttribute('href')),
+        });
+        if (!reply || !reply.ok) {
+          retryLater(nodes, linkNodes);
+          return;
+        }
+        retryDelay = 0;
+        markTexts(nodes, reply.result.texts);
+        markLinks(linkNodes, reply.result.links);
+      }),
+    );
   }
 
   // The host was not there (not installed yet, restarting): forget these nodes
@@ -150,13 +155,22 @@
   }
 
   function markTexts(nodes, hits) {
-    // Right to left within a node, so earlier offsets stay valid while splitting.
-    for (let k = hits.length - 1; k >= 0; k--) {
-      const h = hits[k];
+    // Read first (visibility needs style), then write: interleaving them would
+    // make the browser recompute style once per number.
+    const shown = new Map();
+    const plan = [];
+    for (const h of hits) {
       const node = nodes[h.i];
       if (!node || !node.isConnected || node.data !== scanned.get(node)) continue;
       const parent = node.parentElement;
-      if (!parent || !visible(parent)) continue;
+      if (!parent) continue;
+      if (!shown.has(parent)) shown.set(parent, visible(parent));
+      if (shown.get(parent)) plan.push(h);
+    }
+    // Right to left within a node, so earlier offsets stay valid while splitting.
+    for (let k = plan.length - 1; k >= 0; k--) {
+      const h = plan[k];
+      const node = nodes[h.i];
       const tail = node.splitText(h.end);
       const numberNode = node.splitText(h.start);
       for (const n of [node, numberNode, tail]) {
@@ -186,12 +200,7 @@
     const host = document.createElement(TAG);
     ours.add(host);
     const shadow = host.attachShadow({ mode: 'open' });
-    const style = document.createElement('style');
-    style.textContent =
-      ':host{all:initial;display:inline-block;vertical-align:baseline;margin-inline-start:.2em}' +
-      'button{all:initial;cursor:pointer;font:inherit;font-size:.9em;line-height:1;padding:0 .15em;' +
-      'border-radius:.25em;color:#0b57d0}' +
-      'button:hover{background:#e8f0fe}button:focus-visible{outline:2px solid #0b57d0;outline-offset:1px}';
+    shadow.adoptedStyleSheets = [buttonSheet()];
     const b = document.createElement('button');
     b.type = 'button';
     b.textContent = '\u260E'; // ☎, decorative: the accessible name says what it does
@@ -209,10 +218,25 @@
         })
         .catch(() => toast(b, chrome.i18n.getMessage('errExtensionReloaded')));
     });
-    shadow.append(style, b);
+    shadow.append(b);
     host.dataset.e164 = e164 || uri || '';
     marked++;
     return host;
+  }
+
+  // One stylesheet shared by every button's shadow root.
+  let sheet = null;
+  function buttonSheet() {
+    if (!sheet) {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(
+        ':host{all:initial;display:inline-block;vertical-align:baseline;margin-inline-start:.2em}' +
+          'button{all:initial;cursor:pointer;font:inherit;font-size:.9em;line-height:1;padding:0 .15em;' +
+          'border-radius:.25em;color:#0b57d0}' +
+          'button:hover{background:#e8f0fe}button:focus-visible{outline:2px solid #0b57d0;outline-offset:1px}',
+      );
+    }
+    return sheet;
   }
 
   // A short message beside the button, announced to screen readers.

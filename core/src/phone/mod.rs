@@ -67,7 +67,6 @@ fn enlarge_regex_cache() {
 impl Detector {
     /// `region` is an ISO 3166 alpha-2 code, in any case.
     pub fn new(region: &str) -> Result<Detector, PhoneError> {
-        enlarge_regex_cache();
         let upper = region.trim().to_ascii_uppercase();
         if upper.len() != 2 {
             return Err(PhoneError::BadRegion(region.to_owned()));
@@ -130,6 +129,9 @@ impl Detector {
 
     /// E.164 for a number written as text, if libphonenumber says it is valid.
     pub fn validate(&self, number_text: &str) -> Option<String> {
+        // Here, not in `new`: the extension builds Detectors only to check
+        // region codes and must not pull the metadata into its wasm.
+        enlarge_regex_cache();
         // "+44 (0)20 ..." writes the trunk prefix in brackets; it is not dialled.
         let cleaned: String;
         let input = if number_text.starts_with('+') && number_text.contains("(0)") {
