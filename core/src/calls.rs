@@ -95,7 +95,7 @@ pub struct CallNotice {
 
 /// Everything the popup shows about calls.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct CallDesk {
     pub live: Option<LiveCall>,
     pub wrapups: Vec<EndedCall>,

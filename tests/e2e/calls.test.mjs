@@ -169,6 +169,17 @@ test('a click dials the remote softphone; the popup shows the call, hangs up, an
       await remoteEvents.waitFor((e) => e.type === 'CALL_CLOSED', { what: 'the remote to see the call end' });
       const wrap = popup.getByTestId('wrapup');
       await wrap.waitFor();
+      // The service worker may be stopped at any time (MV3); the pending
+      // wrap-up must survive it. Stop it through the DevTools protocol.
+      const pidBefore = (await swState(popup)).host.info.pid;
+      const cdp = await b.context.newCDPSession(popup);
+      const { targetInfos } = await cdp.send('Target.getTargets');
+      const worker = targetInfos.find((t) => t.type === 'service_worker' && t.url.endsWith('/sw.js'));
+      await cdp.send('Target.closeTarget', { targetId: worker.targetId });
+      await popup.reload();
+      // A new worker means a new native port, so a new host process.
+      await until(async () => (await swState(popup)).host.info?.pid !== pidBefore, { what: 'a restarted worker' });
+      await popup.getByTestId('wrapup').waitFor();
       await popup.getByLabel('Tags').fill('sale, follow-up');
       await popup.getByLabel('Note').fill('Wants a quote by Friday.');
       await popup.screenshot({ path: artifact('popup-wrapup.png') });
