@@ -57,10 +57,12 @@ export async function benchClickToInvite(b, report) {
       await remoteEvents.waitFor((e) => e.type === 'CALL_CLOSED' && after(e), { what: `call ${i} to close` });
       await until(async () => (await swState(ext)).calls.live === null, { what: `call ${i} gone from the worker` });
     }
-    report.click_to_invite_ms_p50 = pct(times.locator, 0.5);
-    report.click_to_invite_ms_p90 = pct(times.locator, 0.9);
-    report.click_to_invite_mouse_ms_p50 = pct(times.mouse, 0.5);
-    report.click_to_invite_mouse_ms_p90 = pct(times.mouse, 0.9);
+    // The click is the trusted mouse click at the button; Playwright's
+    // locator.click adds its own actionability waits before clicking.
+    report.click_to_invite_ms_p50 = pct(times.mouse, 0.5);
+    report.click_to_invite_ms_p90 = pct(times.mouse, 0.9);
+    report.click_to_invite_locator_ms_p50 = pct(times.locator, 0.5);
+    report.click_to_invite_locator_ms_p90 = pct(times.locator, 0.9);
     report.click_to_invite_calls = times.locator.length + times.mouse.length;
     await page.close();
   } finally {
