@@ -49,8 +49,10 @@ async function withPhones(fn) {
   const agent = await startSoftphone({ user: 'agent', autoAnswer: false });
   const remote = await startSoftphone({ user: PARIS, autoAnswer: true });
   const remoteEvents = await controlClient(remote.ctrl);
+  // The agent's softphone, dialling numbers at the remote party's address.
+  const dialer = { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` };
   try {
-    await fn({ agent, remote, remoteEvents });
+    await fn({ agent, remote, remoteEvents, dialer });
   } finally {
     remoteEvents.close();
     await agent.stop();
@@ -129,6 +131,7 @@ for (const file of ['numbers.html', 'numbers.strict.html']) {
       const state = await swState(await openExtensionPage(b, 'options.html'));
       const main = state.pages.find((p) => p.origin === new URL(emu.url).origin && p.frame === 0 && p.marked != null);
       assert.ok(main, 'the page reported its scan');
+      assert.equal(main.wasm, file === 'numbers.html', 'WebAssembly compiles only on the non-strict page');
     } finally {
       await b.close();
     }
@@ -222,13 +225,10 @@ test('softphone down: the page and the popup say so and what to do; no call is l
 });
 
 test("a page script's synthetic click starts no call", async () => {
-  await withPhones(async ({ agent, remote, remoteEvents }) => {
+  await withPhones(async ({ remoteEvents, dialer }) => {
     const b = await launch({ host: true });
     try {
-      await setOptions(b, {
-        dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` },
-        defaultRegion: 'FR',
-      });
+      await setOptions(b, { dialer, defaultRegion: 'FR' });
       const page = await openNumbers(b);
       await page.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true }).waitFor();
       // The page's own script finds the button in its open shadow root and clicks it.
@@ -248,20 +248,15 @@ test("a page script's synthetic click starts no call", async () => {
 });
 
 test('an incoming call shows a notification; accepting it connects the call', async () => {
-  await withPhones(async ({ agent, remote, remoteEvents }) => {
+  await withPhones(async ({ agent, remoteEvents, dialer }) => {
     const b = await launch({ host: true });
     try {
-      await setOptions(b, {
-        dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` },
-      });
-      // The host connects to the agent's softphone on its first command; until
-      // then it hears no events. Opening the popup is not a command, so place
-      // and end one call first (as an agent's day would have).
+      await setOptions(b, { dialer });
       const options = await openExtensionPage(b, 'options.html');
       await until(async () => (await swState(options)).host.state === 'connected', { what: 'host connected' });
+      // No call was placed yet: the host hears this call because the worker
+      // configures the dialer on connect and the host then opens ctrl_tcp.
       remoteEvents.command('dial', agent.uri);
-      // Nothing listens on the agent's softphone yet, so the host must have
-      // connected already: the worker configures the dialer on connect.
       await until(async () => (await swState(options)).calls.live?.phase === 'incoming', {
         timeout: 8000,
         what: 'the incoming call in the worker',

@@ -105,11 +105,14 @@ pub fn app(options: Options) -> Router {
     let mut public = Router::new()
         .route("/healthz", get(healthz))
         .merge(platform);
+    let pages = options.pages.clone();
     if let Some(dir) = options.pages {
         public = public.nest_service("/pages", ServeDir::new(dir));
     }
     let public = public
-        .layer(middleware::from_fn(strict_csp))
+        .layer(middleware::from_fn(move |req, next| {
+            strict_csp(pages.clone(), req, next)
+        }))
         .layer(middleware::from_fn_with_state(emu.clone(), faults_and_log));
     Router::new()
         .merge(public)
@@ -259,8 +262,19 @@ async fn faults_and_log(State(emu): State<Emulator>, req: Request, next: Next) -
 }
 
 /// Pages named `*.strict.*` get the strict CSP real sites use.
-async fn strict_csp(req: Request, next: Next) -> Response<Body> {
-    let strict = req.uri().path().contains(".strict.");
+async fn strict_csp(pages: Option<PathBuf>, mut req: Request, next: Next) -> Response<Body> {
+    let path = req.uri().path().to_owned();
+    let strict = path.contains(".strict.");
+    // `/pages/x.strict.html` without a file of its own is `x.html` served strictly,
+    // so one test page serves both variants.
+    if let (true, Some(dir), Some(name)) = (strict, pages, path.strip_prefix("/pages/")) {
+        if !dir.join(name).exists() && !name.contains("..") {
+            let plain = path.replacen(".strict.", ".", 1);
+            if let Ok(uri) = plain.parse() {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
     let mut res = next.run(req).await;
     if strict {
         res.headers_mut().insert(
@@ -378,6 +392,26 @@ mod tests {
         );
         let (_, _, h) = call(&app, Method::GET, "/pages/a.html", None).await;
         assert!(h.get("content-security-policy").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_strict_variant_without_its_own_file_serves_the_plain_page() {
+        let dir = pages_dir();
+        std::fs::write(dir.path().join("plain.html"), "<p>plain</p>").unwrap();
+        let app = app(Options {
+            pages: Some(dir.path().to_owned()),
+        });
+        let (status, body, headers) =
+            call(&app, Method::GET, "/pages/plain.strict.html", None).await;
+        assert_eq!(status, 200);
+        assert_eq!(body, "<p>plain</p>");
+        assert_eq!(
+            headers[header::CONTENT_SECURITY_POLICY],
+            "script-src 'self'"
+        );
+        let (status, _, headers) = call(&app, Method::GET, "/pages/plain.html", None).await;
+        assert_eq!(status, 200);
+        assert!(headers.get(header::CONTENT_SECURITY_POLICY).is_none());
     }
 
     #[tokio::test]
