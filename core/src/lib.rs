@@ -3,6 +3,7 @@
 //! around what lives here.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod browser;
 pub mod calls;
 pub mod dial;

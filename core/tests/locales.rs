@@ -66,6 +66,7 @@ fn every_core_key_exists() {
     for key in ringside_core::ui::MESSAGE_KEYS
         .iter()
         .chain(ringside_core::calls::MESSAGE_KEYS)
+        .chain(ringside_core::auth::MESSAGE_KEYS)
     {
         assert!(en.contains_key(*key), "en lacks {key}");
     }

@@ -1,0 +1,538 @@
+//! ID token validation (OpenID Connect Core §3.1.3.7): the RS256 signature
+//! against the provider's JWKS, then iss, aud, azp, exp and iat with a small
+//! skew, nonce, email_verified, and the Workspace domain (`hd`) or Entra
+//! tenant (`tid`). Each refusal is its own error, so the agent is told which.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rsa::{BigUint, Pkcs1v15Sign, RsaPublicKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::provider::ProviderKind;
+
+/// Clock skew tolerated on exp and iat.
+pub const SKEW_SECONDS: u64 = 60;
+
+/// One key of a JWKS document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jwk {
+    pub kty: String,
+    #[serde(default)]
+    pub kid: Option<String>,
+    #[serde(default)]
+    pub alg: Option<String>,
+    #[serde(default, rename = "use")]
+    pub use_: Option<String>,
+    #[serde(default)]
+    pub n: Option<String>,
+    #[serde(default)]
+    pub e: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// `aud` is a string or a list of strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    fn contains(&self, id: &str) -> bool {
+        match self {
+            Audience::One(a) => a == id,
+            Audience::Many(v) => v.iter().any(|a| a == id),
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            Audience::One(_) => 1,
+            Audience::Many(v) => v.len(),
+        }
+    }
+}
+
+/// `email_verified` is a boolean, but some providers send the string "true".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Flag {
+    Bool(bool),
+    Text(String),
+}
+
+impl Flag {
+    fn is_true(&self) -> bool {
+        match self {
+            Flag::Bool(b) => *b,
+            Flag::Text(t) => t.eq_ignore_ascii_case("true"),
+        }
+    }
+}
+
+/// The claims Ringside reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: Audience,
+    #[serde(default)]
+    pub azp: Option<String>,
+    pub exp: u64,
+    pub iat: u64,
+    #[serde(default)]
+    pub nonce: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub email_verified: Option<Flag>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub picture: Option<String>,
+    /// Google Workspace domain.
+    #[serde(default)]
+    pub hd: Option<String>,
+    /// Entra tenant id.
+    #[serde(default)]
+    pub tid: Option<String>,
+    /// Entra's sign-in name (its tokens may lack `email`).
+    #[serde(default)]
+    pub preferred_username: Option<String>,
+}
+
+impl Claims {
+    /// The address the agent signed in with.
+    pub fn login_email(&self) -> Option<&str> {
+        self.email.as_deref().or(self.preferred_username.as_deref())
+    }
+}
+
+/// What the token must satisfy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectations<'a> {
+    pub kind: ProviderKind,
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub nonce: &'a str,
+    /// Seconds since the epoch.
+    pub now: u64,
+    /// Allowed Workspace domains; empty: any (Google).
+    pub allowed_domains: &'a [String],
+    /// Required Entra tenant (Microsoft).
+    pub tenant: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdTokenError {
+    #[error("the ID token is not a well-formed JWT: {0}")]
+    Malformed(String),
+    #[error("the ID token is signed with {0}, not RS256")]
+    UnsupportedAlg(String),
+    /// The caller refetches the JWKS once (keys rotate) before giving up.
+    #[error("no key `{0}` in the provider's JWKS")]
+    UnknownKey(String),
+    #[error("the ID token's signature does not verify")]
+    BadSignature,
+    #[error("the ID token was issued by `{got}`, not `{expected}`")]
+    WrongIssuer { got: String, expected: String },
+    #[error("the ID token is not meant for this app (aud/azp)")]
+    WrongAudience,
+    #[error("the ID token expired")]
+    Expired,
+    #[error("the ID token is issued in the future (check this computer's clock)")]
+    IssuedInFuture,
+    #[error("the ID token does not answer this sign-in (nonce)")]
+    NonceMismatch,
+    #[error("the account's email address is not verified")]
+    EmailNotVerified,
+    #[error("accounts from `{got}` may not sign in here (allowed: {allowed})")]
+    WrongDomain { got: String, allowed: String },
+    #[error("this Microsoft account belongs to another organization (tenant `{got}`)")]
+    WrongTenant { got: String },
+}
+
+impl IdTokenError {
+    /// `_locales` key of what the agent is told.
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            IdTokenError::Malformed(_)
+            | IdTokenError::UnsupportedAlg(_)
+            | IdTokenError::UnknownKey(_)
+            | IdTokenError::BadSignature
+            | IdTokenError::WrongIssuer { .. }
+            | IdTokenError::WrongAudience => "signinTokenInvalid",
+            IdTokenError::Expired | IdTokenError::IssuedInFuture => "signinClock",
+            IdTokenError::NonceMismatch => "signinReplay",
+            IdTokenError::EmailNotVerified => "signinEmailUnverified",
+            IdTokenError::WrongDomain { .. } => "signinWrongDomain",
+            IdTokenError::WrongTenant { .. } => "signinWrongTenant",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+}
+
+fn b64(part: &str, what: &str) -> Result<Vec<u8>, IdTokenError> {
+    URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|e| IdTokenError::Malformed(format!("{what}: {e}")))
+}
+
+/// Decodes the claims without checking anything (for diagnostics only).
+pub fn peek_claims(token: &str) -> Result<Claims, IdTokenError> {
+    let payload = token
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| IdTokenError::Malformed("no payload".into()))?;
+    serde_json::from_slice(&b64(payload, "payload")?)
+        .map_err(|e| IdTokenError::Malformed(format!("claims: {e}")))
+}
+
+/// Verifies the signature, then the claims.
+pub fn verify(token: &str, jwks: &Jwks, expect: &Expectations<'_>) -> Result<Claims, IdTokenError> {
+    let parts: Vec<&str> = token.split('.').collect();
+    let [header, payload, signature] = parts.as_slice() else {
+        return Err(IdTokenError::Malformed(format!(
+            "{} parts instead of 3",
+            parts.len()
+        )));
+    };
+    let h: Header = serde_json::from_slice(&b64(header, "header")?)
+        .map_err(|e| IdTokenError::Malformed(format!("header: {e}")))?;
+    if h.alg != "RS256" {
+        return Err(IdTokenError::UnsupportedAlg(h.alg));
+    }
+    let kid = h.kid.unwrap_or_default();
+    let jwk = jwks
+        .keys
+        .iter()
+        .find(|k| {
+            k.kty == "RSA"
+                && k.kid.as_deref().unwrap_or("") == kid
+                && k.use_.as_deref() != Some("enc")
+        })
+        .ok_or_else(|| IdTokenError::UnknownKey(kid.clone()))?;
+    let (Some(n), Some(e)) = (&jwk.n, &jwk.e) else {
+        return Err(IdTokenError::UnknownKey(kid));
+    };
+    let key = RsaPublicKey::new(
+        BigUint::from_bytes_be(&b64(n, "jwk n")?),
+        BigUint::from_bytes_be(&b64(e, "jwk e")?),
+    )
+    .map_err(|_| IdTokenError::UnknownKey(kid))?;
+    let signed = format!("{header}.{payload}");
+    key.verify(
+        Pkcs1v15Sign::new::<Sha256>(),
+        &Sha256::digest(signed.as_bytes()),
+        &b64(signature, "signature")?,
+    )
+    .map_err(|_| IdTokenError::BadSignature)?;
+    let claims: Claims = serde_json::from_slice(&b64(payload, "payload")?)
+        .map_err(|e| IdTokenError::Malformed(format!("claims: {e}")))?;
+    check_claims(&claims, expect)?;
+    Ok(claims)
+}
+
+/// The claim checks, in the order OpenID Connect lists them.
+pub fn check_claims(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenError> {
+    // Entra's multi-tenant issuer names the tenant; compare with it filled in.
+    let expected_issuer = match (&c.tid, x.kind) {
+        (Some(tid), ProviderKind::Microsoft)
+            if x.issuer.contains("/organizations/") || x.issuer.contains("/common/") =>
+        {
+            crate::auth::provider::microsoft_issuer(tid)
+        }
+        _ => x.issuer.to_owned(),
+    };
+    if c.iss.trim_end_matches('/') != expected_issuer.trim_end_matches('/') {
+        return Err(IdTokenError::WrongIssuer {
+            got: c.iss.clone(),
+            expected: expected_issuer,
+        });
+    }
+    if !c.aud.contains(x.client_id) {
+        return Err(IdTokenError::WrongAudience);
+    }
+    if c.aud.len() > 1 && c.azp.as_deref() != Some(x.client_id) {
+        return Err(IdTokenError::WrongAudience);
+    }
+    if let Some(azp) = &c.azp {
+        if azp != x.client_id {
+            return Err(IdTokenError::WrongAudience);
+        }
+    }
+    if c.exp + SKEW_SECONDS <= x.now {
+        return Err(IdTokenError::Expired);
+    }
+    if c.iat > x.now + SKEW_SECONDS {
+        return Err(IdTokenError::IssuedInFuture);
+    }
+    if c.nonce.as_deref() != Some(x.nonce) {
+        return Err(IdTokenError::NonceMismatch);
+    }
+    match x.kind {
+        ProviderKind::Microsoft => {
+            // Entra tokens carry no email_verified; the tenant vouches.
+            if let Some(t) = x.tenant {
+                if c.tid.as_deref() != Some(t) {
+                    return Err(IdTokenError::WrongTenant {
+                        got: c.tid.clone().unwrap_or_default(),
+                    });
+                }
+            }
+        }
+        ProviderKind::Google | ProviderKind::Oidc => {
+            if !c.email_verified.as_ref().is_some_and(Flag::is_true) {
+                return Err(IdTokenError::EmailNotVerified);
+            }
+            if !x.allowed_domains.is_empty() {
+                let hd = c.hd.clone().unwrap_or_default();
+                if !x
+                    .allowed_domains
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(&hd))
+                {
+                    return Err(IdTokenError::WrongDomain {
+                        got: if hd.is_empty() {
+                            "a personal account".into()
+                        } else {
+                            hd
+                        },
+                        allowed: x.allowed_domains.join(", "),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `max-age` of a Cache-Control header (how long a JWKS may be cached).
+pub fn max_age(cache_control: &str) -> Option<u64> {
+    cache_control.split(',').find_map(|d| {
+        let (k, v) = d.trim().split_once('=')?;
+        k.eq_ignore_ascii_case("max-age")
+            .then(|| v.trim().trim_matches('"').parse().ok())
+            .flatten()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Tokens signed here with the repository's development RSA key, exactly
+    //! as a provider would sign them.
+    use super::*;
+    use rsa::RsaPrivateKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::traits::PublicKeyParts;
+
+    const PEM: &str = include_str!("../../../keys/dev-extension-key.pem");
+    const ISS: &str = "https://accounts.google.com";
+    const CLIENT: &str = "123.apps.googleusercontent.com";
+    const NOW: u64 = 1_763_800_000;
+
+    fn key() -> RsaPrivateKey {
+        RsaPrivateKey::from_pkcs8_pem(PEM).unwrap()
+    }
+
+    fn jwks(kid: &str) -> Jwks {
+        let public = key().to_public_key();
+        Jwks {
+            keys: vec![Jwk {
+                kty: "RSA".into(),
+                kid: Some(kid.into()),
+                alg: Some("RS256".into()),
+                use_: Some("sig".into()),
+                n: Some(URL_SAFE_NO_PAD.encode(public.n().to_bytes_be())),
+                e: Some(URL_SAFE_NO_PAD.encode(public.e().to_bytes_be())),
+            }],
+        }
+    }
+
+    fn sign(header: serde_json::Value, claims: serde_json::Value) -> String {
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let sig = key()
+            .sign(
+                Pkcs1v15Sign::new::<Sha256>(),
+                &Sha256::digest(input.as_bytes()),
+            )
+            .unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+    }
+
+    fn claims() -> serde_json::Value {
+        serde_json::json!({
+            "iss": ISS, "sub": "110169484474386276334", "aud": CLIENT, "azp": CLIENT,
+            "exp": NOW + 3600, "iat": NOW - 5, "nonce": "n-123",
+            "email": "ana@example.com", "email_verified": true, "name": "Ana Ruiz",
+            "hd": "example.com",
+        })
+    }
+
+    fn expect(domains: &[String]) -> Expectations<'_> {
+        Expectations {
+            kind: ProviderKind::Google,
+            issuer: ISS,
+            client_id: CLIENT,
+            nonce: "n-123",
+            now: NOW,
+            allowed_domains: domains,
+            tenant: None,
+        }
+    }
+
+    fn with(change: impl FnOnce(&mut serde_json::Value)) -> String {
+        let mut c = claims();
+        change(&mut c);
+        sign(serde_json::json!({"alg": "RS256", "kid": "k1"}), c)
+    }
+
+    #[test]
+    fn a_good_token_verifies() {
+        let domains = vec!["example.com".to_owned()];
+        let t = with(|_| {});
+        let c = verify(&t, &jwks("k1"), &expect(&domains)).unwrap();
+        assert_eq!(c.login_email(), Some("ana@example.com"));
+        assert_eq!(c.name.as_deref(), Some("Ana Ruiz"));
+    }
+
+    #[test]
+    fn each_refusal_is_its_own_error() {
+        let domains = vec!["example.com".to_owned()];
+        let x = expect(&domains);
+        let k = jwks("k1");
+        let check = |t: String| verify(&t, &k, &x).unwrap_err();
+        // Tampered payload: signature no longer verifies.
+        let good = with(|_| {});
+        let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+        parts[1] = URL_SAFE_NO_PAD.encode(
+            claims()
+                .to_string()
+                .replace("ana@example.com", "eve@example.com"),
+        );
+        assert_eq!(check(parts.join(".")), IdTokenError::BadSignature);
+        assert_eq!(
+            check(sign(
+                serde_json::json!({"alg": "RS256", "kid": "k2"}),
+                claims()
+            )),
+            IdTokenError::UnknownKey("k2".into())
+        );
+        assert_eq!(
+            check(sign(
+                serde_json::json!({"alg": "HS256", "kid": "k1"}),
+                claims()
+            )),
+            IdTokenError::UnsupportedAlg("HS256".into())
+        );
+        assert!(matches!(
+            check(with(|c| c["iss"] = "https://evil.example".into())),
+            IdTokenError::WrongIssuer { .. }
+        ));
+        assert_eq!(
+            check(with(|c| c["aud"] = "other".into())),
+            IdTokenError::WrongAudience
+        );
+        assert_eq!(
+            check(with(|c| {
+                c["aud"] = serde_json::json!([CLIENT, "other"]);
+                c["azp"] = "other".into();
+            })),
+            IdTokenError::WrongAudience
+        );
+        assert_eq!(
+            check(with(|c| c["exp"] = (NOW - 61).into())),
+            IdTokenError::Expired
+        );
+        assert_eq!(
+            check(with(|c| c["iat"] = (NOW + 120).into())),
+            IdTokenError::IssuedInFuture
+        );
+        assert_eq!(
+            check(with(|c| c["nonce"] = "replayed".into())),
+            IdTokenError::NonceMismatch
+        );
+        assert_eq!(
+            check(with(|c| c["email_verified"] = false.into())),
+            IdTokenError::EmailNotVerified
+        );
+        assert!(matches!(
+            check(with(|c| c["hd"] = "other.com".into())),
+            IdTokenError::WrongDomain { .. }
+        ));
+        let Err(IdTokenError::WrongDomain { got, .. }) = verify(
+            &with(|c| {
+                c.as_object_mut().unwrap().remove("hd");
+            }),
+            &k,
+            &x,
+        ) else {
+            panic!("a personal account must be refused");
+        };
+        assert_eq!(got, "a personal account");
+        // Within the skew, still fine; "true" as a string counts.
+        assert!(verify(&with(|c| c["exp"] = (NOW - 30).into()), &k, &x).is_ok());
+        assert!(verify(&with(|c| c["email_verified"] = "true".into()), &k, &x).is_ok());
+        assert!(matches!(check("a.b".into()), IdTokenError::Malformed(_)));
+        assert!(matches!(
+            check("!!.!!.!!".into()),
+            IdTokenError::Malformed(_)
+        ));
+    }
+
+    #[test]
+    fn microsoft_tokens_check_the_tenant_not_email_verified() {
+        let tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        let issuer = crate::auth::provider::microsoft_issuer("organizations");
+        let x = Expectations {
+            kind: ProviderKind::Microsoft,
+            issuer: &issuer,
+            client_id: CLIENT,
+            nonce: "n-123",
+            now: NOW,
+            allowed_domains: &[],
+            tenant: Some(tid),
+        };
+        let token = |tenant: &str| {
+            sign(
+                serde_json::json!({"alg": "RS256", "kid": "k1"}),
+                serde_json::json!({
+                    "iss": crate::auth::provider::microsoft_issuer(tenant), "sub": "s", "aud": CLIENT,
+                    "exp": NOW + 3600, "iat": NOW, "nonce": "n-123", "tid": tenant,
+                    "preferred_username": "ana@contoso.com",
+                }),
+            )
+        };
+        let c = verify(&token(tid), &jwks("k1"), &x).unwrap();
+        assert_eq!(c.login_email(), Some("ana@contoso.com"));
+        assert!(matches!(
+            verify(&token("other-tenant"), &jwks("k1"), &x),
+            Err(IdTokenError::WrongTenant { .. })
+        ));
+    }
+
+    #[test]
+    fn cache_control_max_age() {
+        assert_eq!(
+            max_age("public, max-age=19204, must-revalidate, no-transform"),
+            Some(19204)
+        );
+        assert_eq!(max_age("no-store"), None);
+        assert_eq!(max_age("max-age=abc"), None);
+    }
+}

@@ -1,0 +1,473 @@
+//! Identity providers: their configuration (policy or options), OpenID
+//! discovery, the authorization request, and what comes back on the redirect,
+//! including the errors that mean an admin must change something.
+
+use serde::{Deserialize, Serialize};
+
+use super::pkce::RequestSecrets;
+
+pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+/// Microsoft's v2.0 issuer for a tenant (`organizations` for any work account).
+pub fn microsoft_issuer(tenant: &str) -> String {
+    format!("https://login.microsoftonline.com/{tenant}/v2.0")
+}
+
+/// Google's read-only contacts scope, asked at sign-in (the sidebar's Gmail,
+/// Drive and Calendar scopes are asked later, one by one).
+pub const GOOGLE_CONTACTS_SCOPE: &str = "https://www.googleapis.com/auth/contacts.readonly";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    Google,
+    Microsoft,
+    Oidc,
+}
+
+/// One identity provider as an admin configures it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderConfig {
+    pub kind: ProviderKind,
+    /// Defaults: Google's issuer; Microsoft's for `tenant` (or `organizations`).
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Google Workspace domains (`hd`) allowed to sign in; empty: any.
+    #[serde(default)]
+    pub allowed_domains: Vec<String>,
+    /// Entra tenant id (`tid`) allowed to sign in.
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+/// What is wrong with a provider's setup, for the admin warning (popup and
+/// options page show it with the redirect URI to register).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum SetupProblem {
+    #[error("no identity provider is configured")]
+    NoProvider,
+    #[error("the {kind:?} provider has no client id")]
+    NoClientId { kind: ProviderKind },
+    #[error("the issuer `{issuer}` is not an https URL")]
+    BadIssuer { issuer: String },
+    #[error("the provider's discovery document is unusable: {reason}")]
+    BadDiscovery { reason: String },
+    #[error(
+        "the provider does not know this client (the client id is wrong or the app was deleted): {detail}"
+    )]
+    InvalidClient { detail: String },
+    #[error("the provider refused the redirect URI; register it exactly: {detail}")]
+    RedirectUriMismatch { detail: String },
+}
+
+impl SetupProblem {
+    /// `_locales` key of the admin warning.
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            SetupProblem::NoProvider => "setupNoProvider",
+            SetupProblem::NoClientId { .. } => "setupNoClientId",
+            SetupProblem::BadIssuer { .. } | SetupProblem::BadDiscovery { .. } => {
+                "setupBadDiscovery"
+            }
+            SetupProblem::InvalidClient { .. } => "setupInvalidClient",
+            SetupProblem::RedirectUriMismatch { .. } => "setupRedirectMismatch",
+        }
+    }
+}
+
+impl ProviderConfig {
+    /// The issuer to discover: configured, else the provider's default.
+    pub fn issuer(&self) -> Result<String, SetupProblem> {
+        let issuer = match (&self.issuer, self.kind) {
+            (Some(i), _) if !i.trim().is_empty() => i.trim().trim_end_matches('/').to_owned(),
+            (_, ProviderKind::Google) => GOOGLE_ISSUER.to_owned(),
+            (_, ProviderKind::Microsoft) => {
+                microsoft_issuer(self.tenant.as_deref().unwrap_or("organizations"))
+            }
+            (_, ProviderKind::Oidc) => {
+                return Err(SetupProblem::BadIssuer {
+                    issuer: String::new(),
+                });
+            }
+        };
+        let loopback =
+            issuer.starts_with("http://127.0.0.1:") || issuer.starts_with("http://localhost:");
+        if !(issuer.starts_with("https://") || loopback) {
+            return Err(SetupProblem::BadIssuer { issuer });
+        }
+        Ok(issuer)
+    }
+
+    pub fn client_id(&self) -> Result<&str, SetupProblem> {
+        self.client_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .ok_or(SetupProblem::NoClientId { kind: self.kind })
+    }
+
+    /// Scopes asked at sign-in: identity, contacts (read), offline access.
+    pub fn sign_in_scopes(&self) -> Vec<&'static str> {
+        match self.kind {
+            ProviderKind::Google => vec!["openid", "email", "profile", GOOGLE_CONTACTS_SCOPE],
+            ProviderKind::Microsoft => {
+                vec![
+                    "openid",
+                    "email",
+                    "profile",
+                    "offline_access",
+                    "Contacts.Read",
+                ]
+            }
+            ProviderKind::Oidc => vec!["openid", "email", "profile", "offline_access"],
+        }
+    }
+}
+
+/// The parts of an OpenID Provider Configuration document Ringside uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discovery {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+    #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
+    #[serde(default)]
+    pub end_session_endpoint: Option<String>,
+    #[serde(default)]
+    pub code_challenge_methods_supported: Vec<String>,
+}
+
+/// Parses a discovery document and checks it belongs to `issuer` (OpenID
+/// Connect Discovery §4.3). Microsoft's multi-tenant documents carry a
+/// `{tenantid}` placeholder in `issuer`; that is accepted for `organizations`
+/// and `common`, and the ID token's `tid` is then checked instead.
+pub fn parse_discovery(body: &str, issuer: &str) -> Result<Discovery, SetupProblem> {
+    let bad = |reason: String| SetupProblem::BadDiscovery { reason };
+    let d: Discovery = serde_json::from_str(body).map_err(|e| bad(e.to_string()))?;
+    let same = d.issuer.trim_end_matches('/') == issuer.trim_end_matches('/');
+    let templated = d.issuer.contains("{tenantid}")
+        && (issuer.contains("/organizations/") || issuer.contains("/common/"));
+    if !same && !templated {
+        return Err(bad(format!(
+            "it says issuer `{}`, expected `{issuer}`",
+            d.issuer
+        )));
+    }
+    if !d.code_challenge_methods_supported.is_empty()
+        && !d
+            .code_challenge_methods_supported
+            .iter()
+            .any(|m| m == "S256")
+    {
+        return Err(bad("the provider does not support PKCE S256".into()));
+    }
+    Ok(d)
+}
+
+/// The URL of the discovery document for an issuer.
+pub fn discovery_url(issuer: &str) -> String {
+    format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    )
+}
+
+/// The authorization request URL (code flow, PKCE S256, state, nonce).
+pub fn authorization_url(
+    cfg: &ProviderConfig,
+    discovery: &Discovery,
+    redirect_uri: &str,
+    secrets: &RequestSecrets,
+    login_hint: Option<&str>,
+) -> Result<String, SetupProblem> {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("response_type", "code")
+        .append_pair("client_id", cfg.client_id()?)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("scope", &cfg.sign_in_scopes().join(" "))
+        .append_pair("state", &secrets.state)
+        .append_pair("nonce", &secrets.nonce)
+        .append_pair("code_challenge", &secrets.challenge)
+        .append_pair("code_challenge_method", "S256");
+    match cfg.kind {
+        ProviderKind::Google => {
+            // A refresh token, and later scopes added to the same grant.
+            q.append_pair("access_type", "offline")
+                .append_pair("include_granted_scopes", "true")
+                .append_pair("prompt", "consent");
+            if let Some(d) = cfg
+                .allowed_domains
+                .first()
+                .filter(|_| cfg.allowed_domains.len() == 1)
+            {
+                q.append_pair("hd", d);
+            }
+        }
+        ProviderKind::Microsoft => {
+            q.append_pair("response_mode", "query");
+        }
+        ProviderKind::Oidc => {}
+    }
+    if let Some(h) = login_hint {
+        q.append_pair("login_hint", h);
+    }
+    let sep = if discovery.authorization_endpoint.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    Ok(format!(
+        "{}{sep}{}",
+        discovery.authorization_endpoint,
+        q.finish()
+    ))
+}
+
+/// Why a redirect did not bring a code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedirectError {
+    /// The provider refused; `setup` is set when an admin must act.
+    #[error("the provider answered {error}: {description}")]
+    Provider {
+        error: String,
+        description: String,
+        setup: Option<SetupProblem>,
+    },
+    /// The agent closed the window or declined consent.
+    #[error("sign-in was cancelled")]
+    Cancelled,
+    #[error("the answer does not belong to this sign-in (state mismatch)")]
+    StateMismatch,
+    #[error("the provider's answer has no code")]
+    MissingCode,
+}
+
+/// Reads the redirect URL `launchWebAuthFlow` returns: the code, after
+/// checking `state`.
+pub fn parse_redirect(url: &str, expected_state: &str) -> Result<String, RedirectError> {
+    let query = url
+        .split_once('?')
+        .map(|(_, q)| q.split('#').next().unwrap_or(q))
+        .unwrap_or("");
+    let mut code = None;
+    let mut state = None;
+    let mut error = None;
+    let mut description = String::new();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "code" => code = Some(v.into_owned()),
+            "state" => state = Some(v.into_owned()),
+            "error" => error = Some(v.into_owned()),
+            "error_description" => description = v.into_owned(),
+            _ => {}
+        }
+    }
+    if let Some(error) = error {
+        if error == "access_denied" && !description.contains("AADSTS") {
+            return Err(RedirectError::Cancelled);
+        }
+        let setup = classify_provider_error(&error, &description);
+        return Err(RedirectError::Provider {
+            error,
+            description,
+            setup,
+        });
+    }
+    if state.as_deref() != Some(expected_state) {
+        return Err(RedirectError::StateMismatch);
+    }
+    code.filter(|c| !c.is_empty())
+        .ok_or(RedirectError::MissingCode)
+}
+
+/// Provider errors (OAuth `error` plus description) that an admin must fix.
+/// Google answers `invalid_client` / `redirect_uri_mismatch`; Microsoft puts
+/// AADSTS codes in the description.
+pub fn classify_provider_error(error: &str, description: &str) -> Option<SetupProblem> {
+    let detail = if description.is_empty() {
+        error.to_owned()
+    } else {
+        description.to_owned()
+    };
+    let aad = |code: &str| description.contains(code);
+    if error == "redirect_uri_mismatch" || aad("AADSTS50011") || aad("AADSTS500113") {
+        Some(SetupProblem::RedirectUriMismatch { detail })
+    } else if error == "invalid_client"
+        || error == "unauthorized_client"
+        || aad("AADSTS700016")
+        || aad("AADSTS7000215")
+        || aad("AADSTS90002")
+    {
+        Some(SetupProblem::InvalidClient { detail })
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::pkce::{RANDOM_BYTES, RequestSecrets};
+
+    fn google() -> ProviderConfig {
+        ProviderConfig {
+            kind: ProviderKind::Google,
+            issuer: None,
+            client_id: Some("123.apps.googleusercontent.com".into()),
+            allowed_domains: vec!["example.com".into()],
+            tenant: None,
+        }
+    }
+
+    fn discovery(issuer: &str) -> String {
+        serde_json::json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/o/oauth2/v2/auth"),
+            "token_endpoint": format!("{issuer}/token"),
+            "jwks_uri": format!("{issuer}/certs"),
+            "revocation_endpoint": format!("{issuer}/revoke"),
+            "code_challenge_methods_supported": ["plain", "S256"],
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn issuers_default_per_provider() {
+        assert_eq!(google().issuer().unwrap(), GOOGLE_ISSUER);
+        let ms = ProviderConfig {
+            kind: ProviderKind::Microsoft,
+            tenant: Some("72f988bf-86f1-41af-91ab-2d7cd011db47".into()),
+            ..google()
+        };
+        assert_eq!(
+            ms.issuer().unwrap(),
+            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"
+        );
+        let oidc = ProviderConfig {
+            kind: ProviderKind::Oidc,
+            ..google()
+        };
+        assert!(oidc.issuer().is_err());
+        let plain_http = ProviderConfig {
+            issuer: Some("http://idp.example.com".into()),
+            ..google()
+        };
+        assert!(matches!(
+            plain_http.issuer(),
+            Err(SetupProblem::BadIssuer { .. })
+        ));
+        let loopback = ProviderConfig {
+            issuer: Some("http://127.0.0.1:4000/google/".into()),
+            ..google()
+        };
+        assert_eq!(loopback.issuer().unwrap(), "http://127.0.0.1:4000/google");
+        let no_client = ProviderConfig {
+            client_id: Some("  ".into()),
+            ..google()
+        };
+        assert_eq!(
+            no_client.client_id(),
+            Err(SetupProblem::NoClientId {
+                kind: ProviderKind::Google
+            })
+        );
+    }
+
+    #[test]
+    fn discovery_must_name_the_same_issuer() {
+        let d = parse_discovery(&discovery(GOOGLE_ISSUER), GOOGLE_ISSUER).unwrap();
+        assert_eq!(d.token_endpoint, "https://accounts.google.com/token");
+        assert!(parse_discovery(&discovery("https://evil.example"), GOOGLE_ISSUER).is_err());
+        assert!(parse_discovery("{}", GOOGLE_ISSUER).is_err());
+        let ms = "https://login.microsoftonline.com/organizations/v2.0";
+        let templated = discovery("https://login.microsoftonline.com/{tenantid}/v2.0");
+        assert!(parse_discovery(&templated, ms).is_ok());
+        assert!(
+            parse_discovery(&templated, &microsoft_issuer("some-tenant")).is_err(),
+            "a tenant-specific issuer must match exactly"
+        );
+        let no_s256 = serde_json::json!({
+            "issuer": GOOGLE_ISSUER, "authorization_endpoint": "a", "token_endpoint": "t",
+            "jwks_uri": "j", "code_challenge_methods_supported": ["plain"],
+        })
+        .to_string();
+        assert!(parse_discovery(&no_s256, GOOGLE_ISSUER).is_err());
+    }
+
+    #[test]
+    fn authorization_url_asks_only_for_sign_in_scopes() {
+        let d = parse_discovery(&discovery(GOOGLE_ISSUER), GOOGLE_ISSUER).unwrap();
+        let s = RequestSecrets::from_random(&[7u8; RANDOM_BYTES]);
+        let url =
+            authorization_url(&google(), &d, "https://id.chromiumapp.org/", &s, None).unwrap();
+        let (base, query) = url.split_once('?').unwrap();
+        assert_eq!(base, "https://accounts.google.com/o/oauth2/v2/auth");
+        let q: std::collections::HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(
+            q["scope"],
+            "openid email profile https://www.googleapis.com/auth/contacts.readonly"
+        );
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["code_challenge"], s.challenge);
+        assert_eq!(q["state"], s.state);
+        assert_eq!(q["nonce"], s.nonce);
+        assert_eq!(q["access_type"], "offline");
+        assert_eq!(q["include_granted_scopes"], "true");
+        assert_eq!(q["hd"], "example.com");
+        assert_eq!(q["redirect_uri"], "https://id.chromiumapp.org/");
+        assert!(
+            !q.contains_key("code_verifier"),
+            "the verifier never leaves"
+        );
+    }
+
+    #[test]
+    fn redirects_give_the_code_or_say_who_must_act() {
+        let ok = "https://id.chromiumapp.org/?state=abc&code=4%2F0Ad&scope=openid";
+        assert_eq!(parse_redirect(ok, "abc").unwrap(), "4/0Ad");
+        assert_eq!(parse_redirect(ok, "xyz"), Err(RedirectError::StateMismatch));
+        assert_eq!(
+            parse_redirect("https://id.chromiumapp.org/?state=abc", "abc"),
+            Err(RedirectError::MissingCode)
+        );
+        assert_eq!(
+            parse_redirect(
+                "https://id.chromiumapp.org/?error=access_denied&state=abc",
+                "abc"
+            ),
+            Err(RedirectError::Cancelled)
+        );
+        let Err(RedirectError::Provider { setup, .. }) = parse_redirect(
+            "https://id.chromiumapp.org/?error=invalid_request&error_description=AADSTS50011%3A+The+redirect+URI+specified+in+the+request+does+not+match",
+            "abc",
+        ) else {
+            panic!("expected a provider error");
+        };
+        assert!(matches!(
+            setup,
+            Some(SetupProblem::RedirectUriMismatch { .. })
+        ));
+        assert!(matches!(
+            classify_provider_error("invalid_client", "The OAuth client was not found."),
+            Some(SetupProblem::InvalidClient { .. })
+        ));
+        assert!(matches!(
+            classify_provider_error(
+                "unauthorized_client",
+                "AADSTS700016: Application with identifier 'x' was not found"
+            ),
+            Some(SetupProblem::InvalidClient { .. })
+        ));
+        assert_eq!(classify_provider_error("temporarily_unavailable", ""), None);
+    }
+}
