@@ -12,6 +12,8 @@
 //! * `/control/...` — see [`control_routes`]; never subject to faults or latency.
 #![forbid(unsafe_code)]
 
+pub mod oidc;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -102,9 +104,11 @@ pub fn app(options: Options) -> Router {
     let platform = Router::new()
         .route("/platform/v1/wrapups", post(post_wrapup))
         .layer(CorsLayer::permissive());
+    let provider = oidc::Provider::default();
     let mut public = Router::new()
         .route("/healthz", get(healthz))
-        .merge(platform);
+        .merge(platform)
+        .merge(oidc::routes().with_state(provider.clone()));
     let pages = options.pages.clone();
     if let Some(dir) = options.pages {
         public = public.nest_service("/pages", ServeDir::new(dir));
@@ -117,6 +121,7 @@ pub fn app(options: Options) -> Router {
     Router::new()
         .merge(public)
         .nest("/control", control_routes())
+        .nest("/control/oidc", oidc::control_routes().with_state(provider))
         .with_state(emu)
 }
 
