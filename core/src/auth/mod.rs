@@ -9,6 +9,7 @@
 pub mod idtoken;
 pub mod pkce;
 pub mod provider;
+pub mod token;
 
 /// Every `_locales` key this module hands to the surfaces.
 pub const MESSAGE_KEYS: &[&str] = &[
