@@ -248,11 +248,10 @@ pub fn verify(token: &str, jwks: &Jwks, expect: &Expectations<'_>) -> Result<Cla
 pub fn check_claims(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenError> {
     // Entra's multi-tenant issuer names the tenant; compare with it filled in.
     let expected_issuer = match (&c.tid, x.kind) {
-        (Some(tid), ProviderKind::Microsoft)
-            if x.issuer.contains("/organizations/") || x.issuer.contains("/common/") =>
-        {
-            crate::auth::provider::microsoft_issuer(tid)
-        }
+        (Some(tid), ProviderKind::Microsoft) => x
+            .issuer
+            .replacen("/organizations/", &format!("/{tid}/"), 1)
+            .replacen("/common/", &format!("/{tid}/"), 1),
         _ => x.issuer.to_owned(),
     };
     if c.iss.trim_end_matches('/') != expected_issuer.trim_end_matches('/') {

@@ -270,10 +270,11 @@ pub fn parse_redirect(url: &str, expected_state: &str) -> Result<String, Redirec
         }
     }
     if let Some(error) = error {
-        if error == "access_denied" && !description.contains("AADSTS") {
+        let setup = classify_provider_error(&error, &description);
+        // Declined consent (Google: bare access_denied; Microsoft: AADSTS65004).
+        if error == "access_denied" && setup.is_none() {
             return Err(RedirectError::Cancelled);
         }
-        let setup = classify_provider_error(&error, &description);
         return Err(RedirectError::Provider {
             error,
             description,

@@ -105,10 +105,12 @@ pub fn app(options: Options) -> Router {
         .route("/platform/v1/wrapups", post(post_wrapup))
         .layer(CorsLayer::permissive());
     let provider = oidc::Provider::default();
+    let microsoft = oidc::Provider::microsoft();
     let mut public = Router::new()
         .route("/healthz", get(healthz))
         .merge(platform)
-        .merge(oidc::routes().with_state(provider.clone()));
+        .merge(oidc::routes().with_state(provider.clone()))
+        .merge(oidc::microsoft_routes().with_state(microsoft.clone()));
     let pages = options.pages.clone();
     if let Some(dir) = options.pages {
         public = public.nest_service("/pages", ServeDir::new(dir));
@@ -122,6 +124,10 @@ pub fn app(options: Options) -> Router {
         .merge(public)
         .nest("/control", control_routes())
         .nest("/control/oidc", oidc::control_routes().with_state(provider))
+        .nest(
+            "/control/oidc-microsoft",
+            oidc::control_routes().with_state(microsoft),
+        )
         .with_state(emu)
 }
 

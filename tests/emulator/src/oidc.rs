@@ -1,4 +1,6 @@
-//! A Google-flavoured OpenID Connect provider under `/google`: discovery,
+//! OpenID Connect providers: Google-flavoured under `/google`, Microsoft
+//! v2.0-flavoured under `/microsoft/{tenant}/...` (`tid`, AADSTS error
+//! bodies, rotating refresh tokens, no revocation endpoint). Discovery,
 //! authorization (a consent page, or auto-consent), the token endpoint with
 //! PKCE checks and refresh, revocation, JWKS with key rotation and userinfo.
 //! Error bodies are Google's own (`invalid_grant` "Token has been expired or
@@ -11,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
@@ -47,7 +49,13 @@ pub struct User {
     pub email_verified: bool,
     #[serde(default)]
     pub picture: Option<String>,
+    /// Entra tenant of the account (Microsoft flavour).
+    #[serde(default)]
+    pub tid: Option<String>,
 }
+
+/// The tenant of Microsoft accounts created without one.
+pub const DEFAULT_TENANT: &str = "11111111-2222-4333-8444-555555555555";
 
 fn yes() -> bool {
     true
@@ -98,10 +106,19 @@ struct Inner {
     revocations: Vec<String>,
 }
 
+/// Whose wording and shapes the provider uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Flavor {
+    #[default]
+    Google,
+    Microsoft,
+}
+
 /// The provider's state, shared by its routes.
 #[derive(Clone, Default)]
 pub struct Provider {
     inner: Arc<Mutex<Inner>>,
+    flavor: Flavor,
 }
 
 impl std::fmt::Debug for Provider {
@@ -133,6 +150,13 @@ fn new_key() -> SigningKey {
 }
 
 impl Provider {
+    pub fn microsoft() -> Provider {
+        Provider {
+            flavor: Flavor::Microsoft,
+            ..Provider::default()
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -165,14 +189,83 @@ impl Provider {
     }
 }
 
-/// The issuer for a request, from its Host header (the emulator's port is
-/// chosen at start).
-fn issuer(headers: &HeaderMap) -> String {
-    let host = headers
+fn host(headers: &HeaderMap) -> String {
+    headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    format!("http://{host}/google")
+        .unwrap_or("127.0.0.1")
+        .to_owned()
+}
+
+/// The issuer for a request, from its Host header (the emulator's port is
+/// chosen at start); Microsoft's names the tenant.
+fn issuer(p: &Provider, headers: &HeaderMap, tenant: Option<&str>) -> String {
+    match p.flavor {
+        Flavor::Google => format!("http://{}/google", host(headers)),
+        Flavor::Microsoft => format!(
+            "http://{}/microsoft/{}/v2.0",
+            host(headers),
+            tenant.unwrap_or(DEFAULT_TENANT)
+        ),
+    }
+}
+
+/// Microsoft-flavoured public routes.
+pub fn microsoft_routes() -> Router<Provider> {
+    Router::new()
+        .route(
+            "/microsoft/{tenant}/v2.0/.well-known/openid-configuration",
+            get(ms_discovery),
+        )
+        .route(
+            "/microsoft/{tenant}/oauth2/v2.0/authorize",
+            get(ms_authorize),
+        )
+        .route("/microsoft/consent", post(consent))
+        .route("/microsoft/{tenant}/oauth2/v2.0/token", post(ms_token))
+        .route("/microsoft/{tenant}/discovery/v2.0/keys", get(certs))
+}
+
+async fn ms_discovery(Path(tenant): Path<String>, headers: HeaderMap) -> Json<Value> {
+    let base = format!("http://{}/microsoft/{tenant}", host(&headers));
+    // The multi-tenant documents carry a placeholder, as Microsoft's do.
+    let iss_tenant = if tenant == "organizations" || tenant == "common" {
+        "{tenantid}".to_owned()
+    } else {
+        tenant.clone()
+    };
+    Json(json!({
+        "issuer": format!("http://{}/microsoft/{iss_tenant}/v2.0", host(&headers)),
+        "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
+        "token_endpoint": format!("{base}/oauth2/v2.0/token"),
+        "jwks_uri": format!("{base}/discovery/v2.0/keys"),
+        "end_session_endpoint": format!("{base}/oauth2/v2.0/logout"),
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "preferred_username", "name", "tid", "ver", "oid", "email"],
+        "tenant_region_scope": "EU",
+    }))
+}
+
+async fn ms_authorize(
+    State(p): State<Provider>,
+    Path(tenant): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    authorize_in(&p, q, &tenant)
+}
+
+async fn ms_token(
+    State(p): State<Provider>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    token_in(&p, &headers, f, Some(&tenant))
 }
 
 /// Public routes (merged at the root; faults and latency apply).
@@ -198,8 +291,8 @@ pub fn control_routes() -> Router<Provider> {
         .route("/revocations", get(revocations))
 }
 
-async fn discovery(headers: HeaderMap) -> Json<Value> {
-    let iss = issuer(&headers);
+async fn discovery(State(p): State<Provider>, headers: HeaderMap) -> Json<Value> {
+    let iss = issuer(&p, &headers, None);
     Json(json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/o/oauth2/v2/auth"),
@@ -266,6 +359,21 @@ async fn authorize(
     State(p): State<Provider>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    authorize_in(&p, q, "")
+}
+
+/// Microsoft's error page for a bad authorization request.
+fn ms_error_page(message: &str) -> Response {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in to your account</title></head>\
+         <body><h1>Sorry, but we\u{2019}re having trouble signing you in.</h1><p id=\"message\">{}</p></body></html>",
+        escape(message)
+    );
+    (StatusCode::BAD_REQUEST, Html(body)).into_response()
+}
+
+fn authorize_in(p: &Provider, q: HashMap<String, String>, tenant: &str) -> Response {
+    let p = p.clone();
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
     let client_id = get("client_id");
     let redirect_uri = get("redirect_uri");
@@ -276,6 +384,11 @@ async fn authorize(
         .find(|c| c.client_id == client_id)
         .cloned();
     let Some(client) = client else {
+        if p.flavor == Flavor::Microsoft {
+            return ms_error_page(&format!(
+                "AADSTS700016: Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant."
+            ));
+        }
         return error_page(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
@@ -283,6 +396,11 @@ async fn authorize(
         );
     };
     if !client.redirect_uris.contains(&redirect_uri) {
+        if p.flavor == Flavor::Microsoft {
+            return ms_error_page(&format!(
+                "AADSTS50011: The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'."
+            ));
+        }
         return error_page(
             StatusCode::BAD_REQUEST,
             "redirect_uri_mismatch",
@@ -326,10 +444,14 @@ async fn authorize(
             )
         })
         .collect();
+    let action = match p.flavor {
+        Flavor::Google => "/google/consent",
+        Flavor::Microsoft => "/microsoft/consent",
+    };
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in - Google Accounts</title></head>\
          <body><h1>Choose an account</h1><p>to continue to Ringside. Ringside wants to see your email, profile and contacts.</p>\
-         <form method=\"post\" action=\"/google/consent\">{hidden}{buttons}\
+         <form method=\"post\" action=\"{action}\">{hidden}{buttons}\
          <button type=\"submit\" name=\"account\" value=\"\">Cancel</button></form></body></html>"
     ))
     .into_response()
@@ -340,10 +462,14 @@ fn issue_code(p: &Provider, q: &HashMap<String, String>, email: &str) -> Respons
     let redirect_uri = get("redirect_uri");
     let state = get("state");
     if email.is_empty() {
-        return redirect_with(
-            &redirect_uri,
-            &[("error", "access_denied"), ("state", &state)],
-        );
+        let mut pairs = vec![("error", "access_denied"), ("state", state.as_str())];
+        if p.flavor == Flavor::Microsoft {
+            pairs.push((
+                "error_description",
+                "AADSTS65004: User declined to consent to access the app.",
+            ));
+        }
+        return redirect_with(&redirect_uri, &pairs);
     }
     let code = random_token("4/0A");
     p.lock().codes.insert(
@@ -390,11 +516,26 @@ fn tokens(
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Bad Request");
     };
     let t = now();
-    let mut claims = json!({
-        "iss": iss, "azp": client_id, "aud": client_id, "sub": user.sub(),
-        "email": user.email, "email_verified": user.email_verified,
-        "name": user.name, "iat": t, "exp": t + TOKEN_SECONDS,
-    });
+    let mut claims = match p.flavor {
+        Flavor::Google => json!({
+            "iss": iss, "azp": client_id, "aud": client_id, "sub": user.sub(),
+            "email": user.email, "email_verified": user.email_verified,
+            "name": user.name, "iat": t, "exp": t + TOKEN_SECONDS,
+        }),
+        Flavor::Microsoft => {
+            let tid = user
+                .tid
+                .clone()
+                .unwrap_or_else(|| DEFAULT_TENANT.to_owned());
+            let host = iss.split("/microsoft/").next().unwrap_or(iss);
+            json!({
+                "ver": "2.0", "iss": format!("{host}/microsoft/{tid}/v2.0"), "aud": client_id,
+                "sub": user.sub(), "oid": user.sub(), "tid": tid,
+                "preferred_username": user.email, "email": user.email, "name": user.name,
+                "iat": t, "nbf": t, "exp": t + TOKEN_SECONDS,
+            })
+        }
+    };
     if let Some(hd) = &user.hd {
         claims["hd"] = json!(hd);
     }
@@ -424,6 +565,37 @@ async fn token(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
+    token_in(&p, &headers, f, None)
+}
+
+/// A Microsoft error body: the AADSTS text, its code, and the trace fields.
+fn ms_error(error: &str, code: u64, text: &str) -> Response {
+    (
+        if error == "unauthorized_client" || error == "invalid_client" {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::BAD_REQUEST
+        },
+        Json(json!({
+            "error": error,
+            "error_description": format!("AADSTS{code}: {text} Trace ID: 00000000-0000-0000-0000-000000000000 Correlation ID: 00000000-0000-0000-0000-000000000000 Timestamp: 2026-11-22 00:00:00Z"),
+            "error_codes": [code],
+            "timestamp": "2026-11-22 00:00:00Z",
+            "trace_id": "00000000-0000-0000-0000-000000000000",
+            "correlation_id": "00000000-0000-0000-0000-000000000000",
+        })),
+    )
+        .into_response()
+}
+
+fn token_in(
+    p: &Provider,
+    headers: &HeaderMap,
+    f: HashMap<String, String>,
+    tenant: Option<&str>,
+) -> Response {
+    let p = p.clone();
+    let ms = p.flavor == Flavor::Microsoft;
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let client_id = get("client_id");
     let client = p
@@ -433,6 +605,16 @@ async fn token(
         .find(|c| c.client_id == client_id)
         .cloned();
     let Some(client) = client else {
+        if ms {
+            return ms_error(
+                "unauthorized_client",
+                700016,
+                &format!(
+                    "Application with identifier '{client_id}' was not found in the directory '{}'.",
+                    tenant.unwrap_or("")
+                ),
+            );
+        }
         return oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
@@ -441,18 +623,36 @@ async fn token(
     };
     if let Some(secret) = &client.secret {
         if f.get("client_secret") != Some(secret) {
+            if ms {
+                return ms_error(
+                    "invalid_client",
+                    7000215,
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.",
+                );
+            }
             return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Unauthorized");
         }
     }
-    let iss = issuer(&headers);
+    let iss = issuer(&p, headers, tenant);
+    let bad_code = || {
+        if ms {
+            ms_error(
+                "invalid_grant",
+                70008,
+                "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
+            )
+        } else {
+            oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Bad Request")
+        }
+    };
     match get("grant_type").as_str() {
         "authorization_code" => {
             let grant = p.lock().codes.remove(&get("code"));
             let Some(g) = grant else {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Bad Request");
+                return bad_code();
             };
             if g.client_id != client_id || g.redirect_uri != get("redirect_uri") {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Bad Request");
+                return bad_code();
             }
             let verifier = get("code_verifier");
             if verifier.is_empty() {
@@ -463,13 +663,20 @@ async fn token(
                 );
             }
             if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != g.challenge {
+                if ms {
+                    return ms_error(
+                        "invalid_grant",
+                        501481,
+                        "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+                    );
+                }
                 return oauth_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",
                     "Invalid code verifier.",
                 );
             }
-            let refresh = random_token("1//0g");
+            let refresh = random_token(if ms { "0.A" } else { "1//0g" });
             p.lock().refresh.insert(
                 refresh.clone(),
                 Refresh {
@@ -494,10 +701,31 @@ async fn token(
             let r = p.lock().refresh.get(&get("refresh_token")).cloned();
             match r {
                 Some(r) if !r.revoked && r.client_id == client_id => {
-                    // Google puts no nonce in refreshed ID tokens.
+                    // Neither puts the nonce in refreshed ID tokens. Microsoft
+                    // rotates the refresh token; Google keeps it.
                     let _ = r.nonce;
-                    tokens(&p, &iss, &client_id, &r.email, &r.scope, None, None)
+                    let rotated = ms.then(|| {
+                        let new = random_token("0.A");
+                        let mut inner = p.lock();
+                        if let Some(old) = inner.refresh.get_mut(&get("refresh_token")) {
+                            old.revoked = true;
+                        }
+                        inner.refresh.insert(
+                            new.clone(),
+                            Refresh {
+                                revoked: false,
+                                ..r.clone()
+                            },
+                        );
+                        new
+                    });
+                    tokens(&p, &iss, &client_id, &r.email, &r.scope, None, rotated)
                 }
+                _ if ms => ms_error(
+                    "invalid_grant",
+                    50173,
+                    "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '2026-11-22T00:00:00Z' and the TokensValidFrom date (before which tokens are not valid) for this user is '2026-11-22T00:00:00Z'.",
+                ),
                 _ => oauth_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",
@@ -930,5 +1158,164 @@ mod tests {
             provider::parse_redirect(location, "s1"),
             Err(provider::RedirectError::Cancelled)
         );
+    }
+
+    #[tokio::test]
+    async fn microsoft_flavour_multi_tenant_flow_and_aadsts_bodies() {
+        let app = crate::app(crate::Options::default());
+        let json_body = |v: Value| Some(("application/json", v.to_string()));
+        let tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        call(
+            &app,
+            Method::PUT,
+            "/control/oidc-microsoft/clients",
+            json_body(json!([{"client_id": "ringside-entra", "redirect_uris": [REDIRECT]}])),
+        )
+        .await;
+        call(
+            &app,
+            Method::PUT,
+            "/control/oidc-microsoft/users",
+            json_body(json!([{"email": "ana@contoso.com", "name": "Ana Ruiz", "tid": tid}])),
+        )
+        .await;
+        call(
+            &app,
+            Method::PUT,
+            "/control/oidc-microsoft/consent",
+            json_body(json!({"auto": "ana@contoso.com"})),
+        )
+        .await;
+        let iss = format!("http://{HOST}/microsoft/organizations/v2.0");
+        let (_, _, doc) = call(
+            &app,
+            Method::GET,
+            "/microsoft/organizations/v2.0/.well-known/openid-configuration",
+            None,
+        )
+        .await;
+        let d = provider::parse_discovery(&doc, &iss).unwrap();
+        let cfg = ProviderConfig {
+            kind: ProviderKind::Microsoft,
+            issuer: Some(iss.clone()),
+            client_id: Some("ringside-entra".into()),
+            allowed_domains: vec![],
+            tenant: Some(tid.into()),
+        };
+        let secrets = RequestSecrets::from_random(&[11u8; RANDOM_BYTES]);
+        let url = provider::authorization_url(&cfg, &d, REDIRECT, &secrets, None).unwrap();
+        assert!(url.contains("offline_access"));
+        let (status, headers, _) = call(
+            &app,
+            Method::GET,
+            url.strip_prefix(&format!("http://{HOST}")).unwrap(),
+            None,
+        )
+        .await;
+        assert_eq!(status, 303);
+        let code =
+            provider::parse_redirect(headers[header::LOCATION].to_str().unwrap(), &secrets.state)
+                .unwrap();
+        let token_path = "/microsoft/organizations/oauth2/v2.0/token";
+        let (status, _, body) = call(
+            &app,
+            Method::POST,
+            token_path,
+            form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", "ringside-entra"),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &secrets.verifier),
+            ]),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let tokens: HashMap<String, Value> = serde_json::from_str(&body).unwrap();
+        let (_, _, jwks) = call(
+            &app,
+            Method::GET,
+            "/microsoft/organizations/discovery/v2.0/keys",
+            None,
+        )
+        .await;
+        let jwks: Jwks = serde_json::from_str(&jwks).unwrap();
+        let expect = Expectations {
+            kind: ProviderKind::Microsoft,
+            issuer: &iss,
+            client_id: "ringside-entra",
+            nonce: &secrets.nonce,
+            now: now(),
+            allowed_domains: &[],
+            tenant: Some(tid),
+        };
+        let claims = idtoken::verify(tokens["id_token"].as_str().unwrap(), &jwks, &expect).unwrap();
+        assert_eq!(claims.tid.as_deref(), Some(tid));
+        assert_eq!(claims.login_email(), Some("ana@contoso.com"));
+        // Another tenant's token is refused by Ringside's rules.
+        let other = Expectations {
+            tenant: Some("00000000-0000-0000-0000-000000000001"),
+            ..expect.clone()
+        };
+        assert!(matches!(
+            idtoken::verify(tokens["id_token"].as_str().unwrap(), &jwks, &other),
+            Err(IdTokenError::WrongTenant { .. })
+        ));
+        // Refresh rotates the refresh token; the old one is then revoked (AADSTS50173).
+        let first = tokens["refresh_token"].as_str().unwrap().to_owned();
+        let (status, _, body) = call(
+            &app,
+            Method::POST,
+            token_path,
+            form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &first),
+                ("client_id", "ringside-entra"),
+            ]),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let rotated: HashMap<String, Value> = serde_json::from_str(&body).unwrap();
+        assert_ne!(rotated["refresh_token"].as_str().unwrap(), first);
+        let (status, _, body) = call(
+            &app,
+            Method::POST,
+            token_path,
+            form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &first),
+                ("client_id", "ringside-entra"),
+            ]),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(
+            ringside_core::auth::token::classify(status, &body, None),
+            ringside_core::auth::token::TokenFailure::GrantRevoked(
+                ringside_core::auth::token::RevokeReason::PasswordChanged
+            )
+        );
+        // Unknown app and a foreign redirect URI: AADSTS pages that core maps to admin fixes.
+        let (status, _, page) = call(
+            &app,
+            Method::GET,
+            "/microsoft/organizations/oauth2/v2.0/authorize?client_id=nope&redirect_uri=x",
+            None,
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert!(page.contains("AADSTS700016"), "{page}");
+        let (status, _, body) = call(
+            &app,
+            Method::POST,
+            token_path,
+            form(&[("grant_type", "authorization_code"), ("client_id", "nope")]),
+        )
+        .await;
+        assert_eq!(status, 401);
+        assert!(matches!(
+            ringside_core::auth::token::classify(status, &body, None),
+            ringside_core::auth::token::TokenFailure::InvalidClient(d) if d.contains("AADSTS700016")
+        ));
     }
 }
