@@ -26,7 +26,16 @@
   // At least six digits: shorter text cannot hold a number the detector accepts.
   const DIGITS = /(?:\d\D{0,3}){6}/;
   const BATCH_CHARS = 64 * 1024;
-  const send = (msg) => chrome.runtime.sendMessage(msg);
+  // A reloaded or updated extension leaves this script orphaned: sendMessage
+  // then throws at once, and runtime.id is gone.
+  const alive = () => Boolean(chrome.runtime && chrome.runtime.id);
+  const send = (msg) => {
+    try {
+      return chrome.runtime.sendMessage(msg);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
   let scanned = new WeakMap(); // text node -> the data it had when scanned
   let ours = new WeakSet(); // nodes Ringside created
   const observed = new WeakSet(); // roots under observation
@@ -149,6 +158,7 @@
   let retryDelay = 0;
   let retryTimer = 0;
   function retryLater(nodes, linkNodes) {
+    if (!alive()) return;
     for (const n of nodes) scanned.delete(n);
     for (const a of linkNodes) pending.add(a);
     for (const n of nodes) pending.add(n);
