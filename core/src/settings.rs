@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::auth::provider::{ProviderConfig, ProviderKind, SetupProblem};
 use crate::dial::{self, SipSettings};
 use crate::phone::Detector;
 use crate::protocol::{DialerConfig, DialerKind};
@@ -17,6 +18,24 @@ pub const KEY_REGION: &str = "defaultRegion";
 pub const KEY_ALLOW: &str = "siteAllowList";
 pub const KEY_BLOCK: &str = "siteBlockList";
 pub const KEY_PLATFORM: &str = "platformUrl";
+pub const KEY_PROVIDERS: &str = "identityProviders";
+pub const KEY_SIGN_IN_METHOD: &str = "signInMethod";
+pub const KEY_PRIVILEGED: &str = "privilegedUsers";
+pub const KEY_GRACE: &str = "signOutGraceMinutes";
+
+/// Sign-out grace period when policy is silent (the sign-in method changed).
+pub const DEFAULT_GRACE_MINUTES: u32 = 60;
+/// The longest grace period policy may set (one week).
+pub const MAX_GRACE_MINUTES: u32 = 7 * 24 * 60;
+
+/// How the company's agents sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInMethod {
+    Google,
+    Microsoft,
+    Password,
+}
 
 /// The merged settings the service worker acts on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +48,14 @@ pub struct Settings {
     pub site_block_list: Vec<String>,
     /// Base URL of the phone platform's API (wrap-ups go there when set).
     pub platform_url: Option<String>,
+    /// Identity providers agents may sign in with.
+    pub identity_providers: Vec<ProviderConfig>,
+    /// The company's sign-in method; None: any configured provider.
+    pub sign_in_method: Option<SignInMethod>,
+    /// Emails (lower case) of privileged users, who may also use a password.
+    pub privileged_users: Vec<String>,
+    /// Minutes between a sign-in method change and everyone's sign-out.
+    pub sign_out_grace_minutes: Option<u32>,
     /// Keys set by policy: shown locked in the options page.
     pub locked: Vec<String>,
     /// Values that were ignored, and why.
@@ -106,6 +133,44 @@ fn validate_sites(v: &Value) -> Result<Vec<String>, String> {
         .collect()
 }
 
+fn validate_providers(v: &Value) -> Result<Vec<ProviderConfig>, String> {
+    let list: Vec<ProviderConfig> = serde_json::from_value(v.clone())
+        .map_err(|e| format!("expected a list of providers: {e}"))?;
+    for p in &list {
+        // A missing client id is kept: it is a setup warning, not a bad value.
+        p.issuer().map_err(|e| e.to_string())?;
+    }
+    Ok(list)
+}
+
+fn validate_emails(v: &Value) -> Result<Vec<String>, String> {
+    let list = v.as_array().ok_or("expected a list of email addresses")?;
+    list.iter()
+        .map(|e| {
+            let e = e
+                .as_str()
+                .ok_or("every entry must be text")?
+                .trim()
+                .to_lowercase();
+            let ok = e
+                .split_once('@')
+                .is_some_and(|(u, d)| !u.is_empty() && d.contains('.'));
+            if ok {
+                Ok(e)
+            } else {
+                Err(format!("`{e}` is not an email address"))
+            }
+        })
+        .collect()
+}
+
+fn validate_grace(v: &Value) -> Result<u32, String> {
+    v.as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n <= MAX_GRACE_MINUTES)
+        .ok_or_else(|| format!("expected whole minutes from 0 to {MAX_GRACE_MINUTES}"))
+}
+
 fn validate_url(v: &Value) -> Result<String, String> {
     let s = v.as_str().ok_or("expected a URL")?.trim();
     let ok = (s.starts_with("https://") || s.starts_with("http://"))
@@ -130,6 +195,12 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
                     KEY_REGION => validate_region(v).map(|r| Some(Value::String(r))),
                     KEY_ALLOW | KEY_BLOCK => validate_sites(v).map(|l| Some(l.into())),
                     KEY_PLATFORM => validate_url(v).map(|u| Some(Value::String(u))),
+                    KEY_PROVIDERS => validate_providers(v).map(|p| serde_json::to_value(p).ok()),
+                    KEY_SIGN_IN_METHOD => serde_json::from_value::<SignInMethod>(v.clone())
+                        .map(|_| Some(v.clone()))
+                        .map_err(|_| "expected google, microsoft or password".to_owned()),
+                    KEY_PRIVILEGED => validate_emails(v).map(|l| Some(l.into())),
+                    KEY_GRACE => validate_grace(v).map(|n| Some(n.into())),
                     _ => Ok(None),
                 };
                 match checked {
@@ -145,7 +216,17 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
         }
         None
     };
-    for key in [KEY_DIALER, KEY_REGION, KEY_ALLOW, KEY_BLOCK, KEY_PLATFORM] {
+    for key in [
+        KEY_DIALER,
+        KEY_REGION,
+        KEY_ALLOW,
+        KEY_BLOCK,
+        KEY_PLATFORM,
+        KEY_PROVIDERS,
+        KEY_SIGN_IN_METHOD,
+        KEY_PRIVILEGED,
+        KEY_GRACE,
+    ] {
         let Some((v, source)) = pick(key, &mut out) else {
             continue;
         };
@@ -157,10 +238,58 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
             KEY_REGION => out.default_region = v.as_str().map(str::to_owned),
             KEY_ALLOW => out.site_allow_list = serde_json::from_value(v).unwrap_or_default(),
             KEY_BLOCK => out.site_block_list = serde_json::from_value(v).unwrap_or_default(),
-            _ => out.platform_url = v.as_str().map(str::to_owned),
+            KEY_PLATFORM => out.platform_url = v.as_str().map(str::to_owned),
+            KEY_PROVIDERS => out.identity_providers = serde_json::from_value(v).unwrap_or_default(),
+            KEY_SIGN_IN_METHOD => out.sign_in_method = serde_json::from_value(v).ok(),
+            KEY_PRIVILEGED => out.privileged_users = serde_json::from_value(v).unwrap_or_default(),
+            _ => out.sign_out_grace_minutes = v.as_u64().and_then(|n| u32::try_from(n).ok()),
         }
     }
     out
+}
+
+impl Settings {
+    /// The grace period before a sign-in method change signs everyone out.
+    pub fn grace_minutes(&self) -> u32 {
+        self.sign_out_grace_minutes.unwrap_or(DEFAULT_GRACE_MINUTES)
+    }
+
+    /// Whether `email` is a privileged user (case-insensitive).
+    pub fn is_privileged(&self, email: &str) -> bool {
+        let email = email.trim().to_lowercase();
+        self.privileged_users.iter().any(|p| *p == email)
+    }
+
+    /// The providers the sign-in buttons offer: all configured ones, or only
+    /// the company's method when one is set.
+    pub fn offered_providers(&self) -> Vec<&ProviderConfig> {
+        self.identity_providers
+            .iter()
+            .filter(|p| match self.sign_in_method {
+                Some(SignInMethod::Google) => p.kind == ProviderKind::Google,
+                Some(SignInMethod::Microsoft) => p.kind == ProviderKind::Microsoft,
+                // Password sign-in: providers stay available to privileged users only.
+                Some(SignInMethod::Password) | None => true,
+            })
+            .collect()
+    }
+
+    /// What an admin must fix before anyone can sign in with `kind` (None:
+    /// any provider), for the warning in the popup and the options page.
+    pub fn setup_problem(&self, kind: Option<ProviderKind>) -> Option<SetupProblem> {
+        let candidates: Vec<&ProviderConfig> = self
+            .offered_providers()
+            .into_iter()
+            .filter(|p| kind.is_none_or(|k| p.kind == k))
+            .collect();
+        if candidates.is_empty() {
+            return Some(SetupProblem::NoProvider);
+        }
+        if candidates.iter().all(|p| p.client_id().is_err()) {
+            return candidates[0].client_id().err();
+        }
+        None
+    }
 }
 
 /// A site rule: `example.com` (that host and its subdomains),
@@ -317,6 +446,70 @@ mod tests {
             &json!({}),
         );
         assert!(bad_prefix.problems[0].message.contains("prefix"));
+    }
+
+    #[test]
+    fn identity_settings_and_setup_warnings() {
+        let managed = json!({
+            "identityProviders": [
+                {"kind": "google", "clientId": "123.apps.googleusercontent.com", "allowedDomains": ["example.com"]},
+                {"kind": "microsoft", "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47"},
+            ],
+            "signInMethod": "google",
+            "privilegedUsers": ["Boss@Example.com"],
+        });
+        let s = merge(&managed, &json!({"signOutGraceMinutes": 15}));
+        assert_eq!(s.identity_providers.len(), 2);
+        assert_eq!(s.sign_in_method, Some(SignInMethod::Google));
+        assert!(s.is_privileged("boss@example.com "));
+        assert!(!s.is_privileged("ana@example.com"));
+        assert_eq!(s.grace_minutes(), 15);
+        assert_eq!(s.offered_providers().len(), 1);
+        assert_eq!(s.setup_problem(None), None);
+        // Microsoft is configured but not the company's method, and has no client id.
+        assert_eq!(
+            s.setup_problem(Some(ProviderKind::Microsoft)),
+            Some(SetupProblem::NoProvider)
+        );
+        let ms_only = merge(
+            &json!({"identityProviders": [{"kind": "microsoft"}]}),
+            &json!({}),
+        );
+        assert_eq!(
+            ms_only.setup_problem(None),
+            Some(SetupProblem::NoClientId {
+                kind: ProviderKind::Microsoft
+            })
+        );
+        assert_eq!(
+            merge(&json!({}), &json!({})).setup_problem(None),
+            Some(SetupProblem::NoProvider)
+        );
+        assert_eq!(
+            merge(&json!({}), &json!({})).grace_minutes(),
+            DEFAULT_GRACE_MINUTES
+        );
+        // Invalid values are reported, never fatal.
+        let bad = merge(
+            &json!({
+                "identityProviders": [{"kind": "oidc", "clientId": "x"}],
+                "signInMethod": "fax",
+                "privilegedUsers": ["not-an-email"],
+                "signOutGraceMinutes": -5,
+            }),
+            &json!({}),
+        );
+        let keys: Vec<&str> = bad.problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            vec![
+                "identityProviders",
+                "signInMethod",
+                "privilegedUsers",
+                "signOutGraceMinutes"
+            ]
+        );
+        assert!(bad.identity_providers.is_empty());
     }
 
     #[test]
