@@ -257,7 +257,7 @@ impl Settings {
     /// Whether `email` is a privileged user (case-insensitive).
     pub fn is_privileged(&self, email: &str) -> bool {
         let email = email.trim().to_lowercase();
-        self.privileged_users.iter().any(|p| *p == email)
+        self.privileged_users.contains(&email)
     }
 
     /// The providers the sign-in buttons offer: all configured ones, or only
