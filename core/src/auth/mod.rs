@@ -7,6 +7,7 @@
 //! exchange in the host, secret store) builds on these.
 
 pub mod idtoken;
+pub mod keys;
 pub mod pkce;
 pub mod provider;
 pub mod token;
