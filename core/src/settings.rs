@@ -356,6 +356,16 @@ pub enum SiteDecision {
 }
 
 impl SiteDecision {
+    /// The `_locales` key that tells the agent why a call was not placed here
+    /// (empty for `Allowed`, which needs no message).
+    pub fn message_key(self) -> &'static str {
+        match self {
+            SiteDecision::Allowed => "",
+            SiteDecision::BlockedByPolicy | SiteDecision::NotAllowedByPolicy => "errSiteBlocked",
+            SiteDecision::SwitchedOff => "errSiteSwitchedOff",
+        }
+    }
+
     /// Whether the agent's own switch can change the outcome.
     pub fn agent_can_switch(self) -> bool {
         matches!(self, SiteDecision::Allowed | SiteDecision::SwitchedOff)
@@ -541,6 +551,16 @@ mod tests {
             site_decision(&s, &[], "https://notcrm.example.com"),
             SiteDecision::NotAllowedByPolicy
         );
+        for d in [
+            SiteDecision::BlockedByPolicy,
+            SiteDecision::NotAllowedByPolicy,
+            SiteDecision::SwitchedOff,
+        ] {
+            assert!(
+                crate::calls::MESSAGE_KEYS.contains(&d.message_key()),
+                "{d:?}"
+            );
+        }
         assert!(SitePattern::parse("a b").is_err());
         assert!(SitePattern::parse("*.").is_err());
     }

@@ -1,0 +1,271 @@
+//! Calls: the dial flow, softphone events into the call desk, the incoming-
+//! call notification, and where wrap-ups go. The decisions are
+//! `ringside_core::calls`; this is the I/O around them.
+
+use super::*;
+
+/// The call desk is kept in session storage so a worker restart (extension
+/// update, browser housekeeping) loses no pending wrap-up.
+pub(super) async fn restore_desk() {
+    let Ok(saved) = chrome::storage_get(Area::Session, Some(&[KEY_DESK])).await else {
+        return;
+    };
+    let Some(desk) = saved
+        .get(KEY_DESK)
+        .and_then(|v| serde_json::from_value::<CallDesk>(v.clone()).ok())
+    else {
+        return;
+    };
+    with_worker(|w| {
+        // Only when nothing happened since this worker started.
+        if w.desk == CallDesk::default() {
+            w.desk = CallDesk::restored(desk, now_ms());
+        }
+    });
+    broadcast();
+}
+
+pub(super) fn persist_desk(w: &mut Worker) {
+    let Ok(text) = serde_json::to_string(&w.desk) else {
+        return;
+    };
+    if text == w.desk_saved {
+        return;
+    }
+    w.desk_saved = text;
+    let value = serde_json::to_value(&w.desk).unwrap_or(Value::Null);
+    spawn_local(async move {
+        if let Err(e) = chrome::storage_set(Area::Session, &json!({ KEY_DESK: value })).await {
+            log_warn(&format!("cannot keep the call state: {}", JsError::from(e)));
+        }
+    });
+}
+
+pub(super) fn on_host_event(ev: Event) {
+    if ev.event != Event::CALL {
+        log_warn(&format!("unhandled host event {}", ev.event));
+        return;
+    }
+    let call: CallEvent = match serde_json::from_value(ev.data) {
+        Ok(c) => c,
+        Err(e) => {
+            log_warn(&format!("unreadable call event: {e}"));
+            return;
+        }
+    };
+    let effects = with_worker(|w| w.desk.on_event(&call, now_ms())).unwrap_or_default();
+    for fx in effects {
+        spawn_local(async move {
+            let result = match fx {
+                DeskEffect::NotifyIncoming { call_id, caller } => {
+                    chrome::notify(
+                        &format!("{INCOMING_PREFIX}{call_id}"),
+                        &json!({
+                            "type": "basic",
+                            "iconUrl": chrome::runtime_get_url("icons/icon-128.png"),
+                            "title": chrome::get_message("incomingCallTitle", &[]),
+                            "message": chrome::get_message("incomingCallFrom", &[caller]),
+                            "buttons": [
+                                {"title": chrome::get_message("answer", &[])},
+                                {"title": chrome::get_message("decline", &[])},
+                            ],
+                            "requireInteraction": true,
+                            "priority": 2,
+                        }),
+                    )
+                    .await
+                }
+                DeskEffect::ClearIncoming { call_id } => {
+                    chrome::clear_notification(&format!("{INCOMING_PREFIX}{call_id}")).await
+                }
+            };
+            if let Err(e) = result {
+                log_warn(&format!("notification: {}", JsError::from(e)));
+            }
+        });
+    }
+    broadcast();
+}
+
+/// `notifications.onButtonClicked`: accept (0) or decline (1) an incoming call.
+#[wasm_bindgen]
+pub fn sw_on_notification_button(id: String, button: u32) {
+    if !id.starts_with(INCOMING_PREFIX) {
+        return;
+    }
+    spawn_local(async move {
+        let request = if button == 0 {
+            Request::Answer(NoParams {})
+        } else {
+            Request::Hangup(NoParams {})
+        };
+        call_control(request).await;
+        let _ = chrome::clear_notification(&id).await;
+    });
+}
+
+/// Answer or hang up through the host; failures become the desk's notice.
+pub(super) async fn call_control(request: Request) {
+    let outcome = async {
+        let sent = with_worker(|w| w.dialer_sent).unwrap_or(false);
+        if !sent {
+            configure_dialer().await?;
+        }
+        host_request(request).await
+    }
+    .await;
+    if let Err(e) = outcome {
+        with_worker(|w| w.desk.notify(calls::error_key(&e), &e.message, ""));
+    }
+    broadcast();
+}
+
+/// Saves a wrap-up: to the platform when one is configured, else locally. A
+/// platform that cannot be reached gets it later (outbox).
+pub(super) async fn save_wrapup(id: String, tags: String, note: String) {
+    let Some((wrapup, platform)) = with_worker(|w| {
+        w.desk
+            .wrapup(&id, &tags, &note, now_ms())
+            .map(|wu| (wu, w.settings.platform_url.clone()))
+    })
+    .flatten() else {
+        return;
+    };
+    let to = match platform {
+        Some(base) => {
+            flush_outbox(&base).await;
+            if send_wrapup(&base, &wrapup).await {
+                SavedTo::Platform
+            } else {
+                append_local(KEY_OUTBOX, &wrapup).await;
+                SavedTo::Outbox
+            }
+        }
+        None => {
+            append_local(KEY_WRAPUPS, &wrapup).await;
+            SavedTo::Local
+        }
+    };
+    with_worker(|w| w.desk.wrapup_saved(&id, to));
+    broadcast();
+}
+
+pub(super) async fn send_wrapup(base: &str, wrapup: &WrapUp) -> bool {
+    let body = serde_json::to_value(wrapup).unwrap_or(Value::Null);
+    match chrome::post_json(&format!("{base}/v1/wrapups"), &body).await {
+        Ok(status) if (200..300).contains(&status) => true,
+        Ok(status) => {
+            log_warn(&format!("the platform refused a wrap-up: HTTP {status}"));
+            false
+        }
+        Err(e) => {
+            log_warn(&format!(
+                "the platform is unreachable: {}",
+                JsError::from(e)
+            ));
+            false
+        }
+    }
+}
+
+/// Sends what earlier failed; keeps what still fails.
+pub(super) async fn flush_outbox(base: &str) {
+    let Ok(stored) = chrome::storage_get(Area::Local, Some(&[KEY_OUTBOX])).await else {
+        return;
+    };
+    let queued: Vec<WrapUp> = stored
+        .get(KEY_OUTBOX)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    if queued.is_empty() {
+        return;
+    }
+    let mut left = vec![];
+    for w in queued {
+        if !send_wrapup(base, &w).await {
+            left.push(w);
+        }
+    }
+    let _ = chrome::storage_set(Area::Local, &json!({ KEY_OUTBOX: left })).await;
+}
+
+pub(super) async fn append_local(key: &str, wrapup: &WrapUp) {
+    let stored = chrome::storage_get(Area::Local, Some(&[key]))
+        .await
+        .unwrap_or_else(|_| json!({}));
+    let mut list: Vec<Value> = stored
+        .get(key)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    list.push(serde_json::to_value(wrapup).unwrap_or(Value::Null));
+    if list.len() > MAX_LOCAL_WRAPUPS {
+        let drop = list.len() - MAX_LOCAL_WRAPUPS;
+        list.drain(..drop);
+    }
+    let mut items = serde_json::Map::new();
+    items.insert(key.to_owned(), Value::Array(list));
+    if let Err(e) = chrome::storage_set(Area::Local, &Value::Object(items)).await {
+        log_warn(&format!("cannot save the wrap-up: {}", JsError::from(e)));
+    }
+}
+
+/// A call button was clicked (a trusted click; the page checked `isTrusted`
+/// and only this extension's content script can send this message).
+pub(super) async fn dial(
+    origin: String,
+    number: Option<String>,
+    uri: Option<String>,
+    extension: Option<String>,
+    display: String,
+) -> Result<JsValue, JsValue> {
+    let display: String = display.chars().take(64).collect();
+    let target = number.clone().or(uri.clone()).unwrap_or_default();
+    let (decision, connected, has_dialer) = with_worker(|w| {
+        (
+            settings::site_decision(&w.settings, &w.switched_off, &origin),
+            w.link.is_connected(),
+            w.settings.dialer.is_some(),
+        )
+    })
+    .unwrap_or((SiteDecision::Allowed, false, false));
+    let refuse = |key: &str, detail: &str| {
+        with_worker(|w| w.desk.notify(key, detail, &display));
+        broadcast();
+        reply_err(key, detail, std::slice::from_ref(&display))
+    };
+    if decision != SiteDecision::Allowed {
+        return refuse(decision.message_key(), "click-to-call is off on this site");
+    }
+    if !connected {
+        return refuse("errHostMissing", "the native host is not connected");
+    }
+    if !has_dialer {
+        return refuse("errDialerNotConfigured", "no dialer is configured");
+    }
+    let started = with_worker(|w| w.desk.dial(&target, &display, now_ms()));
+    if let Some(Err(refusal)) = started {
+        return refuse(refusal.message_key(), &refusal.to_string());
+    }
+    broadcast();
+    let outcome = async {
+        if !with_worker(|w| w.dialer_sent).unwrap_or(false) {
+            configure_dialer().await?;
+        }
+        host_request(Request::Dial(DialParams {
+            number,
+            uri,
+            extension,
+        }))
+        .await
+    }
+    .await;
+    match outcome {
+        Ok(_) => reply_ok(json!({ "number": target })),
+        Err(e) => {
+            let key = calls::error_key(&e);
+            with_worker(|w| w.desk.dial_failed(key, &e.message));
+            broadcast();
+            reply_err(key, &e.message, &[display])
+        }
+    }
+}

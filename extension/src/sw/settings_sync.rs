@@ -1,0 +1,127 @@
+//! Policy and options: read, merged by `ringside_core::settings`, cached for
+//! startup, pushed to pages.
+
+use super::*;
+
+/// Resolves once policy and options have been read.
+pub(super) async fn settings_ready() {
+    let rx = with_worker(|w| {
+        (!w.settings_loaded).then(|| {
+            let (tx, rx) = oneshot::channel();
+            w.settings_waiters.push(tx);
+            rx
+        })
+    })
+    .flatten();
+    if let Some(rx) = rx {
+        let _ = rx.await;
+    }
+}
+
+/// Reads policy and options and merges them (core::settings). Managed
+/// storage can take seconds to answer while the browser starts, so the policy
+/// last seen (cached in local storage) applies until it does.
+pub(super) async fn load_settings() {
+    let Some(generation) = with_worker(|w| {
+        w.settings_generation += 1;
+        w.settings_generation
+    }) else {
+        return;
+    };
+    let local = chrome::storage_get(
+        Area::Local,
+        Some(&[KEY_OPTIONS, KEY_SWITCHED_OFF, KEY_POLICY_CACHE]),
+    )
+    .await
+    .unwrap_or_else(|e| {
+        log_warn(&format!("cannot read settings: {}", JsError::from(e)));
+        json!({})
+    });
+    let options = local.get(KEY_OPTIONS).cloned().unwrap_or_else(|| json!({}));
+    let switched_off: Vec<String> = local
+        .get(KEY_SWITCHED_OFF)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    let cached = local.get(KEY_POLICY_CACHE).cloned();
+    let first = with_worker(|w| !w.settings_loaded).unwrap_or(false);
+    if let (true, Some(cached)) = (first, cached.clone()) {
+        apply_settings(generation, cached, options.clone(), switched_off.clone()).await;
+    }
+    let managed = match chrome::storage_get(Area::Managed, None).await {
+        Ok(v) => v,
+        // No policy at all (or managed storage unavailable): nothing managed.
+        Err(_) => json!({}),
+    };
+    if cached.as_ref() != Some(&managed) {
+        let _ =
+            chrome::storage_set(Area::Local, &json!({ KEY_POLICY_CACHE: managed.clone() })).await;
+    }
+    apply_settings(generation, managed, options, switched_off).await;
+}
+
+pub(super) async fn apply_settings(
+    generation: u64,
+    managed: Value,
+    options: Value,
+    switched_off: Vec<String>,
+) {
+    let applied = with_worker(|w| {
+        if generation != w.settings_generation {
+            // A newer read is under way; it applies.
+            return None;
+        }
+        w.settings_loaded = true;
+        for waiter in w.settings_waiters.drain(..) {
+            let _ = waiter.send(());
+        }
+        let merged = settings::merge(&managed, &options);
+        let changed = merged.dialer != w.settings.dialer;
+        w.settings = merged;
+        w.managed = managed;
+        w.options = options;
+        w.switched_off = switched_off;
+        if changed {
+            w.dialer_sent = false;
+        }
+        Some(changed)
+    })
+    .flatten();
+    let Some(dialer_changed) = applied else {
+        return;
+    };
+    if dialer_changed && with_worker(|w| w.link.is_connected()).unwrap_or(false) {
+        let _ = configure_dialer().await;
+    }
+    broadcast();
+    tell_pages().await;
+}
+
+/// `storage.onChanged` (policy or options changed).
+#[wasm_bindgen]
+pub fn sw_on_storage_changed() {
+    spawn_local(load_settings());
+}
+
+/// Tells each content script whether click-to-call runs on its site now.
+pub(super) async fn tell_pages() {
+    let targets = with_worker(|w| {
+        w.pages
+            .iter()
+            .map(|p| {
+                let on = settings::site_decision(&w.settings, &w.switched_off, &p.origin)
+                    == SiteDecision::Allowed;
+                (p.tab, p.frame, on)
+            })
+            .collect::<Vec<_>>()
+    })
+    .unwrap_or_default();
+    for (tab, frame, on) in targets {
+        // Pages that navigated away no longer listen; that is fine.
+        let _ = chrome::send_to_frame(
+            tab,
+            frame,
+            &json!({"type": "content.enabled", "enabled": on}),
+        )
+        .await;
+    }
+}
