@@ -29,10 +29,12 @@ use sha2::{Digest, Sha256};
 
 mod control;
 mod microsoft;
+mod web;
 
 pub use self::control::control_routes;
 pub use self::microsoft::microsoft_routes;
 use self::microsoft::{ms_error, ms_error_page};
+use self::web::{error_page, escape, redirect_with};
 
 /// Lifetime of access and ID tokens, seconds.
 pub const TOKEN_SECONDS: u64 = 3600;
@@ -247,50 +249,6 @@ async fn discovery(State(p): State<Provider>, headers: HeaderMap) -> Json<Value>
         "code_challenge_methods_supported": ["plain", "S256"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
     }))
-}
-
-/// Google's error page for a bad authorization request (no redirect happens).
-fn error_page(status: StatusCode, error: &str, message: &str) -> Response {
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Error {code}: {error}</title></head>\
-         <body><h1>Access blocked: authorization error</h1><p id=\"error\">Error {code}: {error}</p><p id=\"message\">{message}</p></body></html>",
-        code = status.as_u16()
-    );
-    (status, Html(body)).into_response()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn redirect_with(uri: &str, pairs: &[(&str, &str)]) -> Response {
-    let mut q = form_urlencoded_pairs(pairs);
-    let sep = if uri.contains('?') { '&' } else { '?' };
-    q.insert(0, sep);
-    Redirect::to(&format!("{uri}{q}")).into_response()
-}
-
-fn form_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 async fn authorize(

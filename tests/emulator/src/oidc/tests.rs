@@ -10,6 +10,7 @@ use ringside_core::auth::pkce::{RANDOM_BYTES, RequestSecrets};
 use ringside_core::auth::provider::{self, ProviderConfig, ProviderKind};
 use tower::ServiceExt;
 
+use super::web::form_body;
 use super::*;
 
 const HOST: &str = "127.0.0.1:7";
@@ -44,10 +45,7 @@ async fn call(
 }
 
 fn form(pairs: &[(&str, &str)]) -> Option<(&'static str, String)> {
-    Some((
-        "application/x-www-form-urlencoded",
-        form_urlencoded_pairs(pairs),
-    ))
+    Some(("application/x-www-form-urlencoded", form_body(pairs)))
 }
 
 /// Authorizes (auto-consent is on) and returns the code from the redirect.
@@ -286,7 +284,7 @@ async fn the_consent_page_lists_accounts_and_cancel_denies() {
     .await;
     let q = format!(
         "/google/o/oauth2/v2/auth?client_id=ringside-web&redirect_uri={}&response_type=code&code_challenge=abc&code_challenge_method=S256&state=s1",
-        urlencode(REDIRECT)
+        form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
     );
     let (status, _, page) = call(&app, Method::GET, &q, None).await;
     assert_eq!(status, 200);
