@@ -278,11 +278,10 @@ impl CallDesk {
                 }
             }
             CallEvent::Ringing { call_id, .. } => {
-                if self.adopt(call_id) {
-                    if let Some(l) = self.live.as_mut() {
+                if self.adopt(call_id)
+                    && let Some(l) = self.live.as_mut() {
                         l.phase = Phase::Ringing;
                     }
-                }
             }
             CallEvent::Established {
                 call_id,
@@ -329,8 +328,8 @@ impl CallDesk {
                         .live
                         .as_ref()
                         .is_some_and(|l| l.call_id.is_none() && l.direction == Direction::Outgoing);
-                if ours {
-                    if let Some(l) = self.live.take() {
+                if ours
+                    && let Some(l) = self.live.take() {
                         if l.phase == Phase::Incoming {
                             effects.push(DeskEffect::ClearIncoming {
                                 call_id: call_id.clone(),
@@ -338,7 +337,6 @@ impl CallDesk {
                         }
                         self.finish(l, Some(call_id.clone()), reason, now_ms);
                     }
-                }
             }
         }
         effects

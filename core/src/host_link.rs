@@ -239,12 +239,11 @@ impl HostLink {
                 }
             }
             LinkInput::Message(Incoming::Event(ev)) => {
-                if let Some(err) = ev.error() {
-                    if err.kind() == Some(ErrorCode::OriginNotAllowed) {
+                if let Some(err) = ev.error()
+                    && err.kind() == Some(ErrorCode::OriginNotAllowed) {
                         self.pending_refusal = Some(err);
                         return out;
                     }
-                }
                 out.push(LinkAction::HostEvent(ev));
             }
             LinkInput::Disconnected { last_error } => {

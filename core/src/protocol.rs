@@ -62,6 +62,17 @@ pub enum ErrorCode {
     SoftphoneDisconnected,
     /// The OS tel: handler failed to start.
     TelHandlerFailed,
+    /// `auth.refresh`/`auth.forget`: the secret store has no refresh token for this account.
+    NoRefreshToken,
+    /// The OS secret store is not running, is locked, or failed.
+    SecretStoreUnavailable,
+    /// The provider's token or revocation endpoint refused; `detail` has its
+    /// HTTP status and error body (`{status, body}`) for the extension to classify.
+    ProviderRefused,
+    /// The provider could not be reached (network, TLS, timeout).
+    ProviderUnreachable,
+    /// The provider's discovery document is missing or wrong, or the issuer is not https.
+    ProviderMisconfigured,
     /// A bug in the host. The message says what failed; the host keeps serving.
     Internal,
 }
@@ -87,6 +98,11 @@ impl ErrorCode {
         ErrorCode::NoTelHandler,
         ErrorCode::SoftphoneDisconnected,
         ErrorCode::TelHandlerFailed,
+        ErrorCode::NoRefreshToken,
+        ErrorCode::SecretStoreUnavailable,
+        ErrorCode::ProviderRefused,
+        ErrorCode::ProviderUnreachable,
+        ErrorCode::ProviderMisconfigured,
         ErrorCode::Internal,
     ];
 
@@ -110,6 +126,11 @@ impl ErrorCode {
             ErrorCode::NoTelHandler => 2006,
             ErrorCode::SoftphoneDisconnected => 2007,
             ErrorCode::TelHandlerFailed => 2008,
+            ErrorCode::NoRefreshToken => 3001,
+            ErrorCode::SecretStoreUnavailable => 3002,
+            ErrorCode::ProviderRefused => 3003,
+            ErrorCode::ProviderUnreachable => 3004,
+            ErrorCode::ProviderMisconfigured => 3005,
             ErrorCode::Internal => 1500,
         }
     }
@@ -134,6 +155,11 @@ impl ErrorCode {
             ErrorCode::NoTelHandler => "no_tel_handler",
             ErrorCode::SoftphoneDisconnected => "softphone_disconnected",
             ErrorCode::TelHandlerFailed => "tel_handler_failed",
+            ErrorCode::NoRefreshToken => "no_refresh_token",
+            ErrorCode::SecretStoreUnavailable => "secret_store_unavailable",
+            ErrorCode::ProviderRefused => "provider_refused",
+            ErrorCode::ProviderUnreachable => "provider_unreachable",
+            ErrorCode::ProviderMisconfigured => "provider_misconfigured",
             ErrorCode::Internal => "internal",
         }
     }
@@ -149,6 +175,9 @@ pub struct ErrorBody {
     pub code: u16,
     pub name: String,
     pub message: String,
+    /// Machine-readable specifics for some codes (see [`ErrorCode::ProviderRefused`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Box<Value>>,
 }
 
 impl ErrorBody {
@@ -157,7 +186,13 @@ impl ErrorBody {
             code: code.code(),
             name: code.name().to_owned(),
             message: message.into(),
+            detail: None,
         }
+    }
+
+    pub fn with_detail(mut self, detail: Value) -> Self {
+        self.detail = Some(Box::new(detail));
+        self
     }
 
     pub fn kind(&self) -> Option<ErrorCode> {
@@ -271,6 +306,106 @@ pub struct DetectResult {
     pub links: Vec<LinkHit>,
 }
 
+/// Which stored sign-in a token request is about: the provider and the
+/// OAuth client. The host keys its secret store entry on both
+/// ([`AuthAccount::key`]) and finds the endpoints through the issuer's discovery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthAccount {
+    pub issuer: String,
+    pub client_id: String,
+}
+
+impl AuthAccount {
+    /// The secret store's account name (`username` attribute).
+    pub fn key(&self) -> String {
+        format!("{} {}", self.issuer.trim_end_matches('/'), self.client_id)
+    }
+}
+
+/// `auth.exchange`: the authorization code from the redirect and its PKCE verifier.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthExchangeParams {
+    #[serde(flatten)]
+    pub account: AuthAccount,
+    pub code: String,
+    pub code_verifier: String,
+    pub redirect_uri: String,
+}
+
+/// `auth.refresh`: a new access token from the stored refresh token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthRefreshParams {
+    #[serde(flatten)]
+    pub account: AuthAccount,
+    /// Ask for these scopes only (space-separated); absent: what was granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+/// `auth.forget`: sign out; revoke at the provider (when asked) and delete the entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthForgetParams {
+    #[serde(flatten)]
+    pub account: AuthAccount,
+    #[serde(default)]
+    pub revoke: bool,
+}
+
+/// What `auth.exchange` and `auth.refresh` return. The refresh token never
+/// leaves the host.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenGrant {
+    pub access_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Whether a refresh token is now in the OS secret store.
+    pub stored: bool,
+    /// Why it is not, when the store failed (the session then ends with the browser).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_error: Option<String>,
+}
+
+// Codes, verifiers and tokens never reach a log through Debug.
+impl std::fmt::Debug for AuthExchangeParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthExchangeParams")
+            .field("account", &self.account)
+            .field("code", &"[redacted]")
+            .field("code_verifier", &"[redacted]")
+            .field("redirect_uri", &self.redirect_uri)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for TokenGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenGrant")
+            .field("access_token", &"[redacted]")
+            .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .field("stored", &self.stored)
+            .field("store_error", &self.store_error)
+            .finish()
+    }
+}
+
+/// What `auth.forget` returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForgetResult {
+    /// The provider confirmed the revocation.
+    pub revoked: bool,
+    /// There was an entry and it is gone.
+    pub deleted: bool,
+    /// Why the revocation did not happen, when asked for and not done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoke_error: Option<String>,
+}
+
 /// Parameters of requests that take none.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoParams {}
@@ -285,6 +420,9 @@ pub enum Request {
     Hangup(NoParams),
     Answer(NoParams),
     Detect(DetectParams),
+    AuthExchange(AuthExchangeParams),
+    AuthRefresh(AuthRefreshParams),
+    AuthForget(AuthForgetParams),
 }
 
 impl Request {
@@ -297,6 +435,9 @@ impl Request {
         "hangup",
         "answer",
         "detect",
+        "auth.exchange",
+        "auth.refresh",
+        "auth.forget",
     ];
 
     pub fn type_name(&self) -> &'static str {
@@ -308,6 +449,9 @@ impl Request {
             Request::Hangup(_) => "hangup",
             Request::Answer(_) => "answer",
             Request::Detect(_) => "detect",
+            Request::AuthExchange(_) => "auth.exchange",
+            Request::AuthRefresh(_) => "auth.refresh",
+            Request::AuthForget(_) => "auth.forget",
         }
     }
 
@@ -322,6 +466,9 @@ impl Request {
                 serde_json::to_value(p).unwrap_or(Value::Null)
             }
             Request::Detect(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+            Request::AuthExchange(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+            Request::AuthRefresh(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+            Request::AuthForget(p) => serde_json::to_value(p).unwrap_or(Value::Null),
         }
     }
 }
@@ -444,6 +591,9 @@ pub fn parse_request(body: &[u8]) -> Result<Envelope, ParseFailure> {
         "hangup" => Request::Hangup(serde_json::from_value(params).map_err(invalid)?),
         "answer" => Request::Answer(serde_json::from_value(params).map_err(invalid)?),
         "detect" => Request::Detect(serde_json::from_value(params).map_err(invalid)?),
+        "auth.exchange" => Request::AuthExchange(serde_json::from_value(params).map_err(invalid)?),
+        "auth.refresh" => Request::AuthRefresh(serde_json::from_value(params).map_err(invalid)?),
+        "auth.forget" => Request::AuthForget(serde_json::from_value(params).map_err(invalid)?),
         other => {
             let mut shown: String = other.chars().take(64).collect();
             if other.chars().count() > 64 {

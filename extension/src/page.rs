@@ -49,31 +49,28 @@ fn render_keeping(render: &Render, doc: &Document, state: Option<&UiState>) -> R
         .filter(|id| !id.is_empty());
     render(doc, state)?;
     for (id, keep, v, c) in kept {
-        if let Some(el) = doc.get_element_by_id(&id) {
-            if el.get_attribute("data-keep").as_deref() == Some(keep.as_str()) {
+        if let Some(el) = doc.get_element_by_id(&id)
+            && el.get_attribute("data-keep").as_deref() == Some(keep.as_str()) {
                 let _ = js_sys::Reflect::set(&el, &value, &v);
                 if c.as_bool().is_some() {
                     let _ = js_sys::Reflect::set(&el, &checked, &c);
                 }
             }
-        }
     }
-    if let Some(el) = focused.and_then(|id| doc.get_element_by_id(&id)) {
-        if let Ok(h) = el.dyn_into::<web_sys::HtmlElement>() {
+    if let Some(el) = focused.and_then(|id| doc.get_element_by_id(&id))
+        && let Ok(h) = el.dyn_into::<web_sys::HtmlElement>() {
             let _ = h.focus();
         }
-    }
     Ok(())
 }
 
 /// Renders the last state again (after page-local data changed).
 pub fn rerender() {
     let last = LAST.with(|l| l.borrow().clone());
-    if let (Some((render, state)), Ok(doc)) = (last, document()) {
-        if let Err(e) = render_keeping(&render, &doc, state.as_ref()) {
+    if let (Some((render, state)), Ok(doc)) = (last, document())
+        && let Err(e) = render_keeping(&render, &doc, state.as_ref()) {
             log_warn(&format!("render failed: {e}"));
         }
-    }
 }
 
 pub fn document() -> Result<Document, JsError> {

@@ -300,8 +300,8 @@ fn action(name: &str, el: &Element) -> Option<UiCommand> {
 
 /// Keeps the call duration current: once a second, without re-rendering.
 fn tick() {
-    if let Ok(doc) = page::document() {
-        if let Ok(list) = doc.query_selector_all("[data-since]") {
+    if let Ok(doc) = page::document()
+        && let Ok(list) = doc.query_selector_all("[data-since]") {
             for i in 0..list.length() {
                 let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
                     continue;
@@ -314,7 +314,6 @@ fn tick() {
                 el.set_text_content(Some(&calls::format_duration(secs)));
             }
         }
-    }
     crate::chrome::set_timeout(1000, tick);
 }
 

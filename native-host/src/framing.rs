@@ -50,12 +50,12 @@ impl Decoder for NativeMessagingCodec {
     type Error = FrameError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
-        if !self.in_body {
-            if let Some(head) = src.get(..4) {
-                let declared = u64::from(u32::from_ne_bytes([head[0], head[1], head[2], head[3]]));
-                if declared > MAX_FRAME_BYTES as u64 {
-                    return Err(FrameError::TooLarge { declared });
-                }
+        if !self.in_body
+            && let Some(head) = src.get(..4)
+        {
+            let declared = u64::from(u32::from_ne_bytes([head[0], head[1], head[2], head[3]]));
+            if declared > MAX_FRAME_BYTES as u64 {
+                return Err(FrameError::TooLarge { declared });
             }
         }
         let before = src.len();

@@ -93,6 +93,11 @@ pub struct HostConfig {
     /// can check the softphone without a browser.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dialer: Option<ringside_core::protocol::DialerConfig>,
+    /// Confidential OAuth clients: the secret the token endpoint wants for a
+    /// client id. Admin-written (usually in the system file); never sent to
+    /// the extension.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub oauth_clients: Vec<crate::tokens::ConfiguredClient>,
 }
 
 impl HostConfig {
@@ -288,6 +293,20 @@ pub fn remember_dialer(
     }
     config.dialer = Some(dialer.clone());
     config.save(config_path)
+}
+
+/// The OAuth client secrets from the system config, then the user's (the
+/// first entry for an issuer and client id wins, so the admin's does).
+pub fn oauth_clients(dirs: &Dirs) -> Vec<crate::tokens::ConfiguredClient> {
+    let mut clients = vec![];
+    for system in [true, false] {
+        let path = locations::config_file(dirs, system);
+        match HostConfig::load(&path) {
+            Ok(c) => clients.extend(c.oauth_clients),
+            Err(e) => tracing::warn!("{e}"),
+        }
+    }
+    clients
 }
 
 /// The callers this host accepts: the union of the user and system configs.

@@ -7,4 +7,6 @@ pub mod doctor;
 pub mod framing;
 pub mod install;
 pub mod locations;
+pub mod secrets;
 pub mod serve;
+pub mod tokens;

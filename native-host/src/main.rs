@@ -281,7 +281,12 @@ fn run_native_messaging(args: &[OsString]) -> ExitCode {
     tracing::info!(caller = %caller, pid = std::process::id(), "serving");
     let mut session = serve::Session::new(HostIdentity::current());
     if let Some(d) = &dirs {
-        session = session.with_dialer_store(ringside_host::locations::config_file(d, false));
+        session = session
+            .with_dialer_store(ringside_host::locations::config_file(d, false))
+            .with_auth(ringside_host::tokens::Auth::new(
+                std::sync::Arc::new(ringside_host::secrets::OsStore),
+                ringside_host::install::oauth_clients(d),
+            ));
     }
     let end = runtime.block_on(async {
         let (reader, writer) = stdio();

@@ -18,6 +18,8 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 use crate::dialer::baresip::Baresip;
 use crate::dialer::{DialerError, tel};
 use crate::framing::{FrameError, NativeMessagingCodec};
+use crate::secrets::OsStore;
+use crate::tokens::Auth;
 
 /// What the host says about itself in `hello`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +45,7 @@ impl HostIdentity {
 pub const SOFTPHONE_RECONNECT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Capabilities announced in `hello`; grows as features land.
-pub const CAPABILITIES: &[&str] = &["ping", "dial", "detect"];
+pub const CAPABILITIES: &[&str] = &["ping", "dial", "detect", "auth"];
 
 /// Per-connection state.
 #[derive(Debug)]
@@ -57,12 +59,22 @@ pub struct Session {
     events: Option<mpsc::Receiver<CallEvent>>,
     /// Where to record the dialer configuration for `doctor`.
     dialer_store: Option<std::path::PathBuf>,
+    /// Token exchange, refresh and revocation, with the secret store.
+    auth: std::sync::Arc<Auth>,
 }
 
-/// What a request needs: an answer now, or softphone work.
+/// What a request needs: an answer now, softphone work, or provider work.
 enum Step {
     Reply(Response),
     Dialer(u64, Request),
+    Auth(u64, Request),
+}
+
+/// A request's answer: ready, or provider work that runs beside the session
+/// (a slow token endpoint must not hold dialing or call events).
+pub enum Handled {
+    Now(Response),
+    Later(std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>),
 }
 
 fn dialer_error(id: u64, e: &DialerError) -> Response {
@@ -87,7 +99,14 @@ impl Session {
             baresip: None,
             events: None,
             dialer_store: None,
+            auth: std::sync::Arc::new(Auth::new(std::sync::Arc::new(OsStore), vec![])),
         }
+    }
+
+    /// Uses this token service (its secret store and configured clients).
+    pub fn with_auth(mut self, auth: Auth) -> Self {
+        self.auth = std::sync::Arc::new(auth);
+        self
     }
 
     /// Records each `dialer.configure` in this host config file.
@@ -104,13 +123,26 @@ impl Session {
             Step::Reply(r) => r,
             Step::Dialer(id, Request::ConfigureDialer(cfg)) => self.configure(id, cfg),
             Step::Dialer(id, _) => self.dialer_not_configured(id),
+            Step::Auth(id, _) => Response::err(
+                Some(id),
+                ErrorBody::new(ErrorCode::Internal, "auth requests need the async session"),
+            ),
         }
     }
 
-    /// Answers one frame body, doing softphone work when asked. Every input
-    /// gets a response.
+    /// Answers one frame body, doing softphone and provider work when asked.
+    /// Every input gets a response.
     pub async fn handle(&mut self, body: &[u8]) -> Response {
-        match self.step(body) {
+        match self.dispatch(body).await {
+            Handled::Now(r) => r,
+            Handled::Later(work) => work.await,
+        }
+    }
+
+    /// Like [`Session::handle`], but provider work is handed back to run
+    /// concurrently.
+    pub async fn dispatch(&mut self, body: &[u8]) -> Handled {
+        Handled::Now(match self.step(body) {
             Step::Reply(r) => r,
             Step::Dialer(id, Request::ConfigureDialer(cfg)) => {
                 let reply = self.configure(id, cfg);
@@ -120,7 +152,10 @@ impl Session {
                 reply
             }
             Step::Dialer(id, req) => self.dialer_request(id, req).await,
-        }
+            Step::Auth(id, req) => {
+                return Handled::Later(Box::pin(auth_work(self.auth.clone(), id, req)));
+            }
+        })
     }
 
     /// Whether a softphone is configured but not connected (so incoming
@@ -160,10 +195,10 @@ impl Session {
             );
         }
         tracing::info!(adapter = ?cfg.adapter, address = ?cfg.address, "dialer configured");
-        if let Some(path) = &self.dialer_store {
-            if let Err(e) = crate::install::remember_dialer(path, &cfg) {
-                tracing::warn!("cannot record the dialer for doctor: {e}");
-            }
+        if let Some(path) = &self.dialer_store
+            && let Err(e) = crate::install::remember_dialer(path, &cfg)
+        {
+            tracing::warn!("cannot record the dialer for doctor: {e}");
         }
         self.dialer = Some(cfg);
         // A new configuration means a new connection on next use.
@@ -331,8 +366,35 @@ impl Session {
                     ErrorBody::new(ErrorCode::InvalidMessage, e.to_string()),
                 ),
             },
+            req @ (Request::AuthExchange(_) | Request::AuthRefresh(_) | Request::AuthForget(_)) => {
+                return Step::Auth(id, req);
+            }
             other => return Step::Dialer(id, other),
         })
+    }
+}
+
+async fn auth_work(auth: std::sync::Arc<Auth>, id: u64, req: Request) -> Response {
+    fn reply<T: serde::Serialize>(id: u64, r: Result<T, ErrorBody>) -> Response {
+        match r {
+            Ok(v) => Response::ok(id, v),
+            Err(e) => {
+                tracing::warn!(code = e.code, "auth: {}", e.message);
+                Response::err(Some(id), e)
+            }
+        }
+    }
+    match req {
+        Request::AuthExchange(p) => reply(id, auth.exchange(p).await),
+        Request::AuthRefresh(p) => reply(id, auth.refresh(p).await),
+        Request::AuthForget(p) => reply(id, auth.forget(p).await),
+        other => Response::err(
+            Some(id),
+            ErrorBody::new(
+                ErrorCode::Internal,
+                format!("`{}` is not an auth request", other.type_name()),
+            ),
+        ),
     }
 }
 
@@ -391,9 +453,17 @@ where
     let mut sink = FramedWrite::new(writer, NativeMessagingCodec::default());
     let mut reconnect = tokio::time::interval(SOFTPHONE_RECONNECT);
     reconnect.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut later = futures::stream::FuturesUnordered::new();
     loop {
         let next = tokio::select! {
             frame = frames.next() => frame,
+            Some(reply) = later.next(), if !later.is_empty() => {
+                if let Err(e) = sink.send(encode_reply(&reply)).await {
+                    tracing::error!("cannot write reply: {e}");
+                    return ServeEnd::Write(e);
+                }
+                continue;
+            }
             _ = reconnect.tick(), if session.wants_softphone() => {
                 session.connect_softphone().await;
                 continue;
@@ -407,9 +477,24 @@ where
             }
         };
         match next {
-            None => return ServeEnd::Closed,
+            None => {
+                // Finish provider work already started (its replies may still be read).
+                while let Some(reply) = later.next().await {
+                    if sink.send(encode_reply(&reply)).await.is_err() {
+                        break;
+                    }
+                }
+                return ServeEnd::Closed;
+            }
             Some(Ok(body)) => {
-                let reply = encode_reply(&session.handle(&body).await);
+                let reply = match session.dispatch(&body).await {
+                    Handled::Now(r) => r,
+                    Handled::Later(work) => {
+                        later.push(work);
+                        continue;
+                    }
+                };
+                let reply = encode_reply(&reply);
                 if let Err(e) = sink.send(reply).await {
                     tracing::error!("cannot write reply: {e}");
                     return ServeEnd::Write(e);

@@ -266,11 +266,10 @@ pub fn check_claims(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenError
     if c.aud.len() > 1 && c.azp.as_deref() != Some(x.client_id) {
         return Err(IdTokenError::WrongAudience);
     }
-    if let Some(azp) = &c.azp {
-        if azp != x.client_id {
+    if let Some(azp) = &c.azp
+        && azp != x.client_id {
             return Err(IdTokenError::WrongAudience);
         }
-    }
     if c.exp + SKEW_SECONDS <= x.now {
         return Err(IdTokenError::Expired);
     }
@@ -283,13 +282,12 @@ pub fn check_claims(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenError
     match x.kind {
         ProviderKind::Microsoft => {
             // Entra tokens carry no email_verified; the tenant vouches.
-            if let Some(t) = x.tenant {
-                if c.tid.as_deref() != Some(t) {
+            if let Some(t) = x.tenant
+                && c.tid.as_deref() != Some(t) {
                     return Err(IdTokenError::WrongTenant {
                         got: c.tid.clone().unwrap_or_default(),
                     });
                 }
-            }
         }
         ProviderKind::Google | ProviderKind::Oidc => {
             if !c.email_verified.as_ref().is_some_and(Flag::is_true) {

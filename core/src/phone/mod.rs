@@ -231,14 +231,13 @@ pub fn parse_link(href: &str, detector: &Detector) -> Option<LinkTarget> {
                 }
                 _ => number,
             };
-            if let Some(e) = &extension {
-                if e.is_empty()
+            if let Some(e) = &extension
+                && (e.is_empty()
                     || e.len() > MAX_EXTENSION_DIGITS
-                    || !e.bytes().all(|b| b.is_ascii_digit())
+                    || !e.bytes().all(|b| b.is_ascii_digit()))
                 {
                     return None;
                 }
-            }
             let e164 = detector.validate(number)?;
             Some(LinkTarget::Phone { e164, extension })
         }
@@ -306,13 +305,12 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+        if b[i] == b'%' && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
                 out.push((h * 16 + l) as u8);
                 i += 3;
                 continue;
             }
-        }
         out.push(b[i]);
         i += 1;
     }
