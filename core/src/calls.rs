@@ -279,9 +279,10 @@ impl CallDesk {
             }
             CallEvent::Ringing { call_id, .. } => {
                 if self.adopt(call_id)
-                    && let Some(l) = self.live.as_mut() {
-                        l.phase = Phase::Ringing;
-                    }
+                    && let Some(l) = self.live.as_mut()
+                {
+                    l.phase = Phase::Ringing;
+                }
             }
             CallEvent::Established {
                 call_id,
@@ -328,15 +329,14 @@ impl CallDesk {
                         .live
                         .as_ref()
                         .is_some_and(|l| l.call_id.is_none() && l.direction == Direction::Outgoing);
-                if ours
-                    && let Some(l) = self.live.take() {
-                        if l.phase == Phase::Incoming {
-                            effects.push(DeskEffect::ClearIncoming {
-                                call_id: call_id.clone(),
-                            });
-                        }
-                        self.finish(l, Some(call_id.clone()), reason, now_ms);
+                if ours && let Some(l) = self.live.take() {
+                    if l.phase == Phase::Incoming {
+                        effects.push(DeskEffect::ClearIncoming {
+                            call_id: call_id.clone(),
+                        });
                     }
+                    self.finish(l, Some(call_id.clone()), reason, now_ms);
+                }
             }
         }
         effects

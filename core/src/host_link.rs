@@ -240,10 +240,11 @@ impl HostLink {
             }
             LinkInput::Message(Incoming::Event(ev)) => {
                 if let Some(err) = ev.error()
-                    && err.kind() == Some(ErrorCode::OriginNotAllowed) {
-                        self.pending_refusal = Some(err);
-                        return out;
-                    }
+                    && err.kind() == Some(ErrorCode::OriginNotAllowed)
+                {
+                    self.pending_refusal = Some(err);
+                    return out;
+                }
                 out.push(LinkAction::HostEvent(ev));
             }
             LinkInput::Disconnected { last_error } => {

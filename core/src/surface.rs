@@ -29,6 +29,9 @@ pub struct UiState {
     /// What the options page saved, as saved (shown back in its form).
     #[serde(default)]
     pub raw_options: serde_json::Value,
+    /// Who is signed in, or why not.
+    #[serde(default)]
+    pub auth: crate::auth::session::AuthView,
 }
 
 /// A frame whose content script checked in.
@@ -70,6 +73,14 @@ pub enum UiCommand {
     SetSite { origin: String, enabled: bool },
     /// The options page saves the agent's settings (validated by the worker).
     SaveOptions { options: serde_json::Value },
+    /// "Sign in with Google/Microsoft/…".
+    SignIn {
+        provider: crate::auth::provider::ProviderKind,
+    },
+    /// Sign out: revoke, forget the tokens.
+    SignOut,
+    /// Get a new access token now (the options page's diagnostics).
+    RefreshSession,
 }
 
 /// One-shot messages (`runtime.sendMessage`) the service worker accepts.

@@ -67,6 +67,8 @@ fn every_core_key_exists() {
         .iter()
         .chain(ringside_core::calls::MESSAGE_KEYS)
         .chain(ringside_core::auth::MESSAGE_KEYS)
+        .chain(ringside_core::auth::session::MESSAGE_KEYS)
+        .chain(ringside_core::auth::session::UI_KEYS)
     {
         assert!(en.contains_key(*key), "en lacks {key}");
     }

@@ -67,6 +67,13 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "identity"], js_name = getRedirectURL)]
     pub fn identity_redirect_url() -> String;
 
+    #[wasm_bindgen(js_namespace = ["chrome", "identity"], js_name = launchWebAuthFlow, catch)]
+    fn launch_web_auth_flow_js(details: &JsValue) -> Result<js_sys::Promise, JsValue>;
+
+    /// `crypto.getRandomValues` (window and service worker alike).
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buf: &mut [u8]);
+
     /// The global `setTimeout` (window and service worker alike).
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout_js(callback: &JsValue, ms: i32) -> JsValue;
@@ -106,6 +113,9 @@ extern "C" {
 
     #[wasm_bindgen(method, catch, js_name = set)]
     fn set_items(this: &StorageArea, items: &JsValue) -> Result<js_sys::Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = remove)]
+    fn remove_items(this: &StorageArea, keys: &JsValue) -> Result<js_sys::Promise, JsValue>;
 
     #[wasm_bindgen(js_namespace = ["chrome", "notifications"], js_name = create, catch)]
     fn notifications_create(id: &str, options: &JsValue) -> Result<js_sys::Promise, JsValue>;
@@ -168,6 +178,95 @@ pub async fn storage_set(a: Area, items: &serde_json::Value) -> Result<(), JsVal
     let js = crate::error::json_to_js(items)?;
     wasm_bindgen_futures::JsFuture::from(area(a, |s| s.set_items(&js))?).await?;
     Ok(())
+}
+
+/// Removes keys from a storage area.
+pub async fn storage_remove(a: Area, keys: &[&str]) -> Result<(), JsValue> {
+    let keys: Array = keys.iter().map(|s| JsValue::from_str(s)).collect();
+    wasm_bindgen_futures::JsFuture::from(area(a, |s| s.remove_items(&keys))?).await?;
+    Ok(())
+}
+
+/// Runs the provider's authorization page (`interactive`: a window the
+/// agent uses) and returns the redirect URL it ends on.
+pub async fn launch_web_auth_flow(url: &str) -> Result<String, JsValue> {
+    let details = crate::error::json_to_js(&serde_json::json!({
+        "url": url,
+        "interactive": true,
+    }))?;
+    let v = wasm_bindgen_futures::JsFuture::from(launch_web_auth_flow_js(&details)?).await?;
+    v.as_string()
+        .ok_or_else(|| JsValue::from_str("launchWebAuthFlow returned no URL"))
+}
+
+/// Random bytes from the platform's CSPRNG.
+pub fn random_bytes(buf: &mut [u8]) {
+    get_random_values(buf);
+}
+
+/// An HTTP answer, read whole.
+#[derive(Debug, Clone)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub body: String,
+    pub cache_control: Option<String>,
+}
+
+/// One HTTP request with `fetch` (no cookies): a GET when `form` and `json`
+/// are None, else a POST of the form or of the JSON.
+pub async fn http(
+    url: &str,
+    form: Option<&[(&str, &str)]>,
+    json: Option<&serde_json::Value>,
+    bearer: Option<&str>,
+) -> Result<HttpAnswer, JsValue> {
+    let mut headers = serde_json::Map::new();
+    let mut init =
+        serde_json::json!({ "method": "GET", "credentials": "omit", "cache": "no-store" });
+    if let Some(pairs) = form {
+        headers.insert(
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        );
+        init["method"] = "POST".into();
+        init["body"] = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+            .into();
+    }
+    if let Some(j) = json {
+        headers.insert("content-type".into(), "application/json".into());
+        init["method"] = "POST".into();
+        init["body"] = serde_json::to_string(j)
+            .map_err(crate::error::JsError::from)?
+            .into();
+    }
+    if let Some(t) = bearer {
+        headers.insert("authorization".into(), format!("Bearer {t}").into());
+    }
+    init["headers"] = serde_json::Value::Object(headers);
+    let init = crate::error::json_to_js(&init)?;
+    let resp = wasm_bindgen_futures::JsFuture::from(fetch_js(url, &init)?).await?;
+    let get = |k: &str| js_sys::Reflect::get(&resp, &JsValue::from_str(k));
+    let status = get("status")?.as_f64().unwrap_or(0.0) as u16;
+    let headers = get("headers")?;
+    let cache_control = js_sys::Reflect::get(&headers, &JsValue::from_str("get"))?
+        .dyn_into::<js_sys::Function>()?
+        .call1(&headers, &JsValue::from_str("cache-control"))?
+        .as_string();
+    let text = js_sys::Reflect::get(&resp, &JsValue::from_str("text"))?
+        .dyn_into::<js_sys::Function>()?
+        .call0(&resp)?
+        .dyn_into::<js_sys::Promise>()?;
+    let body = wasm_bindgen_futures::JsFuture::from(text)
+        .await?
+        .as_string()
+        .unwrap_or_default();
+    Ok(HttpAnswer {
+        status,
+        body,
+        cache_control,
+    })
 }
 
 /// Shows a notification (JSON options as `chrome.notifications.create` takes them).

@@ -189,6 +189,14 @@ pub fn pages(doc: &Document, pages: &[PageSession], t: &dyn Translate) -> Result
 /// `append_child` for elements, typed so `&make()?` infers `Element`.
 pub trait Add {
     fn add(&self, child: &Element) -> Result<(), JsError>;
+
+    /// Adds the child when there is one.
+    fn extend_with(&self, child: Option<Element>) -> Result<(), JsError> {
+        match child {
+            Some(c) => self.add(&c),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Add for Element {

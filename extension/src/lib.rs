@@ -3,6 +3,7 @@
 // wasm-bindgen's generated glue contains unsafe code; this crate writes none.
 #![allow(unsafe_code)]
 
+pub mod account;
 pub mod chrome;
 pub mod dom;
 pub mod error;

@@ -302,13 +302,13 @@ fn collect_options(doc: &Document) -> Value {
     Value::Object(out)
 }
 
-fn action(name: &str, _el: &Element) -> Option<UiCommand> {
+fn action(name: &str, el: &Element) -> Option<UiCommand> {
     let doc = page::document().ok()?;
     match name {
         "save-options" => Some(UiCommand::SaveOptions {
             options: collect_options(&doc),
         }),
-        _ => None,
+        other => crate::account::action(other, el),
     }
 }
 
@@ -371,6 +371,12 @@ pub fn render(
 
     let mut parts = vec![title];
     if let Some(s) = state {
+        parts.push(crate::account::card(
+            doc,
+            s,
+            t,
+            crate::account::Place::Options,
+        )?);
         parts.push(calling_section(doc, t, &s.settings, &s.raw_options)?);
     }
     parts.extend([about, host, pages]);

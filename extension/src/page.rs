@@ -50,17 +50,19 @@ fn render_keeping(render: &Render, doc: &Document, state: Option<&UiState>) -> R
     render(doc, state)?;
     for (id, keep, v, c) in kept {
         if let Some(el) = doc.get_element_by_id(&id)
-            && el.get_attribute("data-keep").as_deref() == Some(keep.as_str()) {
-                let _ = js_sys::Reflect::set(&el, &value, &v);
-                if c.as_bool().is_some() {
-                    let _ = js_sys::Reflect::set(&el, &checked, &c);
-                }
+            && el.get_attribute("data-keep").as_deref() == Some(keep.as_str())
+        {
+            let _ = js_sys::Reflect::set(&el, &value, &v);
+            if c.as_bool().is_some() {
+                let _ = js_sys::Reflect::set(&el, &checked, &c);
             }
+        }
     }
     if let Some(el) = focused.and_then(|id| doc.get_element_by_id(&id))
-        && let Ok(h) = el.dyn_into::<web_sys::HtmlElement>() {
-            let _ = h.focus();
-        }
+        && let Ok(h) = el.dyn_into::<web_sys::HtmlElement>()
+    {
+        let _ = h.focus();
+    }
     Ok(())
 }
 
@@ -68,9 +70,10 @@ fn render_keeping(render: &Render, doc: &Document, state: Option<&UiState>) -> R
 pub fn rerender() {
     let last = LAST.with(|l| l.borrow().clone());
     if let (Some((render, state)), Ok(doc)) = (last, document())
-        && let Err(e) = render_keeping(&render, &doc, state.as_ref()) {
-            log_warn(&format!("render failed: {e}"));
-        }
+        && let Err(e) = render_keeping(&render, &doc, state.as_ref())
+    {
+        log_warn(&format!("render failed: {e}"));
+    }
 }
 
 pub fn document() -> Result<Document, JsError> {

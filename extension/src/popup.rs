@@ -245,6 +245,12 @@ pub fn render(
     header.add(&settings)?;
     let mut parts = vec![header];
     if let Some(s) = state {
+        parts.push(crate::account::card(
+            doc,
+            s,
+            t,
+            crate::account::Place::Popup,
+        )?);
         parts.extend(notice(doc, &s.calls, t)?);
         parts.extend(live_call(doc, &s.calls, t, cx.now_ms)?);
         parts.extend(wrapup(doc, &s.calls, t)?);
@@ -294,26 +300,27 @@ fn action(name: &str, el: &Element) -> Option<UiCommand> {
                 .ok()?
                 .as_bool()?,
         },
-        _ => return None,
+        other => return crate::account::action(other, el),
     })
 }
 
 /// Keeps the call duration current: once a second, without re-rendering.
 fn tick() {
     if let Ok(doc) = page::document()
-        && let Ok(list) = doc.query_selector_all("[data-since]") {
-            for i in 0..list.length() {
-                let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
-                    continue;
-                };
-                let since: f64 = el
-                    .get_attribute("data-since")
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(0.0);
-                let secs = ((js_sys::Date::now() - since) / 1000.0).max(0.0) as u64;
-                el.set_text_content(Some(&calls::format_duration(secs)));
-            }
+        && let Ok(list) = doc.query_selector_all("[data-since]")
+    {
+        for i in 0..list.length() {
+            let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+                continue;
+            };
+            let since: f64 = el
+                .get_attribute("data-since")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0.0);
+            let secs = ((js_sys::Date::now() - since) / 1000.0).max(0.0) as u64;
+            el.set_text_content(Some(&calls::format_duration(secs)));
         }
+    }
     crate::chrome::set_timeout(1000, tick);
 }
 

@@ -130,6 +130,7 @@ fn popup_renders_into_app() {
         settings: Default::default(),
         switched_off: vec![],
         raw_options: serde_json::Value::Null,
+        auth: Default::default(),
     };
     ringside_extension::popup::render(&doc(), Some(&state), &en(), &cx()).unwrap();
     let text = app.text_content().unwrap();
@@ -174,6 +175,7 @@ fn diagnostics_show_the_host_process() {
         settings: Default::default(),
         switched_off: vec![],
         raw_options: serde_json::Value::Null,
+        auth: Default::default(),
     };
     let dl = dom::diagnostics(&doc(), &state, &en()).unwrap();
     let get = |id: &str| {
@@ -214,6 +216,7 @@ fn ui_state_round_trips_through_js() {
         settings: Default::default(),
         switched_off: vec![],
         raw_options: serde_json::Value::Null,
+        auth: Default::default(),
     };
     let ser = serde_wasm_bindgen::Serializer::json_compatible();
     let js = serde::Serialize::serialize(&state, &ser).unwrap();
@@ -295,6 +298,7 @@ fn popup_shows_the_live_call_the_wrapup_and_the_site_switch() {
         settings: Default::default(),
         switched_off: vec![],
         raw_options: serde_json::Value::Null,
+        auth: Default::default(),
     };
     ringside_extension::popup::render(&doc(), Some(&state), &en(), &cx()).unwrap();
     let live = app
@@ -355,6 +359,7 @@ fn popup_notice_says_what_happened_and_what_to_do() {
         settings: Default::default(),
         switched_off: vec![],
         raw_options: serde_json::Value::Null,
+        auth: Default::default(),
     };
     ringside_extension::popup::render(&doc(), Some(&state), &en(), &cx()).unwrap();
     let notice = app
@@ -373,4 +378,81 @@ fn popup_notice_says_what_happened_and_what_to_do() {
             .unwrap()
             .is_none()
     );
+}
+
+#[wasm_bindgen_test]
+fn account_card_warns_the_admin_and_shows_who_is_signed_in() {
+    use ringside_core::auth::provider::ProviderKind;
+    use ringside_core::auth::session::{AuthView, Phase, Profile, TokenHome};
+    use ringside_extension::account::{self, Place};
+    let redirect = format!("https://{ID}.chromiumapp.org/");
+    let mut state = UiState {
+        host: HostStatus::Connecting,
+        stats: LinkStats::default(),
+        pages: vec![],
+        calls: Default::default(),
+        settings: Default::default(),
+        switched_off: vec![],
+        raw_options: serde_json::Value::Null,
+        auth: AuthView {
+            redirect_uri: redirect.clone(),
+            ..Default::default()
+        },
+    };
+    // No provider configured: the warning names the redirect URI, no button.
+    let card = account::card(&doc(), &state, &en(), Place::Popup).unwrap();
+    let warn = card
+        .query_selector("[data-testid=setup-warning]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        warn.get_attribute("data-problem").unwrap(),
+        "setupNoProvider"
+    );
+    assert!(warn.text_content().unwrap().contains(&redirect));
+    assert!(card.query_selector("button").unwrap().is_none());
+
+    // A hostile name is text, the photo is decorative, sign-out only in options.
+    state.auth.phase = Phase::SignedIn;
+    state.auth.profile = Some(Profile {
+        name: "<b>Ana</b>".into(),
+        email: "ana@example.com".into(),
+        picture: Some("https://example.com/a.png".into()),
+        provider: ProviderKind::Google,
+        issuer: "https://accounts.google.com".into(),
+        client_id: "c".into(),
+        subject: "1".into(),
+        home: TokenHome::Host,
+        agent: None,
+    });
+    let popup = account::card(&doc(), &state, &en(), Place::Popup).unwrap();
+    assert!(popup.query_selector("b").unwrap().is_none());
+    assert!(popup.text_content().unwrap().contains("<b>Ana</b>"));
+    assert!(
+        popup
+            .text_content()
+            .unwrap()
+            .contains("Signed in with Google")
+    );
+    assert_eq!(
+        popup
+            .query_selector("img")
+            .unwrap()
+            .unwrap()
+            .get_attribute("alt")
+            .unwrap(),
+        ""
+    );
+    assert!(
+        popup
+            .query_selector("[data-action=sign-out]")
+            .unwrap()
+            .is_none()
+    );
+    let options = account::card(&doc(), &state, &en(), Place::Options).unwrap();
+    let out = options
+        .query_selector("[data-action=sign-out]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.text_content().unwrap(), "Sign out");
 }

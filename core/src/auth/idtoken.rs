@@ -199,6 +199,14 @@ pub fn peek_claims(token: &str) -> Result<Claims, IdTokenError> {
         .map_err(|e| IdTokenError::Malformed(format!("claims: {e}")))
 }
 
+/// The `kid` of a token's header (which key to look up before verifying).
+pub fn peek_kid(token: &str) -> Result<String, IdTokenError> {
+    let header = token.split('.').next().unwrap_or_default();
+    let h: Header = serde_json::from_slice(&b64(header, "header")?)
+        .map_err(|e| IdTokenError::Malformed(format!("header: {e}")))?;
+    Ok(h.kid.unwrap_or_default())
+}
+
 /// Verifies the signature, then the claims.
 pub fn verify(token: &str, jwks: &Jwks, expect: &Expectations<'_>) -> Result<Claims, IdTokenError> {
     let parts: Vec<&str> = token.split('.').collect();
@@ -267,9 +275,10 @@ pub fn check_claims(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenError
         return Err(IdTokenError::WrongAudience);
     }
     if let Some(azp) = &c.azp
-        && azp != x.client_id {
-            return Err(IdTokenError::WrongAudience);
-        }
+        && azp != x.client_id
+    {
+        return Err(IdTokenError::WrongAudience);
+    }
     if c.exp + SKEW_SECONDS <= x.now {
         return Err(IdTokenError::Expired);
     }
@@ -283,11 +292,12 @@ pub fn check_claims(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenError
         ProviderKind::Microsoft => {
             // Entra tokens carry no email_verified; the tenant vouches.
             if let Some(t) = x.tenant
-                && c.tid.as_deref() != Some(t) {
-                    return Err(IdTokenError::WrongTenant {
-                        got: c.tid.clone().unwrap_or_default(),
-                    });
-                }
+                && c.tid.as_deref() != Some(t)
+            {
+                return Err(IdTokenError::WrongTenant {
+                    got: c.tid.clone().unwrap_or_default(),
+                });
+            }
         }
         ProviderKind::Google | ProviderKind::Oidc => {
             if !c.email_verified.as_ref().is_some_and(Flag::is_true) {

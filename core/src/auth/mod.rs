@@ -10,6 +10,7 @@ pub mod idtoken;
 pub mod keys;
 pub mod pkce;
 pub mod provider;
+pub mod session;
 pub mod token;
 
 /// Every `_locales` key this module hands to the surfaces.

@@ -235,9 +235,9 @@ pub fn parse_link(href: &str, detector: &Detector) -> Option<LinkTarget> {
                 && (e.is_empty()
                     || e.len() > MAX_EXTENSION_DIGITS
                     || !e.bytes().all(|b| b.is_ascii_digit()))
-                {
-                    return None;
-                }
+            {
+                return None;
+            }
             let e164 = detector.validate(number)?;
             Some(LinkTarget::Phone { e164, extension })
         }
@@ -305,12 +305,14 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len()
-            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
         out.push(b[i]);
         i += 1;
     }

@@ -27,6 +27,7 @@ use crate::error::{JsError, js_to_json, json_to_js, log_warn};
 
 mod call_flow;
 mod settings_sync;
+mod signin;
 
 use self::call_flow::*;
 use self::settings_sync::*;
@@ -83,6 +84,8 @@ struct Worker {
     settings_generation: u64,
     /// The desk as last written to session storage (JSON).
     desk_saved: String,
+    /// Who is signed in, and the sign-in flow's caches.
+    session: signin::SessionState,
 }
 
 thread_local! {
@@ -120,6 +123,7 @@ pub fn sw_start() {
             settings_waiters: vec![],
             settings_generation: 0,
             desk_saved: String::new(),
+            session: signin::SessionState::default(),
         });
         true
     });
@@ -127,6 +131,10 @@ pub fn sw_start() {
         drive(LinkInput::Connect);
         spawn_local(load_settings());
         spawn_local(restore_desk());
+        spawn_local(async {
+            settings_ready().await;
+            signin::restore().await;
+        });
     }
 }
 
@@ -323,6 +331,7 @@ fn current_state(w: &Worker) -> UiState {
         settings: w.settings.clone(),
         switched_off: w.switched_off.clone(),
         raw_options: w.options.clone(),
+        auth: w.session.view.clone(),
     }
 }
 
@@ -430,6 +439,12 @@ fn on_ui_command(cmd: UiCommand) {
                 ));
             }
             // storage.onChanged reloads the settings and tells the pages.
+        }),
+        UiCommand::SignIn { provider } => spawn_local(signin::sign_in(provider)),
+        UiCommand::SignOut => spawn_local(signin::sign_out()),
+        UiCommand::RefreshSession => spawn_local(async {
+            signin::refresh().await;
+            broadcast();
         }),
         UiCommand::SaveOptions { options } => spawn_local(async move {
             if let Err(e) = chrome::storage_set(Area::Local, &json!({ KEY_OPTIONS: options })).await

@@ -1,0 +1,405 @@
+//! The signed-in agent as every surface sees it, and what each way a sign-in
+//! can fail tells the agent. The service worker runs the flow (discovery,
+//! launchWebAuthFlow, the exchange through the host or as a public client,
+//! the ID token check, the platform) and records the outcome here.
+
+use serde::{Deserialize, Serialize};
+
+use super::idtoken::{Claims, IdTokenError};
+use super::provider::{ProviderKind, RedirectError, SetupProblem, classify_provider_error};
+use super::token::{TokenFailure, classify};
+
+/// Where the session's tokens live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenHome {
+    /// The refresh token is in the OS secret store (through the native host).
+    Host,
+    /// No host: tokens in storage.session only; the session ends with the browser.
+    Browser,
+}
+
+/// The agent as the phone platform knows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformAgent {
+    pub login_email: String,
+    pub name: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub privileged: bool,
+}
+
+/// Who is signed in. Not secret: kept in storage.local so the popup can show
+/// it at once after a browser restart while the host refreshes the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    pub name: String,
+    pub email: String,
+    #[serde(default)]
+    pub picture: Option<String>,
+    pub provider: ProviderKind,
+    pub issuer: String,
+    pub client_id: String,
+    pub subject: String,
+    pub home: TokenHome,
+    #[serde(default)]
+    pub agent: Option<PlatformAgent>,
+}
+
+impl Profile {
+    pub fn from_claims(
+        c: &Claims,
+        provider: ProviderKind,
+        issuer: &str,
+        client_id: &str,
+        home: TokenHome,
+    ) -> Profile {
+        let email = c.login_email().unwrap_or_default().to_owned();
+        Profile {
+            name: c.name.clone().unwrap_or_else(|| email.clone()),
+            email,
+            picture: c.picture.clone().filter(|p| p.starts_with("https://")),
+            provider,
+            issuer: issuer.to_owned(),
+            client_id: client_id.to_owned(),
+            subject: c.sub.clone(),
+            home,
+            agent: None,
+        }
+    }
+}
+
+/// Where the sign-in is.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum Phase {
+    #[default]
+    SignedOut,
+    /// The flow runs (the provider's window is open, or tokens are being checked).
+    SigningIn {
+        provider: ProviderKind,
+    },
+    /// After a restart: the profile is known, the host is refreshing the token.
+    Restoring,
+    SignedIn,
+}
+
+/// A message for the agent: a `_locales` key and its substitutions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub key: String,
+    #[serde(default)]
+    pub subs: Vec<String>,
+}
+
+impl Notice {
+    pub fn new(key: &str, subs: &[&str]) -> Notice {
+        Notice {
+            key: key.to_owned(),
+            subs: subs.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+}
+
+/// The sign-in part of the state every surface renders.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AuthView {
+    #[serde(flatten)]
+    pub phase: Phase,
+    pub profile: Option<Profile>,
+    /// Why the last attempt failed, or why the session ended.
+    pub notice: Option<Notice>,
+    /// A provider-side setup problem found during a sign-in (the admin warning).
+    pub setup: Option<SetupProblem>,
+    /// `chrome.identity.getRedirectURL()`: what the admin registers.
+    pub redirect_uri: String,
+    /// How long the last token refresh through the host took (diagnostics).
+    #[serde(default)]
+    pub last_refresh_ms: Option<u32>,
+}
+
+impl AuthView {
+    pub fn signed_in(&self) -> bool {
+        self.phase == Phase::SignedIn || self.phase == Phase::Restoring
+    }
+}
+
+/// Why a sign-in did not complete. Each has its own message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInFailure {
+    /// The provider rejected the app's registration: the admin must act.
+    Setup(SetupProblem),
+    /// The agent closed the provider's window.
+    Cancelled,
+    /// The provider said no (access_denied and the like).
+    Provider(String),
+    /// The redirect did not match the request (state).
+    Replay,
+    IdToken(IdTokenError),
+    /// The token endpoint refused for another reason.
+    Exchange(String),
+    Unreachable(String),
+    /// The phone platform refused the agent.
+    Platform(PlatformRefusal),
+}
+
+/// The platform's answers to `POST /v1/sessions` that are not a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlatformRefusal {
+    NotInvited,
+    EmailMismatch {
+        login_email: String,
+    },
+    MethodNotAllowed {
+        method: String,
+    },
+    /// Anything else: the platform's own words, or its status.
+    Other(String),
+}
+
+impl SignInFailure {
+    /// The `_locales` key and substitutions.
+    pub fn notice(&self, email: &str) -> Notice {
+        match self {
+            SignInFailure::Setup(p) => Notice::new(p.message_key(), &[]),
+            SignInFailure::Cancelled => Notice::new("signinCancelled", &[]),
+            SignInFailure::Provider(d) => Notice::new("signinProviderSaid", &[d]),
+            SignInFailure::Replay => Notice::new("signinReplay", &[]),
+            SignInFailure::IdToken(IdTokenError::WrongDomain { allowed, .. }) => {
+                Notice::new("signinWrongDomain", &[allowed])
+            }
+            SignInFailure::IdToken(e) => Notice::new(e.message_key(), &[email]),
+            SignInFailure::Exchange(d) => Notice::new("signinExchangeFailed", &[d]),
+            SignInFailure::Unreachable(d) => Notice::new("signinUnreachable", &[d]),
+            SignInFailure::Platform(PlatformRefusal::NotInvited) => {
+                Notice::new("signinNotInvited", &[email])
+            }
+            SignInFailure::Platform(PlatformRefusal::EmailMismatch { login_email }) => {
+                Notice::new("signinEmailMismatch", &[email, login_email])
+            }
+            SignInFailure::Platform(PlatformRefusal::MethodNotAllowed { method }) => {
+                Notice::new("signinMethodNotAllowed", &[method])
+            }
+            SignInFailure::Platform(PlatformRefusal::Other(d)) => {
+                Notice::new("signinPlatformFailed", &[d])
+            }
+        }
+    }
+}
+
+impl From<RedirectError> for SignInFailure {
+    fn from(e: RedirectError) -> Self {
+        match e {
+            RedirectError::Cancelled => SignInFailure::Cancelled,
+            RedirectError::StateMismatch => SignInFailure::Replay,
+            RedirectError::MissingCode => SignInFailure::Provider("no code".into()),
+            RedirectError::Provider {
+                error,
+                description,
+                setup,
+            } => match setup.or_else(|| classify_provider_error(&error, &description)) {
+                Some(p) => SignInFailure::Setup(p),
+                None if description.is_empty() => SignInFailure::Provider(error),
+                None => SignInFailure::Provider(description),
+            },
+        }
+    }
+}
+
+/// A token endpoint's refusal (status and body as the provider sent them) at
+/// sign-in: a bad client or redirect is the admin's to fix.
+pub fn exchange_failure(status: u16, body: &str) -> SignInFailure {
+    if let Ok(b) = serde_json::from_str::<super::token::ErrorBody>(body)
+        && let Some(p) =
+            classify_provider_error(&b.error, b.error_description.as_deref().unwrap_or_default())
+    {
+        return SignInFailure::Setup(p);
+    }
+    match classify(status, body, None) {
+        TokenFailure::InvalidClient(d) => {
+            SignInFailure::Setup(SetupProblem::InvalidClient { detail: d })
+        }
+        TokenFailure::Transient { .. } => SignInFailure::Unreachable(format!("HTTP {status}")),
+        TokenFailure::GrantRevoked(_) => SignInFailure::Exchange("invalid_grant".into()),
+        TokenFailure::InteractionRequired { .. } => {
+            SignInFailure::Exchange("interaction_required".into())
+        }
+        TokenFailure::Other(d) => SignInFailure::Exchange(d),
+    }
+}
+
+/// Reads the platform's answer to `POST /v1/sessions`.
+pub fn platform_session(status: u16, body: &str) -> Result<PlatformAgent, PlatformRefusal> {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    if (200..300).contains(&status) {
+        return serde_json::from_value(v["agent"].clone())
+            .map_err(|e| PlatformRefusal::Other(format!("unreadable answer: {e}")));
+    }
+    let code = v["error"]["code"].as_str().unwrap_or_default();
+    let message = v["error"]["message"].as_str().unwrap_or_default();
+    match code {
+        "user_not_invited" => Err(PlatformRefusal::NotInvited),
+        "email_mismatch" => Err(PlatformRefusal::EmailMismatch {
+            login_email: v["login_email"].as_str().unwrap_or_default().to_owned(),
+        }),
+        "method_not_allowed" => Err(PlatformRefusal::MethodNotAllowed {
+            method: v["method"].as_str().unwrap_or_default().to_owned(),
+        }),
+        _ if !message.is_empty() => Err(PlatformRefusal::Other(message.to_owned())),
+        _ => Err(PlatformRefusal::Other(format!("HTTP {status}"))),
+    }
+}
+
+/// The strings of the sign-in part of the popup and options page.
+pub const UI_KEYS: &[&str] = &[
+    "accountTitle",
+    "signInGoogle",
+    "signInMicrosoft",
+    "signInOidc",
+    "signingIn",
+    "signedInWith",
+    "providerGoogle",
+    "providerMicrosoft",
+    "providerOidc",
+    "restoringSession",
+    "setupTitle",
+    "redirectUriLabel",
+    "signOut",
+    "refreshSession",
+    "lastRefresh",
+    "platformAgent",
+    "tokenHomeHost",
+    "tokenHomeBrowser",
+    "signInPrompt",
+];
+
+/// The button label and provider name keys of a provider kind.
+pub fn provider_keys(kind: ProviderKind) -> (&'static str, &'static str) {
+    match kind {
+        ProviderKind::Google => ("signInGoogle", "providerGoogle"),
+        ProviderKind::Microsoft => ("signInMicrosoft", "providerMicrosoft"),
+        ProviderKind::Oidc => ("signInOidc", "providerOidc"),
+    }
+}
+
+/// Every `_locales` key this module hands out.
+pub const MESSAGE_KEYS: &[&str] = &[
+    "signinCancelled",
+    "signinProviderSaid",
+    "signinExchangeFailed",
+    "signinUnreachable",
+    "signinNotInvited",
+    "signinEmailMismatch",
+    "signinMethodNotAllowed",
+    "signinPlatformFailed",
+    // Handed out by the service worker around these.
+    "signinStoreUnavailable",
+    "signinBrowserOnly",
+    "sessionStoreEmpty",
+    "sessionStoreLocked",
+    "sessionRevoked",
+    "sessionEndedWithBrowser",
+    "signedOut",
+    "signedOutNotRevoked",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_refusals_are_told_apart() {
+        assert_eq!(
+            platform_session(
+                403,
+                r#"{"error":{"code":"user_not_invited","message":"x"}}"#
+            ),
+            Err(PlatformRefusal::NotInvited)
+        );
+        assert_eq!(
+            platform_session(
+                403,
+                r#"{"error":{"code":"method_not_allowed","message":"x"},"method":"microsoft"}"#
+            ),
+            Err(PlatformRefusal::MethodNotAllowed {
+                method: "microsoft".into()
+            })
+        );
+        let ok = platform_session(
+            200,
+            r#"{"agent":{"login_email":"ana@example.com","name":"Ana","role":"agent","privileged":false}}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.login_email, "ana@example.com");
+        assert_eq!(
+            platform_session(502, "<html>bad gateway</html>"),
+            Err(PlatformRefusal::Other("HTTP 502".into()))
+        );
+    }
+
+    #[test]
+    fn a_bad_client_at_the_token_endpoint_is_the_admins_to_fix() {
+        let google = r#"{"error":"invalid_client","error_description":"Unauthorized"}"#;
+        assert!(matches!(
+            exchange_failure(401, google),
+            SignInFailure::Setup(SetupProblem::InvalidClient { .. })
+        ));
+        let ms = r#"{"error":"invalid_request","error_description":"AADSTS50011: The redirect URI does not match"}"#;
+        assert!(matches!(
+            exchange_failure(400, ms),
+            SignInFailure::Setup(SetupProblem::RedirectUriMismatch { .. })
+        ));
+        assert_eq!(
+            exchange_failure(503, ""),
+            SignInFailure::Unreachable("HTTP 503".into())
+        );
+    }
+
+    #[test]
+    fn redirect_errors_map_to_their_messages() {
+        let f: SignInFailure = RedirectError::Provider {
+            error: "access_denied".into(),
+            description: String::new(),
+            setup: None,
+        }
+        .into();
+        assert_eq!(f.notice("a@b").key, "signinProviderSaid");
+        let f: SignInFailure = RedirectError::Provider {
+            error: "unauthorized_client".into(),
+            description: String::new(),
+            setup: None,
+        }
+        .into();
+        assert!(matches!(f, SignInFailure::Setup(_)));
+        assert_eq!(
+            SignInFailure::from(RedirectError::Cancelled).notice("").key,
+            "signinCancelled"
+        );
+    }
+
+    #[test]
+    fn every_key_is_listed() {
+        let all = [
+            SignInFailure::Cancelled,
+            SignInFailure::Provider("x".into()),
+            SignInFailure::Exchange("x".into()),
+            SignInFailure::Unreachable("x".into()),
+            SignInFailure::Platform(PlatformRefusal::NotInvited),
+            SignInFailure::Platform(PlatformRefusal::EmailMismatch {
+                login_email: "x".into(),
+            }),
+            SignInFailure::Platform(PlatformRefusal::MethodNotAllowed { method: "x".into() }),
+            SignInFailure::Platform(PlatformRefusal::Other("x".into())),
+        ];
+        for f in all {
+            let k = f.notice("a@b").key;
+            assert!(
+                MESSAGE_KEYS.contains(&k.as_str())
+                    || super::super::MESSAGE_KEYS.contains(&k.as_str()),
+                "{k}"
+            );
+        }
+    }
+}

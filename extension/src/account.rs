@@ -1,0 +1,263 @@
+//! The account card of the popup and the options page: who is signed in
+//! (name, email, photo, provider), the sign-in buttons, the admin warning
+//! with the redirect URI, and the last sign-in message.
+
+use ringside_core::auth::provider::ProviderKind;
+use ringside_core::auth::session::{self, Phase, TokenHome};
+use ringside_core::surface::{UiCommand, UiState};
+use web_sys::{Document, Element};
+
+use crate::dom::{self, Add as _};
+use crate::error::JsError;
+use crate::i18n::Translate;
+
+/// Where the card is shown: the options page adds sign-out and diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Popup,
+    Options,
+}
+
+fn provider_name(kind: ProviderKind, t: &dyn Translate) -> String {
+    t.get(session::provider_keys(kind).1)
+}
+
+/// The admin warning: what is wrong and the redirect URI to register.
+fn setup_warning(
+    doc: &Document,
+    state: &UiState,
+    t: &dyn Translate,
+) -> Result<Option<Element>, JsError> {
+    let problem = state
+        .auth
+        .setup
+        .clone()
+        .or_else(|| state.settings.setup_problem(None));
+    let Some(problem) = problem else {
+        return Ok(None);
+    };
+    let uri = state.auth.redirect_uri.clone();
+    let card = dom::el(doc, "section", "card tone-warn setup", None)?;
+    card.set_attribute("role", "alert")?;
+    card.set_attribute("data-testid", "setup-warning")?;
+    card.set_attribute("data-problem", problem.message_key())?;
+    card.add(&dom::el(
+        doc,
+        "p",
+        "card-title",
+        Some(&t.get("setupTitle")),
+    )?)?;
+    card.add(&dom::el(
+        doc,
+        "p",
+        "card-detail",
+        Some(&t.message(problem.message_key(), std::slice::from_ref(&uri))),
+    )?)?;
+    let label = dom::el(doc, "p", "muted small", Some(&t.get("redirectUriLabel")))?;
+    card.add(&label)?;
+    let code = dom::el(doc, "code", "redirect-uri", Some(&uri))?;
+    code.set_attribute("data-testid", "setup-redirect-uri")?;
+    card.add(&code)?;
+    Ok(Some(card))
+}
+
+fn notice(doc: &Document, state: &UiState, t: &dyn Translate) -> Result<Option<Element>, JsError> {
+    let Some(n) = &state.auth.notice else {
+        return Ok(None);
+    };
+    let tone = if state.auth.signed_in() || n.key == "signedOut" {
+        "tone-info"
+    } else {
+        "tone-error"
+    };
+    let p = dom::el(
+        doc,
+        "p",
+        &format!("auth-notice {tone}"),
+        Some(&t.message(&n.key, &n.subs)),
+    )?;
+    p.set_attribute(
+        "role",
+        if tone == "tone-error" {
+            "alert"
+        } else {
+            "status"
+        },
+    )?;
+    p.set_attribute("data-testid", "auth-notice")?;
+    p.set_attribute("data-key", &n.key)?;
+    Ok(Some(p))
+}
+
+fn profile(
+    doc: &Document,
+    state: &UiState,
+    t: &dyn Translate,
+    place: Place,
+) -> Result<Option<Element>, JsError> {
+    let Some(p) = &state.auth.profile else {
+        return Ok(None);
+    };
+    let card = dom::el(doc, "div", "profile", None)?;
+    card.set_attribute("data-testid", "profile")?;
+    if let Some(src) = &p.picture {
+        let img = dom::el(doc, "img", "avatar", None)?;
+        img.set_attribute("src", src)?;
+        // Decorative: the name beside it says who this is.
+        img.set_attribute("alt", "")?;
+        img.set_attribute("referrerpolicy", "no-referrer")?;
+        card.add(&img)?;
+    }
+    let who = dom::el(doc, "div", "who", None)?;
+    let name = dom::el(doc, "p", "profile-name", Some(&p.name))?;
+    name.set_attribute("data-testid", "profile-name")?;
+    who.add(&name)?;
+    let email = dom::el(doc, "p", "profile-email small", Some(&p.email))?;
+    email.set_attribute("data-testid", "profile-email")?;
+    who.add(&email)?;
+    let via = t.message("signedInWith", &[provider_name(p.provider, t)]);
+    let via = dom::el(doc, "p", "muted small", Some(&via))?;
+    via.set_attribute("data-testid", "profile-provider")?;
+    who.add(&via)?;
+    if let Some(a) = &p.agent {
+        who.add(&dom::el(
+            doc,
+            "p",
+            "muted small",
+            Some(&t.message("platformAgent", &[a.login_email.clone(), a.role.clone()])),
+        )?)?;
+    }
+    if state.auth.phase == Phase::Restoring {
+        let r = dom::el(doc, "p", "muted small", Some(&t.get("restoringSession")))?;
+        r.set_attribute("role", "status")?;
+        who.add(&r)?;
+    }
+    if place == Place::Options {
+        let home = match p.home {
+            TokenHome::Host => "tokenHomeHost",
+            TokenHome::Browser => "tokenHomeBrowser",
+        };
+        who.add(&dom::el(doc, "p", "muted small", Some(&t.get(home)))?)?;
+    }
+    card.add(&who)?;
+    Ok(Some(card))
+}
+
+/// The account section.
+pub fn card(
+    doc: &Document,
+    state: &UiState,
+    t: &dyn Translate,
+    place: Place,
+) -> Result<Element, JsError> {
+    let s = dom::el(doc, "section", "card account", None)?;
+    let h = dom::el(doc, "h2", "card-title", Some(&t.get("accountTitle")))?;
+    h.set_id("account-title");
+    s.set_attribute("aria-labelledby", "account-title")?;
+    s.set_attribute("data-testid", "account")?;
+    s.set_attribute(
+        "data-phase",
+        match state.auth.phase {
+            Phase::SignedOut => "signed_out",
+            Phase::SigningIn { .. } => "signing_in",
+            Phase::Restoring => "restoring",
+            Phase::SignedIn => "signed_in",
+        },
+    )?;
+    s.add(&h)?;
+    s.extend_with(profile(doc, state, t, place)?)?;
+    s.extend_with(notice(doc, state, t)?)?;
+    match &state.auth.phase {
+        Phase::SigningIn { provider } => {
+            let p = dom::el(
+                doc,
+                "p",
+                "muted",
+                Some(&t.message("signingIn", &[provider_name(*provider, t)])),
+            )?;
+            p.set_attribute("role", "status")?;
+            s.add(&p)?;
+        }
+        Phase::SignedOut => {
+            s.extend_with(setup_warning(doc, state, t)?)?;
+            let offered: Vec<ProviderKind> = state
+                .settings
+                .offered_providers()
+                .iter()
+                .filter(|p| p.client_id().is_ok())
+                .map(|p| p.kind)
+                .collect();
+            if !offered.is_empty() && state.auth.notice.is_none() {
+                s.add(&dom::el(
+                    doc,
+                    "p",
+                    "muted small",
+                    Some(&t.get("signInPrompt")),
+                )?)?;
+            }
+            let row = dom::el(doc, "div", "button-row", None)?;
+            for kind in offered {
+                let b = dom::button(doc, "sign-in", &t.get(session::provider_keys(kind).0), None)?;
+                b.set_class_name("button primary");
+                b.set_attribute(
+                    "data-provider",
+                    match kind {
+                        ProviderKind::Google => "google",
+                        ProviderKind::Microsoft => "microsoft",
+                        ProviderKind::Oidc => "oidc",
+                    },
+                )?;
+                row.add(&b)?;
+            }
+            s.add(&row)?;
+        }
+        Phase::SignedIn | Phase::Restoring => {
+            if place == Place::Options {
+                let row = dom::el(doc, "div", "button-row", None)?;
+                row.add(&dom::button(doc, "sign-out", &t.get("signOut"), None)?)?;
+                if state
+                    .auth
+                    .profile
+                    .as_ref()
+                    .is_some_and(|p| p.home == TokenHome::Host)
+                {
+                    row.add(&dom::button(
+                        doc,
+                        "refresh-session",
+                        &t.get("refreshSession"),
+                        None,
+                    )?)?;
+                }
+                s.add(&row)?;
+                if let Some(ms) = state.auth.last_refresh_ms {
+                    let p = dom::el(
+                        doc,
+                        "p",
+                        "muted small",
+                        Some(&t.message("lastRefresh", &[format!("{ms:.0}")])),
+                    )?;
+                    p.set_attribute("data-testid", "last-refresh")?;
+                    p.set_attribute("data-ms", &format!("{ms}"))?;
+                    s.add(&p)?;
+                }
+            }
+        }
+    }
+    Ok(s)
+}
+
+/// The account card's buttons.
+pub fn action(name: &str, el: &Element) -> Option<UiCommand> {
+    Some(match name {
+        "sign-in" => UiCommand::SignIn {
+            provider: match el.get_attribute("data-provider")?.as_str() {
+                "google" => ProviderKind::Google,
+                "microsoft" => ProviderKind::Microsoft,
+                _ => ProviderKind::Oidc,
+            },
+        },
+        "sign-out" => UiCommand::SignOut,
+        "refresh-session" => UiCommand::RefreshSession,
+        _ => return None,
+    })
+}
