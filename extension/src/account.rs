@@ -37,7 +37,7 @@ fn setup_warning(
         return Ok(None);
     };
     let uri = state.auth.redirect_uri.clone();
-    let card = dom::el(doc, "section", "card tone-warn setup", None)?;
+    let card = dom::el(doc, "section", "card tone-warning setup", None)?;
     card.set_attribute("role", "alert")?;
     card.set_attribute("data-testid", "setup-warning")?;
     card.set_attribute("data-problem", problem.message_key())?;

@@ -123,7 +123,7 @@ pub fn sw_start() {
             settings_waiters: vec![],
             settings_generation: 0,
             desk_saved: String::new(),
-            session: signin::SessionState::default(),
+            session: signin::SessionState::new(chrome::identity_redirect_url()),
         });
         true
     });

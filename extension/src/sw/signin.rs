@@ -43,6 +43,14 @@ pub(super) struct SessionState {
     expires_at: f64,
 }
 
+impl SessionState {
+    pub fn new(redirect_uri: String) -> SessionState {
+        let mut s = SessionState::default();
+        s.view.redirect_uri = redirect_uri;
+        s
+    }
+}
+
 fn view(f: impl FnOnce(&mut auth::AuthView)) {
     with_worker(|w| f(&mut w.session.view));
 }
@@ -465,8 +473,6 @@ pub(super) async fn refresh() -> bool {
 
 /// At worker start: the signed-in agent of the last run, without a prompt.
 pub(super) async fn restore() {
-    let redirect = chrome::identity_redirect_url();
-    view(|v| v.redirect_uri = redirect);
     let local = chrome::storage_get(Area::Local, Some(&[KEY_PROFILE]))
         .await
         .unwrap_or_default();

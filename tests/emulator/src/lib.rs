@@ -109,8 +109,18 @@ pub fn app(options: Options) -> Router {
     let mut public = Router::new()
         .route("/healthz", get(healthz))
         .merge(platform)
-        .merge(oidc::routes().with_state(provider.clone()))
-        .merge(oidc::microsoft_routes().with_state(microsoft.clone()));
+        // Discovery, token, JWKS and revocation answer CORS, as Google's and
+        // Microsoft's do for browser (public) clients.
+        .merge(
+            oidc::routes()
+                .with_state(provider.clone())
+                .layer(CorsLayer::permissive()),
+        )
+        .merge(
+            oidc::microsoft_routes()
+                .with_state(microsoft.clone())
+                .layer(CorsLayer::permissive()),
+        );
     let pages = options.pages.clone();
     if let Some(dir) = options.pages {
         public = public.nest_service("/pages", ServeDir::new(dir));

@@ -13,6 +13,23 @@ pub fn control_routes() -> Router<Provider> {
         .route("/rotate", post(rotate))
         .route("/revoke-user", post(revoke_user))
         .route("/revocations", get(revocations))
+        .route("/id-token-fault", put(set_id_token_fault))
+}
+
+#[derive(Deserialize)]
+struct IdTokenFault {
+    /// `tamper`, `wrong_nonce`, or null for well-formed tokens.
+    fault: Option<String>,
+}
+
+async fn set_id_token_fault(State(p): State<Provider>, Json(f): Json<IdTokenFault>) -> StatusCode {
+    match f.fault.as_deref() {
+        None | Some("tamper") | Some("wrong_nonce") => {
+            p.lock().id_token_fault = f.fault;
+            StatusCode::NO_CONTENT
+        }
+        Some(_) => StatusCode::BAD_REQUEST,
+    }
 }
 
 async fn set_clients(State(p): State<Provider>, Json(c): Json<Vec<Client>>) -> StatusCode {

@@ -113,6 +113,8 @@ struct Inner {
     refresh: HashMap<String, Refresh>,
     access: HashMap<String, String>,
     revocations: Vec<String>,
+    /// Test fault on the next ID tokens: `tamper` (bad signature) or `wrong_nonce`.
+    id_token_fault: Option<String>,
 }
 
 /// Whose wording and shapes the provider uses.
@@ -433,12 +435,25 @@ fn tokens(
     }
     let access = random_token("ya29.");
     p.lock().access.insert(access.clone(), email.to_owned());
+    let fault = p.lock().id_token_fault.clone();
+    if fault.as_deref() == Some("wrong_nonce") {
+        claims["nonce"] = json!("a-nonce-from-another-request");
+    }
+    let mut id_token = p.sign(&claims);
+    if fault.as_deref() == Some("tamper") {
+        // Same header and claims, one signature character changed.
+        if let Some(dot) = id_token.rfind('.') {
+            let first = &id_token[dot + 1..dot + 2];
+            let flip = if first == "A" { "B" } else { "A" };
+            id_token.replace_range(dot + 1..dot + 2, flip);
+        }
+    }
     let mut body = json!({
         "access_token": access,
         "expires_in": TOKEN_SECONDS,
         "scope": scope,
         "token_type": "Bearer",
-        "id_token": p.sign(&claims),
+        "id_token": id_token,
     });
     if let Some(r) = refresh {
         body["refresh_token"] = json!(r);

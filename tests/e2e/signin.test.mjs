@@ -1,0 +1,246 @@
+// Sign-in end to end: real headless Chromium with the unpacked extension, the
+// real native host, the real Secret Service (the suite runs under
+// scripts/with-keyring: a private D-Bus session with gnome-keyring), and the
+// emulator playing Google, Microsoft and the phone platform. The extension
+// reaches the emulator only through its settings (identity providers and
+// platform URL), as an admin would configure them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import {
+  launch, openExtensionPage, startEmulator, swState, until, artifact, EXTENSION_ID,
+} from './lib/harness.mjs';
+
+const REDIRECT = `https://${EXTENSION_ID}.chromiumapp.org/`;
+const TENANT = '11111111-2222-4333-8444-555555555555';
+const ANA = { email: 'ana@example.com', name: 'Ana Ruiz', hd: 'example.com', picture: 'https://example.com/ana.png' };
+
+let emu;
+before(async () => {
+  emu = await startEmulator();
+});
+after(() => emu?.stop());
+
+async function provider(control, { client = 'ringside-e2e', secret = null, users = [ANA], auto = null } = {}) {
+  await emu.control('PUT', `${control}/clients`, [{ client_id: client, redirect_uris: [REDIRECT], secret }]);
+  await emu.control('PUT', `${control}/users`, users);
+  await emu.control('PUT', `${control}/consent`, { auto });
+}
+
+function google(extra = {}) {
+  return { kind: 'google', issuer: `${emu.url}/google`, clientId: 'ringside-e2e', ...extra };
+}
+
+/** The agent's settings, as the options page stores them; waits until applied. */
+async function configure(b, options) {
+  const page = await openExtensionPage(b, 'options.html');
+  await page.evaluate((o) => chrome.storage.local.set({ options: o }), options);
+  await until(async () => (await swState(page)).settings.identityProviders.length === (options.identityProviders ?? []).length,
+    { what: 'settings applied' });
+  await page.close();
+}
+
+/** The secret store entry the host writes for an issuer and client. */
+function secretFor(issuer, client) {
+  try {
+    return execFileSync('secret-tool', ['lookup', 'service', 'ringside', 'username', `${issuer} ${client}`], { encoding: 'utf8' });
+  } catch {
+    return null;
+  }
+}
+
+/** Everything the extension keeps outside storage.session, as one string. */
+async function dumpPersistent(page) {
+  return page.evaluate(async () => {
+    const out = {
+      local: await chrome.storage.local.get(null),
+      sync: await chrome.storage.sync.get(null),
+      idb: {},
+    };
+    for (const { name } of await indexedDB.databases()) {
+      const db = await new Promise((res, rej) => {
+        const r = indexedDB.open(name);
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      for (const store of db.objectStoreNames) {
+        out.idb[`${name}/${store}`] = await new Promise((res) => {
+          const r = db.transaction(store).objectStore(store).getAll();
+          r.onsuccess = () => res(r.result);
+        });
+      }
+      db.close();
+    }
+    return JSON.stringify(out);
+  });
+}
+
+async function account(page) {
+  return page.locator('[data-testid=account]');
+}
+
+/** Clicks "Sign in with …" in the popup; returns the consent page if one opens. */
+async function clickSignIn(b, popup, label) {
+  const opened = b.context.waitForEvent('page', { timeout: 10000 }).catch(() => null);
+  await popup.getByRole('button', { name: label }).click();
+  return opened;
+}
+
+async function phase(page) {
+  return (await account(page)).getAttribute('data-phase');
+}
+
+async function notice(page) {
+  const n = page.getByTestId('auth-notice');
+  await n.waitFor({ timeout: 10000 });
+  return { key: await n.getAttribute('data-key'), text: await n.textContent() };
+}
+
+test('Google: consent page, profile in the popup, refresh token only in the Secret Service, kept across a restart, revoked at sign-out', async () => {
+  await provider('/oidc');
+  let b = await launch({ host: true });
+  const dirs = b.dirs;
+  try {
+    await configure(b, { identityProviders: [google()] });
+    let popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 600 });
+    assert.equal(await phase(popup), 'signed_out');
+    const consent = await clickSignIn(b, popup, 'Sign in with Google');
+    assert.ok(consent, 'the consent page opened');
+    await consent.getByRole('button', { name: `Continue as ${ANA.name} (${ANA.email})` }).click();
+
+    await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: 'signed in' });
+    assert.equal(await popup.getByTestId('profile-name').textContent(), ANA.name);
+    assert.equal(await popup.getByTestId('profile-email').textContent(), ANA.email);
+    assert.equal(await popup.getByTestId('profile-provider').textContent(), 'Signed in with Google');
+    assert.equal(await popup.locator('[data-testid=profile] img').getAttribute('src'), ANA.picture);
+    await popup.screenshot({ path: artifact('popup-signed-in.png') });
+
+    const refresh = secretFor(`${emu.url}/google`, 'ringside-e2e');
+    assert.ok(refresh && refresh.length > 20, `refresh token in the Secret Service (got ${refresh})`);
+    const persistent = await dumpPersistent(popup);
+    assert.ok(!persistent.includes(refresh), 'no refresh token in storage.local, storage.sync or IndexedDB');
+    assert.ok(persistent.includes(ANA.email), 'the dump did read storage.local (the profile is there)');
+    const session = await popup.evaluate(() => chrome.storage.session.get(null));
+    assert.ok(!JSON.stringify(session).includes(refresh), 'with the host, no refresh token in storage.session either');
+
+    // Restart with the same profile: signed in again without a prompt.
+    await b.close({ keep: true });
+    b = await launch({ host: true, dirs });
+    const prompted = b.context.waitForEvent('page', { timeout: 4000 }).catch(() => null);
+    popup = await openExtensionPage(b, 'popup.html');
+    await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: 'signed in after restart' });
+    assert.equal(await popup.getByTestId('profile-email').textContent(), ANA.email);
+    const other = await prompted;
+    assert.ok(!other || !other.url().includes('/o/oauth2/'), 'no consent page after the restart');
+
+    // Sign out from the options page: revoked at the provider, secret gone.
+    const options = await openExtensionPage(b, 'options.html');
+    await options.getByRole('button', { name: 'Sign out' }).click();
+    await until(async () => (await phase(options)) === 'signed_out', { what: 'signed out' });
+    assert.equal((await notice(options)).key, 'signedOut');
+    assert.ok((await emu.control("GET", "/oidc/revocations")).includes(refresh), "the provider saw the refresh token revoked");
+    assert.equal(secretFor(`${emu.url}/google`, 'ringside-e2e'), null, 'the Secret Service entry is deleted');
+    await until(async () => (await phase(popup)) === 'signed_out', { what: 'the popup follows' });
+  } finally {
+    await b.close();
+  }
+});
+
+test('Microsoft: signs in through the Entra-flavoured provider', async () => {
+  await provider('/oidc-microsoft', { users: [{ email: 'li@contoso.com', name: 'Li Wei' }], auto: 'li@contoso.com' });
+  const b = await launch({ host: true });
+  try {
+    await configure(b, {
+      identityProviders: [{ kind: 'microsoft', issuer: `${emu.url}/microsoft/${TENANT}/v2.0`, clientId: 'ringside-e2e', tenant: TENANT }],
+    });
+    const popup = await openExtensionPage(b, 'popup.html');
+    await clickSignIn(b, popup, 'Sign in with Microsoft');
+    await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: 'signed in' });
+    assert.equal(await popup.getByTestId('profile-provider').textContent(), 'Signed in with Microsoft');
+    assert.equal(await popup.getByTestId('profile-email').textContent(), 'li@contoso.com');
+    assert.ok(secretFor(`${emu.url}/microsoft/${TENANT}/v2.0`, 'ringside-e2e'));
+  } finally {
+    await b.close();
+  }
+});
+
+test('refusals: wrong domain, unverified email, tampered signature, wrong nonce and a user the platform has not invited each say why', async () => {
+  const users = [ANA, { email: 'bo@other.org', name: 'Bo', hd: 'other.org' }, { email: 'cy@example.com', name: 'Cy', hd: 'example.com', email_verified: false }];
+  await provider('/oidc', { users });
+  await emu.control('PUT', '/platform/agents', [{ login_email: 'cy@example.com', name: 'Cy' }]);
+  const b = await launch({ host: true });
+  try {
+    await configure(b, { identityProviders: [google({ allowedDomains: ['example.com'] })] });
+    const popup = await openExtensionPage(b, 'popup.html');
+    const attempt = async (email, fault = null) => {
+      await emu.control('PUT', '/oidc/consent', { auto: email });
+      await emu.control('PUT', '/oidc/id-token-fault', { fault });
+      await clickSignIn(b, popup, 'Sign in with Google');
+      await until(async () => (await phase(popup)) === 'signed_out' && (await popup.getByTestId('auth-notice').count()) > 0,
+        { timeout: 15000, what: `refusal for ${email} ${fault}` });
+      return notice(popup);
+    };
+    const wrongDomain = await attempt('bo@other.org');
+    assert.equal(wrongDomain.key, 'signinWrongDomain');
+    assert.match(wrongDomain.text, /example\.com/);
+    assert.equal((await attempt('cy@example.com')).key, 'signinEmailUnverified');
+    assert.equal((await attempt(ANA.email, 'tamper')).key, 'signinTokenInvalid');
+    assert.equal((await attempt(ANA.email, 'wrong_nonce')).key, 'signinReplay');
+    await emu.control('PUT', '/oidc/id-token-fault', { fault: null });
+
+    await configure(b, { identityProviders: [google({ allowedDomains: ['example.com'] })], platformUrl: `${emu.url}/platform` });
+    const notInvited = await attempt(ANA.email);
+    assert.equal(notInvited.key, 'signinNotInvited');
+    assert.match(notInvited.text, /ana@example\.com has not been invited/);
+    // Each refused attempt left nothing behind.
+    assert.equal(secretFor(`${emu.url}/google`, 'ringside-e2e'), null);
+    await popup.screenshot({ path: artifact('popup-not-invited.png') });
+  } finally {
+    await emu.control('PUT', '/oidc/id-token-fault', { fault: null });
+    await b.close();
+  }
+});
+
+test('setup: no provider, and a provider that rejects the client, each show the admin warning with the redirect URI', async () => {
+  await provider('/oidc', { client: 'ringside-conf', secret: 'only-the-host-knows', auto: ANA.email });
+  const b = await launch({ host: true });
+  try {
+    const popup = await openExtensionPage(b, 'popup.html');
+    const warning = popup.getByTestId('setup-warning');
+    await warning.waitFor();
+    assert.equal(await warning.getAttribute('data-problem'), 'setupNoProvider');
+    assert.equal(await popup.getByTestId('setup-redirect-uri').textContent(), REDIRECT);
+    assert.equal(await popup.getByRole('button', { name: /^Sign in/ }).count(), 0);
+
+    // A confidential client whose secret the host was not given.
+    await configure(b, { identityProviders: [google({ clientId: 'ringside-conf' })] });
+    await clickSignIn(b, popup, 'Sign in with Google');
+    await until(async () => (await popup.getByTestId('setup-warning').getAttribute('data-problem').catch(() => null)) === 'setupInvalidClient',
+      { timeout: 15000, what: 'invalid client warning' });
+    assert.match(await popup.getByTestId('setup-warning').textContent(), new RegExp(REDIRECT.replace(/[.]/g, '\\.')));
+    const options = await openExtensionPage(b, 'options.html');
+    assert.equal(await options.getByTestId('setup-warning').getAttribute('data-problem'), 'setupInvalidClient');
+    await popup.screenshot({ path: artifact('popup-setup-warning.png') });
+  } finally {
+    await b.close();
+  }
+});
+
+test('without the host: signs in as a public client for this browser session and says so', async () => {
+  await provider('/oidc', { auto: ANA.email });
+  const b = await launch({ host: false });
+  try {
+    await configure(b, { identityProviders: [google()] });
+    const popup = await openExtensionPage(b, 'popup.html');
+    await clickSignIn(b, popup, 'Sign in with Google');
+    await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: 'signed in' });
+    const n = await notice(popup);
+    assert.equal(n.key, 'signinBrowserOnly');
+    assert.match(n.text, /this browser session only/);
+    assert.equal(secretFor(`${emu.url}/google`, 'ringside-e2e'), null);
+    const persistent = await dumpPersistent(popup);
+    assert.ok(!persistent.includes('"refresh_token"'), 'the refresh token stays in storage.session');
+  } finally {
+    await b.close();
+  }
+});
