@@ -11,6 +11,7 @@ import { launch, openExtensionPage, swState, until, EXTENSION_DIR, ROOT } from '
 import { benchCorpus, benchDetectPage, REGION } from './detect.mjs';
 import { benchHeap } from './heap.mjs';
 import { benchClickToInvite } from './calls.mjs';
+import { benchSignIn } from './signin.mjs';
 
 const report = JSON.parse(process.argv[2] || '{}');
 const MESSAGES = Number(process.env.RINGSIDE_BENCH_MESSAGES || 10000);
@@ -99,6 +100,9 @@ for (const [name, d] of Object.entries(corpus)) {
       (d.wrong.length ? ` (e.g. ${show(d.wrong, (w) => JSON.stringify(`${w.region} ${w.text}`))})` : ''),
   );
 }
+
+// Sign-in and token refresh (emulator with auto-consent, host, Secret Service).
+await benchSignIn(report);
 
 // Wasm sizes, gzipped at level 9 as a server would send them.
 function walk(dir) {

@@ -118,6 +118,9 @@ pub struct AuthView {
     /// How long the last token refresh through the host took (diagnostics).
     #[serde(default)]
     pub last_refresh_ms: Option<u32>,
+    /// When it finished (milliseconds since the epoch).
+    #[serde(default)]
+    pub last_refresh_at: Option<u64>,
 }
 
 impl AuthView {

@@ -432,6 +432,7 @@ pub(super) async fn refresh() -> bool {
             with_worker(|w| {
                 w.session.view.phase = Phase::SignedIn;
                 w.session.view.last_refresh_ms = Some((now_ms() - started).round() as u32);
+                w.session.view.last_refresh_at = Some(now_ms() as u64);
             });
             broadcast();
             true
