@@ -274,6 +274,25 @@ impl Settings {
             .collect()
     }
 
+    /// Whether `email` may sign in with `kind` under the company's sign-in
+    /// method: any provider when none is set; otherwise the method's own
+    /// provider, or any provider for privileged users. `Err` names the method.
+    pub fn method_allows(&self, kind: ProviderKind, email: &str) -> Result<(), SignInMethod> {
+        let Some(method) = self.sign_in_method else {
+            return Ok(());
+        };
+        let same = matches!(
+            (method, kind),
+            (SignInMethod::Google, ProviderKind::Google)
+                | (SignInMethod::Microsoft, ProviderKind::Microsoft)
+        );
+        if same || self.is_privileged(email) {
+            Ok(())
+        } else {
+            Err(method)
+        }
+    }
+
     /// What an admin must fix before anyone can sign in with `kind` (None:
     /// any provider), for the warning in the popup and the options page.
     pub fn setup_problem(&self, kind: Option<ProviderKind>) -> Option<SetupProblem> {
@@ -388,6 +407,38 @@ pub fn site_decision(settings: &Settings, switched_off: &[String], origin: &str)
         SiteDecision::SwitchedOff
     } else {
         SiteDecision::Allowed
+    }
+}
+
+#[cfg(test)]
+mod method_tests {
+    use super::*;
+
+    #[test]
+    fn password_companies_let_only_privileged_users_use_a_provider() {
+        let s = Settings {
+            sign_in_method: Some(SignInMethod::Password),
+            privileged_users: vec!["boss@example.com".into()],
+            ..Settings::default()
+        };
+        assert_eq!(
+            s.method_allows(ProviderKind::Google, "ana@example.com"),
+            Err(SignInMethod::Password)
+        );
+        assert_eq!(s.method_allows(ProviderKind::Google, "Boss@Example.com"), Ok(()));
+        let g = Settings {
+            sign_in_method: Some(SignInMethod::Google),
+            ..Settings::default()
+        };
+        assert_eq!(g.method_allows(ProviderKind::Google, "ana@example.com"), Ok(()));
+        assert_eq!(
+            g.method_allows(ProviderKind::Microsoft, "ana@example.com"),
+            Err(SignInMethod::Google)
+        );
+        assert_eq!(
+            Settings::default().method_allows(ProviderKind::Oidc, "x@y"),
+            Ok(())
+        );
     }
 }
 

@@ -35,7 +35,7 @@ function google(extra = {}) {
 async function configure(b, options) {
   const page = await openExtensionPage(b, 'options.html');
   await page.evaluate((o) => chrome.storage.local.set({ options: o }), options);
-  await until(async () => (await swState(page)).settings.identityProviders.length === (options.identityProviders ?? []).length,
+  await until(async () => JSON.stringify((await swState(page)).raw_options) === JSON.stringify(options),
     { what: 'settings applied' });
   await page.close();
 }
@@ -194,6 +194,15 @@ test('refusals: wrong domain, unverified email, tampered signature, wrong nonce 
     assert.match(notInvited.text, /ana@example\.com has not been invited/);
     // Each refused attempt left nothing behind.
     assert.equal(secretFor(`${emu.url}/google`, 'ringside-e2e'), null);
+
+    // A company that signs in with passwords: Google only for privileged users.
+    await configure(b, { identityProviders: [google({ allowedDomains: ['example.com'] })], signInMethod: 'password' });
+    assert.equal((await attempt(ANA.email)).key, 'signinMethodNotAllowed');
+    await configure(b, {
+      identityProviders: [google({ allowedDomains: ['example.com'] })], signInMethod: 'password', privilegedUsers: [ANA.email],
+    });
+    await clickSignIn(b, popup, 'Sign in with Google');
+    await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: 'a privileged user signs in' });
     await popup.screenshot({ path: artifact('popup-not-invited.png') });
   } finally {
     await emu.control('PUT', '/oidc/id-token-fault', { fault: null });

@@ -235,6 +235,18 @@ async fn run_flow(kind: ProviderKind) -> Result<(), Failed> {
             return Err((f, email));
         }
     };
+    let allowed = with_worker(|w| w.settings.method_allows(kind, &email)).unwrap_or(Ok(()));
+    if let Err(method) = allowed {
+        forget().await;
+        let method = serde_json::to_value(method)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        return Err((
+            SignInFailure::Platform(PlatformRefusal::MethodNotAllowed { method }),
+            email,
+        ));
+    }
     let mut profile = Profile::from_claims(&claims, kind, &issuer, &client_id, home);
     let platform = with_worker(|w| w.settings.platform_url.clone()).flatten();
     if let Some(base) = platform {
