@@ -35,8 +35,15 @@ function google(extra = {}) {
 async function configure(b, options) {
   const page = await openExtensionPage(b, 'options.html');
   await page.evaluate((o) => chrome.storage.local.set({ options: o }), options);
-  await until(async () => JSON.stringify((await swState(page)).raw_options) === JSON.stringify(options),
-    { what: 'settings applied' });
+  const same = (a, b) => {
+    try {
+      assert.deepStrictEqual(a, b);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await until(async () => same((await swState(page)).raw_options, options), { what: 'settings applied' });
   await page.close();
 }
 
