@@ -425,12 +425,18 @@ mod method_tests {
             s.method_allows(ProviderKind::Google, "ana@example.com"),
             Err(SignInMethod::Password)
         );
-        assert_eq!(s.method_allows(ProviderKind::Google, "Boss@Example.com"), Ok(()));
+        assert_eq!(
+            s.method_allows(ProviderKind::Google, "Boss@Example.com"),
+            Ok(())
+        );
         let g = Settings {
             sign_in_method: Some(SignInMethod::Google),
             ..Settings::default()
         };
-        assert_eq!(g.method_allows(ProviderKind::Google, "ana@example.com"), Ok(()));
+        assert_eq!(
+            g.method_allows(ProviderKind::Google, "ana@example.com"),
+            Ok(())
+        );
         assert_eq!(
             g.method_allows(ProviderKind::Microsoft, "ana@example.com"),
             Err(SignInMethod::Google)

@@ -9,10 +9,13 @@
 //! * `POST /platform/v1/wrapups` — the phone platform's call wrap-up endpoint
 //!   (docs/platform-api.md); CORS-enabled as a real platform API must be for
 //!   the extension's service worker.
+//! * `POST /platform/v1/sessions`, `GET /platform/v1/me` — agent sessions from
+//!   an ID token ([`platform`]).
 //! * `/control/...` — see [`control_routes`]; never subject to faults or latency.
 #![forbid(unsafe_code)]
 
 pub mod oidc;
+pub mod platform;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -106,9 +109,15 @@ pub fn app(options: Options) -> Router {
         .layer(CorsLayer::permissive());
     let provider = oidc::Provider::default();
     let microsoft = oidc::Provider::microsoft();
+    let phone = platform::Platform::new(provider.clone(), microsoft.clone());
     let mut public = Router::new()
         .route("/healthz", get(healthz))
         .merge(platform)
+        .merge(
+            platform::routes()
+                .with_state(phone.clone())
+                .layer(CorsLayer::permissive()),
+        )
         // Discovery, token, JWKS and revocation answer CORS, as Google's and
         // Microsoft's do for browser (public) clients.
         .merge(
@@ -134,6 +143,10 @@ pub fn app(options: Options) -> Router {
         .merge(public)
         .nest("/control", control_routes())
         .nest("/control/oidc", oidc::control_routes().with_state(provider))
+        .nest(
+            "/control/platform",
+            platform::control_routes().with_state(phone),
+        )
         .nest(
             "/control/oidc-microsoft",
             oidc::control_routes().with_state(microsoft),
@@ -288,12 +301,13 @@ async fn strict_csp(pages: Option<PathBuf>, mut req: Request, next: Next) -> Res
     let strict = path.contains(".strict.");
     // `/pages/x.strict.html` without a file of its own is `x.html` served strictly,
     // so one test page serves both variants.
-    if let (true, Some(dir), Some(name)) = (strict, pages, path.strip_prefix("/pages/")) {
-        if !dir.join(name).exists() && !name.contains("..") {
-            let plain = path.replacen(".strict.", ".", 1);
-            if let Ok(uri) = plain.parse() {
-                *req.uri_mut() = uri;
-            }
+    if let (true, Some(dir), Some(name)) = (strict, pages, path.strip_prefix("/pages/"))
+        && !dir.join(name).exists()
+        && !name.contains("..")
+    {
+        let plain = path.replacen(".strict.", ".", 1);
+        if let Ok(uri) = plain.parse() {
+            *req.uri_mut() = uri;
         }
     }
     let mut res = next.run(req).await;

@@ -28,10 +28,12 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 mod control;
+mod keys;
 mod microsoft;
 mod web;
 
 pub use self::control::control_routes;
+use self::keys::certs;
 pub use self::microsoft::microsoft_routes;
 use self::microsoft::{ms_error, ms_error_page};
 use self::web::{error_page, escape, redirect_with};
@@ -138,7 +140,8 @@ impl std::fmt::Debug for Provider {
     }
 }
 
-fn now() -> u64 {
+/// Seconds since the epoch (also for the platform's tests).
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -170,33 +173,6 @@ impl Provider {
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn current_key(&self) -> (String, RsaPrivateKey) {
-        let mut inner = self.lock();
-        if inner.keys.is_empty() {
-            inner.keys.push(new_key());
-        }
-        let k = &inner.keys[inner.keys.len() - 1];
-        (k.kid.clone(), k.key.clone())
-    }
-
-    /// Signs claims as an RS256 JWT with the current key.
-    pub fn sign(&self, claims: &Value) -> String {
-        let (kid, key) = self.current_key();
-        let header = json!({"alg": "RS256", "kid": kid, "typ": "JWT"});
-        let input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let sig = key
-            .sign(
-                Pkcs1v15Sign::new::<Sha256>(),
-                &Sha256::digest(input.as_bytes()),
-            )
-            .unwrap_or_default();
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
     }
 }
 
@@ -502,17 +478,17 @@ fn token_in(
             "The OAuth client was not found.",
         );
     };
-    if let Some(secret) = &client.secret {
-        if f.get("client_secret") != Some(secret) {
-            if ms {
-                return ms_error(
-                    "invalid_client",
-                    7000215,
-                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.",
-                );
-            }
-            return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Unauthorized");
+    if let Some(secret) = &client.secret
+        && f.get("client_secret") != Some(secret)
+    {
+        if ms {
+            return ms_error(
+                "invalid_client",
+                7000215,
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.",
+            );
         }
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Unauthorized");
     }
     let iss = issuer(&p, headers, tenant);
     let bad_code = || {
@@ -640,31 +616,6 @@ async fn revoke(State(p): State<Provider>, Form(f): Form<HashMap<String, String>
     }
     inner.revocations.push(token);
     (StatusCode::OK, Json(json!({}))).into_response()
-}
-
-async fn certs(State(p): State<Provider>) -> Response {
-    let _ = p.current_key();
-    let keys: Vec<Value> = p
-        .lock()
-        .keys
-        .iter()
-        .map(|k| {
-            let public = RsaPublicKey::from(&k.key);
-            json!({
-                "kty": "RSA", "alg": "RS256", "use": "sig", "kid": k.kid,
-                "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
-                "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
-            })
-        })
-        .collect();
-    (
-        [(
-            header::CACHE_CONTROL,
-            "public, max-age=3600, must-revalidate, no-transform",
-        )],
-        Json(json!({ "keys": keys })),
-    )
-        .into_response()
 }
 
 async fn userinfo(State(p): State<Provider>, headers: HeaderMap) -> Response {

@@ -1,0 +1,445 @@
+//! The phone platform: call wrap-ups and agent sessions (docs/platform-api.md).
+//!
+//! `POST /platform/v1/sessions` takes an ID token from the emulator's Google
+//! or Microsoft provider, checks its signature and expiry as a relying party
+//! would, and answers with the agent or the platform's reason to refuse:
+//! `user_not_invited`, `email_mismatch`, `method_not_allowed`. Control routes
+//! (under `/control/platform`) set the invited agents and the company's
+//! sign-in method, and revoke sessions.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use rsa::rand_core::{OsRng, RngCore};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::oidc::Provider;
+
+/// Lifetime of a platform session, seconds.
+pub const SESSION_SECONDS: u64 = 8 * 3600;
+
+/// An agent the company invited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub login_email: String,
+    pub name: String,
+    #[serde(default)]
+    pub privileged: bool,
+    /// The identity (`sub`) already linked to this agent.
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default = "agent_role")]
+    pub role: String,
+}
+
+fn agent_role() -> String {
+    "agent".into()
+}
+
+#[derive(Debug)]
+struct Inner {
+    method: String,
+    agents: Vec<Agent>,
+    /// Session id → login email.
+    sessions: HashMap<String, String>,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Inner {
+            method: "google".into(),
+            agents: vec![],
+            sessions: HashMap::new(),
+        }
+    }
+}
+
+/// The platform's state and the providers whose tokens it trusts.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    inner: Arc<Mutex<Inner>>,
+    google: Provider,
+    microsoft: Provider,
+}
+
+impl Platform {
+    pub fn new(google: Provider, microsoft: Provider) -> Platform {
+        Platform {
+            inner: Arc::default(),
+            google,
+            microsoft,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Back to no agents, Google sign-in, no sessions (`/control/reset`).
+    pub fn reset(&self) {
+        *self.lock() = Inner::default();
+    }
+}
+
+fn refuse(status: StatusCode, code: &str, message: &str, extra: Value) -> Response {
+    let mut body = json!({ "error": { "code": code, "message": message } });
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    (status, Json(body)).into_response()
+}
+
+#[derive(Deserialize)]
+struct SessionRequest {
+    id_token: String,
+}
+
+fn agent_json(a: &Agent) -> Value {
+    json!({"login_email": a.login_email, "name": a.name, "role": a.role, "privileged": a.privileged})
+}
+
+async fn create_session(State(p): State<Platform>, Json(r): Json<SessionRequest>) -> Response {
+    let (provider, claims) = match (
+        p.google.verify(&r.id_token),
+        p.microsoft.verify(&r.id_token),
+    ) {
+        (Some(c), _) => ("google", c),
+        (None, Some(c)) => ("microsoft", c),
+        (None, None) => {
+            return refuse(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "The ID token is not signed by a trusted provider, or has expired.",
+                json!({}),
+            );
+        }
+    };
+    let email = claims["email"]
+        .as_str()
+        .or(claims["preferred_username"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let sub = claims["sub"].as_str().unwrap_or_default().to_owned();
+    let account = if provider == "google" {
+        "Google account"
+    } else {
+        "Microsoft account"
+    };
+    let mut inner = p.lock();
+    if let Some(a) = inner
+        .agents
+        .iter()
+        .find(|a| a.subject.as_deref() == Some(sub.as_str()))
+        && !a.login_email.eq_ignore_ascii_case(&email)
+    {
+        let login = a.login_email.clone();
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "email_mismatch",
+            &format!(
+                "The {account} {email} is linked to the agent {login}; the emails must be the same. Ask your admin to update the agent's login email."
+            ),
+            json!({ "login_email": login }),
+        );
+    }
+    let method = inner.method.clone();
+    let Some(agent) = inner
+        .agents
+        .iter_mut()
+        .find(|a| a.login_email.eq_ignore_ascii_case(&email))
+    else {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "user_not_invited",
+            &format!(
+                "{email} has not been invited to the phone platform. Ask your admin to invite you first; a {account} alone is not enough."
+            ),
+            json!({}),
+        );
+    };
+    if method != provider && !agent.privileged {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "method_not_allowed",
+            &format!(
+                "Your company signs in with {method}; {provider} sign-in is allowed only for privileged users."
+            ),
+            json!({ "method": method }),
+        );
+    }
+    agent.subject = Some(sub);
+    let out = agent_json(agent);
+    let login = agent.login_email.clone();
+    let mut id = [0u8; 18];
+    OsRng.fill_bytes(&mut id);
+    let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    inner.sessions.insert(id.clone(), login);
+    Json(json!({
+        "agent": out,
+        "method": method,
+        "session": { "id": id, "expires_in": SESSION_SECONDS },
+    }))
+    .into_response()
+}
+
+async fn me(State(p): State<Platform>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let inner = p.lock();
+    let agent = inner
+        .sessions
+        .get(token)
+        .and_then(|login| inner.agents.iter().find(|a| &a.login_email == login));
+    match agent {
+        Some(a) => Json(json!({ "agent": agent_json(a) })).into_response(),
+        None => refuse(
+            StatusCode::UNAUTHORIZED,
+            "session_revoked",
+            "This session was revoked or has ended. Sign in again.",
+            json!({}),
+        ),
+    }
+}
+
+/// Public routes (merged at the root; faults and latency apply).
+pub fn routes() -> Router<Platform> {
+    Router::new()
+        .route("/platform/v1/sessions", post(create_session))
+        .route("/platform/v1/me", get(me))
+}
+
+#[derive(Deserialize)]
+struct Method {
+    method: String,
+}
+
+#[derive(Deserialize)]
+struct RevokeSessions {
+    login_email: String,
+}
+
+/// Control routes, nested under `/control/platform`.
+pub fn control_routes() -> Router<Platform> {
+    Router::new()
+        .route(
+            "/reset",
+            post(|State(p): State<Platform>| async move {
+                p.reset();
+                StatusCode::NO_CONTENT
+            }),
+        )
+        .route(
+            "/agents",
+            put(
+                |State(p): State<Platform>, Json(a): Json<Vec<Agent>>| async move {
+                    p.lock().agents = a;
+                    StatusCode::NO_CONTENT
+                },
+            )
+            .get(|State(p): State<Platform>| async move { Json(p.lock().agents.clone()) }),
+        )
+        .route(
+            "/method",
+            put(
+                |State(p): State<Platform>, Json(m): Json<Method>| async move {
+                    if !["google", "microsoft", "password"].contains(&m.method.as_str()) {
+                        return StatusCode::BAD_REQUEST;
+                    }
+                    p.lock().method = m.method;
+                    StatusCode::NO_CONTENT
+                },
+            ),
+        )
+        .route(
+            "/revoke-sessions",
+            post(
+                |State(p): State<Platform>, Json(r): Json<RevokeSessions>| async move {
+                    let mut inner = p.lock();
+                    let before = inner.sessions.len();
+                    inner
+                        .sessions
+                        .retain(|_, login| !login.eq_ignore_ascii_case(&r.login_email));
+                    Json(json!({ "revoked": before - inner.sessions.len() }))
+                },
+            ),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Method, Request};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    struct Fixture {
+        app: Router,
+        google: Provider,
+        microsoft: Provider,
+    }
+
+    fn fixture(agents: Value, method: &str) -> Fixture {
+        let google = Provider::default();
+        let microsoft = Provider::microsoft();
+        let p = Platform::new(google.clone(), microsoft.clone());
+        {
+            let mut inner = p.lock();
+            inner.agents = serde_json::from_value(agents).unwrap();
+            inner.method = method.into();
+        }
+        let app = routes()
+            .with_state(p.clone())
+            .nest("/control", control_routes().with_state(p));
+        Fixture {
+            app,
+            google,
+            microsoft,
+        }
+    }
+
+    fn token(p: &Provider, email: &str, sub: &str) -> String {
+        let exp = crate::oidc::now() + 600;
+        p.sign(&json!({"iss": "x", "sub": sub, "email": email, "exp": exp}))
+    }
+
+    async fn call(
+        app: &Router,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+        bearer: Option<&str>,
+    ) -> (u16, Value) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(b) = bearer {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {b}"));
+        }
+        let body = match body {
+            Some(v) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        let res = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+        let status = res.status().as_u16();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    async fn session(f: &Fixture, id_token: String) -> (u16, Value) {
+        call(
+            &f.app,
+            Method::POST,
+            "/platform/v1/sessions",
+            Some(json!({ "id_token": id_token })),
+            None,
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn an_invited_agent_gets_a_session_and_the_identity_is_linked() {
+        let f = fixture(
+            json!([{"login_email": "Ana@Example.com", "name": "Ana"}]),
+            "google",
+        );
+        let (status, body) = session(&f, token(&f.google, "ana@example.com", "111")).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["agent"]["login_email"], "Ana@Example.com");
+        let id = body["session"]["id"].as_str().unwrap().to_owned();
+        let (status, me) = call(&f.app, Method::GET, "/platform/v1/me", None, Some(&id)).await;
+        assert_eq!((status, me["agent"]["name"].as_str()), (200, Some("Ana")));
+        let (_, agents) = call(&f.app, Method::GET, "/control/agents", None, None).await;
+        assert_eq!(agents[0]["subject"], "111");
+
+        // The same identity with another email: the platform refuses.
+        let (status, body) = session(&f, token(&f.google, "ana.ruiz@example.com", "111")).await;
+        assert_eq!(status, 403);
+        assert_eq!(body["error"]["code"], "email_mismatch");
+        assert_eq!(body["login_email"], "Ana@Example.com");
+
+        let (_, r) = call(
+            &f.app,
+            Method::POST,
+            "/control/revoke-sessions",
+            Some(json!({"login_email": "ana@example.com"})),
+            None,
+        )
+        .await;
+        assert_eq!(r["revoked"], 1);
+        let (status, me) = call(&f.app, Method::GET, "/platform/v1/me", None, Some(&id)).await;
+        assert_eq!(
+            (status, me["error"]["code"].as_str()),
+            (401, Some("session_revoked"))
+        );
+    }
+
+    #[tokio::test]
+    async fn strangers_other_methods_and_forged_tokens_are_refused() {
+        let f = fixture(
+            json!([{"login_email": "ana@example.com", "name": "Ana"}, {"login_email": "boss@example.com", "name": "Boss", "privileged": true}]),
+            "password",
+        );
+        let (status, body) = session(&f, token(&f.google, "bo@example.com", "2")).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("user_not_invited"))
+        );
+        let (status, body) = session(&f, token(&f.google, "ana@example.com", "3")).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("method_not_allowed"))
+        );
+        assert_eq!(body["method"], "password");
+        let (status, _) = session(&f, token(&f.google, "boss@example.com", "4")).await;
+        assert_eq!(status, 200, "privileged users may use their provider");
+        let forged = {
+            let t = token(&f.google, "boss@example.com", "4");
+            let (rest, _) = t.rsplit_once('.').unwrap();
+            format!("{rest}.AAAA")
+        };
+        let (status, body) = session(&f, forged).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (401, Some("invalid_token"))
+        );
+        let (status, _) = call(
+            &f.app,
+            Method::PUT,
+            "/control/method",
+            Some(json!({"method": "fax"})),
+            None,
+        )
+        .await;
+        assert_eq!(status, 400);
+    }
+
+    #[tokio::test]
+    async fn a_microsoft_token_counts_as_microsoft_sign_in() {
+        let f = fixture(
+            json!([{"login_email": "li@contoso.com", "name": "Li"}]),
+            "microsoft",
+        );
+        let (status, body) = session(&f, token(&f.microsoft, "li@contoso.com", "9")).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = session(&f, token(&f.google, "li@contoso.com", "9")).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("method_not_allowed"))
+        );
+    }
+}
