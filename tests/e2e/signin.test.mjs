@@ -86,9 +86,9 @@ async function account(page) {
   return page.locator('[data-testid=account]');
 }
 
-/** Clicks "Sign in with …" in the popup; returns the consent page if one opens. */
-async function clickSignIn(b, popup, label) {
-  const opened = b.context.waitForEvent('page', { timeout: 10000 }).catch(() => null);
+/** Clicks "Sign in with …" in the popup; with `consent`, returns the consent page that opens. */
+async function clickSignIn(b, popup, label, { consent = false } = {}) {
+  const opened = consent ? b.context.waitForEvent('page', { timeout: 10000 }) : null;
   await popup.getByRole('button', { name: label }).click();
   return opened;
 }
@@ -111,7 +111,7 @@ test('Google: consent page, profile in the popup, refresh token only in the Secr
     await configure(b, { identityProviders: [google()] });
     let popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 600 });
     assert.equal(await phase(popup), 'signed_out');
-    const consent = await clickSignIn(b, popup, 'Sign in with Google');
+    const consent = await clickSignIn(b, popup, 'Sign in with Google', { consent: true });
     assert.ok(consent, 'the consent page opened');
     await consent.getByRole('button', { name: `Continue as ${ANA.name} (${ANA.email})` }).click();
 
@@ -243,17 +243,17 @@ test('setup: no provider, and a provider that rejects the client, each show the 
 });
 
 test('without the host: signs in as a public client for this browser session and says so', async () => {
-  await provider('/oidc', { auto: ANA.email });
+  await provider('/oidc', { client: 'ringside-public', auto: ANA.email });
   const b = await launch({ host: false });
   try {
-    await configure(b, { identityProviders: [google()] });
+    await configure(b, { identityProviders: [google({ clientId: 'ringside-public' })] });
     const popup = await openExtensionPage(b, 'popup.html');
     await clickSignIn(b, popup, 'Sign in with Google');
     await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: 'signed in' });
     const n = await notice(popup);
     assert.equal(n.key, 'signinBrowserOnly');
     assert.match(n.text, /this browser session only/);
-    assert.equal(secretFor(`${emu.url}/google`, 'ringside-e2e'), null);
+    assert.equal(secretFor(`${emu.url}/google`, 'ringside-public'), null);
     const persistent = await dumpPersistent(popup);
     assert.ok(!persistent.includes('"refresh_token"'), 'the refresh token stays in storage.session');
   } finally {
