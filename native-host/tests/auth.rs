@@ -3,6 +3,10 @@
 //! a secret store (in memory here; the Secret Service in the OS-store test
 //! and the end-to-end suite), refresh, revocation, and the provider's own
 //! error bodies handed back whole for core to classify.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed unwrap is a failed test"
+)]
 
 use std::sync::Arc;
 
