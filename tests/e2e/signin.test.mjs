@@ -153,7 +153,7 @@ test('Google: consent page, profile in the popup, refresh token only in the Secr
   }
 });
 
-test('Microsoft: signs in through the Entra-flavoured provider', async () => {
+test('Microsoft: signs in through the Entra-flavoured provider, from the keyboard alone', async () => {
   await provider('/oidc-microsoft', { users: [{ email: 'li@contoso.com', name: 'Li Wei' }], auto: 'li@contoso.com' });
   const b = await launch({ host: true });
   try {
@@ -161,7 +161,14 @@ test('Microsoft: signs in through the Entra-flavoured provider', async () => {
       identityProviders: [{ kind: 'microsoft', issuer: `${emu.url}/microsoft/${TENANT}/v2.0`, clientId: 'ringside-e2e', tenant: TENANT }],
     });
     const popup = await openExtensionPage(b, 'popup.html');
-    await clickSignIn(b, popup, 'Sign in with Microsoft');
+    // Keyboard only: Tab to the button, Enter.
+    await popup.getByRole('button', { name: 'Sign in with Microsoft' }).waitFor();
+    for (let i = 0; i < 10; i++) {
+      await popup.keyboard.press('Tab');
+      if (await popup.evaluate(() => document.activeElement?.textContent) === 'Sign in with Microsoft') break;
+    }
+    assert.equal(await popup.evaluate(() => document.activeElement?.textContent), 'Sign in with Microsoft');
+    await popup.keyboard.press('Enter');
     await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: 'signed in' });
     assert.equal(await popup.getByTestId('profile-provider').textContent(), 'Signed in with Microsoft');
     assert.equal(await popup.getByTestId('profile-email').textContent(), 'li@contoso.com');
