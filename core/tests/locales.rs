@@ -69,6 +69,7 @@ fn every_core_key_exists() {
         .chain(ringside_core::auth::MESSAGE_KEYS)
         .chain(ringside_core::auth::session::MESSAGE_KEYS)
         .chain(ringside_core::auth::session::UI_KEYS)
+        .chain(ringside_core::auth::revocation::MESSAGE_KEYS)
     {
         assert!(en.contains_key(*key), "en lacks {key}");
     }

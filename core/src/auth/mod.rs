@@ -10,6 +10,7 @@ pub mod idtoken;
 pub mod keys;
 pub mod pkce;
 pub mod provider;
+pub mod revocation;
 pub mod session;
 pub mod token;
 
