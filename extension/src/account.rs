@@ -3,6 +3,7 @@
 //! with the redirect URI, and the last sign-in message.
 
 use ringside_core::auth::provider::ProviderKind;
+use ringside_core::auth::revocation;
 use ringside_core::auth::session::{self, Phase, TokenHome};
 use ringside_core::surface::{UiCommand, UiState};
 use web_sys::{Document, Element};
@@ -143,6 +144,53 @@ fn profile(
     Ok(Some(card))
 }
 
+/// The sign-out countdown (a pending sign-out after a sign-in method change).
+/// The popup's ticker keeps `data-countdown-at` elements current.
+fn countdown(
+    doc: &Document,
+    state: &UiState,
+    t: &dyn Translate,
+) -> Result<Option<Element>, JsError> {
+    let Some(p) = &state.auth.pending_sign_out else {
+        return Ok(None);
+    };
+    let now = js_sys::Date::now() as u64;
+    let left = revocation::format_countdown(p.seconds_left(now));
+    let el = dom::el(
+        doc,
+        "p",
+        "countdown tone-warning",
+        Some(&t.message("signOutCountdown", &[left])),
+    )?;
+    // A timer: read on demand, not announced every second.
+    el.set_attribute("role", "timer")?;
+    el.set_attribute("data-testid", "sign-out-countdown")?;
+    el.set_attribute("data-countdown-at", &p.at_ms.to_string())?;
+    Ok(Some(el))
+}
+
+/// Updates every countdown in the document (called once a second).
+pub fn tick_countdowns(doc: &Document, t: &dyn Translate) {
+    let Ok(list) = doc.query_selector_all("[data-countdown-at]") else {
+        return;
+    };
+    let now = js_sys::Date::now() as u64;
+    for i in 0..list.length() {
+        let Some(el) = list
+            .item(i)
+            .and_then(|n| wasm_bindgen::JsCast::dyn_into::<Element>(n).ok())
+        else {
+            continue;
+        };
+        let at: u64 = el
+            .get_attribute("data-countdown-at")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let left = revocation::format_countdown(at.saturating_sub(now).div_ceil(1000));
+        el.set_text_content(Some(&t.message("signOutCountdown", &[left])));
+    }
+}
+
 /// The account section.
 pub fn card(
     doc: &Document,
@@ -166,7 +214,14 @@ pub fn card(
     )?;
     s.add(&h)?;
     s.extend_with(profile(doc, state, t, place)?)?;
+    s.extend_with(countdown(doc, state, t)?)?;
     s.extend_with(notice(doc, state, t)?)?;
+    if let Some(key) = &state.auth.call_note {
+        let p = dom::el(doc, "p", "muted small", Some(&t.get(key)))?;
+        p.set_attribute("role", "status")?;
+        p.set_attribute("data-testid", "call-note")?;
+        s.add(&p)?;
+    }
     match &state.auth.phase {
         Phase::SigningIn { provider } => {
             let p = dom::el(

@@ -70,6 +70,9 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "identity"], js_name = launchWebAuthFlow, catch)]
     fn launch_web_auth_flow_js(details: &JsValue) -> Result<js_sys::Promise, JsValue>;
 
+    #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = openPopup, catch)]
+    fn action_open_popup() -> Result<js_sys::Promise, JsValue>;
+
     /// `crypto.getRandomValues` (window and service worker alike).
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
     fn get_random_values(buf: &mut [u8]);
@@ -199,6 +202,16 @@ pub async fn launch_web_auth_flow(url: &str) -> Result<String, JsValue> {
         .ok_or_else(|| JsValue::from_str("launchWebAuthFlow returned no URL"))
 }
 
+/// Opens the toolbar popup (best effort: the browser may refuse without a
+/// focused window).
+pub fn open_popup() {
+    if let Ok(p) = action_open_popup() {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+        });
+    }
+}
+
 /// Random bytes from the platform's CSPRNG.
 pub fn random_bytes(buf: &mut [u8]) {
     get_random_values(buf);
@@ -267,6 +280,50 @@ pub async fn http(
         body,
         cache_control,
     })
+}
+
+/// A streaming response body (`fetch` + `body.getReader()`).
+pub struct BodyStream {
+    reader: JsValue,
+}
+
+impl BodyStream {
+    /// The next chunk; None at the end of the stream.
+    pub async fn next_chunk(&self) -> Result<Option<Vec<u8>>, JsValue> {
+        let read = js_sys::Reflect::get(&self.reader, &JsValue::from_str("read"))?
+            .dyn_into::<js_sys::Function>()?
+            .call0(&self.reader)?
+            .dyn_into::<js_sys::Promise>()?;
+        let r = wasm_bindgen_futures::JsFuture::from(read).await?;
+        if js_sys::Reflect::get(&r, &JsValue::from_str("done"))?.is_truthy() {
+            return Ok(None);
+        }
+        let value = js_sys::Reflect::get(&r, &JsValue::from_str("value"))?;
+        Ok(Some(js_sys::Uint8Array::new(&value).to_vec()))
+    }
+}
+
+/// GETs a stream (server-sent events) with a bearer token: the status, and
+/// the body as a stream when it is 200.
+pub async fn open_stream(url: &str, bearer: &str) -> Result<(u16, Option<BodyStream>), JsValue> {
+    let init = crate::error::json_to_js(&serde_json::json!({
+        "method": "GET",
+        "credentials": "omit",
+        "cache": "no-store",
+        "headers": { "authorization": format!("Bearer {bearer}"), "accept": "text/event-stream" },
+    }))?;
+    let resp = wasm_bindgen_futures::JsFuture::from(fetch_js(url, &init)?).await?;
+    let status = js_sys::Reflect::get(&resp, &JsValue::from_str("status"))?
+        .as_f64()
+        .unwrap_or(0.0) as u16;
+    if status != 200 {
+        return Ok((status, None));
+    }
+    let body = js_sys::Reflect::get(&resp, &JsValue::from_str("body"))?;
+    let reader = js_sys::Reflect::get(&body, &JsValue::from_str("getReader"))?
+        .dyn_into::<js_sys::Function>()?
+        .call0(&body)?;
+    Ok((status, Some(BodyStream { reader })))
 }
 
 /// Shows a notification (JSON options as `chrome.notifications.create` takes them).

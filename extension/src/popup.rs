@@ -321,6 +321,9 @@ fn tick() {
             el.set_text_content(Some(&calls::format_duration(secs)));
         }
     }
+    if let Ok(doc) = page::document() {
+        crate::account::tick_countdowns(&doc, &ChromeI18n);
+    }
     crate::chrome::set_timeout(1000, tick);
 }
 

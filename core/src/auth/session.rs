@@ -121,6 +121,12 @@ pub struct AuthView {
     /// When it finished (milliseconds since the epoch).
     #[serde(default)]
     pub last_refresh_at: Option<u64>,
+    /// A sign-out that waits for its time (the countdown).
+    #[serde(default)]
+    pub pending_sign_out: Option<super::revocation::PendingSignOut>,
+    /// What the last sign-out means for the call (`_locales` key).
+    #[serde(default)]
+    pub call_note: Option<String>,
 }
 
 impl AuthView {
@@ -233,12 +239,18 @@ pub fn exchange_failure(status: u16, body: &str) -> SignInFailure {
     }
 }
 
-/// Reads the platform's answer to `POST /v1/sessions`.
-pub fn platform_session(status: u16, body: &str) -> Result<PlatformAgent, PlatformRefusal> {
+/// Reads the platform's answer to `POST /v1/sessions`: the agent and the
+/// platform session id (for its event stream).
+pub fn platform_session(
+    status: u16,
+    body: &str,
+) -> Result<(PlatformAgent, Option<String>), PlatformRefusal> {
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     if (200..300).contains(&status) {
-        return serde_json::from_value(v["agent"].clone())
-            .map_err(|e| PlatformRefusal::Other(format!("unreadable answer: {e}")));
+        let agent = serde_json::from_value(v["agent"].clone())
+            .map_err(|e| PlatformRefusal::Other(format!("unreadable answer: {e}")))?;
+        let session = v["session"]["id"].as_str().map(str::to_owned);
+        return Ok((agent, session));
     }
     let code = v["error"]["code"].as_str().unwrap_or_default();
     let message = v["error"]["message"].as_str().unwrap_or_default();
@@ -335,7 +347,7 @@ mod tests {
             r#"{"agent":{"login_email":"ana@example.com","name":"Ana","role":"agent","privileged":false}}"#,
         )
         .unwrap();
-        assert_eq!(ok.login_email, "ana@example.com");
+        assert_eq!(ok.0.login_email, "ana@example.com");
         assert_eq!(
             platform_session(502, "<html>bad gateway</html>"),
             Err(PlatformRefusal::Other("HTTP 502".into()))

@@ -131,7 +131,13 @@ pub(super) async fn save_wrapup(id: String, tags: String, note: String) {
     .flatten() else {
         return;
     };
+    let signed_out = with_worker(|w| super::revocation::sign_in_required(w)).unwrap_or(false);
     let to = match platform {
+        // Signed out: queued, and delivered after the next sign-in.
+        Some(_) if signed_out => {
+            append_local(KEY_OUTBOX, &wrapup).await;
+            SavedTo::Outbox
+        }
         Some(base) => {
             flush_outbox(&base).await;
             if send_wrapup(&base, &wrapup).await {
@@ -220,14 +226,15 @@ pub(super) async fn dial(
 ) -> Result<JsValue, JsValue> {
     let display: String = display.chars().take(64).collect();
     let target = number.clone().or(uri.clone()).unwrap_or_default();
-    let (decision, connected, has_dialer) = with_worker(|w| {
+    let (decision, connected, has_dialer, needs_sign_in) = with_worker(|w| {
         (
             settings::site_decision(&w.settings, &w.switched_off, &origin),
             w.link.is_connected(),
             w.settings.dialer.is_some(),
+            super::revocation::sign_in_required(w),
         )
     })
-    .unwrap_or((SiteDecision::Allowed, false, false));
+    .unwrap_or((SiteDecision::Allowed, false, false, false));
     let refuse = |key: &str, detail: &str| {
         with_worker(|w| w.desk.notify(key, detail, &display));
         broadcast();
@@ -235,6 +242,11 @@ pub(super) async fn dial(
     };
     if decision != SiteDecision::Allowed {
         return refuse(decision.message_key(), "click-to-call is off on this site");
+    }
+    if needs_sign_in {
+        // Leads to sign-in: the popup opens where the browser allows it.
+        chrome::open_popup();
+        return refuse("callNeedsSignIn", "signed out");
     }
     if !connected {
         return refuse("errHostMissing", "the native host is not connected");

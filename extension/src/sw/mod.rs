@@ -26,6 +26,7 @@ use crate::chrome::{self, Area, Port};
 use crate::error::{JsError, js_to_json, json_to_js, log_warn};
 
 mod call_flow;
+mod revocation;
 mod settings_sync;
 mod signin;
 
@@ -79,6 +80,8 @@ struct Worker {
     /// Whether policy and options have been read once (managed storage can
     /// take seconds to answer while the browser starts).
     settings_loaded: bool,
+    /// Whether settings were applied once (later applies may be changes).
+    settings_loaded_before: bool,
     settings_waiters: Vec<oneshot::Sender<()>>,
     /// Bumped by each settings read; only the newest read is applied.
     settings_generation: u64,
@@ -120,6 +123,7 @@ pub fn sw_start() {
             dialer_sent: false,
             connect_waiters: vec![],
             settings_loaded: false,
+            settings_loaded_before: false,
             settings_waiters: vec![],
             settings_generation: 0,
             desk_saved: String::new(),

@@ -76,6 +76,12 @@ pub(super) async fn apply_settings(
         }
         let merged = settings::merge(&managed, &options);
         let changed = merged.dialer != w.settings.dialer;
+        // A change of the company's sign-in method (not the first read).
+        let method_change = (w.settings_loaded_before
+            && merged.sign_in_method != w.settings.sign_in_method)
+            .then_some(merged.sign_in_method)
+            .flatten();
+        w.settings_loaded_before = true;
         w.settings = merged;
         w.managed = managed;
         w.options = options;
@@ -83,12 +89,20 @@ pub(super) async fn apply_settings(
         if changed {
             w.dialer_sent = false;
         }
-        Some(changed)
+        Some((changed, method_change))
     })
     .flatten();
-    let Some(dialer_changed) = applied else {
+    let Some((dialer_changed, method_change)) = applied else {
         return;
     };
+    if let Some(method) = method_change {
+        spawn_local(super::revocation::session_ends(
+            ringside_core::auth::revocation::Cause::MethodChanged {
+                method,
+                effective_at_ms: None,
+            },
+        ));
+    }
     if dialer_changed && with_worker(|w| w.link.is_connected()).unwrap_or(false) {
         let _ = configure_dialer().await;
     }

@@ -10,6 +10,7 @@ use ringside_core::auth::idtoken::{self, Claims, Expectations, IdTokenError, Jwk
 use ringside_core::auth::keys::{KeyCache, KeyDecision};
 use ringside_core::auth::pkce::{RANDOM_BYTES, RequestSecrets};
 use ringside_core::auth::provider::{self, Discovery, ProviderConfig, ProviderKind, SetupProblem};
+use ringside_core::auth::revocation::Cause;
 use ringside_core::auth::session::{
     self as auth, Notice, Phase, PlatformRefusal, Profile, SignInFailure, TokenHome,
 };
@@ -88,7 +89,18 @@ pub(super) async fn sign_in(kind: ProviderKind) {
     });
     broadcast();
     match run_flow(kind).await {
-        Ok(()) => view(|v| v.phase = Phase::SignedIn),
+        Ok(()) => {
+            view(|v| {
+                v.phase = Phase::SignedIn;
+                v.call_note = None;
+            });
+            // Wrap-ups written while signed out go now.
+            let platform = with_worker(|w| w.settings.platform_url.clone()).flatten();
+            if let Some(base) = platform {
+                broadcast();
+                super::call_flow::flush_outbox(&base).await;
+            }
+        }
         Err((f, email)) => failure_notice(&f, &email),
     }
     broadcast();
@@ -251,7 +263,12 @@ async fn run_flow(kind: ProviderKind) -> Result<(), Failed> {
     let platform = with_worker(|w| w.settings.platform_url.clone()).flatten();
     if let Some(base) = platform {
         match platform_session(&base, &id_token).await {
-            Ok(agent) => profile.agent = Some(agent),
+            Ok((agent, session)) => {
+                profile.agent = Some(agent);
+                if let Some(id) = session {
+                    super::revocation::follow_platform(base.clone(), id).await;
+                }
+            }
             Err(r) => {
                 forget().await;
                 return Err((SignInFailure::Platform(r), email));
@@ -361,7 +378,7 @@ async fn check(
 async fn platform_session(
     base: &str,
     id_token: &str,
-) -> Result<auth::PlatformAgent, PlatformRefusal> {
+) -> Result<(auth::PlatformAgent, Option<String>), PlatformRefusal> {
     let url = format!("{}/v1/sessions", base.trim_end_matches('/'));
     let a = chrome::http(&url, None, Some(&json!({ "id_token": id_token })), None)
         .await
@@ -413,8 +430,8 @@ fn ended(key: &str, subs: &[&str]) {
     });
 }
 
-async fn forget_locally() {
-    let _ = chrome::storage_remove(Area::Session, &[KEY_TOKENS]).await;
+pub(super) async fn forget_locally() {
+    let _ = chrome::storage_remove(Area::Session, &[KEY_TOKENS, "platformSession"]).await;
     let _ = chrome::storage_remove(Area::Local, &[KEY_PROFILE]).await;
     with_worker(|w| w.session.expires_at = 0.0);
 }
@@ -441,6 +458,26 @@ pub(super) async fn refresh() -> bool {
     }) {
         Ok(grant) => {
             keep(&profile, &grant, None).await;
+            // After a restart the platform session (in storage.session) is gone:
+            // present the new ID token again, which also re-checks the agent.
+            let platform = with_worker(|w| w.settings.platform_url.clone()).flatten();
+            if let (Some(base), Some(id_token)) = (platform, grant.id_token.as_deref())
+                && !super::revocation::following_platform().await
+            {
+                match platform_session(&base, id_token).await {
+                    Ok((_, Some(id))) => super::revocation::follow_platform(base, id).await,
+                    Ok((_, None)) => {}
+                    Err(PlatformRefusal::NotInvited) => {
+                        super::revocation::session_ends(Cause::AgentRemoved).await;
+                        return false;
+                    }
+                    Err(PlatformRefusal::MethodNotAllowed { .. }) => {
+                        super::revocation::session_ends(Cause::PlatformRevoked).await;
+                        return false;
+                    }
+                    Err(e) => log_warn(&format!("platform session not renewed: {e:?}")),
+                }
+            }
             with_worker(|w| {
                 w.session.view.phase = Phase::SignedIn;
                 w.session.view.last_refresh_ms = Some((now_ms() - started).round() as u32);
@@ -450,11 +487,9 @@ pub(super) async fn refresh() -> bool {
             true
         }
         Err(e) => {
-            let gone = match e.kind() {
-                Some(ErrorCode::NoRefreshToken) => Some(("sessionStoreEmpty", String::new())),
-                Some(ErrorCode::SecretStoreUnavailable) => {
-                    Some(("sessionStoreLocked", e.message.clone()))
-                }
+            let cause = match e.kind() {
+                Some(ErrorCode::NoRefreshToken) => Some(Cause::SecretStoreEmpty),
+                Some(ErrorCode::SecretStoreUnavailable) => Some(Cause::SecretStoreLocked),
                 Some(ErrorCode::ProviderRefused) => {
                     let d = e.detail.as_deref().cloned().unwrap_or(Value::Null);
                     match token::classify(
@@ -462,17 +497,22 @@ pub(super) async fn refresh() -> bool {
                         d["body"].as_str().unwrap_or_default(),
                         d["retry_after"].as_str(),
                     ) {
+                        TokenFailure::GrantRevoked(reason) => Some(Cause::GrantRevoked { reason }),
+                        // A claims challenge on refresh needs the agent: sign in again.
+                        TokenFailure::InteractionRequired { .. } => {
+                            Some(Cause::ClaimsChallengeFailed)
+                        }
+                        TokenFailure::InvalidClient(_) | TokenFailure::Other(_) => {
+                            Some(Cause::Unauthorized)
+                        }
                         TokenFailure::Transient { .. } => None,
-                        _ => Some(("sessionRevoked", String::new())),
                     }
                 }
                 _ => None,
             };
-            match gone {
-                Some((key, detail)) => {
-                    forget_locally().await;
-                    ended(key, &[&detail]);
-                    broadcast();
+            match cause {
+                Some(cause) => {
+                    super::revocation::session_ends(cause).await;
                     false
                 }
                 None => {
@@ -491,6 +531,8 @@ pub(super) async fn restore() {
         .unwrap_or_default();
     let Ok(profile) = serde_json::from_value::<Profile>(local[KEY_PROFILE].clone()) else {
         broadcast();
+        // A purge the host could not do before (crash, missing) is retried.
+        super::revocation::restore().await;
         return;
     };
     let tokens = chrome::storage_get(Area::Session, Some(&[KEY_TOKENS]))
@@ -501,10 +543,16 @@ pub(super) async fn restore() {
         w.session.view.profile = Some(profile.clone());
         w.session.expires_at = expires_at;
     });
+    // A sign-out pending from before the restart: carried out if due, else re-armed.
+    super::revocation::restore().await;
+    if with_worker(|w| w.session.view.profile.is_none()).unwrap_or(true) {
+        return;
+    }
     if expires_at > now_ms() + REFRESH_MARGIN_MS {
         // The worker restarted within the browser session.
         view(|v| v.phase = Phase::SignedIn);
         schedule_refresh(expires_at);
+        super::revocation::resume_platform().await;
         broadcast();
         return;
     }
@@ -529,7 +577,7 @@ pub(super) async fn restore() {
     }
 }
 
-async fn sleep(ms: u32) {
+pub(super) async fn sleep(ms: u32) {
     let (tx, rx) = futures::channel::oneshot::channel::<()>();
     chrome::set_timeout(ms, move || {
         let _ = tx.send(());

@@ -60,12 +60,16 @@ impl Default for Inner {
     }
 }
 
+/// An event for one agent (by login email) or, with None, for everyone.
+type Broadcast = (Option<String>, Value);
+
 /// The platform's state and the providers whose tokens it trusts.
 #[derive(Debug, Clone)]
 pub struct Platform {
     inner: Arc<Mutex<Inner>>,
     google: Provider,
     microsoft: Provider,
+    events: tokio::sync::broadcast::Sender<Broadcast>,
 }
 
 impl Platform {
@@ -74,7 +78,13 @@ impl Platform {
             inner: Arc::default(),
             google,
             microsoft,
+            events: tokio::sync::broadcast::channel(64).0,
         }
+    }
+
+    fn emit(&self, to: Option<&str>, event: Value) {
+        // No listener is fine: the event is for whoever is connected.
+        let _ = self.events.send((to.map(str::to_lowercase), event));
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -210,16 +220,62 @@ async fn me(State(p): State<Platform>, headers: HeaderMap) -> Response {
     }
 }
 
+fn session_login(p: &Platform, headers: &HeaderMap) -> Option<String> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))?;
+    p.lock().sessions.get(token).cloned()
+}
+
+/// `GET /platform/v1/events`: server-sent events for the session's agent
+/// (`session.revoked`, `agent.removed`) and for everyone
+/// (`sign_in_method.changed`). An unknown or revoked session gets 401.
+async fn events(State(p): State<Platform>, headers: HeaderMap) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use futures::StreamExt as _;
+    let Some(login) = session_login(&p, &headers) else {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "session_revoked",
+            "This session was revoked or has ended. Sign in again.",
+            json!({}),
+        );
+    };
+    let login = login.to_lowercase();
+    let rx = p.events.subscribe();
+    let stream = futures::stream::unfold((rx, login), |(mut rx, login)| async move {
+        loop {
+            match rx.recv().await {
+                Ok((to, event)) if to.is_none() || to.as_deref() == Some(login.as_str()) => {
+                    let e = Event::default().data(event.to_string());
+                    return Some((Ok::<_, std::convert::Infallible>(e), (rx, login)));
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+    .boxed();
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
+        .into_response()
+}
+
 /// Public routes (merged at the root; faults and latency apply).
 pub fn routes() -> Router<Platform> {
     Router::new()
         .route("/platform/v1/sessions", post(create_session))
         .route("/platform/v1/me", get(me))
+        .route("/platform/v1/events", get(events))
 }
 
 #[derive(Deserialize)]
 struct Method {
     method: String,
+    /// When set, agents are told the change takes effect this many ms from now.
+    #[serde(default)]
+    effective_in_ms: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -254,7 +310,14 @@ pub fn control_routes() -> Router<Platform> {
                     if !["google", "microsoft", "password"].contains(&m.method.as_str()) {
                         return StatusCode::BAD_REQUEST;
                     }
-                    p.lock().method = m.method;
+                    p.lock().method = m.method.clone();
+                    if let Some(ms) = m.effective_in_ms {
+                        let at = crate::oidc::now() * 1000 + ms;
+                        p.emit(
+                            None,
+                            json!({"type": "sign_in_method.changed", "method": m.method, "effective_at_ms": at}),
+                        );
+                    }
                     StatusCode::NO_CONTENT
                 },
             ),
@@ -268,7 +331,29 @@ pub fn control_routes() -> Router<Platform> {
                     inner
                         .sessions
                         .retain(|_, login| !login.eq_ignore_ascii_case(&r.login_email));
-                    Json(json!({ "revoked": before - inner.sessions.len() }))
+                    let n = before - inner.sessions.len();
+                    drop(inner);
+                    p.emit(Some(&r.login_email), json!({"type": "session.revoked"}));
+                    Json(json!({ "revoked": n }))
+                },
+            ),
+        )
+        .route(
+            "/remove-agent",
+            post(
+                |State(p): State<Platform>, Json(r): Json<RevokeSessions>| async move {
+                    let mut inner = p.lock();
+                    let before = inner.agents.len();
+                    inner
+                        .agents
+                        .retain(|a| !a.login_email.eq_ignore_ascii_case(&r.login_email));
+                    inner
+                        .sessions
+                        .retain(|_, login| !login.eq_ignore_ascii_case(&r.login_email));
+                    let removed = before - inner.agents.len();
+                    drop(inner);
+                    p.emit(Some(&r.login_email), json!({"type": "agent.removed"}));
+                    Json(json!({ "removed": removed }))
                 },
             ),
         )
