@@ -115,6 +115,8 @@ pub enum SavedTo {
     Local,
     /// The platform was unreachable: kept locally and sent later.
     Outbox,
+    /// Signed out: kept locally and sent after the next sign-in.
+    AfterSignIn,
 }
 
 impl SavedTo {
@@ -123,6 +125,7 @@ impl SavedTo {
             SavedTo::Platform => "wrapupSavedPlatform",
             SavedTo::Local => "wrapupSavedLocal",
             SavedTo::Outbox => "wrapupSavedOutbox",
+            SavedTo::AfterSignIn => "wrapupSavedAfterSignIn",
         }
     }
 }
@@ -172,6 +175,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "wrapupSavedPlatform",
     "wrapupSavedLocal",
     "wrapupSavedOutbox",
+    "wrapupSavedAfterSignIn",
 ];
 
 /// The `_locales` key that explains a host error to the agent.
@@ -610,7 +614,7 @@ mod tests {
         for r in [DeskRefusal::Busy, DeskRefusal::NoCall] {
             assert!(MESSAGE_KEYS.contains(&r.message_key()));
         }
-        for s in [SavedTo::Platform, SavedTo::Local, SavedTo::Outbox] {
+        for s in [SavedTo::Platform, SavedTo::Local, SavedTo::Outbox, SavedTo::AfterSignIn] {
             assert!(MESSAGE_KEYS.contains(&s.message_key()));
         }
     }

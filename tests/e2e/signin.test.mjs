@@ -6,14 +6,10 @@
 // platform URL), as an admin would configure them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { launch, openExtensionPage, startEmulator, until, artifact } from './lib/harness.mjs';
 import {
-  launch, openExtensionPage, startEmulator, swState, until, artifact, EXTENSION_ID,
-} from './lib/harness.mjs';
-
-const REDIRECT = `https://${EXTENSION_ID}.chromiumapp.org/`;
-const TENANT = '11111111-2222-4333-8444-555555555555';
-const ANA = { email: 'ana@example.com', name: 'Ana Ruiz', hd: 'example.com', picture: 'https://example.com/ana.png' };
+  ANA, REDIRECT, TENANT, provider as setProvider, google as googleAt, configure, secretFor, clickSignIn, phase, notice,
+} from './lib/auth.mjs';
 
 let emu;
 before(async () => {
@@ -21,40 +17,8 @@ before(async () => {
 });
 after(() => emu?.stop());
 
-async function provider(control, { client = 'ringside-e2e', secret = null, users = [ANA], auto = null } = {}) {
-  await emu.control('PUT', `${control}/clients`, [{ client_id: client, redirect_uris: [REDIRECT], secret }]);
-  await emu.control('PUT', `${control}/users`, users);
-  await emu.control('PUT', `${control}/consent`, { auto });
-}
-
-function google(extra = {}) {
-  return { kind: 'google', issuer: `${emu.url}/google`, clientId: 'ringside-e2e', ...extra };
-}
-
-/** The agent's settings, as the options page stores them; waits until applied. */
-async function configure(b, options) {
-  const page = await openExtensionPage(b, 'options.html');
-  await page.evaluate((o) => chrome.storage.local.set({ options: o }), options);
-  const same = (a, b) => {
-    try {
-      assert.deepStrictEqual(a, b);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  await until(async () => same((await swState(page)).raw_options, options), { what: 'settings applied' });
-  await page.close();
-}
-
-/** The secret store entry the host writes for an issuer and client. */
-function secretFor(issuer, client) {
-  try {
-    return execFileSync('secret-tool', ['lookup', 'service', 'ringside', 'username', `${issuer} ${client}`], { encoding: 'utf8' });
-  } catch {
-    return null;
-  }
-}
+const provider = (control, opts) => setProvider(emu, control, opts);
+const google = (extra) => googleAt(emu, extra);
 
 /** Everything the extension keeps outside storage.session, as one string. */
 async function dumpPersistent(page) {
@@ -80,27 +44,6 @@ async function dumpPersistent(page) {
     }
     return JSON.stringify(out);
   });
-}
-
-async function account(page) {
-  return page.locator('[data-testid=account]');
-}
-
-/** Clicks "Sign in with …" in the popup; with `consent`, returns the consent page that opens. */
-async function clickSignIn(b, popup, label, { consent = false } = {}) {
-  const opened = consent ? b.context.waitForEvent('page', { timeout: 10000 }) : null;
-  await popup.getByRole('button', { name: label }).click();
-  return opened;
-}
-
-async function phase(page) {
-  return (await account(page)).getAttribute('data-phase');
-}
-
-async function notice(page) {
-  const n = page.getByTestId('auth-notice');
-  await n.waitFor({ timeout: 10000 });
-  return { key: await n.getAttribute('data-key'), text: await n.textContent() };
 }
 
 test('Google: consent page, profile in the popup, refresh token only in the Secret Service, kept across a restart, revoked at sign-out', async () => {

@@ -136,7 +136,7 @@ pub(super) async fn save_wrapup(id: String, tags: String, note: String) {
         // Signed out: queued, and delivered after the next sign-in.
         Some(_) if signed_out => {
             append_local(KEY_OUTBOX, &wrapup).await;
-            SavedTo::Outbox
+            SavedTo::AfterSignIn
         }
         Some(base) => {
             flush_outbox(&base).await;

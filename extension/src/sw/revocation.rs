@@ -252,8 +252,9 @@ async fn platform_events(base: String, session: String) {
             let s = chrome::storage_get(Area::Session, Some(&[KEY_PLATFORM_SESSION]))
                 .await
                 .unwrap_or_default();
+            // Signing in, restoring or signed in: not signed out.
             s[KEY_PLATFORM_SESSION].as_str() == Some(session.as_str())
-                && with_worker(|w| w.session.view.signed_in()).unwrap_or(false)
+                && with_worker(|w| w.session.view.phase != Phase::SignedOut).unwrap_or(false)
         }
     };
     let mut failures = 0u32;

@@ -1,0 +1,150 @@
+// Session revocation end to end: real Chromium, the real host and Secret
+// Service, two real baresip softphones, and the emulator's providers and
+// platform. Each cause is driven through the emulator's control API (or the
+// agent's settings), and what every surface shows is checked.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
+import { startSoftphone, controlClient } from './lib/softphone.mjs';
+import { ANA, provider, google, configure, secretFor, phase, notice, signInGoogle } from './lib/auth.mjs';
+
+// The Paris number on tests/pages/numbers.html, as the remote party's account.
+const PARIS = '+33123456789';
+
+let emu;
+before(async () => {
+  emu = await startEmulator();
+});
+after(() => emu?.stop());
+
+async function signedInBrowser(extra = {}) {
+  await provider(emu, '/oidc', { auto: ANA.email });
+  await emu.control('PUT', '/platform/agents', [{ login_email: ANA.email, name: ANA.name }]);
+  await emu.control('PUT', '/platform/method', { method: 'google' });
+  const b = await launch({ host: true, ...extra.launch });
+  await configure(b, { identityProviders: [google(emu)], platformUrl: `${emu.url}/platform`, ...extra.options });
+  const popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 640 });
+  await signInGoogle(b, popup);
+  return { b, popup };
+}
+
+test('a call survives a platform revocation; the wrap-up written while signed out reaches the platform after the next sign-in', async () => {
+  const agent = await startSoftphone({ user: 'agent', autoAnswer: false });
+  const remote = await startSoftphone({ user: PARIS, autoAnswer: true });
+  const remoteEvents = await controlClient(remote.ctrl);
+  const dialer = { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` };
+  const { b, popup } = await signedInBrowser({ options: { dialer, defaultRegion: 'FR' } });
+  try {
+    await until(() => secretFor(`${emu.url}/google`, 'ringside-e2e'), { what: 'the refresh token stored' });
+    const page = await b.context.newPage();
+    await page.goto(`${emu.url}/pages/numbers.html`);
+    await page.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true }).click();
+    await remoteEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', { timeout: 10000, what: 'the remote answered' });
+    await until(async () => (await popup.getByTestId('live-call').getAttribute('data-phase').catch(() => null)) === 'established',
+      { what: 'the popup shows the call' });
+
+    const revokedAt = Date.now();
+    await emu.control('POST', '/platform/revoke-sessions', { login_email: ANA.email });
+    await until(async () => (await phase(popup)) === 'signed_out', { timeout: 4000, interval: 20, what: 'the popup signed out' });
+    const elapsed = Date.now() - revokedAt;
+    assert.ok(elapsed <= 2000, `every surface within 2 s (popup after ${elapsed} ms)`);
+    assert.equal((await notice(popup)).key, 'revokedByPlatform');
+    assert.equal(await popup.getByTestId('call-note').textContent(), 'Your current call goes on until someone hangs up.');
+    await popup.screenshot({ path: artifact('popup-revoked-in-call.png') });
+    // Tokens purged: the Secret Service entry is gone.
+    await until(() => secretFor(`${emu.url}/google`, 'ringside-e2e') === null, { what: 'the secret purged' });
+    // The call goes on: the remote has not seen it close, the popup still shows it.
+    await page.waitForTimeout(500);
+    assert.ok(!remoteEvents.events.some((e) => e.type === 'CALL_CLOSED'), 'the remote still has the call');
+    assert.equal(await popup.getByTestId('live-call').getAttribute('data-phase'), 'established');
+
+    // The agent hangs up, writes the wrap-up; it is queued, not sent.
+    await popup.getByRole('button', { name: 'Hang up' }).click();
+    await remoteEvents.waitFor((e) => e.type === 'CALL_CLOSED', { what: 'the call closed' });
+    await popup.getByTestId('wrapup').waitFor();
+    await popup.getByLabel('Tags').fill('revoked-mid-call');
+    await popup.getByLabel('Note').fill('Written after the sign-out.');
+    await popup.getByRole('button', { name: 'Save wrap-up' }).click();
+    await popup.getByTestId('wrapup-saved').waitFor();
+    assert.deepEqual(await emu.control('GET', '/wrapups'), []);
+
+    // A new call is refused while signed out, with the message.
+    await page.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true }).click();
+    await page.getByText('Sign in to Ringside to make calls').waitFor({ timeout: 5000 });
+
+    // Signing in again delivers the wrap-up.
+    await signInGoogle(b, popup);
+    const delivered = await until(async () => {
+      const w = await emu.control('GET', '/wrapups');
+      return w.length === 1 && w;
+    }, { timeout: 8000, what: 'the wrap-up delivered' });
+    assert.equal(delivered[0].note, 'Written after the sign-out.');
+    assert.deepEqual(delivered[0].tags, ['revoked-mid-call']);
+  } finally {
+    remoteEvents.close();
+    await b.close();
+    await agent.stop();
+    await remote.stop();
+  }
+});
+
+test('refresh refused with invalid_grant, and an agent removed by the platform, each sign out with their own message', async () => {
+  const { b, popup } = await signedInBrowser();
+  try {
+    await emu.control('POST', '/oidc/revoke-user', { email: ANA.email });
+    const options = await openExtensionPage(b, 'options.html');
+    await options.getByRole('button', { name: 'Refresh sign-in now' }).click();
+    await until(async () => (await phase(popup)) === 'signed_out', { what: 'signed out after invalid_grant' });
+    assert.equal((await notice(popup)).key, 'revokedGrant');
+    assert.equal(secretFor(`${emu.url}/google`, 'ringside-e2e'), null);
+
+    await signInGoogle(b, popup);
+    await emu.control('POST', '/platform/remove-agent', { login_email: ANA.email });
+    await until(async () => (await phase(popup)) === 'signed_out', { what: 'signed out after removal' });
+    const n = await notice(popup);
+    assert.equal(n.key, 'revokedAgentRemoved');
+    assert.match(n.text, /no longer an agent/);
+    await until(async () => (await phase(options)) === 'signed_out', { what: 'the options page follows' });
+  } finally {
+    await b.close();
+  }
+});
+
+test('a sign-in method change counts down a 1-minute grace period, survives a browser restart and a host crash, and signs out on time', async () => {
+  let { b, popup } = await signedInBrowser({ options: { signOutGraceMinutes: 1 } });
+  const dirs = b.dirs;
+  try {
+    const changedAt = Date.now();
+    await configure(b, {
+      identityProviders: [google(emu)], platformUrl: `${emu.url}/platform`, signOutGraceMinutes: 1, signInMethod: 'microsoft',
+    });
+    const countdown = popup.getByTestId('sign-out-countdown');
+    await countdown.waitFor({ timeout: 4000 });
+    assert.match(await countdown.textContent(), /You will be signed out in (1:00|0:5\d)\./);
+    assert.equal(await phase(popup), 'signed_in', 'still signed in during the grace period');
+    const deadline = (await swState(popup)).auth.pending_sign_out.at_ms;
+    assert.ok(Math.abs(deadline - (changedAt + 60_000)) < 3000, `deadline ${deadline - changedAt} ms after the change`);
+    await popup.screenshot({ path: artifact('popup-countdown.png') });
+
+    // The browser restarts during the grace period: the countdown goes on.
+    await b.close({ keep: true });
+    b = await launch({ host: true, dirs });
+    popup = await openExtensionPage(b, 'popup.html');
+    await popup.getByTestId('sign-out-countdown').waitFor({ timeout: 10000 });
+    assert.equal((await swState(popup)).auth.pending_sign_out.at_ms, deadline, 'the same deadline');
+
+    // The host crashes during it too.
+    const pid = (await swState(popup)).host.info?.pid;
+    assert.ok(pid, 'the host runs');
+    process.kill(pid, 'SIGKILL');
+
+    await until(async () => (await phase(popup)) === 'signed_out', { timeout: 70_000, interval: 100, what: 'the sign-out at the deadline' });
+    const late = Date.now() - deadline;
+    assert.ok(late >= -500 && late < 2500, `signed out ${late} ms after the deadline`);
+    assert.equal((await notice(popup)).key, 'revokedMethodChanged');
+    // The host (restarted by the worker) deleted the secret store entry.
+    await until(() => secretFor(`${emu.url}/google`, 'ringside-e2e') === null, { timeout: 5000, what: 'the secret purged' });
+  } finally {
+    await b.close();
+  }
+});
