@@ -10,7 +10,7 @@ const pct = (xs, p) => {
   return +s[Math.round((s.length - 1) * p)].toFixed(1);
 };
 
-/** Adds signin_click_to_ready_ms_* and token_refresh_ms_* to `report`. */
+/** Adds signin_click_to_ready_ms_*, token_refresh_ms_* and revocation_to_ui_ms_* to `report`. */
 export async function benchSignIn(report) {
   const emu = await startEmulator();
   const b = await launch({ host: true });
@@ -58,6 +58,34 @@ export async function benchSignIn(report) {
     }
     report.token_refresh_ms_p50 = pct(refresh, 0.5);
     report.token_refresh_ms_p90 = pct(refresh, 0.9);
+
+    // Revocation to UI: the platform revokes the agent's sessions (its event
+    // stream tells the worker) until the popup shows signed out.
+    await emu.control('PUT', '/platform/agents', [{ login_email: email, name: 'Ana Ruiz' }]);
+    await options.evaluate((o) => chrome.storage.local.set({ options: o }), {
+      identityProviders: [{ kind: 'google', issuer: `${emu.url}/google`, clientId: 'ringside-bench' }],
+      platformUrl: `${emu.url}/platform`,
+    });
+    await until(async () => (await swState(options)).settings.platformUrl, { what: 'the platform URL' });
+    const revocation = [];
+    for (let i = 0; i < 5; i++) {
+      if ((await phase()) !== 'signed_out') {
+        await options.getByRole('button', { name: 'Sign out' }).click();
+        await until(async () => (await phase()) === 'signed_out', { what: 'signed out' });
+      }
+      await popup.getByRole('button', { name: 'Sign in with Google' }).click();
+      await until(async () => (await phase()) === 'signed_in', { timeout: 15000, what: 'signed in' });
+      // The worker opens the event stream right after the platform session.
+      await until(async () => (await emu.control('GET', '/requests')).some((r) => r.path === '/platform/v1/events'),
+        { what: 'the event stream' });
+      await emu.control('DELETE', '/requests');
+      const t0 = performance.now();
+      await emu.control('POST', '/platform/revoke-sessions', { login_email: email });
+      await until(async () => (await phase()) === 'signed_out', { timeout: 10000, interval: 5, what: 'signed out by the platform' });
+      revocation.push(performance.now() - t0);
+    }
+    report.revocation_to_ui_ms_p50 = pct(revocation, 0.5);
+    report.revocation_to_ui_ms_max = pct(revocation, 1);
   } finally {
     await b.close();
     emu.stop();
