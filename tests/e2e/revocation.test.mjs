@@ -4,6 +4,7 @@
 // agent's settings), and what every surface shows is checked.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
 import { startSoftphone, controlClient } from './lib/softphone.mjs';
 import { ANA, provider, google, configure, secretFor, phase, notice, signInGoogle } from './lib/auth.mjs';
@@ -88,15 +89,34 @@ test('a call survives a platform revocation; the wrap-up written while signed ou
   }
 });
 
-test('refresh refused with invalid_grant, and an agent removed by the platform, each sign out with their own message', async () => {
+test('an API 401 after a silent refresh, refresh refused with invalid_grant, the refresh token gone from the Secret Service, and an agent removed by the platform each sign out with their own message', async () => {
   const { b, popup } = await signedInBrowser();
   try {
-    await emu.control('POST', '/oidc/revoke-user', { email: ANA.email });
     const options = await openExtensionPage(b, 'options.html');
+    // An API (userinfo, read after each refresh) answers 401 twice: once
+    // before and once after a silent refresh.
+    await emu.control('PUT', '/faults', [{ path_prefix: '/google/v1/userinfo', status: 401, body: { error: 'invalid_token' }, count: 2 }]);
+    await options.getByRole('button', { name: 'Refresh sign-in now' }).click();
+    await until(async () => (await phase(popup)) === 'signed_out', { what: 'signed out after a 401 that survived a refresh' });
+    assert.equal((await notice(popup)).key, 'revokedUnauthorized');
+    assert.deepEqual(await emu.control('GET', '/faults'), [], 'both 401s were served');
+    await signInGoogle(b, popup);
+
+    await emu.control('POST', '/oidc/revoke-user', { email: ANA.email });
     await options.getByRole('button', { name: 'Refresh sign-in now' }).click();
     await until(async () => (await phase(popup)) === 'signed_out', { what: 'signed out after invalid_grant' });
     assert.equal((await notice(popup)).key, 'revokedGrant');
     assert.equal(secretFor(`${emu.url}/google`, 'ringside-e2e'), null);
+
+    // The refresh token disappears from the Secret Service.
+    await signInGoogle(b, popup);
+    await until(() => secretFor(`${emu.url}/google`, 'ringside-e2e'), { what: 'stored again' });
+    execFileSync('secret-tool', ['clear', 'service', 'ringside', 'username', `${emu.url}/google ringside-e2e`]);
+    await options.getByRole('button', { name: 'Refresh sign-in now' }).click();
+    await until(async () => (await phase(popup)) === 'signed_out', { what: 'signed out after the secret vanished' });
+    const gone = await notice(popup);
+    assert.equal(gone.key, 'sessionStoreEmpty');
+    assert.match(gone.text, /no longer in your computer's password store/);
 
     await signInGoogle(b, popup);
     await emu.control('POST', '/platform/remove-agent', { login_email: ANA.email });

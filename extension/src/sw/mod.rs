@@ -25,6 +25,7 @@ use wasm_bindgen_futures::spawn_local;
 use crate::chrome::{self, Area, Port};
 use crate::error::{JsError, js_to_json, json_to_js, log_warn};
 
+mod api;
 mod call_flow;
 mod revocation;
 mod settings_sync;
@@ -447,7 +448,9 @@ fn on_ui_command(cmd: UiCommand) {
         UiCommand::SignIn { provider } => spawn_local(signin::sign_in(provider)),
         UiCommand::SignOut => spawn_local(signin::sign_out()),
         UiCommand::RefreshSession => spawn_local(async {
-            signin::refresh().await;
+            if signin::refresh().await {
+                api::refresh_profile().await;
+            }
             broadcast();
         }),
         UiCommand::SaveOptions { options } => spawn_local(async move {

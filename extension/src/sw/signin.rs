@@ -386,6 +386,19 @@ async fn platform_session(
     auth::platform_session(a.status, &a.body)
 }
 
+/// The provider's userinfo endpoint, from its discovery document.
+pub(super) async fn userinfo_endpoint(issuer: &str) -> Option<String> {
+    discovery(issuer).await.ok()?.userinfo_endpoint
+}
+
+/// Replaces the stored profile (name and photo refreshed).
+pub(super) async fn keep_profile(profile: &Profile) {
+    if let Err(e) = chrome::storage_set(Area::Local, &json!({ KEY_PROFILE: profile })).await {
+        log_warn(&format!("cannot keep the profile: {}", js(e)));
+    }
+    with_worker(|w| w.session.view.profile = Some(profile.clone()));
+}
+
 /// Stores the profile (local) and tokens (session), and schedules the refresh.
 async fn keep(profile: &Profile, grant: &TokenGrant, refresh: Option<&str>) {
     let expires_at = now_ms() + grant.expires_in.unwrap_or(3600) as f64 * 1000.0;
@@ -567,6 +580,7 @@ pub(super) async fn restore() {
     for attempt in 0..RESTORE_TRIES {
         wait_connected().await;
         if refresh().await {
+            super::api::refresh_profile().await;
             return;
         }
         let still = with_worker(|w| w.session.view.phase == Phase::Restoring).unwrap_or(false);
