@@ -614,7 +614,12 @@ mod tests {
         for r in [DeskRefusal::Busy, DeskRefusal::NoCall] {
             assert!(MESSAGE_KEYS.contains(&r.message_key()));
         }
-        for s in [SavedTo::Platform, SavedTo::Local, SavedTo::Outbox, SavedTo::AfterSignIn] {
+        for s in [
+            SavedTo::Platform,
+            SavedTo::Local,
+            SavedTo::Outbox,
+            SavedTo::AfterSignIn,
+        ] {
             assert!(MESSAGE_KEYS.contains(&s.message_key()));
         }
     }

@@ -223,6 +223,8 @@ pub struct HttpAnswer {
     pub status: u16,
     pub body: String,
     pub cache_control: Option<String>,
+    /// A 401's Bearer challenge.
+    pub www_authenticate: Option<String>,
 }
 
 /// One HTTP request with `fetch` (no cookies): a GET when `form` and `json`
@@ -263,10 +265,14 @@ pub async fn http(
     let get = |k: &str| js_sys::Reflect::get(&resp, &JsValue::from_str(k));
     let status = get("status")?.as_f64().unwrap_or(0.0) as u16;
     let headers = get("headers")?;
-    let cache_control = js_sys::Reflect::get(&headers, &JsValue::from_str("get"))?
-        .dyn_into::<js_sys::Function>()?
-        .call1(&headers, &JsValue::from_str("cache-control"))?
-        .as_string();
+    let header = |name: &str| -> Result<Option<String>, JsValue> {
+        Ok(js_sys::Reflect::get(&headers, &JsValue::from_str("get"))?
+            .dyn_into::<js_sys::Function>()?
+            .call1(&headers, &JsValue::from_str(name))?
+            .as_string())
+    };
+    let cache_control = header("cache-control")?;
+    let www_authenticate = header("www-authenticate")?;
     let text = js_sys::Reflect::get(&resp, &JsValue::from_str("text"))?
         .dyn_into::<js_sys::Function>()?
         .call0(&resp)?
@@ -279,6 +285,7 @@ pub async fn http(
         status,
         body,
         cache_control,
+        www_authenticate,
     })
 }
 

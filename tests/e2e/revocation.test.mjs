@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
 import { startSoftphone, controlClient } from './lib/softphone.mjs';
-import { ANA, provider, google, configure, secretFor, phase, notice, signInGoogle } from './lib/auth.mjs';
+import { ANA, TENANT, provider, google, configure, secretFor, phase, notice, signInGoogle, clickSignIn } from './lib/auth.mjs';
 
 // The Paris number on tests/pages/numbers.html, as the remote party's account.
 const PARIS = '+33123456789';
@@ -164,6 +164,52 @@ test('a sign-in method change counts down a 1-minute grace period, survives a br
     assert.equal((await notice(popup)).key, 'revokedMethodChanged');
     // The host (restarted by the worker) deleted the secret store entry.
     await until(() => secretFor(`${emu.url}/google`, 'ringside-e2e') === null, { timeout: 5000, what: 'the secret purged' });
+  } finally {
+    await b.close();
+  }
+});
+
+test('a Microsoft claims challenge is answered by signing in again with the claims; when the agent cannot, the session ends', async () => {
+  const li = { email: 'li@contoso.com', name: 'Li Wei' };
+  await provider(emu, '/oidc-microsoft', { users: [li], auto: li.email });
+  const b = await launch({ host: true });
+  try {
+    await configure(b, {
+      identityProviders: [{ kind: 'microsoft', issuer: `${emu.url}/microsoft/${TENANT}/v2.0`, clientId: 'ringside-e2e', tenant: TENANT }],
+    });
+    const popup = await openExtensionPage(b, 'popup.html');
+    await clickSignIn(b, popup, 'Sign in with Microsoft');
+    await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: 'signed in' });
+    const options = await openExtensionPage(b, 'options.html');
+    // Graph's answer to a token that continuous access evaluation revoked.
+    const claims = Buffer.from('{"access_token":{"nbf":{"essential":true,"value":"1763800000"}}}').toString('base64');
+    const fault = {
+      path_prefix: `/microsoft/${TENANT}/oidc/userinfo`,
+      status: 401,
+      body: { error: { code: 'InvalidAuthenticationToken', message: 'Continuous access evaluation resulted in challenge' } },
+      www_authenticate: `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="${claims}"`,
+      count: 1,
+    };
+    await emu.control('PUT', '/faults', [fault]);
+    await emu.control('DELETE', '/requests');
+    await options.getByRole('button', { name: 'Refresh sign-in now' }).click();
+    await until(async () => (await emu.control('GET', '/requests')).some((r) => r.path.endsWith('/oidc/userinfo') && r.status === 200),
+      { timeout: 15000, what: 'userinfo answered after the new sign-in' });
+    const seen = (await emu.control('GET', '/requests')).map((r) => r.path);
+    assert.ok(seen.some((p) => p.endsWith('/oauth2/v2.0/authorize')), 'signed in again to answer the challenge');
+    assert.equal(await phase(popup), 'signed_in');
+
+    // This time the agent closes the provider's window.
+    await emu.control('PUT', '/oidc-microsoft/consent', { auto: null });
+    await emu.control('PUT', '/faults', [fault]);
+    const opened = b.context.waitForEvent('page', { timeout: 10000 });
+    await options.getByRole('button', { name: 'Refresh sign-in now' }).click();
+    const consent = await opened;
+    assert.match(consent.url(), /[?&]claims=/, 'the claims go to the provider');
+    assert.match(consent.url(), /login_hint=li%40contoso\.com/);
+    await consent.close();
+    await until(async () => (await phase(popup)) === 'signed_out', { timeout: 10000, what: 'signed out' });
+    assert.equal((await notice(popup)).key, 'revokedClaims');
   } finally {
     await b.close();
   }

@@ -187,6 +187,20 @@ pub fn authorization_url(
     secrets: &RequestSecrets,
     login_hint: Option<&str>,
 ) -> Result<String, SetupProblem> {
+    authorization_url_with_claims(cfg, discovery, redirect_uri, secrets, login_hint, None)
+}
+
+/// [`authorization_url`] answering a claims challenge (Microsoft continuous
+/// access evaluation): the decoded `claims` JSON goes in the `claims`
+/// parameter, as Entra expects.
+pub fn authorization_url_with_claims(
+    cfg: &ProviderConfig,
+    discovery: &Discovery,
+    redirect_uri: &str,
+    secrets: &RequestSecrets,
+    login_hint: Option<&str>,
+    claims: Option<&str>,
+) -> Result<String, SetupProblem> {
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.append_pair("response_type", "code")
         .append_pair("client_id", cfg.client_id()?)
@@ -217,6 +231,9 @@ pub fn authorization_url(
     }
     if let Some(h) = login_hint {
         q.append_pair("login_hint", h);
+    }
+    if let Some(c) = claims {
+        q.append_pair("claims", c);
     }
     let sep = if discovery.authorization_endpoint.contains('?') {
         '&'

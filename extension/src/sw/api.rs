@@ -35,6 +35,20 @@ pub(super) async fn api_get(url: &str) -> Result<HttpAnswer, ApiError> {
         if a.status != 401 {
             return Ok(a);
         }
+        let challenge = a
+            .www_authenticate
+            .as_deref()
+            .and_then(ringside_core::auth::token::parse_bearer_challenge);
+        if let Some(c) = challenge.filter(|c| c.is_claims_challenge()) {
+            // Continuous access evaluation: re-acquire with the claims,
+            // interactively; if that fails, the session ends.
+            let claims = c.claims.unwrap_or_default();
+            if attempt == 0 && super::signin::reauthenticate(claims).await {
+                continue;
+            }
+            super::revocation::session_ends(Cause::ClaimsChallengeFailed).await;
+            return Err(ApiError::SignedOut);
+        }
         if attempt == 0 && super::signin::refresh().await {
             continue;
         }

@@ -88,7 +88,7 @@ pub(super) async fn sign_in(kind: ProviderKind) {
         v.setup = None;
     });
     broadcast();
-    match run_flow(kind).await {
+    match run_flow(kind, None).await {
         Ok(()) => {
             view(|v| {
                 v.phase = Phase::SignedIn;
@@ -171,7 +171,34 @@ fn account(p: &Profile) -> AuthAccount {
 
 type Failed = (SignInFailure, String);
 
-async fn run_flow(kind: ProviderKind) -> Result<(), Failed> {
+/// A claims challenge to answer: the claims, and who must come back.
+struct Challenge {
+    claims: String,
+    login_hint: String,
+    subject: String,
+}
+
+/// Answers a claims challenge (Microsoft continuous access evaluation): the
+/// interactive flow again with the claims and the agent's email as login
+/// hint. True when the same agent came back with new tokens.
+pub(super) async fn reauthenticate(claims: String) -> bool {
+    let Some(profile) = with_worker(|w| w.session.view.profile.clone()).flatten() else {
+        return false;
+    };
+    let challenge = Challenge {
+        claims,
+        login_hint: profile.email.clone(),
+        subject: profile.subject.clone(),
+    };
+    let ok = run_flow(profile.provider, Some(challenge)).await.is_ok();
+    if ok {
+        view(|v| v.phase = Phase::SignedIn);
+        broadcast();
+    }
+    ok
+}
+
+async fn run_flow(kind: ProviderKind, challenge: Option<Challenge>) -> Result<(), Failed> {
     let fail = |f: SignInFailure| (f, String::new());
     let cfg: ProviderConfig = with_worker(|w| {
         w.settings
@@ -192,8 +219,15 @@ async fn run_flow(kind: ProviderKind) -> Result<(), Failed> {
     chrome::random_bytes(&mut random);
     let secrets = RequestSecrets::from_random(&random);
     let redirect = chrome::identity_redirect_url();
-    let url = provider::authorization_url(&cfg, &d, &redirect, &secrets, None)
-        .map_err(|p| fail(SignInFailure::Setup(p)))?;
+    let url = provider::authorization_url_with_claims(
+        &cfg,
+        &d,
+        &redirect,
+        &secrets,
+        challenge.as_ref().map(|c| c.login_hint.as_str()),
+        challenge.as_ref().map(|c| c.claims.as_str()),
+    )
+    .map_err(|p| fail(SignInFailure::Setup(p)))?;
     // Closing the window rejects with "The user did not approve access.".
     let answer = chrome::launch_web_auth_flow(&url)
         .await
@@ -258,6 +292,11 @@ async fn run_flow(kind: ProviderKind) -> Result<(), Failed> {
             SignInFailure::Platform(PlatformRefusal::MethodNotAllowed { method }),
             email,
         ));
+    }
+    if challenge.as_ref().is_some_and(|c| c.subject != claims.sub) {
+        // Someone else signed in to answer the challenge: not this session.
+        forget().await;
+        return Err((SignInFailure::Exchange("another account".into()), email));
     }
     let mut profile = Profile::from_claims(&claims, kind, &issuer, &client_id, home);
     let platform = with_worker(|w| w.settings.platform_url.clone()).flatten();

@@ -47,6 +47,9 @@ pub struct Fault {
     /// How many requests it applies to; absent means until cleared.
     #[serde(default)]
     pub count: Option<u32>,
+    /// `WWW-Authenticate` header value (a Bearer challenge), if any.
+    #[serde(default)]
+    pub www_authenticate: Option<String>,
 }
 
 /// Latency added to requests whose path starts with `path_prefix`.
@@ -281,6 +284,13 @@ async fn faults_and_log(State(emu): State<Emulator>, req: Request, next: Next) -
             if let Some(s) = f.retry_after {
                 r.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(s));
+            }
+            if let Some(v) = f
+                .www_authenticate
+                .as_deref()
+                .and_then(|v| HeaderValue::from_str(v).ok())
+            {
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
             }
             r
         }

@@ -18,6 +18,8 @@ pub fn microsoft_routes() -> Router<Provider> {
         .route("/microsoft/consent", post(consent))
         .route("/microsoft/{tenant}/oauth2/v2.0/token", post(ms_token))
         .route("/microsoft/{tenant}/discovery/v2.0/keys", get(certs))
+        // Graph's OIDC userinfo (graph.microsoft.com/oidc/userinfo), here per tenant.
+        .route("/microsoft/{tenant}/oidc/userinfo", get(userinfo))
 }
 
 async fn ms_discovery(Path(tenant): Path<String>, headers: HeaderMap) -> Json<Value> {
@@ -33,6 +35,7 @@ async fn ms_discovery(Path(tenant): Path<String>, headers: HeaderMap) -> Json<Va
         "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
         "token_endpoint": format!("{base}/oauth2/v2.0/token"),
         "jwks_uri": format!("{base}/discovery/v2.0/keys"),
+        "userinfo_endpoint": format!("{base}/oidc/userinfo"),
         "end_session_endpoint": format!("{base}/oauth2/v2.0/logout"),
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
         "response_modes_supported": ["query", "fragment", "form_post"],
