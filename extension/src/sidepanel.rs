@@ -26,7 +26,12 @@ pub fn render(
         .ok_or_else(|| JsError("#app missing".into()))?;
     let title = dom::el(doc, "h1", "brand", Some(&t.get("sidePanelTitle")))?;
     let empty = dom::el(doc, "p", "empty", Some(&t.get("sidePanelEmpty")))?;
-    let mut children = vec![title, empty];
+    let mut children = vec![title];
+    // Who is signed in, or why not (the panel follows a sign-out at once).
+    if let Some(s) = state {
+        children.push(crate::account::card(doc, s, t, crate::account::Place::Popup)?);
+    }
+    children.push(empty);
     let status = state
         .map(|s| s.host.clone())
         .unwrap_or(HostStatus::Connecting);
@@ -52,7 +57,7 @@ pub fn sidepanel_main() -> Result<(), JsValue> {
     page::start(
         "sidePanelTitle",
         Rc::new(move |doc, state| render(doc, state, &ChromeI18n, browser, &id)),
-        Rc::new(|_, _| None),
+        Rc::new(crate::account::action),
     )?;
     Ok(())
 }

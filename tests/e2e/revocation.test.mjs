@@ -37,6 +37,9 @@ test('a call survives a platform revocation; the wrap-up written while signed ou
   const { b, popup } = await signedInBrowser({ options: { dialer, defaultRegion: 'FR' } });
   try {
     await until(() => secretFor(`${emu.url}/google`, 'ringside-e2e'), { what: 'the refresh token stored' });
+    const panel = await openExtensionPage(b, 'sidepanel.html');
+    const options = await openExtensionPage(b, 'options.html');
+    await until(async () => (await phase(panel)) === 'signed_in' && (await phase(options)) === 'signed_in', { what: 'every surface signed in' });
     const page = await b.context.newPage();
     await page.goto(`${emu.url}/pages/numbers.html`);
     await page.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true }).click();
@@ -46,9 +49,11 @@ test('a call survives a platform revocation; the wrap-up written while signed ou
 
     const revokedAt = Date.now();
     await emu.control('POST', '/platform/revoke-sessions', { login_email: ANA.email });
-    await until(async () => (await phase(popup)) === 'signed_out', { timeout: 4000, interval: 20, what: 'the popup signed out' });
-    const elapsed = Date.now() - revokedAt;
-    assert.ok(elapsed <= 2000, `every surface within 2 s (popup after ${elapsed} ms)`);
+    for (const [name, surface] of [['popup', popup], ['side panel', panel], ['options page', options]]) {
+      await until(async () => (await phase(surface)) === 'signed_out', { timeout: 4000, interval: 20, what: `the ${name} signed out` });
+      const elapsed = Date.now() - revokedAt;
+      assert.ok(elapsed <= 2000, `every surface within 2 s (${name} after ${elapsed} ms)`);
+    }
     assert.equal((await notice(popup)).key, 'revokedByPlatform');
     assert.equal(await popup.getByTestId('call-note').textContent(), 'Your current call goes on until someone hangs up.');
     await popup.screenshot({ path: artifact('popup-revoked-in-call.png') });
@@ -212,5 +217,29 @@ test('a Microsoft claims challenge is answered by signing in again with the clai
     assert.equal((await notice(popup)).key, 'revokedClaims');
   } finally {
     await b.close();
+  }
+});
+
+test('the platform announces a sign-in method change with its time: countdown, then sign-out; a privileged agent keeps the session', async () => {
+  const { b, popup } = await signedInBrowser();
+  try {
+    await emu.control('PUT', '/platform/method', { method: 'microsoft', effective_in_ms: 4000 });
+    await popup.getByTestId('sign-out-countdown').waitFor({ timeout: 3000 });
+    await until(async () => (await phase(popup)) === 'signed_out', { timeout: 10000, what: 'signed out at the announced time' });
+    assert.equal((await notice(popup)).key, 'revokedMethodChanged');
+  } finally {
+    await emu.control('PUT', '/platform/method', { method: 'google' });
+    await b.close();
+  }
+  const privileged = await signedInBrowser({ options: { privilegedUsers: [ANA.email] } });
+  try {
+    await emu.control('PUT', '/platform/method', { method: 'microsoft', effective_in_ms: 2000 });
+    const n = await notice(privileged.popup);
+    assert.equal(n.key, 'methodChangedKept');
+    await privileged.popup.waitForTimeout(3000);
+    assert.equal(await phase(privileged.popup), 'signed_in');
+  } finally {
+    await emu.control('PUT', '/platform/method', { method: 'google' });
+    await privileged.b.close();
   }
 });
