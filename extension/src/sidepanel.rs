@@ -29,7 +29,12 @@ pub fn render(
     let mut children = vec![title];
     // Who is signed in, or why not (the panel follows a sign-out at once).
     if let Some(s) = state {
-        children.push(crate::account::card(doc, s, t, crate::account::Place::Popup)?);
+        children.push(crate::account::card(
+            doc,
+            s,
+            t,
+            crate::account::Place::Popup,
+        )?);
     }
     children.push(empty);
     let status = state

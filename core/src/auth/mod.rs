@@ -13,6 +13,7 @@ pub mod provider;
 pub mod revocation;
 pub mod session;
 pub mod token;
+pub mod wire;
 
 /// Every `_locales` key this module hands to the surfaces.
 pub const MESSAGE_KEYS: &[&str] = &[
