@@ -35,6 +35,20 @@ fn doc() -> Document {
     web_sys::window().unwrap().document().unwrap()
 }
 
+/// A worker state with this host status and nothing else.
+fn state(host: HostStatus) -> UiState {
+    UiState {
+        host,
+        stats: LinkStats::default(),
+        pages: vec![],
+        calls: Default::default(),
+        settings: Default::default(),
+        switched_off: vec![],
+        raw_options: serde_json::Value::Null,
+        auth: Default::default(),
+    }
+}
+
 fn fresh_app() -> Element {
     let d = doc();
     if let Some(old) = d.get_element_by_id("app") {
@@ -122,16 +136,7 @@ fn not_installed_card_has_command_and_retry() {
 #[wasm_bindgen_test]
 fn popup_renders_into_app() {
     let app = fresh_app();
-    let state = UiState {
-        host: HostStatus::Connected { info: info() },
-        stats: LinkStats::default(),
-        pages: vec![],
-        calls: Default::default(),
-        settings: Default::default(),
-        switched_off: vec![],
-        raw_options: serde_json::Value::Null,
-        auth: Default::default(),
-    };
+    let state = state(HostStatus::Connected { info: info() });
     ringside_extension::popup::render(&doc(), Some(&state), &en(), &cx()).unwrap();
     let text = app.text_content().unwrap();
     assert!(
@@ -164,18 +169,12 @@ fn page_values_are_text_never_html() {
 #[wasm_bindgen_test]
 fn diagnostics_show_the_host_process() {
     let state = UiState {
-        host: HostStatus::Connected { info: info() },
         stats: LinkStats {
             connects: 2,
             drops: 1,
             last_error: Some("Native host has exited.".into()),
         },
-        pages: vec![],
-        calls: Default::default(),
-        settings: Default::default(),
-        switched_off: vec![],
-        raw_options: serde_json::Value::Null,
-        auth: Default::default(),
+        ..state(HostStatus::Connected { info: info() })
     };
     let dl = dom::diagnostics(&doc(), &state, &en()).unwrap();
     let get = |id: &str| {
@@ -205,19 +204,10 @@ fn port_messages_keep_integers_and_shapes() {
 
 #[wasm_bindgen_test]
 fn ui_state_round_trips_through_js() {
-    let state = UiState {
-        host: HostStatus::Reconnecting {
-            attempt: 2,
-            retry_in_ms: 500,
-        },
-        stats: LinkStats::default(),
-        pages: vec![],
-        calls: Default::default(),
-        settings: Default::default(),
-        switched_off: vec![],
-        raw_options: serde_json::Value::Null,
-        auth: Default::default(),
-    };
+    let state = state(HostStatus::Reconnecting {
+        attempt: 2,
+        retry_in_ms: 500,
+    });
     let ser = serde_wasm_bindgen::Serializer::json_compatible();
     let js = serde::Serialize::serialize(&state, &ser).unwrap();
     // Plain JSON-compatible object (no Map, no BigInt): it survives JSON.stringify.
@@ -284,8 +274,6 @@ fn popup_shows_the_live_call_the_wrapup_and_the_site_switch() {
         62_000.0,
     );
     let state = UiState {
-        host: HostStatus::Connected { info: info() },
-        stats: LinkStats::default(),
         pages: vec![PageSession {
             tab: 3,
             frame: 0,
@@ -295,10 +283,7 @@ fn popup_shows_the_live_call_the_wrapup_and_the_site_switch() {
             scan_ms: Some(12),
         }],
         calls: desk,
-        settings: Default::default(),
-        switched_off: vec![],
-        raw_options: serde_json::Value::Null,
-        auth: Default::default(),
+        ..state(HostStatus::Connected { info: info() })
     };
     ringside_extension::popup::render(&doc(), Some(&state), &en(), &cx()).unwrap();
     let live = app
@@ -352,14 +337,8 @@ fn popup_notice_says_what_happened_and_what_to_do() {
     desk.dial("+33123456789", "01 23 45 67 89", 0.0).unwrap();
     desk.dial_failed("errSoftphoneDown", "not reachable at 127.0.0.1:4444");
     let state = UiState {
-        host: HostStatus::Connected { info: info() },
-        stats: LinkStats::default(),
-        pages: vec![],
         calls: desk,
-        settings: Default::default(),
-        switched_off: vec![],
-        raw_options: serde_json::Value::Null,
-        auth: Default::default(),
+        ..state(HostStatus::Connected { info: info() })
     };
     ringside_extension::popup::render(&doc(), Some(&state), &en(), &cx()).unwrap();
     let notice = app
@@ -387,17 +366,11 @@ fn account_card_warns_the_admin_and_shows_who_is_signed_in() {
     use ringside_extension::account::{self, Place};
     let redirect = format!("https://{ID}.chromiumapp.org/");
     let mut state = UiState {
-        host: HostStatus::Connecting,
-        stats: LinkStats::default(),
-        pages: vec![],
-        calls: Default::default(),
-        settings: Default::default(),
-        switched_off: vec![],
-        raw_options: serde_json::Value::Null,
         auth: AuthView {
             redirect_uri: redirect.clone(),
             ..Default::default()
         },
+        ..state(HostStatus::Connecting)
     };
     // No provider configured: the warning names the redirect URI, no button.
     let card = account::card(&doc(), &state, &en(), Place::Popup).unwrap();

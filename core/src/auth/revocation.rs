@@ -120,6 +120,15 @@ fn method_allows(method: SignInMethod, provider: ProviderKind) -> bool {
     )
 }
 
+/// What a sign-out means for the call in this state (`_locales` key).
+pub fn call_note(call: CallState) -> Option<&'static str> {
+    match call {
+        CallState::Idle => None,
+        CallState::InCall => Some("revokedCallContinues"),
+        CallState::WrapUp => Some("revokedWrapupKept"),
+    }
+}
+
 /// The one decision.
 pub fn decide(cause: &Cause, call: CallState, cx: &Context) -> Outcome {
     let (sign_out_at_ms, revoke_at_provider) = match cause {
@@ -144,11 +153,7 @@ pub fn decide(cause: &Cause, call: CallState, cx: &Context) -> Outcome {
             }
         }
     };
-    let call_key = match (call, sign_out_at_ms.is_some()) {
-        (_, false) | (CallState::Idle, true) => None,
-        (CallState::InCall, true) => Some("revokedCallContinues"),
-        (CallState::WrapUp, true) => Some("revokedWrapupKept"),
-    };
+    let call_key = sign_out_at_ms.and(call_note(call));
     Outcome {
         sign_out_at_ms,
         revoke_at_provider,

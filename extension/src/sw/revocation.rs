@@ -94,22 +94,22 @@ fn arm(pending: PendingSignOut) {
         wasm_bindgen_futures::spawn_local(async move {
             let profile = with_worker(|w| w.session.view.profile.clone()).flatten();
             if let Some(profile) = profile {
-                let call = with_worker(|w| call_state(w)).unwrap_or(CallState::Idle);
-                let call_key = match call {
-                    CallState::Idle => None,
-                    CallState::InCall => Some("revokedCallContinues"),
-                    CallState::WrapUp => Some("revokedWrapupKept"),
-                };
-                sign_out_now(
-                    &profile,
-                    &pending.message_key,
-                    call_key,
-                    pending.revoke_at_provider,
-                )
-                .await;
+                pending_due(&profile, &pending).await;
             }
         });
     });
+}
+
+/// A pending sign-out's time has come.
+async fn pending_due(profile: &Profile, pending: &PendingSignOut) {
+    let call = with_worker(|w| call_state(w)).unwrap_or(CallState::Idle);
+    sign_out_now(
+        profile,
+        &pending.message_key,
+        revocation::call_note(call),
+        pending.revoke_at_provider,
+    )
+    .await;
 }
 
 fn account(p: &Profile) -> AuthAccount {
@@ -177,19 +177,7 @@ pub(super) async fn restore() {
     let profile = with_worker(|w| w.session.view.profile.clone()).flatten();
     match profile {
         Some(profile) if pending.due(now()) => {
-            let call = with_worker(|w| call_state(w)).unwrap_or(CallState::Idle);
-            let call_key = (call != CallState::Idle).then_some(if call == CallState::InCall {
-                "revokedCallContinues"
-            } else {
-                "revokedWrapupKept"
-            });
-            sign_out_now(
-                &profile,
-                &pending.message_key,
-                call_key,
-                pending.revoke_at_provider,
-            )
-            .await;
+            pending_due(&profile, &pending).await;
         }
         Some(_) => {
             arm(pending);
