@@ -9,6 +9,7 @@ pub mod calls;
 pub mod dial;
 pub mod extension_id;
 pub mod host_link;
+pub mod mail;
 pub mod phone;
 pub mod protocol;
 pub mod settings;

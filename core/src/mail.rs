@@ -1,0 +1,225 @@
+//! Gmail over IMAP with an app password: what an app password looks like,
+//! what the server's answers mean for the agent, and the search for a
+//! contact's messages. The native host does the IMAP work; the rules are here.
+
+use serde::{Deserialize, Serialize};
+
+/// Gmail's IMAP server and port (policy may set others: tests, other providers).
+pub const GMAIL_IMAP_HOST: &str = "imap.gmail.com";
+pub const GMAIL_IMAP_PORT: u16 = 993;
+
+/// Why a typed value does not look like a Google app password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppPasswordWarning {
+    /// Not 16 characters once spaces are removed (`got` characters).
+    Length { got: usize },
+    /// Characters other than letters (Google's are 16 letters).
+    NotLetters,
+}
+
+impl AppPasswordWarning {
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            AppPasswordWarning::Length { .. } => "mailAppPasswordLength",
+            AppPasswordWarning::NotLetters => "mailAppPasswordLetters",
+        }
+    }
+}
+
+/// The app password with spaces (and dashes Google does not use, but people
+/// type) removed, or why it does not look like one. Nothing is sent before
+/// the agent has seen the warning.
+pub fn normalize_app_password(input: &str) -> (String, Option<AppPasswordWarning>) {
+    let cleaned: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    let n = cleaned.chars().count();
+    let warning = if n != 16 {
+        Some(AppPasswordWarning::Length { got: n })
+    } else if !cleaned.chars().all(|c| c.is_ascii_alphabetic()) {
+        Some(AppPasswordWarning::NotLetters)
+    } else {
+        None
+    };
+    (cleaned, warning)
+}
+
+/// What went wrong talking to the mail server, in terms the agent can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailFailure {
+    /// `NO [AUTHENTICATIONFAILED]` on a first connection: the wrong password
+    /// (often the Google password instead of the app password).
+    WrongPassword,
+    /// `[ALERT] Application-specific password required`: 2-Step Verification is on.
+    AppPasswordRequired,
+    /// A password that worked before now fails: revoked, or the Google
+    /// password changed. The source is marked disconnected.
+    Revoked,
+    ConnectionRefused,
+    TlsInvalid,
+    Timeout,
+    /// Anything else; the server's words go with it.
+    Other,
+}
+
+impl MailFailure {
+    pub fn message_key(self) -> &'static str {
+        match self {
+            MailFailure::WrongPassword => "mailWrongPassword",
+            MailFailure::AppPasswordRequired => "mailAppPasswordRequired",
+            MailFailure::Revoked => "mailRevoked",
+            MailFailure::ConnectionRefused => "mailConnectionRefused",
+            MailFailure::TlsInvalid => "mailTlsInvalid",
+            MailFailure::Timeout => "mailTimeout",
+            MailFailure::Other => "mailOther",
+        }
+    }
+
+    /// Whether the stored password must be dropped (the source disconnected).
+    pub fn disconnects(self) -> bool {
+        self == MailFailure::Revoked
+    }
+}
+
+/// Classifies a failed login from the server's answer. `worked_before`: a
+/// stored password that logged in earlier.
+pub fn classify_login(answer: &str, worked_before: bool) -> MailFailure {
+    let a = answer.to_ascii_lowercase();
+    if a.contains("application-specific password required") {
+        MailFailure::AppPasswordRequired
+    } else if a.contains("authenticationfailed")
+        || a.contains("invalid credentials")
+        || a.contains("authentication failed")
+    {
+        if worked_before {
+            MailFailure::Revoked
+        } else {
+            MailFailure::WrongPassword
+        }
+    } else {
+        MailFailure::Other
+    }
+}
+
+/// The IMAP SEARCH criteria for messages from or to any of `addresses`
+/// (quoted; addresses with quotes or control characters are skipped).
+pub fn search_criteria(addresses: &[String]) -> Option<String> {
+    let safe: Vec<&str> = addresses
+        .iter()
+        .map(|a| a.trim())
+        .filter(|a| {
+            !a.is_empty()
+                && a.contains('@')
+                && !a.chars().any(|c| c == '"' || c == '\\' || c.is_control())
+        })
+        .collect();
+    let terms: Vec<String> = safe
+        .iter()
+        .flat_map(|a| {
+            [
+                format!("FROM \"{a}\""),
+                format!("TO \"{a}\""),
+                format!("CC \"{a}\""),
+            ]
+        })
+        .collect();
+    let (first, rest) = terms.split_first()?;
+    // IMAP's OR takes two keys: fold the list into nested ORs.
+    Some(
+        rest.iter()
+            .fold(first.clone(), |acc, t| format!("OR {acc} {t}")),
+    )
+}
+
+/// The Gmail web search for the same messages ("See all").
+pub fn gmail_search_url(addresses: &[String]) -> String {
+    let q: Vec<String> = addresses
+        .iter()
+        .map(|a| format!("from:{a} OR to:{a}"))
+        .collect();
+    let q = q.join(" OR ");
+    let encoded: String = form_urlencoded::byte_serialize(q.as_bytes()).collect();
+    format!("https://mail.google.com/mail/u/0/#search/{encoded}")
+}
+
+/// Every `_locales` key handed out here.
+pub const MESSAGE_KEYS: &[&str] = &[
+    "mailAppPasswordLength",
+    "mailAppPasswordLetters",
+    "mailWrongPassword",
+    "mailAppPasswordRequired",
+    "mailRevoked",
+    "mailConnectionRefused",
+    "mailTlsInvalid",
+    "mailTimeout",
+    "mailOther",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_passwords_are_16_letters_spaces_ignored() {
+        assert_eq!(
+            normalize_app_password("abcd efgh ijkl mnop"),
+            ("abcdefghijklmnop".into(), None)
+        );
+        assert_eq!(
+            normalize_app_password("hunter2").1,
+            Some(AppPasswordWarning::Length { got: 7 })
+        );
+        assert_eq!(
+            normalize_app_password("abcd efgh ijkl mn0p").1,
+            Some(AppPasswordWarning::NotLetters)
+        );
+    }
+
+    #[test]
+    fn gmail_answers_map_to_what_the_agent_can_do() {
+        let wrong = "NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)";
+        assert_eq!(classify_login(wrong, false), MailFailure::WrongPassword);
+        assert_eq!(classify_login(wrong, true), MailFailure::Revoked);
+        assert!(MailFailure::Revoked.disconnects());
+        let alert = "NO [ALERT] Application-specific password required: https://support.google.com/accounts/answer/185833 (Failure)";
+        assert_eq!(
+            classify_login(alert, false),
+            MailFailure::AppPasswordRequired
+        );
+        assert_eq!(
+            classify_login("NO [UNAVAILABLE] try later", false),
+            MailFailure::Other
+        );
+        for f in [
+            MailFailure::WrongPassword,
+            MailFailure::AppPasswordRequired,
+            MailFailure::Revoked,
+            MailFailure::ConnectionRefused,
+            MailFailure::TlsInvalid,
+            MailFailure::Timeout,
+            MailFailure::Other,
+        ] {
+            assert!(MESSAGE_KEYS.contains(&f.message_key()));
+        }
+    }
+
+    #[test]
+    fn the_search_ors_every_address_and_refuses_injection() {
+        let q = search_criteria(&["ana@example.com".into()]).unwrap();
+        assert_eq!(
+            q,
+            r#"OR OR FROM "ana@example.com" TO "ana@example.com" CC "ana@example.com""#
+        );
+        let two = search_criteria(&["a@x.com".into(), "b@y.com".into()]).unwrap();
+        assert_eq!(two.matches("OR ").count(), 5);
+        assert_eq!(
+            search_criteria(&["x\" OR ALL \"@evil".into(), "not-an-address".into()]),
+            None
+        );
+        assert!(gmail_search_url(&["ana@example.com".into()]).starts_with(
+            "https://mail.google.com/mail/u/0/#search/from%3Aana%40example.com+OR+to%3Aana%40example.com"
+        ));
+    }
+}
