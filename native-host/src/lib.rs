@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod framing;
 pub mod install;
 pub mod locations;
+pub mod mail;
 pub mod secrets;
 pub mod serve;
 pub mod tokens;

@@ -1,0 +1,336 @@
+//! Gmail over IMAP with an app password (issue 9, host side): log in over
+//! IMAPS, keep the password in the OS secret store only after a successful
+//! login, search All Mail for a contact's messages and fetch headers only.
+//! The rules (what an answer means, the search) are `ringside_core::mail`.
+//!
+//! The password never appears in a log or an error: errors carry the
+//! server's answer, which does not echo it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_imap::Session;
+use futures::TryStreamExt as _;
+use ringside_core::mail::{self, MailFailure};
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpStream;
+use tokio_native_tls::TlsStream;
+
+use crate::secrets::{Secret, SecretError, SecretStore};
+
+/// How long a connection, a login or a search may take.
+pub const MAIL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Where the mailbox is (policy may set another server; tests use dovecot).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Server {
+    pub host: String,
+    pub port: u16,
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Server {
+            host: mail::GMAIL_IMAP_HOST.into(),
+            port: mail::GMAIL_IMAP_PORT,
+        }
+    }
+}
+
+/// One message's headers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub subject: String,
+    /// RFC 3339, or empty when the message has no usable Date.
+    pub date: String,
+    pub message_id: String,
+}
+
+/// A failure the agent can act on: the core's classification and the
+/// server's own words (never the password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailError {
+    pub failure: MailFailure,
+    pub detail: String,
+}
+
+impl std::fmt::Display for MailError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.failure, self.detail)
+    }
+}
+
+type Imap = Session<TlsStream<TcpStream>>;
+
+/// Open sessions by account, reused between searches.
+pub struct Mail {
+    store: Arc<dyn SecretStore>,
+    /// Extra trust anchors (an enterprise or test CA), PEM.
+    roots: Vec<Vec<u8>>,
+    sessions: tokio::sync::Mutex<HashMap<String, Imap>>,
+}
+
+impl std::fmt::Debug for Mail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Mail")
+    }
+}
+
+/// The secret store account for a mailbox.
+pub fn account(email: &str) -> String {
+    format!("imap {}", email.trim().to_lowercase())
+}
+
+fn other(detail: impl Into<String>) -> MailError {
+    MailError {
+        failure: MailFailure::Other,
+        detail: detail.into(),
+    }
+}
+
+fn io_error(e: &std::io::Error) -> MailError {
+    let failure = match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => MailFailure::ConnectionRefused,
+        std::io::ErrorKind::TimedOut => MailFailure::Timeout,
+        _ => MailFailure::Other,
+    };
+    MailError {
+        failure,
+        detail: e.to_string(),
+    }
+}
+
+impl Mail {
+    pub fn new(store: Arc<dyn SecretStore>, roots: Vec<Vec<u8>>) -> Mail {
+        Mail {
+            store,
+            roots,
+            sessions: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn open(
+        &self,
+        server: &Server,
+        email: &str,
+        password: &str,
+        worked_before: bool,
+    ) -> Result<Imap, MailError> {
+        let timed = |what: &str| MailError {
+            failure: MailFailure::Timeout,
+            detail: format!("{what} took more than {} s", MAIL_TIMEOUT.as_secs()),
+        };
+        let tcp = tokio::time::timeout(
+            MAIL_TIMEOUT,
+            TcpStream::connect((server.host.as_str(), server.port)),
+        )
+        .await
+        .map_err(|_| timed("connecting"))?
+        .map_err(|e| io_error(&e))?;
+        let mut builder = native_tls::TlsConnector::builder();
+        for pem in &self.roots {
+            let cert = native_tls::Certificate::from_pem(pem).map_err(|e| other(e.to_string()))?;
+            builder.add_root_certificate(cert);
+        }
+        let tls = tokio_native_tls::TlsConnector::from(
+            builder.build().map_err(|e| other(e.to_string()))?,
+        );
+        let stream = tokio::time::timeout(MAIL_TIMEOUT, tls.connect(&server.host, tcp))
+            .await
+            .map_err(|_| timed("the TLS handshake"))?
+            .map_err(|e| MailError {
+                failure: MailFailure::TlsInvalid,
+                detail: e.to_string(),
+            })?;
+        let mut client = async_imap::Client::new(stream);
+        tokio::time::timeout(MAIL_TIMEOUT, client.read_response())
+            .await
+            .map_err(|_| timed("the greeting"))?
+            .map_err(|e| other(e.to_string()))?
+            .ok_or_else(|| other("the server closed the connection before its greeting"))?;
+        match tokio::time::timeout(MAIL_TIMEOUT, client.login(email, password)).await {
+            Err(_) => Err(timed("the login")),
+            Ok(Ok(session)) => Ok(session),
+            Ok(Err((e, _))) => {
+                let answer = e.to_string();
+                Err(MailError {
+                    failure: mail::classify_login(&answer, worked_before),
+                    detail: answer,
+                })
+            }
+        }
+    }
+
+    /// `mail.connect`: logs in; on success keeps the password in the secret store.
+    pub async fn connect(
+        &self,
+        server: &Server,
+        email: &str,
+        password: &Secret,
+    ) -> Result<(), MailError> {
+        let session = self.open(server, email, password.expose(), false).await?;
+        let store = self.store.clone();
+        let key = account(email);
+        let secret = password.clone();
+        spawn_store(move || store.set(&key, &secret))
+            .await
+            .map_err(|e| other(e.to_string()))?;
+        self.sessions.lock().await.insert(account(email), session);
+        tracing::info!(server = %server.host, "mailbox connected");
+        Ok(())
+    }
+
+    /// `mail.forget`: logs out and deletes the stored password.
+    pub async fn forget(&self, email: &str) -> Result<bool, SecretError> {
+        if let Some(mut s) = self.sessions.lock().await.remove(&account(email)) {
+            let _ = tokio::time::timeout(Duration::from_secs(2), s.logout()).await;
+        }
+        let store = self.store.clone();
+        let key = account(email);
+        spawn_store(move || store.delete(&key)).await
+    }
+
+    /// `mail.search`: the newest `limit` messages from or to `addresses`, in
+    /// All Mail, headers only. A stored password that no longer works is
+    /// deleted (the source is disconnected) and reported as revoked.
+    pub async fn search(
+        &self,
+        server: &Server,
+        email: &str,
+        addresses: &[String],
+        limit: usize,
+    ) -> Result<Vec<Header>, MailError> {
+        let Some(criteria) = mail::search_criteria(addresses) else {
+            return Ok(vec![]);
+        };
+        let key = account(email);
+        let mut sessions = self.sessions.lock().await;
+        let cached = sessions.remove(&key);
+        let mut session = match cached {
+            Some(s) => s,
+            None => {
+                let store = self.store.clone();
+                let k = key.clone();
+                let password = spawn_store(move || store.get(&k))
+                    .await
+                    .map_err(|e| other(e.to_string()))?
+                    .ok_or_else(|| MailError {
+                        failure: MailFailure::Revoked,
+                        detail: "no app password in the OS secret store".into(),
+                    })?;
+                match self.open(server, email, password.expose(), true).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        if e.failure.disconnects() {
+                            let store = self.store.clone();
+                            let k = key.clone();
+                            let _ = spawn_store(move || store.delete(&k)).await;
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+        };
+        let found =
+            tokio::time::timeout(MAIL_TIMEOUT, fetch_headers(&mut session, &criteria, limit)).await;
+        match found {
+            Ok(Ok(headers)) => {
+                sessions.insert(key, session);
+                Ok(headers)
+            }
+            // A dropped or slow connection is not kept.
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(MailError {
+                failure: MailFailure::Timeout,
+                detail: "the search took too long".into(),
+            }),
+        }
+    }
+}
+
+/// All Mail (the `\All` special-use mailbox, RFC 6154), else INBOX.
+async fn all_mail(session: &mut Imap) -> Result<String, MailError> {
+    let names: Vec<_> = session
+        .list(Some(""), Some("*"))
+        .await
+        .map_err(|e| other(e.to_string()))?
+        .try_collect()
+        .await
+        .map_err(|e| other(e.to_string()))?;
+    Ok(names
+        .iter()
+        .find(|n| {
+            n.attributes()
+                .iter()
+                .any(|a| matches!(a, async_imap::types::NameAttribute::All))
+        })
+        .map(|n| n.name().to_owned())
+        .unwrap_or_else(|| "INBOX".to_owned()))
+}
+
+async fn fetch_headers(
+    session: &mut Imap,
+    criteria: &str,
+    limit: usize,
+) -> Result<Vec<Header>, MailError> {
+    let mailbox = all_mail(session).await?;
+    session
+        .examine(&mailbox)
+        .await
+        .map_err(|e| other(e.to_string()))?;
+    let mut uids: Vec<u32> = session
+        .uid_search(criteria)
+        .await
+        .map_err(|e| other(e.to_string()))?
+        .into_iter()
+        .collect();
+    uids.sort_unstable();
+    // Newest first: UIDs grow with arrival; the Date header then orders them.
+    let newest: Vec<String> = uids
+        .iter()
+        .rev()
+        .take(limit.max(1) * 2)
+        .map(u32::to_string)
+        .collect();
+    if newest.is_empty() {
+        return Ok(vec![]);
+    }
+    let fetches: Vec<_> = session
+        .uid_fetch(
+            newest.join(","),
+            "BODY.PEEK[HEADER.FIELDS (SUBJECT DATE MESSAGE-ID)]",
+        )
+        .await
+        .map_err(|e| other(e.to_string()))?
+        .try_collect()
+        .await
+        .map_err(|e| other(e.to_string()))?;
+    let parser = mail_parser::MessageParser::default();
+    let mut out: Vec<(i64, Header)> = fetches
+        .iter()
+        .filter_map(|f| f.header().or_else(|| f.body()))
+        .filter_map(|raw| parser.parse_headers(raw))
+        .map(|m| {
+            let date = m.date();
+            (
+                date.map(|d| d.to_timestamp()).unwrap_or(i64::MIN),
+                Header {
+                    subject: m.subject().unwrap_or_default().to_owned(),
+                    date: date.map(|d| d.to_rfc3339()).unwrap_or_default(),
+                    message_id: m.message_id().unwrap_or_default().to_owned(),
+                },
+            )
+        })
+        .collect();
+    out.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
+    Ok(out.into_iter().take(limit).map(|(_, h)| h).collect())
+}
+
+async fn spawn_store<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SecretError> + Send + 'static,
+) -> Result<T, SecretError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SecretError::Failed(format!("the secret store task failed: {e}")))?
+}
