@@ -144,6 +144,71 @@ pub fn gmail_search_url(addresses: &[String]) -> String {
     format!("https://mail.google.com/mail/u/0/#search/{encoded}")
 }
 
+/// The IMAP server (policy may set another than Gmail's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailServer {
+    pub host: String,
+    pub port: u16,
+}
+
+impl Default for MailServer {
+    fn default() -> Self {
+        MailServer {
+            host: GMAIL_IMAP_HOST.into(),
+            port: GMAIL_IMAP_PORT,
+        }
+    }
+}
+
+/// `mail.connect`: log in once with the app password; the host keeps it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailConnectParams {
+    pub email: String,
+    pub password: String,
+    #[serde(default)]
+    pub server: Option<MailServer>,
+}
+
+impl std::fmt::Debug for MailConnectParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConnectParams")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .field("server", &self.server)
+            .finish()
+    }
+}
+
+/// `mail.search`: the newest messages from or to `addresses`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailSearchParams {
+    pub email: String,
+    pub addresses: Vec<String>,
+    #[serde(default = "default_limit")]
+    pub limit: usize,
+    #[serde(default)]
+    pub server: Option<MailServer>,
+}
+
+fn default_limit() -> usize {
+    5
+}
+
+/// `mail.forget`: disconnect; the stored password is deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailForgetParams {
+    pub email: String,
+}
+
+/// One message's headers, as `mail.search` returns them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailHeader {
+    pub subject: String,
+    /// RFC 3339, or empty when the message has no usable Date.
+    pub date: String,
+    pub message_id: String,
+}
+
 /// Every `_locales` key handed out here.
 pub const MESSAGE_KEYS: &[&str] = &[
     "mailAppPasswordLength",

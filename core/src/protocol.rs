@@ -73,6 +73,9 @@ pub enum ErrorCode {
     ProviderUnreachable,
     /// The provider's discovery document is missing or wrong, or the issuer is not https.
     ProviderMisconfigured,
+    /// The mail server refused or failed; `detail` is `{failure, detail}`
+    /// (`ringside_core::mail::MailFailure` in snake case, the server's words).
+    MailFailed,
     /// A bug in the host. The message says what failed; the host keeps serving.
     Internal,
 }
@@ -103,6 +106,7 @@ impl ErrorCode {
         ErrorCode::ProviderRefused,
         ErrorCode::ProviderUnreachable,
         ErrorCode::ProviderMisconfigured,
+        ErrorCode::MailFailed,
         ErrorCode::Internal,
     ];
 
@@ -131,6 +135,7 @@ impl ErrorCode {
             ErrorCode::ProviderRefused => 3003,
             ErrorCode::ProviderUnreachable => 3004,
             ErrorCode::ProviderMisconfigured => 3005,
+            ErrorCode::MailFailed => 3101,
             ErrorCode::Internal => 1500,
         }
     }
@@ -160,6 +165,7 @@ impl ErrorCode {
             ErrorCode::ProviderRefused => "provider_refused",
             ErrorCode::ProviderUnreachable => "provider_unreachable",
             ErrorCode::ProviderMisconfigured => "provider_misconfigured",
+            ErrorCode::MailFailed => "mail_failed",
             ErrorCode::Internal => "internal",
         }
     }
@@ -328,6 +334,9 @@ pub enum Request {
     AuthExchange(AuthExchangeParams),
     AuthRefresh(AuthRefreshParams),
     AuthForget(AuthForgetParams),
+    MailConnect(crate::mail::MailConnectParams),
+    MailSearch(crate::mail::MailSearchParams),
+    MailForget(crate::mail::MailForgetParams),
 }
 
 impl Request {
@@ -343,6 +352,9 @@ impl Request {
         "auth.exchange",
         "auth.refresh",
         "auth.forget",
+        "mail.connect",
+        "mail.search",
+        "mail.forget",
     ];
 
     pub fn type_name(&self) -> &'static str {
@@ -357,6 +369,9 @@ impl Request {
             Request::AuthExchange(_) => "auth.exchange",
             Request::AuthRefresh(_) => "auth.refresh",
             Request::AuthForget(_) => "auth.forget",
+            Request::MailConnect(_) => "mail.connect",
+            Request::MailSearch(_) => "mail.search",
+            Request::MailForget(_) => "mail.forget",
         }
     }
 
@@ -374,6 +389,9 @@ impl Request {
             Request::AuthExchange(p) => serde_json::to_value(p).unwrap_or(Value::Null),
             Request::AuthRefresh(p) => serde_json::to_value(p).unwrap_or(Value::Null),
             Request::AuthForget(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+            Request::MailConnect(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+            Request::MailSearch(p) => serde_json::to_value(p).unwrap_or(Value::Null),
+            Request::MailForget(p) => serde_json::to_value(p).unwrap_or(Value::Null),
         }
     }
 }
@@ -499,6 +517,9 @@ pub fn parse_request(body: &[u8]) -> Result<Envelope, ParseFailure> {
         "auth.exchange" => Request::AuthExchange(serde_json::from_value(params).map_err(invalid)?),
         "auth.refresh" => Request::AuthRefresh(serde_json::from_value(params).map_err(invalid)?),
         "auth.forget" => Request::AuthForget(serde_json::from_value(params).map_err(invalid)?),
+        "mail.connect" => Request::MailConnect(serde_json::from_value(params).map_err(invalid)?),
+        "mail.search" => Request::MailSearch(serde_json::from_value(params).map_err(invalid)?),
+        "mail.forget" => Request::MailForget(serde_json::from_value(params).map_err(invalid)?),
         other => {
             let mut shown: String = other.chars().take(64).collect();
             if other.chars().count() > 64 {

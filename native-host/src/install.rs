@@ -98,6 +98,10 @@ pub struct HostConfig {
     /// the extension.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub oauth_clients: Vec<crate::tokens::ConfiguredClient>,
+    /// Extra CA certificates (PEM files) trusted for the IMAP server, for a
+    /// company mail server behind an internal CA.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imap_ca_files: Vec<PathBuf>,
 }
 
 impl HostConfig {
@@ -307,6 +311,25 @@ pub fn oauth_clients(dirs: &Dirs) -> Vec<crate::tokens::ConfiguredClient> {
         }
     }
     clients
+}
+
+/// The extra IMAP trust anchors named in the system and user configs (PEM
+/// contents; unreadable files are logged and skipped).
+pub fn imap_roots(dirs: &Dirs) -> Vec<Vec<u8>> {
+    let mut roots = vec![];
+    for system in [true, false] {
+        let path = locations::config_file(dirs, system);
+        let Ok(c) = HostConfig::load(&path) else {
+            continue;
+        };
+        for f in c.imap_ca_files {
+            match fs::read(&f) {
+                Ok(pem) => roots.push(pem),
+                Err(e) => tracing::warn!("cannot read {}: {e}", f.display()),
+            }
+        }
+    }
+    roots
 }
 
 /// The callers this host accepts: the union of the user and system configs.

@@ -13,7 +13,6 @@ use std::time::Duration;
 use async_imap::Session;
 use futures::TryStreamExt as _;
 use ringside_core::mail::{self, MailFailure};
-use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 use tokio_native_tls::TlsStream;
 
@@ -23,29 +22,9 @@ use crate::secrets::{Secret, SecretError, SecretStore};
 pub const MAIL_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Where the mailbox is (policy may set another server; tests use dovecot).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Server {
-    pub host: String,
-    pub port: u16,
-}
-
-impl Default for Server {
-    fn default() -> Self {
-        Server {
-            host: mail::GMAIL_IMAP_HOST.into(),
-            port: mail::GMAIL_IMAP_PORT,
-        }
-    }
-}
-
+pub type Server = mail::MailServer;
 /// One message's headers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Header {
-    pub subject: String,
-    /// RFC 3339, or empty when the message has no usable Date.
-    pub date: String,
-    pub message_id: String,
-}
+pub type Header = mail::MailHeader;
 
 /// A failure the agent can act on: the core's classification and the
 /// server's own words (never the password).
@@ -98,6 +77,17 @@ fn io_error(e: &std::io::Error) -> MailError {
     MailError {
         failure,
         detail: e.to_string(),
+    }
+}
+
+impl MailError {
+    /// The protocol error: `mail_failed` with `{failure, detail}`.
+    pub fn to_body(&self) -> ringside_core::protocol::ErrorBody {
+        ringside_core::protocol::ErrorBody::new(
+            ringside_core::protocol::ErrorCode::MailFailed,
+            self.detail.clone(),
+        )
+        .with_detail(serde_json::json!({ "failure": self.failure, "detail": self.detail }))
     }
 }
 

@@ -286,6 +286,10 @@ fn run_native_messaging(args: &[OsString]) -> ExitCode {
             .with_auth(ringside_host::tokens::Auth::new(
                 std::sync::Arc::new(ringside_host::secrets::OsStore),
                 ringside_host::install::oauth_clients(d),
+            ))
+            .with_mail(ringside_host::mail::Mail::new(
+                std::sync::Arc::new(ringside_host::secrets::OsStore),
+                ringside_host::install::imap_roots(d),
             ));
     }
     let end = runtime.block_on(async {

@@ -18,7 +18,8 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 use crate::dialer::baresip::Baresip;
 use crate::dialer::{DialerError, tel};
 use crate::framing::{FrameError, NativeMessagingCodec};
-use crate::secrets::OsStore;
+use crate::mail::Mail;
+use crate::secrets::{OsStore, Secret};
 use crate::tokens::Auth;
 
 /// What the host says about itself in `hello`.
@@ -45,7 +46,7 @@ impl HostIdentity {
 pub const SOFTPHONE_RECONNECT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Capabilities announced in `hello`; grows as features land.
-pub const CAPABILITIES: &[&str] = &["ping", "dial", "detect", "auth"];
+pub const CAPABILITIES: &[&str] = &["ping", "dial", "detect", "auth", "mail"];
 
 /// Per-connection state.
 #[derive(Debug)]
@@ -61,6 +62,8 @@ pub struct Session {
     dialer_store: Option<std::path::PathBuf>,
     /// Token exchange, refresh and revocation, with the secret store.
     auth: std::sync::Arc<Auth>,
+    /// Gmail over IMAP with an app password.
+    mail: std::sync::Arc<Mail>,
 }
 
 /// What a request needs: an answer now, softphone work, or provider work.
@@ -100,7 +103,14 @@ impl Session {
             events: None,
             dialer_store: None,
             auth: std::sync::Arc::new(Auth::new(std::sync::Arc::new(OsStore), vec![])),
+            mail: std::sync::Arc::new(Mail::new(std::sync::Arc::new(OsStore), vec![])),
         }
+    }
+
+    /// Uses this mail service (its secret store and trusted CAs).
+    pub fn with_mail(mut self, mail: Mail) -> Self {
+        self.mail = std::sync::Arc::new(mail);
+        self
     }
 
     /// Uses this token service (its secret store and configured clients).
@@ -153,7 +163,12 @@ impl Session {
             }
             Step::Dialer(id, req) => self.dialer_request(id, req).await,
             Step::Auth(id, req) => {
-                return Handled::Later(Box::pin(auth_work(self.auth.clone(), id, req)));
+                return Handled::Later(Box::pin(auth_work(
+                    self.auth.clone(),
+                    self.mail.clone(),
+                    id,
+                    req,
+                )));
             }
         })
     }
@@ -366,7 +381,12 @@ impl Session {
                     ErrorBody::new(ErrorCode::InvalidMessage, e.to_string()),
                 ),
             },
-            req @ (Request::AuthExchange(_) | Request::AuthRefresh(_) | Request::AuthForget(_)) => {
+            req @ (Request::AuthExchange(_)
+            | Request::AuthRefresh(_)
+            | Request::AuthForget(_)
+            | Request::MailConnect(_)
+            | Request::MailSearch(_)
+            | Request::MailForget(_)) => {
                 return Step::Auth(id, req);
             }
             other => return Step::Dialer(id, other),
@@ -374,7 +394,12 @@ impl Session {
     }
 }
 
-async fn auth_work(auth: std::sync::Arc<Auth>, id: u64, req: Request) -> Response {
+async fn auth_work(
+    auth: std::sync::Arc<Auth>,
+    mail: std::sync::Arc<Mail>,
+    id: u64,
+    req: Request,
+) -> Response {
     fn reply<T: serde::Serialize>(id: u64, r: Result<T, ErrorBody>) -> Response {
         match r {
             Ok(v) => Response::ok(id, v),
@@ -388,6 +413,35 @@ async fn auth_work(auth: std::sync::Arc<Auth>, id: u64, req: Request) -> Respons
         Request::AuthExchange(p) => reply(id, auth.exchange(p).await),
         Request::AuthRefresh(p) => reply(id, auth.refresh(p).await),
         Request::AuthForget(p) => reply(id, auth.forget(p).await),
+        Request::MailConnect(p) => {
+            let server = p.server.unwrap_or_default();
+            let r = mail
+                .connect(&server, &p.email, &Secret::new(p.password))
+                .await
+                .map(|()| serde_json::json!({ "connected": true }));
+            reply(id, r.map_err(|e| e.to_body()))
+        }
+        Request::MailSearch(p) => {
+            let server = p.server.unwrap_or_default();
+            let r = mail
+                .search(&server, &p.email, &p.addresses, p.limit)
+                .await
+                .map(|messages| {
+                    serde_json::json!({
+                        "messages": messages,
+                        "see_all": ringside_core::mail::gmail_search_url(&p.addresses),
+                    })
+                });
+            reply(id, r.map_err(|e| e.to_body()))
+        }
+        Request::MailForget(p) => {
+            let r = mail
+                .forget(&p.email)
+                .await
+                .map(|deleted| serde_json::json!({ "deleted": deleted }))
+                .map_err(|e| ErrorBody::new(ErrorCode::SecretStoreUnavailable, e.to_string()));
+            reply(id, r)
+        }
         other => Response::err(
             Some(id),
             ErrorBody::new(

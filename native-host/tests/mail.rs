@@ -330,3 +330,48 @@ async fn wrong_password_revoked_password_refused_port_and_untrusted_certificate_
         .unwrap_err();
     assert_eq!(e.failure, MailFailure::TlsInvalid, "{e}");
 }
+
+/// The same through the native messaging session: `mail.connect` with a
+/// wrong password answers `mail_failed` with the failure the extension maps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_answers_mail_requests_with_the_failure_to_show() {
+    use ringside_host::serve::{HostIdentity, Session};
+    let Some(dc) = start() else { return };
+    let store = Arc::new(MemoryStore::default());
+    let mut session =
+        Session::new(HostIdentity::current()).with_mail(Mail::new(store.clone(), dc.ca()));
+    let hello = session
+        .handle(br#"{"id":1,"type":"hello","params":{"versions":[1]}}"#)
+        .await;
+    assert!(hello.error.is_none());
+    let frame = serde_json::json!({
+        "id": 2, "type": "mail.connect",
+        "params": {"email": USER, "password": "wrong-password-here", "server": {"host": "localhost", "port": dc.port}},
+    });
+    let r = session.handle(frame.to_string().as_bytes()).await;
+    let e = r.error.unwrap();
+    assert_eq!(e.name, "mail_failed");
+    assert_eq!(e.detail.unwrap()["failure"], "wrong_password");
+    let frame = serde_json::json!({
+        "id": 3, "type": "mail.connect",
+        "params": {"email": USER, "password": APP_PASSWORD, "server": {"host": "localhost", "port": dc.port}},
+    });
+    let r = session.handle(frame.to_string().as_bytes()).await;
+    assert_eq!(r.result.unwrap()["connected"], true);
+    let frame = serde_json::json!({
+        "id": 4, "type": "mail.search",
+        "params": {"email": USER, "addresses": [CONTACT], "limit": 3, "server": {"host": "localhost", "port": dc.port}},
+    });
+    let r = session
+        .handle(frame.to_string().as_bytes())
+        .await
+        .result
+        .unwrap();
+    assert_eq!(r["messages"].as_array().unwrap().len(), 3);
+    assert!(
+        r["see_all"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://mail.google.com/")
+    );
+}

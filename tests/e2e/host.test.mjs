@@ -30,7 +30,7 @@ test('popup shows the host connected after `ringside-host install --profile-dir`
     assert.equal(await popup.evaluate(() => document.activeElement.textContent), 'Settings');
     const state = await swState(popup);
     assert.equal(state.host.state, 'connected');
-    assert.deepEqual(state.host.info.capabilities, ['ping', 'dial', 'detect', 'auth']);
+    assert.deepEqual(state.host.info.capabilities, ['ping', 'dial', 'detect', 'auth', 'mail']);
     await popup.screenshot({ path: artifact('popup-connected.png') });
   } finally {
     await b.close();
