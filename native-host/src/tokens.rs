@@ -136,9 +136,7 @@ impl Auth {
         if let Some(d) = self.discovered.lock().await.get(issuer) {
             return Ok(d.clone());
         }
-        let loopback =
-            issuer.starts_with("http://127.0.0.1:") || issuer.starts_with("http://localhost:");
-        if !(issuer.starts_with("https://") || loopback) {
+        if !provider::issuer_is_acceptable(issuer) {
             return Err(err(
                 ErrorCode::ProviderMisconfigured,
                 format!("the issuer `{issuer}` is not an https URL"),

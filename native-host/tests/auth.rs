@@ -195,13 +195,7 @@ async fn exchange_keeps_the_refresh_token_in_the_store_refresh_and_sign_out_revo
     assert_eq!(revoked, json!([kept.expose()]));
     assert_eq!(store.get(&account(&cfg).key()).unwrap(), None);
 
-    let e = auth
-        .refresh(AuthRefreshParams {
-            account: account(&cfg),
-            scope: None,
-        })
-        .await
-        .unwrap_err();
+    let e = refresh_fails(&auth, account(&cfg)).await;
     assert_eq!(e.kind(), Some(ErrorCode::NoRefreshToken));
 }
 
@@ -259,13 +253,7 @@ async fn a_revoked_grant_comes_back_as_the_providers_own_answer() {
         .await
         .unwrap();
     assert!(r.status().is_success());
-    let e = auth
-        .refresh(AuthRefreshParams {
-            account: account(&cfg),
-            scope: None,
-        })
-        .await
-        .unwrap_err();
+    let e = refresh_fails(&auth, account(&cfg)).await;
     assert_eq!(e.kind(), Some(ErrorCode::ProviderRefused));
     assert_eq!(
         classify(&e),
@@ -312,13 +300,7 @@ async fn bad_issuers_and_dead_providers_are_told_apart() {
         client_id: "c".into(),
     };
     let empty = Auth::new(Arc::new(MemoryStore::default()), vec![]);
-    let none = empty
-        .refresh(AuthRefreshParams {
-            account: at("http://127.0.0.1:9"),
-            scope: None,
-        })
-        .await
-        .unwrap_err();
+    let none = refresh_fails(&empty, at("http://127.0.0.1:9")).await;
     assert_eq!(none.kind(), Some(ErrorCode::NoRefreshToken));
 
     // With something to refresh, the provider is actually asked.
@@ -326,30 +308,28 @@ async fn bad_issuers_and_dead_providers_are_told_apart() {
         seeded(&["http://example.com", "http://127.0.0.1:9"]),
         vec![],
     );
-    let plain = auth
-        .refresh(AuthRefreshParams {
-            account: at("http://example.com"),
-            scope: None,
-        })
-        .await
-        .unwrap_err();
+    let plain = refresh_fails(&auth, at("http://example.com")).await;
     assert_eq!(
         plain.kind(),
         Some(ErrorCode::ProviderMisconfigured),
         "{plain:?}"
     );
-    let dead = auth
-        .refresh(AuthRefreshParams {
-            account: at("http://127.0.0.1:9"),
-            scope: None,
-        })
-        .await
-        .unwrap_err();
+    let dead = refresh_fails(&auth, at("http://127.0.0.1:9")).await;
     assert_eq!(
         dead.kind(),
         Some(ErrorCode::ProviderUnreachable),
         "{dead:?}"
     );
+}
+
+/// A refresh that must fail, and its error.
+async fn refresh_fails(auth: &Auth, account: AuthAccount) -> ErrorBody {
+    auth.refresh(AuthRefreshParams {
+        account,
+        scope: None,
+    })
+    .await
+    .unwrap_err()
 }
 
 fn seeded(issuers: &[&str]) -> Arc<MemoryStore> {
@@ -369,6 +349,10 @@ fn seeded(issuers: &[&str]) -> Arc<MemoryStore> {
 #[test]
 fn the_os_store_round_trips_through_the_secret_service() {
     if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        assert!(
+            std::env::var_os("RINGSIDE_REQUIRE_KEYRING").is_none(),
+            "RINGSIDE_REQUIRE_KEYRING is set but there is no D-Bus session"
+        );
         eprintln!("skipped: no D-Bus session (run under scripts/with-keyring)");
         return;
     }

@@ -93,9 +93,7 @@ impl ProviderConfig {
                 });
             }
         };
-        let loopback =
-            issuer.starts_with("http://127.0.0.1:") || issuer.starts_with("http://localhost:");
-        if !(issuer.starts_with("https://") || loopback) {
+        if !issuer_is_acceptable(&issuer) {
             return Err(SetupProblem::BadIssuer { issuer });
         }
         Ok(issuer)
@@ -169,6 +167,39 @@ pub fn parse_discovery(body: &str, issuer: &str) -> Result<Discovery, SetupProbl
         return Err(bad("the provider does not support PKCE S256".into()));
     }
     Ok(d)
+}
+
+/// An issuer Ringside talks to: https, or plain http on loopback only (the
+/// emulator and local test servers). Checked by the extension and again by
+/// the host, which fetches discovery itself.
+///
+/// The authority is read whole, so `http://localhost:1@evil.example/` (a
+/// user-info trick) is refused. (No `url` crate: it would weigh on the wasm.)
+pub fn issuer_is_acceptable(issuer: &str) -> bool {
+    let (secure, rest) = if let Some(r) = issuer.strip_prefix("https://") {
+        (true, r)
+    } else if let Some(r) = issuer.strip_prefix("http://") {
+        (false, r)
+    } else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() || authority.contains(['@', ' ', '\\']) {
+        return false;
+    }
+    // host, then an optional :port of digits; an IPv6 host is bracketed.
+    let (host, port) = match authority.find(']') {
+        Some(end) if authority.starts_with('[') => authority.split_at(end + 1),
+        _ => authority.split_at(authority.find(':').unwrap_or(authority.len())),
+    };
+    let port_ok = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    if host.is_empty() || !port_ok {
+        return false;
+    }
+    secure || matches!(host, "127.0.0.1" | "localhost" | "[::1]")
 }
 
 /// The URL of the discovery document for an issuer.
@@ -386,6 +417,26 @@ mod tests {
             ..google()
         };
         assert_eq!(loopback.issuer().unwrap(), "http://127.0.0.1:4000/google");
+        for refused in [
+            "http://localhost:1@evil.example/",
+            "https://user:pw@idp.example.com",
+            "ftp://idp.example.com",
+            "not a url",
+            "http://localhost.evil.example:80/",
+            "https://",
+            "https://idp.example.com:x/",
+            "http://[::1]:x",
+        ] {
+            assert!(!issuer_is_acceptable(refused), "{refused}");
+        }
+        for accepted in [
+            "https://idp.example.com",
+            "https://idp.example.com:8443/tenant?x=1",
+            "http://localhost:4000/google",
+            "http://[::1]:4000",
+        ] {
+            assert!(issuer_is_acceptable(accepted), "{accepted}");
+        }
         let no_client = ProviderConfig {
             client_id: Some("  ".into()),
             ..google()

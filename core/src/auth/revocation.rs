@@ -218,6 +218,50 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "callNeedsSignIn",
 ];
 
+/// What one event from the platform's `GET /v1/events` stream means, from
+/// its JSON `data`; None for events that do not end or schedule anything.
+pub fn platform_event(data: &str) -> Option<Cause> {
+    let event: serde_json::Value = serde_json::from_str(data).ok()?;
+    match event["type"].as_str()? {
+        "session.revoked" => Some(Cause::PlatformRevoked),
+        "agent.removed" => Some(Cause::AgentRemoved),
+        "sign_in_method.changed" => Some(Cause::MethodChanged {
+            method: serde_json::from_value(event["method"].clone()).ok()?,
+            effective_at_ms: event["effective_at_ms"].as_u64(),
+        }),
+        _ => None,
+    }
+}
+
+/// Server-sent events as they arrive in chunks: frames end with a blank
+/// line (LF or CRLF); `data:` lines are joined; comments and other fields
+/// are skipped. A frame split across chunks waits for its end.
+#[derive(Debug, Default)]
+pub struct EventStream {
+    buf: Vec<u8>,
+}
+
+impl EventStream {
+    /// Adds a chunk; returns the causes of the frames it completed, in order.
+    pub fn push(&mut self, chunk: &[u8]) -> Vec<Cause> {
+        self.buf.extend(chunk.iter().filter(|b| **b != b'\r'));
+        let mut causes = vec![];
+        while let Some(end) = self.buf.windows(2).position(|w| w == b"\n\n") {
+            let frame: Vec<u8> = self.buf.drain(..end + 2).collect();
+            let text = String::from_utf8_lossy(&frame);
+            let data: Vec<&str> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(|d| d.strip_prefix(' ').unwrap_or(d))
+                .collect();
+            if let Some(cause) = platform_event(&data.join("\n")) {
+                causes.push(cause);
+            }
+        }
+        causes
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,5 +399,32 @@ mod tests {
         assert!(!p.due(NOW + 61_499));
         assert!(p.due(NOW + 61_500));
         assert_eq!(p.seconds_left(NOW + 70_000), 0);
+    }
+
+    #[test]
+    fn platform_events_are_read_across_chunks_and_line_endings() {
+        let mut stream = EventStream::default();
+        assert_eq!(stream.push(b": keep-alive\n\n"), vec![]);
+        assert_eq!(stream.push(b"event: x\ndata: {\"type\":\"session."), vec![]);
+        assert_eq!(
+            stream.push(b"revoked\"}\n\ndata: {\"type\":\"hello\"}\n\n"),
+            vec![Cause::PlatformRevoked]
+        );
+        let crlf = b"data: {\"type\":\"sign_in_method.changed\",\r\ndata: \"method\":\"microsoft\",\"effective_at_ms\":5}\r\n\r\ndata: {\"type\":\"agent.removed\"}\r\n\r\n";
+        assert_eq!(
+            stream.push(crlf),
+            vec![
+                Cause::MethodChanged {
+                    method: SignInMethod::Microsoft,
+                    effective_at_ms: Some(5)
+                },
+                Cause::AgentRemoved
+            ]
+        );
+        // Garbage and unknown methods are skipped, not fatal.
+        assert_eq!(
+            stream.push(b"data: not json\n\ndata: {\"type\":\"sign_in_method.changed\",\"method\":\"fax\"}\n\n"),
+            vec![]
+        );
     }
 }

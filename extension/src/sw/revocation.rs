@@ -4,7 +4,9 @@
 //! purge tokens (and the host's secret store entry), keep the call and the
 //! wrap-up, persist a pending sign-out and count it down, tell every surface.
 
-use ringside_core::auth::revocation::{self, CallState, Cause, Context, PendingSignOut};
+use ringside_core::auth::revocation::{
+    self, CallState, Cause, Context, EventStream, PendingSignOut,
+};
 use ringside_core::auth::session::{Notice, Phase, Profile, TokenHome};
 use ringside_core::protocol::{AuthAccount, AuthForgetParams, Request};
 use serde_json::json;
@@ -217,19 +219,6 @@ pub(super) async fn resume_platform() {
     }
 }
 
-/// What one event from the platform means.
-fn platform_cause(event: &serde_json::Value) -> Option<Cause> {
-    match event["type"].as_str()? {
-        "session.revoked" => Some(Cause::PlatformRevoked),
-        "agent.removed" => Some(Cause::AgentRemoved),
-        "sign_in_method.changed" => Some(Cause::MethodChanged {
-            method: serde_json::from_value(event["method"].clone()).ok()?,
-            effective_at_ms: event["effective_at_ms"].as_u64(),
-        }),
-        _ => None,
-    }
-}
-
 /// Follows `GET {platform}/v1/events` while this platform session is the
 /// signed-in one; reconnects after a drop; a 401 means the platform revoked it.
 async fn platform_events(base: String, session: String) {
@@ -255,31 +244,17 @@ async fn platform_events(base: String, session: String) {
             }
             Ok((200, Some(stream))) => {
                 failures = 0;
-                let mut buf: Vec<u8> = vec![];
+                let mut events = EventStream::default();
                 while let Ok(Some(chunk)) = stream.next_chunk().await {
-                    buf.extend_from_slice(&chunk);
-                    while let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
-                        let frame: Vec<u8> = buf.drain(..end + 2).collect();
-                        let text = String::from_utf8_lossy(&frame);
-                        let data: String = text
-                            .lines()
-                            .filter_map(|l| l.strip_prefix("data:"))
-                            .map(str::trim_start)
-                            .collect();
-                        let Ok(event) = serde_json::from_str::<serde_json::Value>(&data) else {
-                            continue;
-                        };
-                        if let Some(cause) = platform_cause(&event) {
-                            let ends = !matches!(cause, Cause::MethodChanged { .. });
-                            if ends {
-                                let _ =
-                                    chrome::storage_remove(Area::Session, &[KEY_PLATFORM_SESSION])
-                                        .await;
-                            }
-                            session_ends(cause).await;
-                            if ends {
-                                return;
-                            }
+                    for cause in events.push(&chunk) {
+                        let ends = !matches!(cause, Cause::MethodChanged { .. });
+                        if ends {
+                            let _ = chrome::storage_remove(Area::Session, &[KEY_PLATFORM_SESSION])
+                                .await;
+                        }
+                        session_ends(cause).await;
+                        if ends {
+                            return;
                         }
                     }
                 }
