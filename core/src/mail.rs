@@ -8,6 +8,28 @@ use serde::{Deserialize, Serialize};
 pub const GMAIL_IMAP_HOST: &str = "imap.gmail.com";
 pub const GMAIL_IMAP_PORT: u16 = 993;
 
+/// An app password on its way from the options page to the host: Debug
+/// prints `[redacted]`, so it cannot end up in a log by accident.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AppPassword(String);
+
+impl AppPassword {
+    pub fn new(value: impl Into<String>) -> Self {
+        AppPassword(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AppPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 /// Why a typed value does not look like a Google app password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppPasswordWarning {
@@ -62,6 +84,9 @@ pub enum MailFailure {
     Timeout,
     /// Anything else; the server's words go with it.
     Other,
+    /// The native host is not there: it does the IMAP work and keeps the
+    /// password, so nothing can be done without it. (Never sent by the host.)
+    HostMissing,
 }
 
 impl MailFailure {
@@ -74,6 +99,7 @@ impl MailFailure {
             MailFailure::TlsInvalid => "mailTlsInvalid",
             MailFailure::Timeout => "mailTimeout",
             MailFailure::Other => "mailOther",
+            MailFailure::HostMissing => "mailNeedsHost",
         }
     }
 
@@ -209,6 +235,75 @@ pub struct MailHeader {
     pub message_id: String,
 }
 
+/// A host answer turned into what the agent is told: the failure, and the
+/// server's words (never the password: the host leaves it out).
+pub fn failure_of(e: &crate::protocol::ErrorBody) -> (MailFailure, String) {
+    use crate::protocol::ErrorCode;
+    match e.kind() {
+        Some(ErrorCode::MailFailed) => {
+            let detail = e.detail.as_deref();
+            let failure = detail
+                .and_then(|d| serde_json::from_value(d["failure"].clone()).ok())
+                .unwrap_or(MailFailure::Other);
+            let words = detail
+                .and_then(|d| d["detail"].as_str())
+                .unwrap_or(&e.message);
+            (failure, words.to_owned())
+        }
+        // No host, or one too old to know mail.*: the helper is needed.
+        Some(ErrorCode::UnknownType) | None => (MailFailure::HostMissing, e.message.clone()),
+        Some(_) if e.message.contains("native host") => {
+            (MailFailure::HostMissing, e.message.clone())
+        }
+        Some(_) => (MailFailure::Other, e.message.clone()),
+    }
+}
+
+/// The agent's IMAP source as every surface shows it. The password is never
+/// here: the host has it, in the OS secret store.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailView {
+    /// The Gmail address connected with an app password.
+    #[serde(default)]
+    pub connected: Option<String>,
+    /// A connection attempt under way, for this address.
+    #[serde(default)]
+    pub connecting: Option<String>,
+    /// Why the last attempt failed, or why the source was disconnected.
+    #[serde(default)]
+    pub failure: Option<MailFailure>,
+    /// The server's words with the failure (diagnostics).
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+impl MailView {
+    /// After a failed connect or fetch: a revoked password disconnects.
+    pub fn failed(&mut self, failure: MailFailure, detail: String) {
+        self.connecting = None;
+        if failure.disconnects() {
+            self.connected = None;
+        }
+        self.failure = Some(failure);
+        self.detail = Some(detail);
+    }
+
+    pub fn connected(&mut self, email: String) {
+        *self = MailView {
+            connected: Some(email),
+            ..MailView::default()
+        };
+    }
+}
+
+/// `mail.search`'s answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailSearchResult {
+    pub messages: Vec<MailHeader>,
+    /// The Gmail web search for the same messages.
+    pub see_all: String,
+}
+
 /// Every `_locales` key handed out here.
 pub const MESSAGE_KEYS: &[&str] = &[
     "mailAppPasswordLength",
@@ -220,6 +315,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "mailTlsInvalid",
     "mailTimeout",
     "mailOther",
+    "mailNeedsHost",
 ];
 
 #[cfg(test)]
@@ -286,5 +382,36 @@ mod tests {
         assert!(gmail_search_url(&["ana@example.com".into()]).starts_with(
             "https://mail.google.com/mail/u/0/#search/from%3Aana%40example.com+OR+to%3Aana%40example.com"
         ));
+    }
+
+    #[test]
+    fn host_answers_become_what_the_agent_is_told() {
+        use crate::protocol::{ErrorBody, ErrorCode};
+        let e = ErrorBody::new(ErrorCode::MailFailed, "login refused").with_detail(
+            serde_json::json!({"failure": "revoked", "detail": "NO [AUTHENTICATIONFAILED] Invalid credentials"}),
+        );
+        assert_eq!(
+            failure_of(&e),
+            (
+                MailFailure::Revoked,
+                "NO [AUTHENTICATIONFAILED] Invalid credentials".into()
+            )
+        );
+        let missing = ErrorBody::new(ErrorCode::Internal, "the native host is not connected");
+        assert_eq!(failure_of(&missing).0, MailFailure::HostMissing);
+        let old = ErrorBody::new(ErrorCode::UnknownType, "unknown type mail.connect");
+        assert_eq!(failure_of(&old).0, MailFailure::HostMissing);
+
+        let mut view = MailView::default();
+        view.connected("ana@example.com".into());
+        view.failed(MailFailure::Timeout, "timed out".into());
+        assert_eq!(view.connected.as_deref(), Some("ana@example.com"));
+        view.failed(MailFailure::Revoked, "NO".into());
+        assert_eq!(
+            format!("{:?}", AppPassword::new("abcdefghijklmnop")),
+            "[redacted]"
+        );
+        assert_eq!(view.connected, None, "a revoked password disconnects");
+        assert_eq!(view.failure, Some(MailFailure::Revoked));
     }
 }

@@ -22,6 +22,7 @@ pub const KEY_PROVIDERS: &str = "identityProviders";
 pub const KEY_SIGN_IN_METHOD: &str = "signInMethod";
 pub const KEY_PRIVILEGED: &str = "privilegedUsers";
 pub const KEY_GRACE: &str = "signOutGraceMinutes";
+pub const KEY_IMAP: &str = "imapServer";
 
 /// Sign-out grace period when policy is silent (the sign-in method changed).
 pub const DEFAULT_GRACE_MINUTES: u32 = 60;
@@ -56,6 +57,9 @@ pub struct Settings {
     pub privileged_users: Vec<String>,
     /// Minutes between a sign-in method change and everyone's sign-out.
     pub sign_out_grace_minutes: Option<u32>,
+    /// The IMAP server for "Gmail with an app password"; None: Gmail's.
+    #[serde(default)]
+    pub imap_server: Option<crate::mail::MailServer>,
     /// Keys set by policy: shown locked in the options page.
     pub locked: Vec<String>,
     /// Values that were ignored, and why.
@@ -171,6 +175,23 @@ fn validate_grace(v: &Value) -> Result<u32, String> {
         .ok_or_else(|| format!("expected whole minutes from 0 to {MAX_GRACE_MINUTES}"))
 }
 
+fn validate_imap(v: &Value) -> Result<crate::mail::MailServer, String> {
+    let server: crate::mail::MailServer = serde_json::from_value(v.clone())
+        .map_err(|_| "expected {\"host\": \"imap.example.com\", \"port\": 993}".to_owned())?;
+    let host = server.host.trim();
+    let bad = host.is_empty() || host.contains(|c: char| c.is_whitespace() || "/@:".contains(c));
+    if bad && !(host.starts_with('[') && host.ends_with(']')) {
+        return Err(format!("`{host}` is not a host name"));
+    }
+    if server.port == 0 {
+        return Err("the port must be from 1 to 65535".into());
+    }
+    Ok(crate::mail::MailServer {
+        host: host.to_owned(),
+        port: server.port,
+    })
+}
+
 fn validate_url(v: &Value) -> Result<String, String> {
     let s = v.as_str().ok_or("expected a URL")?.trim();
     let ok = (s.starts_with("https://") || s.starts_with("http://"))
@@ -201,6 +222,7 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
                         .map_err(|_| "expected google, microsoft or password".to_owned()),
                     KEY_PRIVILEGED => validate_emails(v).map(|l| Some(l.into())),
                     KEY_GRACE => validate_grace(v).map(|n| Some(n.into())),
+                    KEY_IMAP => validate_imap(v).map(|m| serde_json::to_value(m).ok()),
                     _ => Ok(None),
                 };
                 match checked {
@@ -226,6 +248,7 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
         KEY_SIGN_IN_METHOD,
         KEY_PRIVILEGED,
         KEY_GRACE,
+        KEY_IMAP,
     ] {
         let Some((v, source)) = pick(key, &mut out) else {
             continue;
@@ -242,6 +265,7 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
             KEY_PROVIDERS => out.identity_providers = serde_json::from_value(v).unwrap_or_default(),
             KEY_SIGN_IN_METHOD => out.sign_in_method = serde_json::from_value(v).ok(),
             KEY_PRIVILEGED => out.privileged_users = serde_json::from_value(v).unwrap_or_default(),
+            KEY_IMAP => out.imap_server = serde_json::from_value(v).ok(),
             _ => out.sign_out_grace_minutes = v.as_u64().and_then(|n| u32::try_from(n).ok()),
         }
     }
@@ -620,5 +644,35 @@ mod tests {
         }
         assert!(SitePattern::parse("a b").is_err());
         assert!(SitePattern::parse("*.").is_err());
+    }
+
+    #[test]
+    fn the_imap_server_is_gmails_unless_policy_sets_a_valid_one() {
+        assert_eq!(merge(&json!({}), &json!({})).imap_server, None);
+        let s = merge(
+            &json!({"imapServer": {"host": " localhost ", "port": 9993}}),
+            &json!({}),
+        );
+        assert_eq!(
+            s.imap_server,
+            Some(crate::mail::MailServer {
+                host: "localhost".into(),
+                port: 9993
+            })
+        );
+        assert_eq!(s.locked, vec!["imapServer"]);
+        for bad in [
+            json!({"host": "imap.example.com"}),
+            json!({"host": "imap.example.com", "port": 0}),
+            json!({"host": "imap.example.com", "port": 70000}),
+            json!({"host": "https://imap.example.com", "port": 993}),
+            json!({"host": "", "port": 993}),
+            json!("imap.example.com:993"),
+        ] {
+            let s = merge(&json!({ "imapServer": bad }), &json!({}));
+            assert_eq!(s.imap_server, None, "{bad}");
+            assert_eq!(s.problems.len(), 1, "{bad}");
+            assert_eq!(s.problems[0].key, "imapServer");
+        }
     }
 }

@@ -32,6 +32,9 @@ pub struct UiState {
     /// Who is signed in, or why not.
     #[serde(default)]
     pub auth: crate::auth::session::AuthView,
+    /// Gmail over IMAP with an app password: connected, or why not.
+    #[serde(default)]
+    pub mail: crate::mail::MailView,
 }
 
 /// A frame whose content script checked in.
@@ -81,6 +84,14 @@ pub enum UiCommand {
     SignOut,
     /// Get a new access token now (the options page's diagnostics).
     RefreshSession,
+    /// "Connect Gmail with an app password": the password goes once to the
+    /// host, which keeps it in the OS secret store after a good login.
+    MailConnect {
+        email: String,
+        password: crate::mail::AppPassword,
+    },
+    /// Disconnect the IMAP source: the host deletes the password.
+    MailDisconnect,
 }
 
 /// One-shot messages (`runtime.sendMessage`) the service worker accepts.
@@ -93,6 +104,9 @@ pub enum OneShot {
     /// An extension page asks for the current state (options diagnostics).
     #[serde(rename = "state")]
     State,
+    /// The side panel asks for the messages shared with a contact.
+    #[serde(rename = "mail.search")]
+    MailSearch { addresses: Vec<String> },
     /// A content script asks for the numbers in text segments and links.
     #[serde(rename = "detect")]
     Detect {

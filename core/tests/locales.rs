@@ -75,3 +75,47 @@ fn every_core_key_exists() {
         assert!(en.contains_key(*key), "en lacks {key}");
     }
 }
+
+/// Every key the extension's pages ask for by name (`t.get("…")`,
+/// `t.message("…", …)`, `ChromeI18n.get("…")`) exists in en, so no page shows
+/// a raw key. Reads extension/src directly.
+#[test]
+fn every_key_the_extension_names_exists() {
+    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                sources(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let en = load("en");
+    let mut files = vec![];
+    sources(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../extension/src"),
+        &mut files,
+    );
+    let mut named = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for pattern in ["t.get(\"", "t.message(\"", "ChromeI18n.get(\""] {
+            for (at, _) in text.match_indices(pattern) {
+                // `t.get`, not `object.get`.
+                let before = text[..at].chars().next_back();
+                if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let rest = &text[at + pattern.len()..];
+                let key: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                named += 1;
+                assert!(en.contains_key(&key), "{}: en lacks {key}", f.display());
+            }
+        }
+    }
+    assert!(named > 50, "the scan found only {named} keys: is the pattern stale?");
+}

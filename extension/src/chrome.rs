@@ -136,6 +136,9 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = query, catch)]
     fn tabs_query(query: &JsValue) -> Result<js_sys::Promise, JsValue>;
 
+    #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = sendMessage, catch)]
+    fn runtime_send_message(message: &JsValue) -> Result<js_sys::Promise, JsValue>;
+
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = getURL)]
     pub fn runtime_get_url(path: &str) -> String;
 
@@ -364,7 +367,7 @@ pub async fn active_tab_ids() -> Result<Vec<i32>, JsValue> {
     let tabs: Vec<serde_json::Value> = crate::error::js_to_json(&tabs)?;
     Ok(tabs
         .iter()
-        .filter_map(|t| t.get("id").and_then(serde_json::Value::as_i64))
+        .filter_map(|tab| tab.get("id").and_then(serde_json::Value::as_i64))
         .filter_map(|id| i32::try_from(id).ok())
         .collect())
 }
@@ -403,6 +406,16 @@ pub fn connect(name: &str) -> Result<Port, JsValue> {
     }
     let info: Object = serde_wasm_bindgen::to_value(&ConnectInfo { name })?.unchecked_into();
     RUNTIME.with(|r| r.connect(&info))
+}
+
+/// `runtime.sendMessage` to the service worker, from an extension page; the
+/// reply as JSON.
+pub async fn send_message(
+    message: &serde_json::Value,
+) -> Result<serde_json::Value, crate::error::JsError> {
+    let js = crate::error::json_to_js(message)?;
+    let reply = wasm_bindgen_futures::JsFuture::from(runtime_send_message(&js)?).await?;
+    crate::error::js_to_json(&reply)
 }
 
 pub fn open_options_page() -> Result<(), JsValue> {

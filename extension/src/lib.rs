@@ -8,6 +8,7 @@ pub mod chrome;
 pub mod dom;
 pub mod error;
 pub mod i18n;
+pub mod mail;
 pub mod options;
 pub mod page;
 pub mod popup;

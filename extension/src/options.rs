@@ -308,7 +308,10 @@ fn action(name: &str, el: &Element) -> Option<UiCommand> {
         "save-options" => Some(UiCommand::SaveOptions {
             options: collect_options(&doc),
         }),
-        other => crate::account::action(other, el),
+        other => match crate::mail::action(other, &ChromeI18n) {
+            Some(cmd) => cmd,
+            None => crate::account::action(other, el),
+        },
     }
 }
 
@@ -378,6 +381,7 @@ pub fn render(
             crate::account::Place::Options,
         )?);
         parts.push(calling_section(doc, t, &s.settings, &s.raw_options)?);
+        parts.push(crate::mail::options_section(doc, s, t)?);
     }
     parts.extend([about, host, pages]);
     dom::replace_children(&app, &parts)

@@ -186,5 +186,11 @@ fn install_click_handler(doc: &Document, actions: Actions) -> Result<(), JsError
     });
     doc.add_event_listener_with_callback("click", handler.as_ref().unchecked_ref())?;
     handler.forget();
+    // Forms exist so Enter presses their submit button (a click, handled
+    // above); they never navigate.
+    let submit =
+        Closure::<dyn FnMut(web_sys::Event)>::new(|ev: web_sys::Event| ev.prevent_default());
+    doc.add_event_listener_with_callback("submit", submit.as_ref().unchecked_ref())?;
+    submit.forget();
     Ok(())
 }

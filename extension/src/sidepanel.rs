@@ -36,7 +36,16 @@ pub fn render(
             crate::account::Place::Popup,
         )?);
     }
-    children.push(empty);
+    match state {
+        Some(s) => {
+            crate::mail::on_state(s);
+            children.extend(crate::mail::panel_sections(doc, s, t)?);
+            if !crate::mail::has_contact() {
+                children.push(empty);
+            }
+        }
+        None => children.push(empty),
+    }
     let status = state
         .map(|s| s.host.clone())
         .unwrap_or(HostStatus::Connecting);
@@ -62,7 +71,10 @@ pub fn sidepanel_main() -> Result<(), JsValue> {
     page::start(
         "sidePanelTitle",
         Rc::new(move |doc, state| render(doc, state, &ChromeI18n, browser, &id)),
-        Rc::new(crate::account::action),
+        Rc::new(|name, el| match crate::mail::action(name, &ChromeI18n) {
+            Some(cmd) => cmd,
+            None => crate::account::action(name, el),
+        }),
     )?;
     Ok(())
 }

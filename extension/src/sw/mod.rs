@@ -27,6 +27,7 @@ use crate::error::{JsError, js_to_json, json_to_js, log_warn};
 
 mod api;
 mod call_flow;
+mod mail;
 mod revocation;
 mod settings_sync;
 mod signin;
@@ -90,6 +91,8 @@ struct Worker {
     desk_saved: String,
     /// Who is signed in, and the sign-in flow's caches.
     session: signin::SessionState,
+    /// Gmail over IMAP: which address is connected (the host has the password).
+    mail: ringside_core::mail::MailView,
 }
 
 thread_local! {
@@ -129,6 +132,7 @@ pub fn sw_start() {
             settings_generation: 0,
             desk_saved: String::new(),
             session: signin::SessionState::new(chrome::identity_redirect_url()),
+            mail: Default::default(),
         });
         true
     });
@@ -136,6 +140,7 @@ pub fn sw_start() {
         drive(LinkInput::Connect);
         spawn_local(load_settings());
         spawn_local(restore_desk());
+        spawn_local(mail::restore());
         spawn_local(async {
             settings_ready().await;
             signin::restore().await;
@@ -337,6 +342,7 @@ fn current_state(w: &Worker) -> UiState {
         switched_off: w.switched_off.clone(),
         raw_options: w.options.clone(),
         auth: w.session.view.clone(),
+        mail: w.mail.clone(),
     }
 }
 
@@ -453,6 +459,8 @@ fn on_ui_command(cmd: UiCommand) {
             }
             broadcast();
         }),
+        UiCommand::MailConnect { email, password } => spawn_local(mail::connect(email, password)),
+        UiCommand::MailDisconnect => spawn_local(mail::disconnect()),
         UiCommand::SaveOptions { options } => spawn_local(async move {
             if let Err(e) = chrome::storage_set(Area::Local, &json!({ KEY_OPTIONS: options })).await
             {
@@ -569,6 +577,16 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             },
             SenderKind::ContentScript { origin, .. },
         ) => dial(origin, number, uri, extension, display).await,
+        (OneShot::MailSearch { addresses }, SenderKind::ExtensionPage) => {
+            match mail::search(addresses).await {
+                Ok(found) => reply_ok(serde_json::to_value(found).map_err(JsError::from)?),
+                Err((failure, detail)) => Ok(json_to_js(&json!({
+                    "ok": false,
+                    "failure": failure,
+                    "detail": detail,
+                }))?),
+            }
+        }
         (OneShot::State, SenderKind::ExtensionPage) => {
             let state = with_worker(|w| current_state(w))
                 .ok_or_else(|| JsError("the service worker is starting".into()))?;
