@@ -117,5 +117,8 @@ fn every_key_the_extension_names_exists() {
             }
         }
     }
-    assert!(named > 50, "the scan found only {named} keys: is the pattern stale?");
+    assert!(
+        named > 50,
+        "the scan found only {named} keys: is the pattern stale?"
+    );
 }

@@ -274,7 +274,12 @@ pub fn panel_sections(
             Some(f) => failure_text(t, f, ""),
             None => t.message("sharedEmailsConnect", std::slice::from_ref(&contact)),
         };
-        let p = dom::el(doc, "p", "muted", Some(&text))?;
+        let class = if failure.is_some() {
+            "problem"
+        } else {
+            "muted"
+        };
+        let p = dom::el(doc, "p", class, Some(&text))?;
         p.set_attribute("data-testid", "shared-emails-disconnected")?;
         if failure.is_some() {
             p.set_attribute("role", "alert")?;

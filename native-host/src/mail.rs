@@ -181,6 +181,31 @@ impl Mail {
         spawn_store(move || store.delete(&key)).await
     }
 
+    /// Logs in with the stored password. One that no longer works is
+    /// deleted (the source is disconnected) and reported as revoked.
+    async fn log_in_stored(&self, server: &Server, email: &str) -> Result<Imap, MailError> {
+        let store = self.store.clone();
+        let key = account(email);
+        let password = spawn_store(move || store.get(&key))
+            .await
+            .map_err(|e| other(e.to_string()))?
+            .ok_or_else(|| MailError {
+                failure: MailFailure::Revoked,
+                detail: "no app password in the OS secret store".into(),
+            })?;
+        match self.open(server, email, password.expose(), true).await {
+            Ok(s) => Ok(s),
+            Err(e) => {
+                if e.failure.disconnects() {
+                    let store = self.store.clone();
+                    let key = account(email);
+                    let _ = spawn_store(move || store.delete(&key)).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// `mail.search`: the newest `limit` messages from or to `addresses`, in
     /// All Mail, headers only. A stored password that no longer works is
     /// deleted (the source is disconnected) and reported as revoked.
@@ -197,33 +222,22 @@ impl Mail {
         let key = account(email);
         let mut sessions = self.sessions.lock().await;
         let cached = sessions.remove(&key);
+        let was_cached = cached.is_some();
         let mut session = match cached {
             Some(s) => s,
-            None => {
-                let store = self.store.clone();
-                let k = key.clone();
-                let password = spawn_store(move || store.get(&k))
-                    .await
-                    .map_err(|e| other(e.to_string()))?
-                    .ok_or_else(|| MailError {
-                        failure: MailFailure::Revoked,
-                        detail: "no app password in the OS secret store".into(),
-                    })?;
-                match self.open(server, email, password.expose(), true).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        if e.failure.disconnects() {
-                            let store = self.store.clone();
-                            let k = key.clone();
-                            let _ = spawn_store(move || store.delete(&k)).await;
-                        }
-                        return Err(e);
-                    }
-                }
-            }
+            None => self.log_in_stored(server, email).await?,
         };
-        let found =
+        let mut found =
             tokio::time::timeout(MAIL_TIMEOUT, fetch_headers(&mut session, &criteria, limit)).await;
+        if was_cached && matches!(found, Ok(Err(_))) {
+            // The kept connection died (the server closes idle ones, and
+            // drops them when the password changes): log in again, once.
+            tracing::info!("mail connection dropped; logging in again");
+            session = self.log_in_stored(server, email).await?;
+            found =
+                tokio::time::timeout(MAIL_TIMEOUT, fetch_headers(&mut session, &criteria, limit))
+                    .await;
+        }
         match found {
             Ok(Ok(headers)) => {
                 sessions.insert(key, session);

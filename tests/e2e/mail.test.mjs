@@ -1,0 +1,181 @@
+// Gmail over IMAP with an app password, end to end: real headless Chromium
+// with the extension, the real native host, the real Secret Service
+// (scripts/with-keyring), and a real dovecot over IMAPS with a test CA that
+// the host trusts through its admin config (imap_ca_files). The extension
+// reaches the server only through the imapServer setting, as an admin sets it.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freshDirs, installHost, launch, openExtensionPage, swState, until, artifact } from './lib/harness.mjs';
+import { configure } from './lib/auth.mjs';
+import { startDovecot, startGmailAlert, makeCerts, USER, APP_PASSWORD, CONTACT } from './lib/imap.mjs';
+
+// Started before the tests are declared, so a missing dovecot skips them
+// (scripts/test sets RINGSIDE_REQUIRE_DOVECOT=1: there it fails instead).
+const dovecot = await startDovecot({ count: 300 });
+after(() => dovecot?.stop());
+const skip = () => !dovecot && 'dovecot is not installed (scripts/setup installs it)';
+
+/** The app password the host keeps for the address (null: none). */
+function storedPassword(email = USER) {
+  try {
+    return execFileSync('secret-tool', ['lookup', 'service', 'ringside', 'username', `imap ${email}`], { encoding: 'utf8' });
+  } catch {
+    return null;
+  }
+}
+
+/** A browser whose host trusts the test CA (the admin's host.json). */
+async function browserTrusting(ca) {
+  const dirs = freshDirs('ringside-mail');
+  installHost(dirs);
+  const cfgPath = path.join(dirs.config, 'ringside', 'host.json');
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+  cfg.imap_ca_files = [ca];
+  writeFileSync(cfgPath, JSON.stringify(cfg));
+  return launch({ host: false, dirs });
+}
+
+/** Every storage area and IndexedDB store of the extension, as one string. */
+async function dumpStorage(page) {
+  return page.evaluate(async () => {
+    const out = {
+      local: await chrome.storage.local.get(null),
+      sync: await chrome.storage.sync.get(null),
+      session: await chrome.storage.session.get(null),
+      idb: {},
+    };
+    for (const { name } of await indexedDB.databases()) {
+      const db = await new Promise((res, rej) => {
+        const r = indexedDB.open(name);
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      for (const store of db.objectStoreNames) {
+        out.idb[`${name}/${store}`] = await new Promise((res) => {
+          const r = db.transaction(store).objectStore(store).getAll();
+          r.onsuccess = () => res(r.result);
+        });
+      }
+      db.close();
+    }
+    return JSON.stringify(out);
+  });
+}
+
+async function connect(options, email, password) {
+  await options.getByLabel('Gmail address').fill(email);
+  await options.getByLabel('App password (16 letters)').fill(password);
+  await options.getByLabel('App password (16 letters)').press('Enter');
+}
+
+async function failureKey(options) {
+  const f = options.getByTestId('mail-failure');
+  await f.waitFor({ timeout: 20000 });
+  return f.getAttribute('data-failure');
+}
+
+test('connect from the options page, the panel lists the shared emails newest first, a changed password disconnects, disconnect empties the store', { skip: skip() }, async () => {
+  const b = await browserTrusting(dovecot.ca);
+  try {
+    await configure(b, { imapServer: { host: 'localhost', port: dovecot.port } });
+    const options = await openExtensionPage(b, 'options.html');
+    await options.getByRole('heading', { name: 'Gmail with an app password' }).waitFor();
+
+    // A Google password (not 16 letters) gets the warning; nothing is sent.
+    await connect(options, USER, 'hunter2');
+    const warning = options.getByTestId('mail-warning');
+    await warning.waitFor();
+    assert.match(await warning.textContent(), /Google's have 16 letters \(spaces don't matter\), this has 7/);
+    assert.equal((await swState(options)).mail.connecting, null);
+    assert.equal(storedPassword(), null);
+    assert.ok(await options.getByRole('button', { name: 'Connect anyway' }).isVisible());
+
+    // The wrong app password: Gmail's "Invalid credentials" message.
+    await connect(options, USER, 'wxyz wxyz wxyz wxyz');
+    assert.equal(await failureKey(options), 'mailWrongPassword');
+    assert.match(await options.getByTestId('mail-failure').textContent(), /not your Google password/);
+    assert.equal(storedPassword(), null, 'nothing stored after a refused login');
+
+    // The right one, pasted with Google's spaces.
+    await connect(options, USER, 'abcd efgh ijkl mnop');
+    await options.getByTestId('mail-connected').waitFor({ timeout: 20000 });
+    assert.match(await options.getByTestId('mail-connected').textContent(), /connected as ana@example\.com/);
+    assert.equal(storedPassword(), APP_PASSWORD);
+    const dump = await dumpStorage(options);
+    assert.ok(!dump.includes(APP_PASSWORD), 'the app password is nowhere in browser storage');
+    assert.ok(!dump.includes('abcd efgh'), 'nor as typed');
+
+    // The side panel: the contact's newest 5 messages, in order.
+    const panel = await openExtensionPage(b, 'sidepanel.html', { width: 400, height: 800 });
+    await panel.getByLabel("Contact's email address").fill(CONTACT);
+    await panel.getByLabel("Contact's email address").press('Enter');
+    const items = panel.getByTestId('shared-email');
+    await until(async () => (await items.count()) === 5, { timeout: 20000, what: '5 shared emails' });
+    const subjects = await panel.locator('[data-testid=shared-email] .shared-subject').allTextContents();
+    assert.deepEqual(subjects, dovecot.shared.slice(0, 5).map((m) => m.subject));
+    const dates = await panel.locator('[data-testid=shared-email] time').evaluateAll((ts) => ts.map((t) => t.getAttribute('datetime')));
+    assert.deepEqual(dates.map((d) => new Date(d).toISOString()), dovecot.shared.slice(0, 5).map((m) => m.date));
+    const seeAll = await panel.getByRole('link', { name: 'See all in Gmail' }).getAttribute('href');
+    assert.equal(seeAll, `https://mail.google.com/mail/u/0/#search/${encodeURIComponent(`from:${CONTACT} OR to:${CONTACT}`).replace(/%20/g, '+')}`);
+    await panel.screenshot({ path: artifact('sidepanel-shared-emails.png'), fullPage: true });
+
+    // An address with nothing shared says so.
+    await panel.getByLabel("Contact's email address").fill('nobody@nowhere.example');
+    await panel.getByLabel("Contact's email address").press('Enter');
+    await panel.getByTestId('shared-emails-none').waitFor({ timeout: 20000 });
+
+    // The password changes at the server (the revocation case): the next
+    // fetch disconnects the source and says why, in the panel and options.
+    dovecot.setPassword('zyxwvutsrqponmlk');
+    await panel.getByLabel("Contact's email address").fill(CONTACT);
+    await panel.getByLabel("Contact's email address").press('Enter');
+    const gone = panel.getByTestId('shared-emails-disconnected');
+    await gone.waitFor({ timeout: 20000 });
+    assert.match(await gone.textContent(), /no longer accepts Ringside's app password/);
+    assert.equal(await failureKey(options), 'mailRevoked');
+    assert.equal(storedPassword(), null, 'the revoked password was deleted');
+    assert.equal((await swState(options)).mail.connected, null);
+    await panel.screenshot({ path: artifact('sidepanel-mail-revoked.png'), fullPage: true });
+
+    // Reconnect with the new password; the panel searches again by itself.
+    await connect(options, USER, 'zyxwvutsrqponmlk');
+    await options.getByTestId('mail-connected').waitFor({ timeout: 20000 });
+    await until(async () => (await items.count()) === 5, { timeout: 20000, what: 'the panel refilled' });
+
+    // Disconnect: the Secret Service entry is gone; the form is back.
+    await options.getByRole('button', { name: 'Disconnect Gmail' }).click();
+    await options.getByLabel('App password (16 letters)').waitFor();
+    await until(() => storedPassword() === null, { what: 'the secret deleted' });
+    assert.equal(JSON.parse(await dumpStorage(options)).local.mailSource, undefined);
+    await panel.getByTestId('shared-emails-disconnected').waitFor();
+    await options.screenshot({ path: artifact('options-mail.png'), fullPage: true });
+  } finally {
+    dovecot.setPassword(APP_PASSWORD);
+    await b.close();
+  }
+});
+
+test("Gmail's 2-Step Verification answer tells the agent to create an app password", { skip: skip() }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ringside-gmail-'));
+  const gmail = await startGmailAlert(makeCerts(dir));
+  const b = await browserTrusting(path.join(dir, 'ca.pem'));
+  try {
+    await configure(b, { imapServer: { host: 'localhost', port: gmail.port } });
+    const options = await openExtensionPage(b, 'options.html');
+    await connect(options, USER, 'Summer2026!');
+    // Not 16 letters: warned first, then sent anyway.
+    await options.getByTestId('mail-warning').waitFor();
+    await options.getByRole('button', { name: 'Connect anyway' }).click();
+    assert.equal(await failureKey(options), 'mailAppPasswordRequired');
+    assert.match(await options.getByTestId('mail-failure').textContent(), /2-Step Verification.*App passwords/);
+    assert.equal(storedPassword(), null);
+  } finally {
+    gmail.stop();
+    await b.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
