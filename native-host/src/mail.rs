@@ -42,12 +42,28 @@ impl std::fmt::Display for MailError {
 
 type Imap = Session<TlsStream<TcpStream>>;
 
+/// A logged-in session kept between searches, with All Mail selected once
+/// (read-only) so a warm search is one SEARCH and one FETCH.
+struct Kept {
+    imap: Imap,
+    mailbox: Option<String>,
+}
+
+impl From<Imap> for Kept {
+    fn from(imap: Imap) -> Self {
+        Kept {
+            imap,
+            mailbox: None,
+        }
+    }
+}
+
 /// Open sessions by account, reused between searches.
 pub struct Mail {
     store: Arc<dyn SecretStore>,
     /// Extra trust anchors (an enterprise or test CA), PEM.
     roots: Vec<Vec<u8>>,
-    sessions: tokio::sync::Mutex<HashMap<String, Imap>>,
+    sessions: tokio::sync::Mutex<HashMap<String, Kept>>,
 }
 
 impl std::fmt::Debug for Mail {
@@ -166,7 +182,10 @@ impl Mail {
         spawn_store(move || store.set(&key, &secret))
             .await
             .map_err(|e| other(e.to_string()))?;
-        self.sessions.lock().await.insert(account(email), session);
+        self.sessions
+            .lock()
+            .await
+            .insert(account(email), session.into());
         tracing::info!(server = %server.host, "mailbox connected");
         Ok(())
     }
@@ -174,7 +193,7 @@ impl Mail {
     /// `mail.forget`: logs out and deletes the stored password.
     pub async fn forget(&self, email: &str) -> Result<bool, SecretError> {
         if let Some(mut s) = self.sessions.lock().await.remove(&account(email)) {
-            let _ = tokio::time::timeout(Duration::from_secs(2), s.logout()).await;
+            let _ = tokio::time::timeout(Duration::from_secs(2), s.imap.logout()).await;
         }
         let store = self.store.clone();
         let key = account(email);
@@ -225,7 +244,7 @@ impl Mail {
         let was_cached = cached.is_some();
         let mut session = match cached {
             Some(s) => s,
-            None => self.log_in_stored(server, email).await?,
+            None => self.log_in_stored(server, email).await?.into(),
         };
         let mut found =
             tokio::time::timeout(MAIL_TIMEOUT, fetch_headers(&mut session, &criteria, limit)).await;
@@ -233,7 +252,7 @@ impl Mail {
             // The kept connection died (the server closes idle ones, and
             // drops them when the password changes): log in again, once.
             tracing::info!("mail connection dropped; logging in again");
-            session = self.log_in_stored(server, email).await?;
+            session = self.log_in_stored(server, email).await?.into();
             found =
                 tokio::time::timeout(MAIL_TIMEOUT, fetch_headers(&mut session, &criteria, limit))
                     .await;
@@ -274,15 +293,19 @@ async fn all_mail(session: &mut Imap) -> Result<String, MailError> {
 }
 
 async fn fetch_headers(
-    session: &mut Imap,
+    kept: &mut Kept,
     criteria: &str,
     limit: usize,
 ) -> Result<Vec<Header>, MailError> {
-    let mailbox = all_mail(session).await?;
-    session
-        .examine(&mailbox)
-        .await
-        .map_err(|e| other(e.to_string()))?;
+    if kept.mailbox.is_none() {
+        let mailbox = all_mail(&mut kept.imap).await?;
+        kept.imap
+            .examine(&mailbox)
+            .await
+            .map_err(|e| other(e.to_string()))?;
+        kept.mailbox = Some(mailbox);
+    }
+    let session = &mut kept.imap;
     let mut uids: Vec<u32> = session
         .uid_search(criteria)
         .await

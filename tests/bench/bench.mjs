@@ -12,6 +12,7 @@ import { benchCorpus, benchDetectPage, REGION } from './detect.mjs';
 import { benchHeap } from './heap.mjs';
 import { benchClickToInvite } from './calls.mjs';
 import { benchSignIn } from './signin.mjs';
+import { benchMail } from './mail.mjs';
 
 const report = JSON.parse(process.argv[2] || '{}');
 const MESSAGES = Number(process.env.RINGSIDE_BENCH_MESSAGES || 10000);
@@ -103,6 +104,9 @@ for (const [name, d] of Object.entries(corpus)) {
 
 // Sign-in and token refresh (emulator with auto-consent, host, Secret Service).
 await benchSignIn(report);
+
+// Shared emails over IMAP (dovecot with 10,000 messages, warm connection).
+await benchMail(report);
 
 // Wasm sizes, gzipped at level 9 as a server would send them.
 function walk(dir) {
