@@ -46,6 +46,7 @@ fn state(host: HostStatus) -> UiState {
         switched_off: vec![],
         raw_options: serde_json::Value::Null,
         auth: Default::default(),
+        mail: Default::default(),
     }
 }
 
@@ -428,4 +429,76 @@ fn account_card_warns_the_admin_and_shows_who_is_signed_in() {
         .unwrap()
         .unwrap();
     assert_eq!(out.text_content().unwrap(), "Sign out");
+}
+
+#[wasm_bindgen_test]
+fn the_mail_section_offers_the_form_then_the_connected_address_and_says_why_it_disconnected() {
+    use ringside_core::mail::{MailFailure, MailView};
+    let d = doc();
+    let mut s = state(HostStatus::Connected { info: info() });
+    let form = ringside_extension::mail::options_section(&d, &s, &en()).unwrap();
+    let password = form.query_selector("#mail-password").unwrap().unwrap();
+    assert_eq!(password.get_attribute("type").as_deref(), Some("password"));
+    assert_eq!(
+        password.get_attribute("autocomplete").as_deref(),
+        Some("off")
+    );
+    let label = form
+        .query_selector("label[for=mail-password]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(label.text_content().unwrap(), "App password (16 letters)");
+    let connect = form
+        .query_selector("[data-action=mail-connect]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        connect.text_content().unwrap(),
+        "Connect Gmail with an app password"
+    );
+
+    s.mail = MailView {
+        connected: Some("ana@example.com".into()),
+        ..MailView::default()
+    };
+    let connected = ringside_extension::mail::options_section(&d, &s, &en()).unwrap();
+    assert!(
+        connected
+            .query_selector("#mail-password")
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        connected
+            .query_selector("[data-testid=mail-connected]")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "Gmail is connected as ana@example.com with an app password."
+    );
+    assert!(
+        connected
+            .query_selector("[data-action=mail-disconnect]")
+            .unwrap()
+            .is_some()
+    );
+
+    let mut gone = MailView::default();
+    gone.failed(MailFailure::Revoked, "NO [AUTHENTICATIONFAILED]".into());
+    s.mail = gone;
+    let revoked = ringside_extension::mail::options_section(&d, &s, &fr()).unwrap();
+    let alert = revoked.query_selector("[role=alert]").unwrap().unwrap();
+    assert_eq!(
+        alert.get_attribute("data-failure").as_deref(),
+        Some("mailRevoked")
+    );
+    assert!(
+        alert
+            .text_content()
+            .unwrap()
+            .starts_with("Gmail n'accepte plus")
+    );
+    // The form is back, to connect with a new app password.
+    assert!(revoked.query_selector("#mail-password").unwrap().is_some());
 }
