@@ -1,0 +1,474 @@
+//! Google's People, Gmail, Drive and Calendar APIs: the requests the panel
+//! makes and what their answers mean. Shapes follow Google's reference
+//! (People v1 `people:searchContacts` / `searchDirectoryPeople`, Gmail v1
+//! `users.messages.list` + `get?format=metadata`, Drive v3 `files.list`,
+//! Calendar v3 `events.list` and `freeBusy.query`).
+
+use serde_json::{Value, json};
+
+use super::{ApiRoots, Contact, ContactQuery, Presence, SharedDoc, SharedEmail, SharedEvent};
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+const PERSON_FIELDS: &str = "names,emailAddresses,phoneNumbers,organizations,photos";
+
+/// The People API lookups, in order: the agent's contacts, then the
+/// Workspace directory. (Other contacts need a scope Ringside does not ask.)
+pub fn people_urls(roots: &ApiRoots, q: &ContactQuery) -> Vec<String> {
+    let query = enc(q.text());
+    vec![
+        format!(
+            "{}/people:searchContacts?query={query}&readMask={PERSON_FIELDS}&pageSize=10",
+            roots.people
+        ),
+        format!(
+            "{}/people:searchDirectoryPeople?query={query}&readMask={PERSON_FIELDS}\
+             &sources=DIRECTORY_SOURCE_TYPE_DOMAIN_PROFILE&sources=DIRECTORY_SOURCE_TYPE_DOMAIN_CONTACT&pageSize=10",
+            roots.people
+        ),
+    ]
+}
+
+/// Google sends a warm-up request with an empty query before the first
+/// real `searchContacts` (its documented cache warm-up).
+pub fn people_warmup_url(roots: &ApiRoots) -> String {
+    format!(
+        "{}/people:searchContacts?query=&readMask=names",
+        roots.people
+    )
+}
+
+fn person(p: &Value) -> Option<Contact> {
+    let primary = |list: &Value, field: &str| -> Option<String> {
+        let items = list.as_array()?;
+        items
+            .iter()
+            .find(|i| i["metadata"]["primary"] == true)
+            .or_else(|| items.first())
+            .and_then(|i| i[field].as_str())
+            .map(str::to_owned)
+    };
+    let strings = |list: &Value, field: &str, alt: &str| -> Vec<String> {
+        list.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|i| i[field].as_str().or_else(|| i[alt].as_str()))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let emails = strings(&p["emailAddresses"], "value", "value");
+    let name = primary(&p["names"], "displayName")
+        .or_else(|| emails.first().cloned())
+        .unwrap_or_default();
+    Some(Contact {
+        resource: p["resourceName"].as_str()?.to_owned(),
+        name,
+        photo: primary(&p["photos"], "url").filter(|u| u.starts_with("https://")),
+        phones: strings(&p["phoneNumbers"], "canonicalForm", "value"),
+        emails,
+        organization: primary(&p["organizations"], "name"),
+        title: primary(&p["organizations"], "title"),
+    })
+}
+
+/// People from `searchContacts` (`results[].person`) or
+/// `searchDirectoryPeople` (`people[]`).
+pub fn parse_people(body: &str) -> Vec<Contact> {
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
+        return vec![];
+    };
+    let from_results = v["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| &r["person"]);
+    let from_people = v["people"].as_array().into_iter().flatten();
+    from_results.chain(from_people).filter_map(person).collect()
+}
+
+/// `users.messages.list` for messages from or to any of `emails`.
+pub fn gmail_list_url(roots: &ApiRoots, emails: &[String], max: usize) -> String {
+    let q: Vec<String> = emails
+        .iter()
+        .map(|e| format!("from:{e} OR to:{e}"))
+        .collect();
+    format!(
+        "{}/users/me/messages?q={}&maxResults={max}",
+        roots.gmail,
+        enc(&q.join(" OR "))
+    )
+}
+
+pub fn parse_gmail_ids(body: &str) -> Vec<String> {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| {
+            v["messages"].as_array().map(|a| {
+                a.iter()
+                    .filter_map(|m| m["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
+}
+
+/// `users.messages.get` with only the Subject and Date headers.
+pub fn gmail_message_url(roots: &ApiRoots, id: &str) -> String {
+    format!(
+        "{}/users/me/messages/{}?format=metadata&metadataHeaders=Subject&metadataHeaders=Date",
+        roots.gmail,
+        enc(id)
+    )
+}
+
+pub fn parse_gmail_message(body: &str) -> Option<SharedEmail> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    let subject = v["payload"]["headers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|h| {
+            h["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case("subject"))
+        })
+        .and_then(|h| h["value"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    Some(SharedEmail {
+        id: v["id"].as_str()?.to_owned(),
+        subject,
+        date_ms: v["internalDate"].as_str()?.parse().ok()?,
+    })
+}
+
+/// Drive's query string quoting: backslash and single quote escaped.
+fn drive_quote(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('\'', "\\'")
+}
+
+/// `files.list`: the most recently edited files the contact can read or
+/// write (shared in either direction), not trashed.
+pub fn drive_url(roots: &ApiRoots, emails: &[String], max: usize) -> String {
+    let who: Vec<String> = emails
+        .iter()
+        .map(|e| {
+            let e = drive_quote(e);
+            format!("'{e}' in readers or '{e}' in writers or '{e}' in owners")
+        })
+        .collect();
+    let q = format!("({}) and trashed = false", who.join(" or "));
+    format!(
+        "{}/files?q={}&orderBy={}&pageSize={max}&fields={}",
+        roots.drive,
+        enc(&q),
+        enc("modifiedTime desc"),
+        enc("files(id,name,modifiedTime,webViewLink)")
+    )
+}
+
+pub fn parse_drive(body: &str) -> Vec<SharedDoc> {
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
+        return vec![];
+    };
+    v["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| {
+            Some(SharedDoc {
+                id: f["id"].as_str()?.to_owned(),
+                title: f["name"].as_str().unwrap_or_default().to_owned(),
+                modified: f["modifiedTime"].as_str().unwrap_or_default().to_owned(),
+                link: f["webViewLink"]
+                    .as_str()
+                    .filter(|l| l.starts_with("https://"))
+                    .map(str::to_owned),
+            })
+        })
+        .collect()
+}
+
+/// Drive's web search for the same files ("See all").
+pub fn drive_search_url(email: &str) -> String {
+    format!("https://drive.google.com/drive/search?q={}", enc(email))
+}
+
+/// `events.list` on the agent's primary calendar: events mentioning the
+/// contact between `from` and `to` (RFC 3339), expanded, by start time.
+pub fn events_url(roots: &ApiRoots, email: &str, from: &str, to: &str) -> String {
+    format!(
+        "{}/calendars/primary/events?q={}&timeMin={}&timeMax={}&singleEvents=true&orderBy=startTime&maxResults=50",
+        roots.calendar,
+        enc(email),
+        enc(from),
+        enc(to)
+    )
+}
+
+/// Events where the contact is an attendee (or the organizer), cancelled
+/// ones left out.
+pub fn parse_events(body: &str, email: &str) -> Vec<SharedEvent> {
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
+        return vec![];
+    };
+    let is = |x: &Value| x.as_str().is_some_and(|e| e.eq_ignore_ascii_case(email));
+    v["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["status"] != "cancelled")
+        .filter(|e| {
+            is(&e["organizer"]["email"])
+                || e["attendees"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| is(&x["email"])))
+        })
+        .filter_map(|e| {
+            let when = |k: &str| {
+                e[k]["dateTime"]
+                    .as_str()
+                    .or_else(|| e[k]["date"].as_str())
+                    .map(str::to_owned)
+            };
+            Some(SharedEvent {
+                id: e["id"].as_str()?.to_owned(),
+                name: e["summary"].as_str().unwrap_or_default().to_owned(),
+                start: when("start")?,
+                end: when("end")?,
+                all_day: e["start"]["dateTime"].is_null(),
+            })
+        })
+        .collect()
+}
+
+/// The events to show: up to `past` that ended most recently and up to
+/// `upcoming` that have not ended, in start order.
+pub fn pick_events(
+    mut events: Vec<SharedEvent>,
+    now_ms: i64,
+    past: usize,
+    upcoming: usize,
+) -> Vec<SharedEvent> {
+    events.sort_by_key(|e| rfc3339_ms(&e.start).unwrap_or(i64::MAX));
+    let ended = |e: &SharedEvent| rfc3339_ms(&e.end).is_some_and(|t| t <= now_ms);
+    let (done, ahead): (Vec<_>, Vec<_>) = events.into_iter().partition(ended);
+    let skip = done.len().saturating_sub(past);
+    done.into_iter()
+        .skip(skip)
+        .chain(ahead.into_iter().take(upcoming))
+        .collect()
+}
+
+/// `freeBusy.query` body for `emails` over the next `minutes`.
+pub fn freebusy_body(emails: &[String], now_ms: i64, minutes: i64) -> Value {
+    json!({
+        "timeMin": ms_to_rfc3339(now_ms),
+        "timeMax": ms_to_rfc3339(now_ms + minutes * 60_000),
+        "items": emails.iter().map(|e| json!({"id": e})).collect::<Vec<_>>(),
+    })
+}
+
+pub fn freebusy_url(roots: &ApiRoots) -> String {
+    format!("{}/freeBusy", roots.calendar)
+}
+
+/// Whether `email` is busy at `now_ms`; the name comes from a shared event
+/// happening now, when there is one (the agent may see it), else "Busy".
+/// None when the calendar is not visible (freeBusy's per-calendar errors).
+pub fn presence(body: &str, email: &str, now_ms: i64, shared: &[SharedEvent]) -> Option<Presence> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    let cals = v["calendars"].as_object()?;
+    let cal = cals
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(email))
+        .map(|(_, c)| c)?;
+    if cal["errors"].as_array().is_some_and(|e| !e.is_empty()) {
+        return None;
+    }
+    let busy = cal["busy"].as_array().into_iter().flatten().find(|b| {
+        let s = b["start"].as_str().and_then(rfc3339_ms);
+        let e = b["end"].as_str().and_then(rfc3339_ms);
+        matches!((s, e), (Some(s), Some(e)) if s <= now_ms && now_ms < e)
+    });
+    let Some(busy) = busy else {
+        return Some(Presence::Free);
+    };
+    let event = shared
+        .iter()
+        .filter(|e| !e.all_day)
+        .find(|e| {
+            let s = rfc3339_ms(&e.start);
+            let end = rfc3339_ms(&e.end);
+            matches!((s, end), (Some(s), Some(end)) if s <= now_ms && now_ms < end)
+        })
+        .map(|e| e.name.clone())
+        .filter(|n| !n.is_empty());
+    Some(Presence::InMeeting {
+        until: busy["end"].as_str().unwrap_or_default().to_owned(),
+        event,
+    })
+}
+
+/// Why a Google API call gave nothing, in terms of what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiFailure {
+    /// 401: the access token is no longer accepted (refresh once).
+    Unauthorized,
+    /// 403 `ACCESS_TOKEN_SCOPE_INSUFFICIENT` / `insufficientPermissions`:
+    /// the integration is not connected; show Connect.
+    InsufficientScope,
+    /// 429, or 403 rate-limit reasons: retry after the delay (Retry-After
+    /// when given, in seconds).
+    RateLimited { retry_after: Option<u64> },
+    /// 5xx: retry with backoff.
+    Server {
+        status: u16,
+        retry_after: Option<u64>,
+    },
+    /// The API is off for the project or the account (403 `SERVICE_DISABLED`,
+    /// `accessNotConfigured`), or anything else: not retried.
+    Refused { status: u16, message: String },
+}
+
+impl ApiFailure {
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self,
+            ApiFailure::RateLimited { .. } | ApiFailure::Server { .. }
+        )
+    }
+}
+
+/// Classifies a non-2xx answer from Google's JSON error body.
+pub fn classify(status: u16, body: &str, retry_after: Option<&str>) -> ApiFailure {
+    let retry_after = retry_after.and_then(|r| r.trim().parse::<u64>().ok());
+    let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let err = &v["error"];
+    let mut reasons: Vec<String> = err["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["reason"].as_str().map(str::to_owned))
+        .collect();
+    reasons.extend(
+        err["details"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["reason"].as_str().map(str::to_owned)),
+    );
+    let has = |r: &str| reasons.iter().any(|x| x == r);
+    match status {
+        401 => ApiFailure::Unauthorized,
+        403 if has("ACCESS_TOKEN_SCOPE_INSUFFICIENT") || has("insufficientPermissions") => {
+            ApiFailure::InsufficientScope
+        }
+        403 if has("rateLimitExceeded")
+            || has("userRateLimitExceeded")
+            || has("RATE_LIMIT_EXCEEDED") =>
+        {
+            ApiFailure::RateLimited { retry_after }
+        }
+        429 => ApiFailure::RateLimited { retry_after },
+        500..=599 => ApiFailure::Server {
+            status,
+            retry_after,
+        },
+        _ => ApiFailure::Refused {
+            status,
+            message: err["message"].as_str().unwrap_or_default().to_owned(),
+        },
+    }
+}
+
+/// Milliseconds since the epoch for an RFC 3339 date-time, or a date
+/// (midnight UTC). None when it does not parse.
+pub fn rfc3339_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let num = |a: usize, b: usize| -> Option<i64> { s.get(a..b)?.parse().ok() };
+    let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    if s.get(4..5)? != "-"
+        || s.get(7..8)? != "-"
+        || !(1..=12).contains(&mo)
+        || !(1..=31).contains(&d)
+    {
+        return None;
+    }
+    let days = days_from_civil(y, mo, d);
+    if s.len() == 10 {
+        return Some(days * 86_400_000);
+    }
+    if !matches!(s.get(10..11)?, "T" | "t" | " ") {
+        return None;
+    }
+    let (h, mi, sec) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let mut rest = s.get(19..)?;
+    let mut ms = 0;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits: String = frac.chars().take_while(char::is_ascii_digit).collect();
+        let first3: String = digits.chars().chain("000".chars()).take(3).collect();
+        ms = first3.parse::<i64>().ok()?;
+        rest = &frac[digits.len()..];
+    }
+    let offset_min = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.get(0..1)? {
+                "+" => 1,
+                "-" => -1,
+                _ => return None,
+            };
+            let oh: i64 = rest.get(1..3)?.parse().ok()?;
+            let om: i64 = rest.get(4..6)?.parse().ok()?;
+            sign * (oh * 60 + om)
+        }
+    };
+    Some(((days * 24 + h) * 60 + mi - offset_min) * 60_000 + sec * 1000 + ms)
+}
+
+/// RFC 3339 in UTC (`2026-09-01T10:00:00Z`).
+pub fn ms_to_rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+// Howard Hinnant's civil-date algorithms (public domain description).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+#[path = "google_tests.rs"]
+mod tests;
