@@ -232,11 +232,51 @@ pub fn authorization_url_with_claims(
     login_hint: Option<&str>,
     claims: Option<&str>,
 ) -> Result<String, SetupProblem> {
+    authorization_url_with(
+        cfg,
+        discovery,
+        redirect_uri,
+        secrets,
+        &Extras {
+            login_hint,
+            claims,
+            incremental: None,
+        },
+    )
+}
+
+/// What an authorization request adds to a plain sign-in.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras<'a> {
+    pub login_hint: Option<&'a str>,
+    pub claims: Option<&'a str>,
+    /// Incremental authorization: ask for this scope alone (with `openid
+    /// email` for the ID token that proves who came back); Google adds it
+    /// to what was granted before (`include_granted_scopes`).
+    pub incremental: Option<&'a str>,
+}
+
+pub fn authorization_url_with(
+    cfg: &ProviderConfig,
+    discovery: &Discovery,
+    redirect_uri: &str,
+    secrets: &RequestSecrets,
+    extras: &Extras<'_>,
+) -> Result<String, SetupProblem> {
+    let Extras {
+        login_hint,
+        claims,
+        incremental,
+    } = *extras;
+    let scope = match incremental {
+        Some(extra) => format!("openid email {extra}"),
+        None => cfg.sign_in_scopes().join(" "),
+    };
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.append_pair("response_type", "code")
         .append_pair("client_id", cfg.client_id()?)
         .append_pair("redirect_uri", redirect_uri)
-        .append_pair("scope", &cfg.sign_in_scopes().join(" "))
+        .append_pair("scope", &scope)
         .append_pair("state", &secrets.state)
         .append_pair("nonce", &secrets.nonce)
         .append_pair("code_challenge", &secrets.challenge)

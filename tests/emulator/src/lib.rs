@@ -11,9 +11,12 @@
 //!   the extension's service worker.
 //! * `POST /platform/v1/sessions`, `GET /platform/v1/me` — agent sessions from
 //!   an ID token ([`platform`]).
+//! * `/googleapis/...` — Google's People, Gmail, Drive and Calendar APIs
+//!   ([`google_apis`]), scopes checked against the provider's tokens.
 //! * `/control/...` — see [`control_routes`]; never subject to faults or latency.
 #![forbid(unsafe_code)]
 
+pub mod google_apis;
 pub mod oidc;
 pub mod platform;
 
@@ -113,6 +116,7 @@ pub fn app(options: Options) -> Router {
     let provider = oidc::Provider::default();
     let microsoft = oidc::Provider::microsoft();
     let phone = platform::Platform::new(provider.clone(), microsoft.clone());
+    let apis = google_apis::Apis::new(provider.clone());
     let mut public = Router::new()
         .route("/healthz", get(healthz))
         .merge(platform)
@@ -132,6 +136,12 @@ pub fn app(options: Options) -> Router {
             oidc::microsoft_routes()
                 .with_state(microsoft.clone())
                 .layer(CorsLayer::permissive()),
+        )
+        // Google's APIs answer CORS for browser clients too.
+        .merge(
+            google_apis::routes()
+                .with_state(apis.clone())
+                .layer(CorsLayer::permissive()),
         );
     let pages = options.pages.clone();
     if let Some(dir) = options.pages {
@@ -149,6 +159,10 @@ pub fn app(options: Options) -> Router {
         .nest(
             "/control/platform",
             platform::control_routes().with_state(phone),
+        )
+        .nest(
+            "/control/google",
+            google_apis::control_routes().with_state(apis),
         )
         .nest(
             "/control/oidc-microsoft",

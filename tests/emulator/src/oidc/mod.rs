@@ -9,7 +9,7 @@
 //! Control routes (under `/control/oidc`) create clients and users, switch
 //! auto-consent, rotate the signing key and revoke a user's grants.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -114,6 +114,11 @@ struct Inner {
     codes: HashMap<String, Grant>,
     refresh: HashMap<String, Refresh>,
     access: HashMap<String, String>,
+    /// The scopes each access token carries.
+    access_scope: HashMap<String, String>,
+    /// Scopes granted per (client, user): incremental authorization
+    /// (`include_granted_scopes=true`) adds to them.
+    granted: HashMap<(String, String), BTreeSet<String>>,
     revocations: Vec<String>,
     /// Test fault on the next ID tokens: `tamper` (bad signature) or `wrong_nonce`.
     id_token_fault: Option<String>,
@@ -164,6 +169,15 @@ fn new_key() -> SigningKey {
 }
 
 impl Provider {
+    /// Who an access token belongs to and the scopes it carries (the
+    /// emulated Google APIs check them).
+    pub fn token_info(&self, access: &str) -> Option<(String, String)> {
+        let inner = self.lock();
+        let email = inner.access.get(access)?.clone();
+        let scope = inner.access_scope.get(access).cloned().unwrap_or_default();
+        Some((email, scope))
+    }
+
     pub fn microsoft() -> Provider {
         Provider {
             flavor: Flavor::Microsoft,
@@ -308,17 +322,40 @@ fn authorize_in(p: &Provider, q: HashMap<String, String>, tenant: &str) -> Respo
             )
         })
         .collect();
+    let wants = scope_words(q.get("scope").map(String::as_str).unwrap_or_default());
     let action = match p.flavor {
         Flavor::Google => "/google/consent",
         Flavor::Microsoft => "/microsoft/consent",
     };
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in - Google Accounts</title></head>\
-         <body><h1>Choose an account</h1><p>to continue to Ringside. Ringside wants to see your email, profile and contacts.</p>\
+         <body><h1>Choose an account</h1><p>to continue to Ringside. Ringside wants to {wants}.</p>\
          <form method=\"post\" action=\"{action}\">{hidden}{buttons}\
          <button type=\"submit\" name=\"account\" value=\"\">Cancel</button></form></body></html>"
     ))
     .into_response()
+}
+
+/// What the consent page says the app wants, as Google words it per scope.
+fn scope_words(scope: &str) -> String {
+    let words: Vec<&str> = scope
+        .split_whitespace()
+        .filter_map(|s| match s.rsplit('/').next().unwrap_or(s) {
+            "gmail.readonly" => Some("read your email messages and settings"),
+            "drive.metadata.readonly" => Some("see information about your Google Drive files"),
+            "calendar.readonly" => {
+                Some("see and download any calendar you can access using your Google Calendar")
+            }
+            "contacts.readonly" => Some("see and download your contacts"),
+            "directory.readonly" => Some("see and download your organization's directory"),
+            _ => None,
+        })
+        .collect();
+    if words.is_empty() {
+        "see your email, profile and contacts".to_owned()
+    } else {
+        words.join(", ")
+    }
 }
 
 fn issue_code(p: &Provider, q: &HashMap<String, String>, email: &str) -> Response {
@@ -335,6 +372,20 @@ fn issue_code(p: &Provider, q: &HashMap<String, String>, email: &str) -> Respons
         }
         return redirect_with(&redirect_uri, &pairs);
     }
+    let scope = {
+        let mut inner = p.lock();
+        let requested: BTreeSet<String> =
+            get("scope").split_whitespace().map(str::to_owned).collect();
+        let entry = inner
+            .granted
+            .entry((get("client_id"), email.to_owned()))
+            .or_default();
+        if get("include_granted_scopes") != "true" {
+            entry.clear();
+        }
+        entry.extend(requested);
+        entry.iter().cloned().collect::<Vec<_>>().join(" ")
+    };
     let code = random_token("4/0A");
     p.lock().codes.insert(
         code.clone(),
@@ -344,12 +395,12 @@ fn issue_code(p: &Provider, q: &HashMap<String, String>, email: &str) -> Respons
             challenge: get("code_challenge"),
             nonce: q.get("nonce").cloned(),
             email: email.to_owned(),
-            scope: get("scope"),
+            scope: scope.clone(),
         },
     );
     redirect_with(
         &redirect_uri,
-        &[("state", &state), ("code", &code), ("scope", &get("scope"))],
+        &[("state", &state), ("code", &code), ("scope", &scope)],
     )
 }
 
@@ -410,7 +461,11 @@ fn tokens(
         claims["nonce"] = json!(n);
     }
     let access = random_token("ya29.");
-    p.lock().access.insert(access.clone(), email.to_owned());
+    {
+        let mut inner = p.lock();
+        inner.access.insert(access.clone(), email.to_owned());
+        inner.access_scope.insert(access.clone(), scope.to_owned());
+    }
     let fault = p.lock().id_token_fault.clone();
     if fault.as_deref() == Some("wrong_nonce") {
         claims["nonce"] = json!("a-nonce-from-another-request");
@@ -603,6 +658,9 @@ async fn revoke(State(p): State<Provider>, Form(f): Form<HashMap<String, String>
     let mut inner = p.lock();
     let known = if let Some(r) = inner.refresh.get_mut(&token) {
         r.revoked = true;
+        // Google revokes the grant as a whole: every scope goes.
+        let whose = (r.client_id.clone(), r.email.clone());
+        inner.granted.remove(&whose);
         true
     } else {
         inner.access.remove(&token).is_some()
