@@ -23,6 +23,7 @@ pub const KEY_SIGN_IN_METHOD: &str = "signInMethod";
 pub const KEY_PRIVILEGED: &str = "privilegedUsers";
 pub const KEY_GRACE: &str = "signOutGraceMinutes";
 pub const KEY_IMAP: &str = "imapServer";
+pub const KEY_GOOGLE_API_ROOT: &str = "googleApiRoot";
 
 /// Sign-out grace period when policy is silent (the sign-in method changed).
 pub const DEFAULT_GRACE_MINUTES: u32 = 60;
@@ -60,6 +61,10 @@ pub struct Settings {
     /// The IMAP server for "Gmail with an app password"; None: Gmail's.
     #[serde(default)]
     pub imap_server: Option<crate::mail::MailServer>,
+    /// Where Google's APIs are (a Private Google Access gateway, or the
+    /// emulator); None: Google's own hosts.
+    #[serde(default)]
+    pub google_api_root: Option<String>,
     /// Keys set by policy: shown locked in the options page.
     pub locked: Vec<String>,
     /// Values that were ignored, and why.
@@ -223,6 +228,7 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
                     KEY_PRIVILEGED => validate_emails(v).map(|l| Some(l.into())),
                     KEY_GRACE => validate_grace(v).map(|n| Some(n.into())),
                     KEY_IMAP => validate_imap(v).map(|m| serde_json::to_value(m).ok()),
+                    KEY_GOOGLE_API_ROOT => validate_url(v).map(|u| Some(Value::String(u))),
                     _ => Ok(None),
                 };
                 match checked {
@@ -249,6 +255,7 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
         KEY_PRIVILEGED,
         KEY_GRACE,
         KEY_IMAP,
+        KEY_GOOGLE_API_ROOT,
     ] {
         let Some((v, source)) = pick(key, &mut out) else {
             continue;
@@ -266,6 +273,7 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
             KEY_SIGN_IN_METHOD => out.sign_in_method = serde_json::from_value(v).ok(),
             KEY_PRIVILEGED => out.privileged_users = serde_json::from_value(v).unwrap_or_default(),
             KEY_IMAP => out.imap_server = serde_json::from_value(v).ok(),
+            KEY_GOOGLE_API_ROOT => out.google_api_root = v.as_str().map(str::to_owned),
             _ => out.sign_out_grace_minutes = v.as_u64().and_then(|n| u32::try_from(n).ok()),
         }
     }
@@ -273,6 +281,14 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
 }
 
 impl Settings {
+    /// Where the side panel's Google API calls go.
+    pub fn api_roots(&self) -> crate::context::ApiRoots {
+        self.google_api_root
+            .as_deref()
+            .map(crate::context::ApiRoots::under)
+            .unwrap_or_default()
+    }
+
     /// The grace period before a sign-in method change signs everyone out.
     pub fn grace_minutes(&self) -> u32 {
         self.sign_out_grace_minutes.unwrap_or(DEFAULT_GRACE_MINUTES)

@@ -35,6 +35,9 @@ pub struct UiState {
     /// Gmail over IMAP with an app password: connected, or why not.
     #[serde(default)]
     pub mail: crate::mail::MailView,
+    /// The agent's own calendar says they are in a meeting (Calendar connected).
+    #[serde(default)]
+    pub my_presence: Option<crate::context::Presence>,
 }
 
 /// A frame whose content script checked in.
@@ -107,6 +110,30 @@ pub enum OneShot {
     /// The side panel asks for the messages shared with a contact.
     #[serde(rename = "mail.search")]
     MailSearch { addresses: Vec<String> },
+    /// The side panel looks a contact up.
+    #[serde(rename = "context.contact")]
+    ContextContact { query: crate::context::ContactQuery },
+    /// One section of the side panel for a contact's addresses.
+    #[serde(rename = "context.section")]
+    ContextSection {
+        integration: crate::context::Integration,
+        emails: Vec<String>,
+    },
+    /// Whether the contact is in a meeting now.
+    #[serde(rename = "context.presence")]
+    ContextPresence { email: String },
+    /// Connect (incremental authorization) or disconnect an integration.
+    #[serde(rename = "context.connect")]
+    ContextConnect {
+        integration: crate::context::Integration,
+    },
+    #[serde(rename = "context.disconnect")]
+    ContextDisconnect {
+        integration: crate::context::Integration,
+    },
+    /// Which integrations are connected.
+    #[serde(rename = "context.connected")]
+    ContextConnected,
     /// A content script asks for the numbers in text segments and links.
     #[serde(rename = "detect")]
     Detect {

@@ -228,6 +228,8 @@ pub struct HttpAnswer {
     pub cache_control: Option<String>,
     /// A 401's Bearer challenge.
     pub www_authenticate: Option<String>,
+    /// Seconds to wait before retrying (429, 503).
+    pub retry_after: Option<String>,
 }
 
 /// One HTTP request with `fetch` (no cookies): a GET when `form` and `json`
@@ -276,6 +278,7 @@ pub async fn http(
     };
     let cache_control = header("cache-control")?;
     let www_authenticate = header("www-authenticate")?;
+    let retry_after = header("retry-after")?;
     let text = js_sys::Reflect::get(&resp, &JsValue::from_str("text"))?
         .dyn_into::<js_sys::Function>()?
         .call0(&resp)?
@@ -289,6 +292,7 @@ pub async fn http(
         body,
         cache_control,
         www_authenticate,
+        retry_after,
     })
 }
 

@@ -2,7 +2,98 @@
 //! honour Retry-After, a short per-contact cache, and cached data shown with
 //! its age when the network is gone.
 
+use serde::{Deserialize, Serialize};
+
 use super::google::ApiFailure;
+use super::{Contact, Presence, SharedDoc, SharedEmail, SharedEvent};
+
+/// What one section holds once loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SectionData {
+    Emails {
+        items: Vec<SharedEmail>,
+        see_all: String,
+    },
+    /// Emails from Gmail over IMAP (app password): subject and RFC 3339 date.
+    ImapEmails {
+        items: Vec<crate::mail::MailHeader>,
+        see_all: String,
+        account: String,
+    },
+    Docs {
+        items: Vec<SharedDoc>,
+        see_all: String,
+    },
+    Events {
+        items: Vec<SharedEvent>,
+        open: String,
+    },
+}
+
+/// The worker's answer for one section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SectionAnswer {
+    Ready {
+        data: SectionData,
+        fetched_ms: f64,
+        /// Served from the cache because the network failed: show its age.
+        offline: bool,
+    },
+    /// Not connected (never, or the agent disconnected it): show Connect.
+    NeedsConnect,
+    /// The agent signed in with Microsoft: Google Workspace only for now.
+    NotGoogle,
+    SignedOut,
+    /// No email address is known for the contact (a number not in contacts).
+    NoEmail,
+    /// Gave up: the `_locales` key and the server's words.
+    Failed {
+        key: String,
+        detail: String,
+    },
+}
+
+/// The worker's answer to a contact lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ContactAnswer {
+    Found {
+        contact: Contact,
+    },
+    /// Nobody matched in contacts or the directory.
+    Unknown,
+    NotGoogle,
+    SignedOut,
+    NeedsConnect,
+    Failed {
+        key: String,
+        detail: String,
+    },
+}
+
+/// The worker's answer about someone being in a meeting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum PresenceAnswer {
+    Known {
+        presence: Presence,
+    },
+    /// Calendar not connected, or the calendar is not visible.
+    Unknown,
+}
+
+/// The `_locales` key for a failure the section gave up on.
+pub fn failure_key(f: &ApiFailure) -> &'static str {
+    match f {
+        ApiFailure::RateLimited { .. } => "sectionRateLimited",
+        ApiFailure::Server { .. } => "sectionServerError",
+        ApiFailure::Refused { .. } => "sectionRefused",
+        ApiFailure::InsufficientScope => "sectionNeedsConnect",
+        ApiFailure::Unauthorized => "sectionSignedOut",
+    }
+}
 
 /// Attempts per section load (the first and two retries).
 pub const MAX_ATTEMPTS: u32 = 3;

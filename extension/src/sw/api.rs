@@ -27,9 +27,18 @@ pub(super) enum ApiError {
 
 /// GET with the access token; one silent refresh after a 401.
 pub(super) async fn api_get(url: &str) -> Result<HttpAnswer, ApiError> {
+    api_request(url, None).await
+}
+
+/// GET, or POST of `json`, with the access token; one silent refresh after
+/// a 401, a second 401 ends the session.
+pub(super) async fn api_request(
+    url: &str,
+    json: Option<&serde_json::Value>,
+) -> Result<HttpAnswer, ApiError> {
     for attempt in 0..2 {
         let token = access_token().await.ok_or(ApiError::SignedOut)?;
-        let a = chrome::http(url, None, None, Some(&token))
+        let a = chrome::http(url, None, json, Some(&token))
             .await
             .map_err(|e| ApiError::Failed(crate::error::JsError::from(e).to_string()))?;
         if a.status != 401 {

@@ -27,6 +27,7 @@ use crate::error::{JsError, js_to_json, json_to_js, log_warn};
 
 mod api;
 mod call_flow;
+mod context;
 mod mail;
 mod revocation;
 mod settings_sync;
@@ -93,6 +94,10 @@ struct Worker {
     session: signin::SessionState,
     /// Gmail over IMAP: which address is connected (the host has the password).
     mail: ringside_core::mail::MailView,
+    /// The side panel's cache and the integrations turned off.
+    context: context::ContextState,
+    /// The agent's own meeting, for the popup.
+    my_presence: Option<ringside_core::context::Presence>,
 }
 
 thread_local! {
@@ -133,6 +138,8 @@ pub fn sw_start() {
             desk_saved: String::new(),
             session: signin::SessionState::new(chrome::identity_redirect_url()),
             mail: Default::default(),
+            context: Default::default(),
+            my_presence: None,
         });
         true
     });
@@ -141,6 +148,7 @@ pub fn sw_start() {
         spawn_local(load_settings());
         spawn_local(restore_desk());
         spawn_local(mail::restore());
+        spawn_local(context::restore());
         spawn_local(async {
             settings_ready().await;
             signin::restore().await;
@@ -343,6 +351,7 @@ fn current_state(w: &Worker) -> UiState {
         raw_options: w.options.clone(),
         auth: w.session.view.clone(),
         mail: w.mail.clone(),
+        my_presence: w.my_presence.clone(),
     }
 }
 
@@ -415,6 +424,8 @@ pub fn sw_on_connect(port: Port, sender: JsValue) {
     if let Some(Ok(msg)) = state.as_ref().map(state_js) {
         let _ = port.post_message(&msg);
     }
+    // A page opening (the popup) is when the agent's own status matters.
+    spawn_local(context::refresh_own_presence());
     // A page opening is a good moment to retry a host that was missing.
     let connected = with_worker(|w| w.link.is_connected()).unwrap_or(false);
     if !connected {
@@ -586,6 +597,35 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
                     "detail": detail,
                 }))?),
             }
+        }
+        (OneShot::ContextContact { query }, SenderKind::ExtensionPage) => {
+            reply_ok(serde_json::to_value(context::contact(query).await).map_err(JsError::from)?)
+        }
+        (
+            OneShot::ContextSection {
+                integration,
+                emails,
+            },
+            SenderKind::ExtensionPage,
+        ) => reply_ok(
+            serde_json::to_value(context::section(integration, emails).await)
+                .map_err(JsError::from)?,
+        ),
+        (OneShot::ContextPresence { email }, SenderKind::ExtensionPage) => {
+            reply_ok(serde_json::to_value(context::presence(email).await).map_err(JsError::from)?)
+        }
+        (OneShot::ContextConnect { integration }, SenderKind::ExtensionPage) => {
+            match context::connect(integration).await {
+                Ok(()) => reply_ok(Value::Null),
+                Err(n) => reply_err(&n.key, "connect failed", &n.subs),
+            }
+        }
+        (OneShot::ContextDisconnect { integration }, SenderKind::ExtensionPage) => {
+            context::disconnect(integration).await;
+            reply_ok(Value::Null)
+        }
+        (OneShot::ContextConnected, SenderKind::ExtensionPage) => {
+            reply_ok(serde_json::to_value(context::connected().await).map_err(JsError::from)?)
         }
         (OneShot::State, SenderKind::ExtensionPage) => {
             let state = with_worker(|w| current_state(w))

@@ -171,9 +171,11 @@ fn account(p: &Profile) -> AuthAccount {
 
 type Failed = (SignInFailure, String);
 
-/// A claims challenge to answer: the claims, and who must come back.
+/// The flow again for the signed-in agent: a claims challenge to answer, or
+/// one more scope to add (incremental authorization); who must come back.
 struct Challenge {
-    claims: String,
+    claims: Option<String>,
+    scope: Option<&'static str>,
     login_hint: String,
     subject: String,
 }
@@ -186,7 +188,8 @@ pub(super) async fn reauthenticate(claims: String) -> bool {
         return false;
     };
     let challenge = Challenge {
-        claims,
+        claims: Some(claims),
+        scope: None,
         login_hint: profile.email.clone(),
         subject: profile.subject.clone(),
     };
@@ -196,6 +199,27 @@ pub(super) async fn reauthenticate(claims: String) -> bool {
         broadcast();
     }
     ok
+}
+
+/// Adds one scope to the agent's grant (the side panel's Connect): the
+/// consent page asks for that scope alone; the same agent must come back.
+/// On success the new tokens (and, with the host, the new refresh token)
+/// carry every scope granted so far.
+pub(super) async fn add_scope(scope: &'static str) -> Result<(), SignInFailure> {
+    let Some(profile) = with_worker(|w| w.session.view.profile.clone()).flatten() else {
+        return Err(SignInFailure::Cancelled);
+    };
+    let challenge = Challenge {
+        claims: None,
+        scope: Some(scope),
+        login_hint: profile.email.clone(),
+        subject: profile.subject.clone(),
+    };
+    run_flow(profile.provider, Some(challenge))
+        .await
+        .map_err(|(f, _)| f)?;
+    broadcast();
+    Ok(())
 }
 
 async fn run_flow(kind: ProviderKind, challenge: Option<Challenge>) -> Result<(), Failed> {
@@ -219,15 +243,13 @@ async fn run_flow(kind: ProviderKind, challenge: Option<Challenge>) -> Result<()
     chrome::random_bytes(&mut random);
     let secrets = RequestSecrets::from_random(&random);
     let redirect = chrome::identity_redirect_url();
-    let url = provider::authorization_url_with_claims(
-        &cfg,
-        &d,
-        &redirect,
-        &secrets,
-        challenge.as_ref().map(|c| c.login_hint.as_str()),
-        challenge.as_ref().map(|c| c.claims.as_str()),
-    )
-    .map_err(|p| fail(SignInFailure::Setup(p)))?;
+    let extras = provider::Extras {
+        login_hint: challenge.as_ref().map(|c| c.login_hint.as_str()),
+        claims: challenge.as_ref().and_then(|c| c.claims.as_deref()),
+        incremental: challenge.as_ref().and_then(|c| c.scope),
+    };
+    let url = provider::authorization_url_with(&cfg, &d, &redirect, &secrets, &extras)
+        .map_err(|p| fail(SignInFailure::Setup(p)))?;
     // Closing the window rejects with "The user did not approve access.".
     let answer = chrome::launch_web_auth_flow(&url)
         .await
@@ -299,7 +321,21 @@ async fn run_flow(kind: ProviderKind, challenge: Option<Challenge>) -> Result<()
         return Err((SignInFailure::Exchange("another account".into()), email));
     }
     let mut profile = Profile::from_claims(&claims, kind, &issuer, &client_id, home);
-    let platform = with_worker(|w| w.settings.platform_url.clone()).flatten();
+    let adding_scope = challenge.as_ref().is_some_and(|c| c.scope.is_some());
+    if adding_scope {
+        // The same session with one more scope: the platform already knows it.
+        profile.agent = with_worker(|w| {
+            w.session
+                .view
+                .profile
+                .as_ref()
+                .and_then(|p| p.agent.clone())
+        })
+        .flatten();
+    }
+    let platform = with_worker(|w| w.settings.platform_url.clone())
+        .flatten()
+        .filter(|_| !adding_scope);
     if let Some(base) = platform {
         match platform_session(&base, &id_token).await {
             Ok((agent, session)) => {
@@ -448,6 +484,15 @@ async fn keep(profile: &Profile, grant: &TokenGrant, refresh: Option<&str>) {
     if let Some(r) = refresh {
         tokens["refresh_token"] = r.into();
     }
+    // The scopes granted so far (incremental authorization adds to them); a
+    // refresh that does not say keeps the ones known.
+    let scope = match &grant.scope {
+        Some(s) => Some(s.clone()),
+        None => granted_scope().await,
+    };
+    if let Some(s) = scope {
+        tokens["scope"] = s.into();
+    }
     if let Err(e) = chrome::storage_set(Area::Session, &json!({ KEY_TOKENS: tokens })).await {
         log_warn(&format!("cannot keep the session: {}", js(e)));
     }
@@ -459,6 +504,14 @@ async fn keep(profile: &Profile, grant: &TokenGrant, refresh: Option<&str>) {
         w.session.expires_at = expires_at;
     });
     schedule_refresh(expires_at);
+}
+
+/// The scopes the current access token carries (space-separated).
+pub(super) async fn granted_scope() -> Option<String> {
+    let s = chrome::storage_get(Area::Session, Some(&[KEY_TOKENS]))
+        .await
+        .unwrap_or_default();
+    s[KEY_TOKENS]["scope"].as_str().map(str::to_owned)
 }
 
 fn schedule_refresh(expires_at: f64) {
