@@ -107,9 +107,6 @@ pub enum OneShot {
     /// An extension page asks for the current state (options diagnostics).
     #[serde(rename = "state")]
     State,
-    /// The side panel asks for the messages shared with a contact.
-    #[serde(rename = "mail.search")]
-    MailSearch { addresses: Vec<String> },
     /// The side panel looks a contact up.
     #[serde(rename = "context.contact")]
     ContextContact { query: crate::context::ContactQuery },

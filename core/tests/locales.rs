@@ -71,6 +71,7 @@ fn every_core_key_exists() {
         .chain(ringside_core::auth::session::UI_KEYS)
         .chain(ringside_core::auth::revocation::MESSAGE_KEYS)
         .chain(ringside_core::mail::MESSAGE_KEYS)
+        .chain(ringside_core::context::MESSAGE_KEYS)
     {
         assert!(en.contains_key(*key), "en lacks {key}");
     }

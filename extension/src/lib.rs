@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod chrome;
+pub mod contact_panel;
 pub mod dom;
 pub mod error;
 pub mod i18n;

@@ -251,6 +251,16 @@ pub fn render(
             t,
             crate::account::Place::Popup,
         )?);
+        if let Some(ringside_core::context::Presence::InMeeting { event, .. }) = &s.my_presence {
+            let text = match event {
+                Some(name) => t.message("myPresenceNamed", std::slice::from_ref(name)),
+                None => t.get("myPresenceBusy"),
+            };
+            let p = dom::el(doc, "p", "badge busy my-presence", Some(&text))?;
+            p.set_attribute("role", "status")?;
+            p.set_attribute("data-testid", "my-presence")?;
+            parts.push(p);
+        }
         parts.extend(notice(doc, &s.calls, t)?);
         parts.extend(live_call(doc, &s.calls, t, cx.now_ms)?);
         parts.extend(wrapup(doc, &s.calls, t)?);

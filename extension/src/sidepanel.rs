@@ -1,5 +1,5 @@
-//! The side panel: the other party's context (later issues), and until a call
-//! exists, what the panel is for and whether the host is there.
+//! The side panel: who is signed in, the other party's context
+//! (`contact_panel`), and whether the host is there when something is wrong.
 
 use std::rc::Rc;
 
@@ -36,15 +36,12 @@ pub fn render(
             crate::account::Place::Popup,
         )?);
     }
-    match state {
-        Some(s) => {
-            crate::mail::on_state(s);
-            children.extend(crate::mail::panel_sections(doc, s, t)?);
-            if !crate::mail::has_contact() {
-                children.push(empty);
-            }
-        }
-        None => children.push(empty),
+    if let Some(s) = state {
+        crate::contact_panel::on_state(s);
+    }
+    children.extend(crate::contact_panel::render(doc, t)?);
+    if !crate::contact_panel::has_contact() {
+        children.push(empty);
     }
     let status = state
         .map(|s| s.host.clone())
@@ -71,9 +68,11 @@ pub fn sidepanel_main() -> Result<(), JsValue> {
     page::start(
         "sidePanelTitle",
         Rc::new(move |doc, state| render(doc, state, &ChromeI18n, browser, &id)),
-        Rc::new(|name, el| match crate::mail::action(name, &ChromeI18n) {
-            Some(cmd) => cmd,
-            None => crate::account::action(name, el),
+        Rc::new(|name, el| {
+            if crate::contact_panel::action(name, el, &ChromeI18n).is_some() {
+                return None;
+            }
+            crate::account::action(name, el)
         }),
     )?;
     Ok(())

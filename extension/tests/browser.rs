@@ -47,6 +47,7 @@ fn state(host: HostStatus) -> UiState {
         raw_options: serde_json::Value::Null,
         auth: Default::default(),
         mail: Default::default(),
+        my_presence: None,
     }
 }
 

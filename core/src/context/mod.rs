@@ -105,6 +105,22 @@ impl ContactQuery {
         Some(ContactQuery::Name(t.to_owned()))
     }
 
+    /// The other party of a call: `+34…`, `tel:+34…`, `sip:+34…@host`, or
+    /// a SIP address whose user part is not a number (then None).
+    pub fn from_call(number: &str) -> Option<ContactQuery> {
+        let n = number.trim();
+        let n = n
+            .strip_prefix("sip:")
+            .or_else(|| n.strip_prefix("sips:"))
+            .or_else(|| n.strip_prefix("tel:"))
+            .unwrap_or(n);
+        let user = n.split(['@', ';']).next().unwrap_or_default();
+        match ContactQuery::parse(user)? {
+            q @ ContactQuery::Phone(_) => Some(q),
+            _ => None,
+        }
+    }
+
     /// The text sent to the People API's `query` (prefix match on names,
     /// emails, phones).
     pub fn text(&self) -> &str {
@@ -228,6 +244,8 @@ pub enum Presence {
 }
 
 /// Every `_locales` key handed out by this module and its children.
+/// (The panel builds some per integration: `disconnect{Gmail,Drive,Calendar}`,
+/// `disconnected…`, `noShared…`, `connectWhy…`.)
 pub const MESSAGE_KEYS: &[&str] = &[
     "sharedEmailsHeading",
     "sharedDocsHeading",
@@ -235,6 +253,24 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "connectGmail",
     "connectDrive",
     "connectCalendar",
+    "disconnectGmail",
+    "disconnectDrive",
+    "disconnectCalendar",
+    "disconnectedGmail",
+    "disconnectedDrive",
+    "disconnectedCalendar",
+    "noSharedGmail",
+    "noSharedDrive",
+    "noSharedCalendar",
+    "connectWhyGmail",
+    "connectWhyDrive",
+    "connectWhyCalendar",
+    "sectionRateLimited",
+    "sectionServerError",
+    "sectionRefused",
+    "sectionNeedsConnect",
+    "sectionSignedOut",
+    "sectionOffline",
 ];
 
 #[cfg(test)]
@@ -260,6 +296,15 @@ mod tests {
             Some(ContactQuery::Name("Bob Stone".into()))
         );
         assert_eq!(ContactQuery::parse("  "), None);
+        assert_eq!(
+            ContactQuery::from_call("sip:+34612345678@127.0.0.1;transport=udp"),
+            Some(ContactQuery::Phone("+34612345678".into()))
+        );
+        assert_eq!(
+            ContactQuery::from_call("+34 612 34 56 78"),
+            Some(ContactQuery::Phone("+34612345678".into()))
+        );
+        assert_eq!(ContactQuery::from_call("sip:alice@pbx.example.com"), None);
         assert_eq!(
             ContactQuery::parse("123"),
             Some(ContactQuery::Name("123".into()))

@@ -588,16 +588,6 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             },
             SenderKind::ContentScript { origin, .. },
         ) => dial(origin, number, uri, extension, display).await,
-        (OneShot::MailSearch { addresses }, SenderKind::ExtensionPage) => {
-            match mail::search(addresses).await {
-                Ok(found) => reply_ok(serde_json::to_value(found).map_err(JsError::from)?),
-                Err((failure, detail)) => Ok(json_to_js(&json!({
-                    "ok": false,
-                    "failure": failure,
-                    "detail": detail,
-                }))?),
-            }
-        }
         (OneShot::ContextContact { query }, SenderKind::ExtensionPage) => {
             reply_ok(serde_json::to_value(context::contact(query).await).map_err(JsError::from)?)
         }
