@@ -111,29 +111,32 @@ test('connect from the options page, the panel lists the shared emails newest fi
 
     // The side panel: the contact's newest 5 messages, in order.
     const panel = await openExtensionPage(b, 'sidepanel.html', { width: 400, height: 800 });
-    await panel.getByLabel("Contact's email address").fill(CONTACT);
-    await panel.getByLabel("Contact's email address").press('Enter');
-    const items = panel.getByTestId('shared-email');
+    const search = async (q) => {
+      await panel.getByLabel('Find a contact').fill(q);
+      await panel.getByLabel('Find a contact').press('Enter');
+    };
+    const gmail = panel.getByTestId('section-gmail');
+    const items = gmail.getByTestId('shared-email');
+    await search(CONTACT);
     await until(async () => (await items.count()) === 5, { timeout: 20000, what: '5 shared emails' });
-    const subjects = await panel.locator('[data-testid=shared-email] .shared-subject').allTextContents();
+    const subjects = await gmail.locator('.item-title').allTextContents();
     assert.deepEqual(subjects, dovecot.shared.slice(0, 5).map((m) => m.subject));
-    const dates = await panel.locator('[data-testid=shared-email] time').evaluateAll((ts) => ts.map((t) => t.getAttribute('datetime')));
+    const dates = await gmail.locator('time').evaluateAll((ts) => ts.map((t) => t.getAttribute('datetime')));
     assert.deepEqual(dates.map((d) => new Date(d).toISOString()), dovecot.shared.slice(0, 5).map((m) => m.date));
-    const seeAll = await panel.getByRole('link', { name: 'See all in Gmail' }).getAttribute('href');
+    const seeAll = await gmail.getByRole('link', { name: 'See all in Gmail' }).getAttribute('href');
     assert.equal(seeAll, `https://mail.google.com/mail/u/0/#search/${encodeURIComponent(`from:${CONTACT} OR to:${CONTACT}`).replace(/%20/g, '+')}`);
+    assert.match(await gmail.textContent(), /From Gmail over IMAP \(ana@example\.com\)/);
     await panel.screenshot({ path: artifact('sidepanel-shared-emails.png'), fullPage: true });
 
     // An address with nothing shared says so.
-    await panel.getByLabel("Contact's email address").fill('nobody@nowhere.example');
-    await panel.getByLabel("Contact's email address").press('Enter');
-    await panel.getByTestId('shared-emails-none').waitFor({ timeout: 20000 });
+    await search('nobody@nowhere.example');
+    await gmail.getByTestId('section-empty').waitFor({ timeout: 20000 });
 
     // The password changes at the server (the revocation case): the next
     // fetch disconnects the source and says why, in the panel and options.
     dovecot.setPassword('zyxwvutsrqponmlk');
-    await panel.getByLabel("Contact's email address").fill(CONTACT);
-    await panel.getByLabel("Contact's email address").press('Enter');
-    const gone = panel.getByTestId('shared-emails-disconnected');
+    await search(CONTACT);
+    const gone = gmail.getByTestId('section-failure');
     await gone.waitFor({ timeout: 20000 });
     assert.match(await gone.textContent(), /no longer accepts Ringside's app password/);
     assert.equal(await failureKey(options), 'mailRevoked');
@@ -141,9 +144,10 @@ test('connect from the options page, the panel lists the shared emails newest fi
     assert.equal((await swState(options)).mail.connected, null);
     await panel.screenshot({ path: artifact('sidepanel-mail-revoked.png'), fullPage: true });
 
-    // Reconnect with the new password; the panel searches again by itself.
+    // Reconnect with the new password; the panel lists the emails again.
     await connect(options, USER, 'zyxwvutsrqponmlk');
     await options.getByTestId('mail-connected').waitFor({ timeout: 20000 });
+    await search(CONTACT);
     await until(async () => (await items.count()) === 5, { timeout: 20000, what: 'the panel refilled' });
 
     // Disconnect: the Secret Service entry is gone; the form is back.
@@ -151,7 +155,8 @@ test('connect from the options page, the panel lists the shared emails newest fi
     await options.getByLabel('App password (16 letters)').waitFor();
     await until(() => storedPassword() === null, { what: 'the secret deleted' });
     assert.equal(JSON.parse(await dumpStorage(options)).local.mailSource, undefined);
-    await panel.getByTestId('shared-emails-disconnected').waitFor();
+    await search(CONTACT);
+    await gmail.getByText('Sign in to Ringside to see what you share with this contact.').waitFor({ timeout: 20000 });
     await options.screenshot({ path: artifact('options-mail.png'), fullPage: true });
   } finally {
     dovecot.setPassword(APP_PASSWORD);

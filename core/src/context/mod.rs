@@ -73,7 +73,7 @@ pub struct Contact {
 
 /// What the panel looks a contact up by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "by", content = "value", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ContactQuery {
     /// E.164 (`+34612345678`): from a call or a call button.
     Phone(String),
@@ -232,7 +232,7 @@ pub struct SharedEvent {
 /// Whether someone is in a meeting now, and what it is called when the
 /// agent may see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Presence {
     Free,
     /// Busy until `until` (RFC 3339); `event`: the name, when visible.

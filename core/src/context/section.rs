@@ -9,7 +9,7 @@ use super::{Contact, Presence, SharedDoc, SharedEmail, SharedEvent};
 
 /// What one section holds once loaded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum SectionData {
     Emails {
         items: Vec<SharedEmail>,
@@ -33,7 +33,7 @@ pub enum SectionData {
 
 /// The worker's answer for one section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum SectionAnswer {
     Ready {
         data: SectionData,
@@ -57,7 +57,7 @@ pub enum SectionAnswer {
 
 /// The worker's answer to a contact lookup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ContactAnswer {
     Found {
         contact: Contact,
@@ -75,7 +75,7 @@ pub enum ContactAnswer {
 
 /// The worker's answer about someone being in a meeting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum PresenceAnswer {
     Known {
         presence: Presence,

@@ -24,10 +24,18 @@ const KEY_DISCONNECTED: &str = "contextDisconnected";
 /// Shared events: this far back and ahead.
 const EVENTS_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
 
+/// What the cache keeps (typed: no JSON round trip, which would also weigh
+/// on the wasm).
+#[derive(Clone)]
+enum Cached {
+    Contact(ContactAnswer),
+    Section(SectionData),
+}
+
 #[derive(Default)]
 pub(super) struct ContextState {
-    /// key → (fetched at, answer JSON).
-    cache: HashMap<String, (f64, Value)>,
+    /// key → (fetched at, answer).
+    cache: HashMap<String, (f64, Cached)>,
     disconnected: Vec<Integration>,
 }
 
@@ -84,18 +92,18 @@ async fn google_call(url: &str, body: Option<&Value>) -> Result<String, Fetch> {
     }
 }
 
-fn cached(key: &str) -> Option<(f64, Value)> {
+fn cached(key: &str) -> Option<(f64, Cached)> {
     with_worker(|w| w.context.cache.get(key).cloned()).flatten()
 }
 
-fn remember(key: String, value: &Value) {
+fn remember(key: String, value: Cached) {
     let now = now_ms();
     with_worker(|w| {
         // A short cache: old entries go as new ones come.
         w.context
             .cache
             .retain(|_, (at, _)| now - *at < section::CACHE_TTL_MS * 12.0);
-        w.context.cache.insert(key, (now, value.clone()));
+        w.context.cache.insert(key, (now, value));
     });
 }
 
@@ -117,9 +125,8 @@ pub(super) async fn contact(query: ContactQuery) -> ContactAnswer {
         return ContactAnswer::NotGoogle;
     }
     let key = format!("{me} contact {}", query.key());
-    if let Some((at, v)) = cached(&key)
+    if let Some((at, Cached::Contact(a))) = cached(&key)
         && section::fresh(at, now_ms())
-        && let Ok(a) = serde_json::from_value::<ContactAnswer>(v)
     {
         return a;
     }
@@ -156,9 +163,7 @@ pub(super) async fn contact(query: ContactQuery) -> ContactAnswer {
             Err(Fetch::Api(f)) => log_warn(&format!("directory lookup: {f:?}")),
         }
     }
-    if let Ok(v) = serde_json::to_value(&answer) {
-        remember(key, &v);
-    }
+    remember(key, Cached::Contact(answer.clone()));
     answer
 }
 
@@ -172,17 +177,23 @@ async fn usable(integration: Integration) -> bool {
 
 /// One section for a contact's addresses.
 pub(super) async fn section(integration: Integration, emails: Vec<String>) -> SectionAnswer {
-    let Some((kind, me)) = agent() else {
-        return SectionAnswer::SignedOut;
-    };
     if emails.is_empty() {
         return SectionAnswer::NoEmail;
     }
-    let imap = with_worker(|w| w.mail.connected.clone()).flatten();
-    let api = kind == ProviderKind::Google && usable(integration).await;
-    if integration == Integration::Gmail && !api && imap.is_some() {
+    let agent = agent();
+    let google = agent
+        .as_ref()
+        .is_some_and(|(k, _)| *k == ProviderKind::Google);
+    let api = google && usable(integration).await;
+    // Gmail over IMAP (app password) when the Gmail API is not connected;
+    // it does not depend on the sign-in (the host has the password).
+    let imap = with_worker(|w| w.mail.connected.is_some()).unwrap_or(false);
+    if integration == Integration::Gmail && !api && imap {
         return imap_emails(emails).await;
     }
+    let Some((kind, me)) = agent else {
+        return SectionAnswer::SignedOut;
+    };
     if kind != ProviderKind::Google {
         return SectionAnswer::NotGoogle;
     }
@@ -190,31 +201,29 @@ pub(super) async fn section(integration: Integration, emails: Vec<String>) -> Se
         return SectionAnswer::NeedsConnect;
     }
     let key = format!("{me} {integration:?} {}", emails.join(",").to_lowercase());
-    let cache = cached(&key);
-    if let Some((at, v)) = &cache
+    let cache = match cached(&key) {
+        Some((at, Cached::Section(data))) => Some((at, data)),
+        _ => None,
+    };
+    if let Some((at, data)) = &cache
         && section::fresh(*at, now_ms())
-        && let Ok(data) = serde_json::from_value::<SectionData>(v.clone())
     {
         return SectionAnswer::Ready {
-            data,
+            data: data.clone(),
             fetched_ms: *at,
             offline: false,
         };
     }
     match fetch(integration, &emails).await {
         Ok(data) => {
-            if let Ok(v) = serde_json::to_value(&data) {
-                remember(key, &v);
-            }
+            remember(key, Cached::Section(data.clone()));
             SectionAnswer::Ready {
                 data,
                 fetched_ms: now_ms(),
                 offline: false,
             }
         }
-        Err(Fetch::Network(e)) => match cache
-            .and_then(|(at, v)| Some((at, serde_json::from_value::<SectionData>(v).ok()?)))
-        {
+        Err(Fetch::Network(e)) => match cache {
             Some((at, data)) => SectionAnswer::Ready {
                 data,
                 fetched_ms: at,

@@ -267,10 +267,14 @@ async fn faults_and_log(State(emu): State<Emulator>, req: Request, next: Next) -
             .max()
             .unwrap_or(0);
         let mut fault = None;
+        // CORS preflights are answered normally: a real API rate-limits
+        // requests, not the browser's OPTIONS check before them.
+        let preflight = method == "OPTIONS";
         if let Some(i) = inner
             .faults
             .iter()
             .position(|f| path.starts_with(&f.path_prefix))
+            .filter(|_| !preflight)
         {
             let f = &mut inner.faults[i];
             fault = Some(f.clone());
