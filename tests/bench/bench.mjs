@@ -13,6 +13,7 @@ import { benchHeap } from './heap.mjs';
 import { benchClickToInvite } from './calls.mjs';
 import { benchSignIn } from './signin.mjs';
 import { benchMail } from './mail.mjs';
+import { benchSidebar } from './context.mjs';
 
 const report = JSON.parse(process.argv[2] || '{}');
 const MESSAGES = Number(process.env.RINGSIDE_BENCH_MESSAGES || 10000);
@@ -107,6 +108,9 @@ await benchSignIn(report);
 
 // Shared emails over IMAP (dovecot with 10,000 messages, warm connection).
 await benchMail(report);
+
+// The contact sidebar (emulator adding 100 ms to every Google API call).
+await benchSidebar(report);
 
 // Wasm sizes, gzipped at level 9 as a server would send them.
 function walk(dir) {

@@ -96,7 +96,7 @@ test('sidebar: the contact by phone, Gmail consent clicked through, every sectio
     const drive = panel.getByTestId('section-drive');
     const calendar = panel.getByTestId('section-calendar');
     for (const [s, name] of [[gmail, 'Connect Gmail'], [drive, 'Connect Drive'], [calendar, 'Connect Calendar']]) {
-      await s.getByRole('button', { name }).waitFor({ timeout: 15000 });
+      await s.getByRole('button', { name, exact: true }).waitFor({ timeout: 15000 });
     }
 
     // Gmail: the consent page asks for Gmail alone and is clicked through.
@@ -108,7 +108,7 @@ test('sidebar: the contact by phone, Gmail consent clicked through, every sectio
     }]);
     await emu.control('DELETE', '/requests');
     const consentOpened = b.context.waitForEvent('page', { timeout: 10000 });
-    await gmail.getByRole('button', { name: 'Connect Gmail' }).click();
+    await gmail.getByRole('button', { name: 'Connect Gmail', exact: true }).click();
     const consent = await consentOpened;
     await consent.getByText('Ringside wants to read your email messages and settings.').waitFor();
     await consent.getByRole('button', { name: `Continue as ${ANA.name} (${ANA.email})` }).click();
@@ -123,7 +123,7 @@ test('sidebar: the contact by phone, Gmail consent clicked through, every sectio
 
     // Drive and Calendar (consent automatic from here).
     await emu.control('PUT', '/oidc/consent', { auto: ANA.email });
-    await drive.getByRole('button', { name: 'Connect Drive' }).click();
+    await drive.getByRole('button', { name: 'Connect Drive', exact: true }).click();
     await until(async () => (await drive.getByTestId('shared-doc').count()) === 3, { timeout: 20000, what: '3 docs' });
     assert.deepEqual(await titles(drive, 'shared-doc'), fx.expectedDocs);
     await calendar.getByRole('button', { name: 'Connect Calendar' }).click();
@@ -148,11 +148,11 @@ test('sidebar: the contact by phone, Gmail consent clicked through, every sectio
     await drive.getByRole('button', { name: 'Disconnect Drive' }).click();
     await drive.getByTestId('section-note').waitFor();
     assert.match(await drive.getByTestId('section-note').textContent(), /Google keeps the permission/);
-    await drive.getByRole('button', { name: 'Connect Drive' }).waitFor();
+    await drive.getByRole('button', { name: 'Connect Drive', exact: true }).waitFor();
     await emu.control('DELETE', '/requests');
     await panel.getByLabel('Find a contact').fill(BOB);
     await panel.getByLabel('Find a contact').press('Enter');
-    await drive.getByRole('button', { name: 'Connect Drive' }).waitFor({ timeout: 10000 });
+    await drive.getByRole('button', { name: 'Connect Drive', exact: true }).waitFor({ timeout: 10000 });
     await until(async () => (await gmail.getByTestId('shared-email').count()) === 5, { what: 'gmail again' });
     const calls = (await emu.control('GET', '/requests')).filter((r) => r.method === 'GET').map((r) => r.path);
     assert.ok(!calls.some((p) => p.startsWith('/googleapis/drive')), `no Drive call after disconnect: ${calls}`);
@@ -183,7 +183,7 @@ test('an incoming call from a known number puts that contact in the panel', asyn
     remoteEvents.command('dial', agent.uri);
     await until(async () => (await swState(panel)).calls.live?.phase === 'incoming', { timeout: 8000, what: 'the incoming call' });
     await panel.getByTestId('contact-card').getByRole('heading', { name: 'Bob Stone' }).waitFor({ timeout: 15000 });
-    await panel.getByTestId('section-gmail').getByRole('button', { name: 'Connect Gmail' }).waitFor();
+    await panel.getByTestId('section-gmail').getByRole('button', { name: 'Connect Gmail', exact: true }).waitFor();
   } finally {
     remoteEvents.close();
     await b.close();

@@ -99,6 +99,8 @@ pub fn failure_key(f: &ApiFailure) -> &'static str {
 pub const MAX_ATTEMPTS: u32 = 3;
 /// How long a contact's sections are reused without asking again.
 pub const CACHE_TTL_MS: f64 = 5.0 * 60_000.0;
+/// How long "in a meeting now" is reused (it changes on the minute).
+pub const PRESENCE_TTL_MS: f64 = 60_000.0;
 /// The longest wait between attempts, whatever Retry-After says.
 pub const MAX_DELAY_MS: u32 = 30_000;
 

@@ -30,6 +30,7 @@ const EVENTS_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
 enum Cached {
     Contact(ContactAnswer),
     Section(SectionData),
+    Presence(Presence),
 }
 
 #[derive(Default)]
@@ -331,6 +332,14 @@ pub(super) async fn presence(email: String) -> PresenceAnswer {
     if kind != ProviderKind::Google || !usable(Integration::Calendar).await {
         return PresenceAnswer::Unknown;
     }
+    let key = format!("{me} presence {}", email.to_lowercase());
+    let own = email.eq_ignore_ascii_case(&me);
+    if !own
+        && let Some((at, Cached::Presence(presence))) = cached(&key)
+        && now_ms() - at < section::PRESENCE_TTL_MS
+    {
+        return PresenceAnswer::Known { presence };
+    }
     let roots = with_worker(|w| w.settings.api_roots()).unwrap_or_default();
     let now = now_ms() as i64;
     let body = google::freebusy_body(std::slice::from_ref(&email), now, 1);
@@ -339,14 +348,16 @@ pub(super) async fn presence(email: String) -> PresenceAnswer {
     };
     // The event's name only when the agent may see it: a shared event (or,
     // for the agent, one of their own).
-    let own = email.eq_ignore_ascii_case(&me);
     let visible = if own {
         own_events(&roots, now).await
     } else {
         all_events(&roots, &email).await.unwrap_or_default()
     };
     match google::presence(&fb, &email, now, &visible) {
-        Some(presence) => PresenceAnswer::Known { presence },
+        Some(presence) => {
+            remember(key, Cached::Presence(presence.clone()));
+            PresenceAnswer::Known { presence }
+        }
         None => PresenceAnswer::Unknown,
     }
 }

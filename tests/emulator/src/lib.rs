@@ -259,17 +259,17 @@ async fn faults_and_log(State(emu): State<Emulator>, req: Request, next: Next) -
     let method = req.method().to_string();
     let (delay, fault) = {
         let mut inner = emu.lock();
+        // CORS preflights are answered at once and never faulted: latency and
+        // faults stand for the API calls, not the browser's check before them.
+        let preflight = method == "OPTIONS";
         let delay: u64 = inner
             .latency
             .iter()
-            .filter(|l| path.starts_with(&l.path_prefix))
+            .filter(|l| !preflight && path.starts_with(&l.path_prefix))
             .map(|l| l.ms)
             .max()
             .unwrap_or(0);
         let mut fault = None;
-        // CORS preflights are answered normally: a real API rate-limits
-        // requests, not the browser's OPTIONS check before them.
-        let preflight = method == "OPTIONS";
         if let Some(i) = inner
             .faults
             .iter()
