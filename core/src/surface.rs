@@ -38,6 +38,10 @@ pub struct UiState {
     /// The agent's own calendar says they are in a meeting (Calendar connected).
     #[serde(default)]
     pub my_presence: Option<crate::context::Presence>,
+    /// Whom the side panel should show (a "show contact" click), numbered so
+    /// the panel acts once per click.
+    #[serde(default)]
+    pub panel_request: Option<(u32, crate::context::ContactQuery)>,
 }
 
 /// A frame whose content script checked in.
@@ -131,6 +135,9 @@ pub enum OneShot {
     /// Which integrations are connected.
     #[serde(rename = "context.connected")]
     ContextConnected,
+    /// The "show contact" button beside a call button (a trusted click).
+    #[serde(rename = "contact.show")]
+    ShowContact { number: String },
     /// A content script asks for the numbers in text segments and links.
     #[serde(rename = "detect")]
     Detect {

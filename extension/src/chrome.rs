@@ -136,6 +136,9 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = query, catch)]
     fn tabs_query(query: &JsValue) -> Result<js_sys::Promise, JsValue>;
 
+    #[wasm_bindgen(js_namespace = ["chrome", "sidePanel"], js_name = open, catch)]
+    fn side_panel_open(options: &JsValue) -> Result<js_sys::Promise, JsValue>;
+
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = sendMessage, catch)]
     fn runtime_send_message(message: &JsValue) -> Result<js_sys::Promise, JsValue>;
 
@@ -410,6 +413,13 @@ pub fn connect(name: &str) -> Result<Port, JsValue> {
     }
     let info: Object = serde_wasm_bindgen::to_value(&ConnectInfo { name })?.unchecked_into();
     RUNTIME.with(|r| r.connect(&info))
+}
+
+/// `sidePanel.open` for a tab (needs a user action).
+pub async fn open_side_panel(tab: i32) -> Result<(), crate::error::JsError> {
+    let opts = crate::error::json_to_js(&serde_json::json!({ "tabId": tab }))?;
+    wasm_bindgen_futures::JsFuture::from(side_panel_open(&opts)?).await?;
+    Ok(())
 }
 
 /// `runtime.sendMessage` to the service worker, from an extension page; the

@@ -31,6 +31,8 @@ struct Panel {
     notes: BTreeMap<Integration, String>,
     /// The call whose other party the panel shows (so it follows a new one).
     call: Option<String>,
+    /// The last "show contact" click acted on.
+    request: u32,
     generation: u32,
 }
 
@@ -153,9 +155,22 @@ fn update(generation: u32, f: impl FnOnce(&mut Panel)) -> bool {
     current
 }
 
-/// Before each render: a new live or incoming call puts its other party in
-/// the panel.
+/// Before each render: a "show contact" click, or a new live or incoming
+/// call, puts that person in the panel.
 pub fn on_state(state: &UiState) {
+    if let Some((n, q)) = &state.panel_request {
+        let new = PANEL.with(|p| {
+            let mut p = p.borrow_mut();
+            let new = p.request != *n;
+            p.request = *n;
+            new
+        });
+        if new {
+            let q = q.clone();
+            crate::chrome::set_timeout(0, move || show(q));
+            return;
+        }
+    }
     let Some(call) = &state.calls.live else {
         return;
     };

@@ -228,6 +228,26 @@
         .catch(() => toast(b, chrome.i18n.getMessage('errExtensionReloaded')));
     });
     shadow.append(b);
+    if (e164) {
+      // Beside it: the other party's context in the side panel.
+      const c = document.createElement('button');
+      c.type = 'button';
+      c.textContent = '\u{1F464}'; // 👤, decorative
+      const clabel = chrome.i18n.getMessage('showContactLabel', [display]);
+      c.setAttribute('aria-label', clabel);
+      c.title = clabel;
+      c.addEventListener('click', (ev) => {
+        ev.preventDefault();
+        ev.stopPropagation();
+        if (!ev.isTrusted) return;
+        send({ type: 'contact.show', number: e164 })
+          .then((reply) => {
+            if (reply && !reply.ok) toast(c, reply.message);
+          })
+          .catch(() => toast(c, chrome.i18n.getMessage('errExtensionReloaded')));
+      });
+      shadow.append(c);
+    }
     host.dataset.e164 = e164 || uri || '';
     marked++;
     return host;

@@ -48,6 +48,7 @@ fn state(host: HostStatus) -> UiState {
         auth: Default::default(),
         mail: Default::default(),
         my_presence: None,
+        panel_request: None,
     }
 }
 

@@ -98,6 +98,8 @@ struct Worker {
     context: context::ContextState,
     /// The agent's own meeting, for the popup.
     my_presence: Option<ringside_core::context::Presence>,
+    /// The last "show contact" click, for the side panel.
+    panel_request: Option<(u32, ringside_core::context::ContactQuery)>,
 }
 
 thread_local! {
@@ -140,6 +142,7 @@ pub fn sw_start() {
             mail: Default::default(),
             context: Default::default(),
             my_presence: None,
+            panel_request: None,
         });
         true
     });
@@ -352,6 +355,7 @@ fn current_state(w: &Worker) -> UiState {
         auth: w.session.view.clone(),
         mail: w.mail.clone(),
         my_presence: w.my_presence.clone(),
+        panel_request: w.panel_request.clone(),
     }
 }
 
@@ -616,6 +620,21 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
         }
         (OneShot::ContextConnected, SenderKind::ExtensionPage) => {
             reply_ok(serde_json::to_value(context::connected().await).map_err(JsError::from)?)
+        }
+        (OneShot::ShowContact { number }, SenderKind::ContentScript { tab, .. }) => {
+            let Some(q) = ringside_core::context::ContactQuery::from_call(&number) else {
+                return reply_err("showContactInvalid", "not a phone number", &[]);
+            };
+            with_worker(|w| {
+                let n = w.panel_request.as_ref().map_or(1, |(n, _)| n + 1);
+                w.panel_request = Some((n, q));
+            });
+            broadcast();
+            // Opens the panel in this tab (a user action: the trusted click).
+            if let Err(e) = chrome::open_side_panel(tab).await {
+                log_warn(&format!("side panel: {e}"));
+            }
+            reply_ok(Value::Null)
         }
         (OneShot::State, SenderKind::ExtensionPage) => {
             let state = with_worker(|w| current_state(w))
