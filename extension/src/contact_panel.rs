@@ -106,16 +106,19 @@ pub fn show(query: ContactQuery) {
             load_section(generation, i, emails.clone());
         }
         if let Some(email) = emails.first().cloned() {
-            wasm_bindgen_futures::spawn_local(async move {
-                let presence = ask(json!({"type": "context.presence", "email": email}))
-                    .await
-                    .ok()
-                    .and_then(|v| serde_json::from_value(v).ok())
-                    .unwrap_or(PresenceAnswer::Unknown);
-                update(generation, |p| p.presence = Some(presence));
-            });
+            wasm_bindgen_futures::spawn_local(load_presence(generation, email));
         }
     });
+}
+
+/// The "in a meeting" badge for the contact's first address.
+async fn load_presence(generation: u32, email: String) {
+    let presence = ask(json!({"type": "context.presence", "email": email}))
+        .await
+        .ok()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or(PresenceAnswer::Unknown);
+    update(generation, |p| p.presence = Some(presence));
 }
 
 fn load_section(generation: u32, i: Integration, emails: Vec<String>) {
@@ -249,12 +252,7 @@ pub fn action(name: &str, el: &Element, t: &dyn Translate) -> Option<()> {
                 if i == Integration::Calendar
                     && let Some(email) = emails.first().cloned()
                 {
-                    let presence = ask(json!({"type": "context.presence", "email": email}))
-                        .await
-                        .ok()
-                        .and_then(|v| serde_json::from_value(v).ok())
-                        .unwrap_or(PresenceAnswer::Unknown);
-                    update(generation, |p| p.presence = Some(presence));
+                    load_presence(generation, email).await;
                 }
             });
             Some(())
@@ -483,33 +481,27 @@ fn section_el(
                 p.set_attribute("data-testid", "section-offline")?;
                 sec.add(&p)?;
             }
-            let (count, el, more) = match data {
-                SectionData::Emails { items, see_all } => {
-                    let rows = items
+            // (title, date shown, machine date) per item; the list's test id;
+            // the "see all" link.
+            type Row = (String, String, String);
+            let (rows, testid, more_key, href): (Vec<Row>, &str, &str, &String) = match data {
+                SectionData::Emails { items, see_all } => (
+                    items
                         .iter()
                         .map(|m| {
-                            (
-                                m.subject.clone(),
-                                date_time(m.date_ms as f64, false),
-                                ringside_core::context::google::ms_to_rfc3339(m.date_ms),
-                            )
+                            let iso = ringside_core::context::google::ms_to_rfc3339(m.date_ms);
+                            (m.subject.clone(), date_time(m.date_ms as f64, false), iso)
                         })
-                        .collect::<Vec<_>>();
-                    (
-                        rows.len(),
-                        list(rows, "shared-email")?,
-                        Some((t.get("sharedEmailsSeeAll"), see_all.clone())),
-                    )
-                }
+                        .collect(),
+                    "shared-email",
+                    "sharedEmailsSeeAll",
+                    see_all,
+                ),
                 SectionData::ImapEmails {
                     items,
                     see_all,
                     account,
                 } => {
-                    let rows = items
-                        .iter()
-                        .map(|m| (m.subject.clone(), when(&m.date), m.date.clone()))
-                        .collect::<Vec<_>>();
                     sec.add(&dom::el(
                         doc,
                         "p",
@@ -517,13 +509,17 @@ fn section_el(
                         Some(&t.message("sharedEmailsSource", std::slice::from_ref(account))),
                     )?)?;
                     (
-                        rows.len(),
-                        list(rows, "shared-email")?,
-                        Some((t.get("sharedEmailsSeeAll"), see_all.clone())),
+                        items
+                            .iter()
+                            .map(|m| (m.subject.clone(), when(&m.date), m.date.clone()))
+                            .collect(),
+                        "shared-email",
+                        "sharedEmailsSeeAll",
+                        see_all,
                     )
                 }
-                SectionData::Docs { items, see_all } => {
-                    let rows = items
+                SectionData::Docs { items, see_all } => (
+                    items
                         .iter()
                         .map(|d| {
                             (
@@ -532,40 +528,30 @@ fn section_el(
                                 d.modified.clone(),
                             )
                         })
-                        .collect::<Vec<_>>();
-                    (
-                        rows.len(),
-                        list(rows, "shared-doc")?,
-                        Some((t.get("sharedDocsSeeAll"), see_all.clone())),
-                    )
-                }
-                SectionData::Events { items, open } => {
-                    let rows = items
+                        .collect(),
+                    "shared-doc",
+                    "sharedDocsSeeAll",
+                    see_all,
+                ),
+                SectionData::Events { items, open } => (
+                    items
                         .iter()
                         .map(|e| (e.name.clone(), when(&e.start), e.start.clone()))
-                        .collect::<Vec<_>>();
-                    (
-                        rows.len(),
-                        list(rows, "shared-event")?,
-                        Some((t.get("openCalendar"), open.clone())),
-                    )
-                }
+                        .collect(),
+                    "shared-event",
+                    "openCalendar",
+                    open,
+                ),
             };
-            if count == 0 {
-                let p = dom::el(
-                    doc,
-                    "p",
-                    "muted",
-                    Some(&t.message(&format!("noShared{}", capital(i)), &[who.to_owned()])),
-                )?;
+            if rows.is_empty() {
+                let key = format!("noShared{}", capital(i));
+                let p = dom::el(doc, "p", "muted", Some(&t.message(&key, &[who.to_owned()])))?;
                 p.set_attribute("data-testid", "section-empty")?;
                 sec.add(&p)?;
             } else {
-                sec.add(&el)?;
+                sec.add(&list(rows, testid)?)?;
             }
-            if let Some((text, href)) = more {
-                sec.add(&link(doc, &text, &href, &format!("{id}-more"))?)?;
-            }
+            sec.add(&link(doc, &t.get(more_key), href, &format!("{id}-more"))?)?;
         }
         SectionAnswer::NeedsConnect => {
             sec.add(&dom::el(

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freshDirs, installHost, launch, openExtensionPage, swState, until, artifact } from './lib/harness.mjs';
-import { configure } from './lib/auth.mjs';
+import { configure, dumpStorage } from './lib/auth.mjs';
 import { startDovecot, startGmailAlert, makeCerts, USER, APP_PASSWORD, CONTACT } from './lib/imap.mjs';
 
 // Started before the tests are declared, so a missing dovecot skips them
@@ -37,33 +37,6 @@ async function browserTrusting(ca) {
   cfg.imap_ca_files = [ca];
   writeFileSync(cfgPath, JSON.stringify(cfg));
   return launch({ host: false, dirs });
-}
-
-/** Every storage area and IndexedDB store of the extension, as one string. */
-async function dumpStorage(page) {
-  return page.evaluate(async () => {
-    const out = {
-      local: await chrome.storage.local.get(null),
-      sync: await chrome.storage.sync.get(null),
-      session: await chrome.storage.session.get(null),
-      idb: {},
-    };
-    for (const { name } of await indexedDB.databases()) {
-      const db = await new Promise((res, rej) => {
-        const r = indexedDB.open(name);
-        r.onsuccess = () => res(r.result);
-        r.onerror = () => rej(r.error);
-      });
-      for (const store of db.objectStoreNames) {
-        out.idb[`${name}/${store}`] = await new Promise((res) => {
-          const r = db.transaction(store).objectStore(store).getAll();
-          r.onsuccess = () => res(r.result);
-        });
-      }
-      db.close();
-    }
-    return JSON.stringify(out);
-  });
 }
 
 async function connect(options, email, password) {
@@ -105,7 +78,7 @@ test('connect from the options page, the panel lists the shared emails newest fi
     await options.getByTestId('mail-connected').waitFor({ timeout: 20000 });
     assert.match(await options.getByTestId('mail-connected').textContent(), /connected as ana@example\.com/);
     assert.equal(storedPassword(), APP_PASSWORD);
-    const dump = await dumpStorage(options);
+    const dump = await dumpStorage(options, { session: true });
     assert.ok(!dump.includes(APP_PASSWORD), 'the app password is nowhere in browser storage');
     assert.ok(!dump.includes('abcd efgh'), 'nor as typed');
 
@@ -154,7 +127,7 @@ test('connect from the options page, the panel lists the shared emails newest fi
     await options.getByRole('button', { name: 'Disconnect Gmail' }).click();
     await options.getByLabel('App password (16 letters)').waitFor();
     await until(() => storedPassword() === null, { what: 'the secret deleted' });
-    assert.equal(JSON.parse(await dumpStorage(options)).local.mailSource, undefined);
+    assert.equal(JSON.parse(await dumpStorage(options, { session: true })).local.mailSource, undefined);
     await search(CONTACT);
     await gmail.getByText('Sign in to Ringside to see what you share with this contact.').waitFor({ timeout: 20000 });
     await options.screenshot({ path: artifact('options-mail.png'), fullPage: true });

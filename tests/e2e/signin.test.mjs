@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { launch, openExtensionPage, startEmulator, until, artifact } from './lib/harness.mjs';
 import {
   ANA, REDIRECT, TENANT, provider as setProvider, google as googleAt, configure, secretFor, clickSignIn, phase, notice,
+  dumpStorage,
 } from './lib/auth.mjs';
 
 let emu;
@@ -19,32 +20,6 @@ after(() => emu?.stop());
 
 const provider = (control, opts) => setProvider(emu, control, opts);
 const google = (extra) => googleAt(emu, extra);
-
-/** Everything the extension keeps outside storage.session, as one string. */
-async function dumpPersistent(page) {
-  return page.evaluate(async () => {
-    const out = {
-      local: await chrome.storage.local.get(null),
-      sync: await chrome.storage.sync.get(null),
-      idb: {},
-    };
-    for (const { name } of await indexedDB.databases()) {
-      const db = await new Promise((res, rej) => {
-        const r = indexedDB.open(name);
-        r.onsuccess = () => res(r.result);
-        r.onerror = () => rej(r.error);
-      });
-      for (const store of db.objectStoreNames) {
-        out.idb[`${name}/${store}`] = await new Promise((res) => {
-          const r = db.transaction(store).objectStore(store).getAll();
-          r.onsuccess = () => res(r.result);
-        });
-      }
-      db.close();
-    }
-    return JSON.stringify(out);
-  });
-}
 
 test('Google: consent page, profile in the popup, refresh token only in the Secret Service, kept across a restart, revoked at sign-out', async () => {
   await provider('/oidc');
@@ -67,7 +42,7 @@ test('Google: consent page, profile in the popup, refresh token only in the Secr
 
     const refresh = secretFor(`${emu.url}/google`, 'ringside-e2e');
     assert.ok(refresh && refresh.length > 20, `refresh token in the Secret Service (got ${refresh})`);
-    const persistent = await dumpPersistent(popup);
+    const persistent = await dumpStorage(popup);
     assert.ok(!persistent.includes(refresh), 'no refresh token in storage.local, storage.sync or IndexedDB');
     assert.ok(persistent.includes(ANA.email), 'the dump did read storage.local (the profile is there)');
     const session = await popup.evaluate(() => chrome.storage.session.get(null));
@@ -204,7 +179,7 @@ test('without the host: signs in as a public client for this browser session and
     assert.equal(n.key, 'signinBrowserOnly');
     assert.match(n.text, /this browser session only/);
     assert.equal(secretFor(`${emu.url}/google`, 'ringside-public'), null);
-    const persistent = await dumpPersistent(popup);
+    const persistent = await dumpStorage(popup);
     assert.ok(!persistent.includes('"refresh_token"'), 'the refresh token stays in storage.session');
   } finally {
     await b.close();

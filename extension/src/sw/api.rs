@@ -52,7 +52,7 @@ pub(super) async fn api_request(
             // Continuous access evaluation: re-acquire with the claims,
             // interactively; if that fails, the session ends.
             let claims = c.claims.unwrap_or_default();
-            if attempt == 0 && super::signin::reauthenticate(claims).await {
+            if attempt == 0 && super::reauth::reauthenticate(claims).await {
                 continue;
             }
             super::revocation::session_ends(Cause::ClaimsChallengeFailed).await;

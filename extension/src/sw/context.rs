@@ -172,7 +172,7 @@ pub(super) async fn contact(query: ContactQuery) -> ContactAnswer {
 /// disconnected it.
 async fn usable(integration: Integration) -> bool {
     let off = with_worker(|w| w.context.disconnected.contains(&integration)).unwrap_or(true);
-    let granted = super::signin::granted_scope().await.unwrap_or_default();
+    let granted = super::reauth::granted_scope().await.unwrap_or_default();
     !off && integration.granted_in(&granted)
 }
 
@@ -412,9 +412,9 @@ pub(super) async fn refresh_own_presence() {
 pub(super) async fn connect(
     integration: Integration,
 ) -> Result<(), ringside_core::auth::session::Notice> {
-    let granted = super::signin::granted_scope().await.unwrap_or_default();
+    let granted = super::reauth::granted_scope().await.unwrap_or_default();
     if !integration.granted_in(&granted) {
-        super::signin::add_scope(integration.scope())
+        super::reauth::add_scope(integration.scope())
             .await
             .map_err(|f| f.notice(""))?;
     }

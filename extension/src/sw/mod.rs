@@ -29,6 +29,7 @@ mod api;
 mod call_flow;
 mod context;
 mod mail;
+mod reauth;
 mod revocation;
 mod settings_sync;
 mod signin;

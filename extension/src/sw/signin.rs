@@ -28,7 +28,7 @@ use crate::error::{JsError, log_warn};
 /// storage.local: who is signed in (no tokens).
 const KEY_PROFILE: &str = "profile";
 /// storage.session: the access token, its expiry, and (no host only) the refresh token.
-const KEY_TOKENS: &str = "tokens";
+pub(super) const KEY_TOKENS: &str = "tokens";
 /// Refresh this long before the access token expires.
 const REFRESH_MARGIN_MS: f64 = 120_000.0;
 /// Restore attempts while the host is missing or the provider unreachable.
@@ -52,7 +52,7 @@ impl SessionState {
     }
 }
 
-fn view(f: impl FnOnce(&mut auth::AuthView)) {
+pub(super) fn view(f: impl FnOnce(&mut auth::AuthView)) {
     with_worker(|w| f(&mut w.session.view));
 }
 
@@ -169,60 +169,14 @@ fn account(p: &Profile) -> AuthAccount {
     }
 }
 
-type Failed = (SignInFailure, String);
+pub(super) type Failed = (SignInFailure, String);
 
-/// The flow again for the signed-in agent: a claims challenge to answer, or
-/// one more scope to add (incremental authorization); who must come back.
-struct Challenge {
-    claims: Option<String>,
-    scope: Option<&'static str>,
-    login_hint: String,
-    subject: String,
-}
+use super::reauth::{Challenge, granted_scope};
 
-/// Answers a claims challenge (Microsoft continuous access evaluation): the
-/// interactive flow again with the claims and the agent's email as login
-/// hint. True when the same agent came back with new tokens.
-pub(super) async fn reauthenticate(claims: String) -> bool {
-    let Some(profile) = with_worker(|w| w.session.view.profile.clone()).flatten() else {
-        return false;
-    };
-    let challenge = Challenge {
-        claims: Some(claims),
-        scope: None,
-        login_hint: profile.email.clone(),
-        subject: profile.subject.clone(),
-    };
-    let ok = run_flow(profile.provider, Some(challenge)).await.is_ok();
-    if ok {
-        view(|v| v.phase = Phase::SignedIn);
-        broadcast();
-    }
-    ok
-}
-
-/// Adds one scope to the agent's grant (the side panel's Connect): the
-/// consent page asks for that scope alone; the same agent must come back.
-/// On success the new tokens (and, with the host, the new refresh token)
-/// carry every scope granted so far.
-pub(super) async fn add_scope(scope: &'static str) -> Result<(), SignInFailure> {
-    let Some(profile) = with_worker(|w| w.session.view.profile.clone()).flatten() else {
-        return Err(SignInFailure::Cancelled);
-    };
-    let challenge = Challenge {
-        claims: None,
-        scope: Some(scope),
-        login_hint: profile.email.clone(),
-        subject: profile.subject.clone(),
-    };
-    run_flow(profile.provider, Some(challenge))
-        .await
-        .map_err(|(f, _)| f)?;
-    broadcast();
-    Ok(())
-}
-
-async fn run_flow(kind: ProviderKind, challenge: Option<Challenge>) -> Result<(), Failed> {
+pub(super) async fn run_flow(
+    kind: ProviderKind,
+    challenge: Option<Challenge>,
+) -> Result<(), Failed> {
     let fail = |f: SignInFailure| (f, String::new());
     let cfg: ProviderConfig = with_worker(|w| {
         w.settings
@@ -504,14 +458,6 @@ async fn keep(profile: &Profile, grant: &TokenGrant, refresh: Option<&str>) {
         w.session.expires_at = expires_at;
     });
     schedule_refresh(expires_at);
-}
-
-/// The scopes the current access token carries (space-separated).
-pub(super) async fn granted_scope() -> Option<String> {
-    let s = chrome::storage_get(Area::Session, Some(&[KEY_TOKENS]))
-        .await
-        .unwrap_or_default();
-    s[KEY_TOKENS]["scope"].as_str().map(str::to_owned)
 }
 
 fn schedule_refresh(expires_at: f64) {

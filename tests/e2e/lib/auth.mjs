@@ -68,3 +68,33 @@ export async function signInGoogle(b, popup) {
   await clickSignIn(b, popup, 'Sign in with Google');
   await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: 'signed in' });
 }
+
+/**
+ * What the extension keeps in browser storage, as one string: storage.local,
+ * storage.sync and every IndexedDB store (and storage.session with `session`).
+ */
+export async function dumpStorage(page, { session = false } = {}) {
+  return page.evaluate(async (withSession) => {
+    const out = {
+      local: await chrome.storage.local.get(null),
+      sync: await chrome.storage.sync.get(null),
+      idb: {},
+    };
+    if (withSession) out.session = await chrome.storage.session.get(null);
+    for (const { name } of await indexedDB.databases()) {
+      const db = await new Promise((res, rej) => {
+        const r = indexedDB.open(name);
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      for (const store of db.objectStoreNames) {
+        out.idb[`${name}/${store}`] = await new Promise((res) => {
+          const r = db.transaction(store).objectStore(store).getAll();
+          r.onsuccess = () => res(r.result);
+        });
+      }
+      db.close();
+    }
+    return JSON.stringify(out);
+  }, session);
+}

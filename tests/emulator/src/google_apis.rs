@@ -211,6 +211,14 @@ fn caller(a: &Apis, headers: &HeaderMap, accepted: &[&str]) -> Result<String, Bo
     Ok(email)
 }
 
+/// A page size parameter (Google's default 100).
+fn count(q: &HashMap<String, String>, key: &str) -> usize {
+    q.get(key).and_then(|m| m.parse().ok()).unwrap_or(100)
+}
+
+/// Any of these lets a token read the calendar.
+const CALENDAR_SCOPES: &[&str] = &["calendar.readonly", "calendar.events.readonly", "calendar"];
+
 fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
@@ -313,10 +321,7 @@ async fn gmail_list(
         return *r;
     }
     let query = q.get("q").cloned().unwrap_or_default();
-    let max: usize = q
-        .get("maxResults")
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(100);
+    let max = count(&q, "maxResults");
     let mut found: Vec<Message> = a
         .fixtures()
         .messages
@@ -423,10 +428,7 @@ async fn drive_list(
         return *r;
     }
     let query = q.get("q").cloned().unwrap_or_default();
-    let size: usize = q
-        .get("pageSize")
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(100);
+    let size = count(&q, "pageSize");
     let mut files: Vec<File> = a
         .fixtures()
         .files
@@ -485,11 +487,7 @@ async fn calendar_events(
     Path(cal): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let me = match caller(
-        &a,
-        &headers,
-        &["calendar.readonly", "calendar.events.readonly", "calendar"],
-    ) {
+    let me = match caller(&a, &headers, CALENDAR_SCOPES) {
         Ok(me) => me,
         Err(r) => return *r,
     };
@@ -530,11 +528,7 @@ async fn freebusy(
     headers: HeaderMap,
     Json(q): Json<FreeBusyQuery>,
 ) -> Response {
-    let me = match caller(
-        &a,
-        &headers,
-        &["calendar.readonly", "calendar.events.readonly", "calendar"],
-    ) {
+    let me = match caller(&a, &headers, CALENDAR_SCOPES) {
         Ok(me) => me,
         Err(r) => return *r,
     };

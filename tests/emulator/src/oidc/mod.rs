@@ -322,7 +322,7 @@ fn authorize_in(p: &Provider, q: HashMap<String, String>, tenant: &str) -> Respo
             )
         })
         .collect();
-    let wants = scope_words(q.get("scope").map(String::as_str).unwrap_or_default());
+    let wants = web::scope_words(q.get("scope").map(String::as_str).unwrap_or_default());
     let action = match p.flavor {
         Flavor::Google => "/google/consent",
         Flavor::Microsoft => "/microsoft/consent",
@@ -334,28 +334,6 @@ fn authorize_in(p: &Provider, q: HashMap<String, String>, tenant: &str) -> Respo
          <button type=\"submit\" name=\"account\" value=\"\">Cancel</button></form></body></html>"
     ))
     .into_response()
-}
-
-/// What the consent page says the app wants, as Google words it per scope.
-fn scope_words(scope: &str) -> String {
-    let words: Vec<&str> = scope
-        .split_whitespace()
-        .filter_map(|s| match s.rsplit('/').next().unwrap_or(s) {
-            "gmail.readonly" => Some("read your email messages and settings"),
-            "drive.metadata.readonly" => Some("see information about your Google Drive files"),
-            "calendar.readonly" => {
-                Some("see and download any calendar you can access using your Google Calendar")
-            }
-            "contacts.readonly" => Some("see and download your contacts"),
-            "directory.readonly" => Some("see and download your organization's directory"),
-            _ => None,
-        })
-        .collect();
-    if words.is_empty() {
-        "see your email, profile and contacts".to_owned()
-    } else {
-        words.join(", ")
-    }
 }
 
 fn issue_code(p: &Provider, q: &HashMap<String, String>, email: &str) -> Response {

@@ -31,3 +31,25 @@ pub(super) fn form_body(pairs: &[(&str, &str)]) -> String {
         .extend_pairs(pairs)
         .finish()
 }
+
+/// What the consent page says the app wants, as Google words it per scope.
+pub(super) fn scope_words(scope: &str) -> String {
+    let words: Vec<&str> = scope
+        .split_whitespace()
+        .filter_map(|s| match s.rsplit('/').next().unwrap_or(s) {
+            "gmail.readonly" => Some("read your email messages and settings"),
+            "drive.metadata.readonly" => Some("see information about your Google Drive files"),
+            "calendar.readonly" => {
+                Some("see and download any calendar you can access using your Google Calendar")
+            }
+            "contacts.readonly" => Some("see and download your contacts"),
+            "directory.readonly" => Some("see and download your organization's directory"),
+            _ => None,
+        })
+        .collect();
+    if words.is_empty() {
+        "see your email, profile and contacts".to_owned()
+    } else {
+        words.join(", ")
+    }
+}
