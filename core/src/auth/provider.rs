@@ -15,6 +15,11 @@ pub fn microsoft_issuer(tenant: &str) -> String {
 /// Google's read-only contacts scope, asked at sign-in (the sidebar's Gmail,
 /// Drive and Calendar scopes are asked later, one by one).
 pub const GOOGLE_CONTACTS_SCOPE: &str = "https://www.googleapis.com/auth/contacts.readonly";
+/// Read access to the rest of the agent's contacts: "other contacts" (people
+/// they emailed) and, for Workspace accounts, the company directory.
+pub const GOOGLE_OTHER_CONTACTS_SCOPE: &str =
+    "https://www.googleapis.com/auth/contacts.other.readonly";
+pub const GOOGLE_DIRECTORY_SCOPE: &str = "https://www.googleapis.com/auth/directory.readonly";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -110,7 +115,14 @@ impl ProviderConfig {
     /// Scopes asked at sign-in: identity, contacts (read), offline access.
     pub fn sign_in_scopes(&self) -> Vec<&'static str> {
         match self.kind {
-            ProviderKind::Google => vec!["openid", "email", "profile", GOOGLE_CONTACTS_SCOPE],
+            ProviderKind::Google => vec![
+                "openid",
+                "email",
+                "profile",
+                GOOGLE_CONTACTS_SCOPE,
+                GOOGLE_OTHER_CONTACTS_SCOPE,
+                GOOGLE_DIRECTORY_SCOPE,
+            ],
             ProviderKind::Microsoft => {
                 vec![
                     "openid",
@@ -524,7 +536,9 @@ mod tests {
         assert_eq!(q["response_type"], "code");
         assert_eq!(
             q["scope"],
-            "openid email profile https://www.googleapis.com/auth/contacts.readonly"
+            "openid email profile https://www.googleapis.com/auth/contacts.readonly \
+             https://www.googleapis.com/auth/contacts.other.readonly \
+             https://www.googleapis.com/auth/directory.readonly"
         );
         assert_eq!(q["code_challenge_method"], "S256");
         assert_eq!(q["code_challenge"], s.challenge);

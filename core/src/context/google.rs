@@ -14,13 +14,17 @@ fn enc(s: &str) -> String {
 
 const PERSON_FIELDS: &str = "names,emailAddresses,phoneNumbers,organizations,photos";
 
-/// The People API lookups, in order: the agent's contacts, then the
-/// Workspace directory. (Other contacts need a scope Ringside does not ask.)
+/// The People API lookups, in order: the agent's contacts, their other
+/// contacts (people they exchanged email with), then the Workspace directory.
 pub fn people_urls(roots: &ApiRoots, q: &ContactQuery) -> Vec<String> {
     let query = enc(q.text());
     vec![
         format!(
             "{}/people:searchContacts?query={query}&readMask={PERSON_FIELDS}&pageSize=10",
+            roots.people
+        ),
+        format!(
+            "{}/otherContacts:search?query={query}&readMask=names,emailAddresses,phoneNumbers,photos&pageSize=10",
             roots.people
         ),
         format!(

@@ -36,9 +36,10 @@ fn people_answers_become_contacts_with_e164_phones() {
     assert!(urls[0].starts_with(
         "https://people.googleapis.com/v1/people:searchContacts?query=%2B34612345678&readMask="
     ));
+    assert!(urls[1].contains("/otherContacts:search?query=%2B34612345678"));
     assert!(
-        urls[1].contains("searchDirectoryPeople")
-            && urls[1].contains("DIRECTORY_SOURCE_TYPE_DOMAIN_PROFILE")
+        urls[2].contains("searchDirectoryPeople")
+            && urls[2].contains("DIRECTORY_SOURCE_TYPE_DOMAIN_PROFILE")
     );
 }
 

@@ -75,6 +75,9 @@ pub struct Fixtures {
     /// People API `Person` objects, as Google returns them.
     #[serde(default)]
     pub contacts: Vec<Value>,
+    /// People the agent exchanged email with (`otherContacts`).
+    #[serde(default)]
+    pub other_contacts: Vec<Value>,
     #[serde(default)]
     pub directory: Vec<Value>,
     #[serde(default)]
@@ -121,6 +124,10 @@ pub fn routes() -> Router<Apis> {
         .route(
             "/googleapis/people/v1/people:searchContacts",
             get(search_contacts),
+        )
+        .route(
+            "/googleapis/people/v1/otherContacts:search",
+            get(search_other_contacts),
         )
         .route(
             "/googleapis/people/v1/people:searchDirectoryPeople",
@@ -270,6 +277,28 @@ async fn search_contacts(
     let results: Vec<Value> = a
         .fixtures()
         .contacts
+        .into_iter()
+        .filter(|p| person_matches(p, &query))
+        .map(|p| json!({"person": p}))
+        .collect();
+    if results.is_empty() {
+        return Json(json!({})).into_response();
+    }
+    Json(json!({"results": results})).into_response()
+}
+
+async fn search_other_contacts(
+    State(a): State<Apis>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = caller(&a, &headers, &["contacts.other.readonly"]) {
+        return *r;
+    }
+    let query = q.get("query").cloned().unwrap_or_default();
+    let results: Vec<Value> = a
+        .fixtures()
+        .other_contacts
         .into_iter()
         .filter(|p| person_matches(p, &query))
         .map(|p| json!({"person": p}))

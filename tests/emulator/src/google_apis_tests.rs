@@ -154,6 +154,10 @@ async fn setup() -> Router {
             "contacts": [{"resourceName": "people/c1", "names": [{"displayName": "Bob Stone"}],
                 "emailAddresses": [{"value": BOB}], "phoneNumbers": [{"value": "+34 612 34 56 78", "canonicalForm": "+34612345678"}],
                 "organizations": [{"name": "Contoso"}]}],
+            "other_contacts": [{"resourceName": "otherContacts/c9", "names": [{"displayName": "Carol Other"}],
+                "emailAddresses": [{"value": "carol@example.com"}]}],
+            "directory": [{"resourceName": "people/d1", "names": [{"displayName": "Carol Directory"}],
+                "emailAddresses": [{"value": "carol@example.com"}]}],
             "messages": messages,
             "files": [
                 {"id": "f1", "name": "Old plan", "modified_time": "2026-08-01T10:00:00Z", "owners": [ANA], "readers": [BOB]},
@@ -193,19 +197,24 @@ async fn people_then_each_integration_after_its_own_consent() {
     let people = google::parse_people(&body);
     assert_eq!(people.len(), 1);
     assert!(matches(&people[0], &q));
-    // The directory needs its own scope, which sign-in does not ask.
+    // Other contacts and the directory, from the sign-in scopes too.
+    let carol = ContactQuery::Email("carol@example.com".into());
+    for (i, name) in [(1, "Carol Other"), (2, "Carol Directory")] {
+        let url = &google::people_urls(&roots, &carol)[i];
+        let (s, _, body) = call(&app, Method::GET, url, None, Some(&token)).await;
+        assert_eq!(s, 200, "{url}: {body}");
+        assert_eq!(google::parse_people(&body)[0].name, name);
+    }
+    // A later incremental grant keeps them.
     let (s, _, body) = call(
         &app,
         Method::GET,
-        &google::people_urls(&roots, &q)[1],
+        &google::people_urls(&roots, &q)[2],
         None,
-        Some(&token),
+        Some(&grant(&app, Some(Integration::Gmail.scope())).await.0),
     )
     .await;
-    assert_eq!(
-        google::classify(s, &body, None),
-        ApiFailure::InsufficientScope
-    );
+    assert_eq!(s, 200, "incremental grants keep the earlier scopes: {body}");
 
     // Gmail before consent: Google's insufficient-scope answer.
     let list = google::gmail_list_url(&roots, &[BOB.into()], 5);
