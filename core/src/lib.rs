@@ -7,6 +7,7 @@ pub mod auth;
 pub mod browser;
 pub mod calls;
 pub mod context;
+pub mod deploy;
 pub mod dial;
 pub mod extension_id;
 pub mod host_link;

@@ -24,6 +24,26 @@ pub const KEY_PRIVILEGED: &str = "privilegedUsers";
 pub const KEY_GRACE: &str = "signOutGraceMinutes";
 pub const KEY_IMAP: &str = "imapServer";
 pub const KEY_GOOGLE_API_ROOT: &str = "googleApiRoot";
+pub const KEY_LANGUAGE: &str = "language";
+
+/// Every key, in the order the options page and the policy reference list them.
+pub const ALL_KEYS: [&str; 12] = [
+    KEY_DIALER,
+    KEY_REGION,
+    KEY_ALLOW,
+    KEY_BLOCK,
+    KEY_PLATFORM,
+    KEY_PROVIDERS,
+    KEY_SIGN_IN_METHOD,
+    KEY_PRIVILEGED,
+    KEY_GRACE,
+    KEY_IMAP,
+    KEY_GOOGLE_API_ROOT,
+    KEY_LANGUAGE,
+];
+
+/// The languages Ringside ships (`_locales/<code>`); a forced language is one of them.
+pub const LANGUAGES: [&str; 3] = ["en", "fr", "de"];
 
 /// Sign-out grace period when policy is silent (the sign-in method changed).
 pub const DEFAULT_GRACE_MINUTES: u32 = 60;
@@ -65,6 +85,9 @@ pub struct Settings {
     /// emulator); None: Google's own hosts.
     #[serde(default)]
     pub google_api_root: Option<String>,
+    /// A language forced by policy (one of `LANGUAGES`); None: the browser's.
+    #[serde(default)]
+    pub language: Option<String>,
     /// Keys set by policy: shown locked in the options page.
     pub locked: Vec<String>,
     /// Values that were ignored, and why.
@@ -197,6 +220,22 @@ fn validate_imap(v: &Value) -> Result<crate::mail::MailServer, String> {
     })
 }
 
+fn validate_language(v: &Value) -> Result<String, String> {
+    let s = v.as_str().ok_or("expected a language code: en, fr or de")?;
+    // "fr-CA" and "de_AT" force the language they belong to.
+    let primary = s
+        .trim()
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    LANGUAGES
+        .iter()
+        .find(|l| **l == primary)
+        .map(|l| (*l).to_owned())
+        .ok_or_else(|| format!("`{s}` is not a language Ringside ships (en, fr, de)"))
+}
+
 fn validate_url(v: &Value) -> Result<String, String> {
     let s = v.as_str().ok_or("expected a URL")?.trim();
     let ok = (s.starts_with("https://") || s.starts_with("http://"))
@@ -229,6 +268,7 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
                     KEY_GRACE => validate_grace(v).map(|n| Some(n.into())),
                     KEY_IMAP => validate_imap(v).map(|m| serde_json::to_value(m).ok()),
                     KEY_GOOGLE_API_ROOT => validate_url(v).map(|u| Some(Value::String(u))),
+                    KEY_LANGUAGE => validate_language(v).map(|l| Some(Value::String(l))),
                     _ => Ok(None),
                 };
                 match checked {
@@ -244,19 +284,7 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
         }
         None
     };
-    for key in [
-        KEY_DIALER,
-        KEY_REGION,
-        KEY_ALLOW,
-        KEY_BLOCK,
-        KEY_PLATFORM,
-        KEY_PROVIDERS,
-        KEY_SIGN_IN_METHOD,
-        KEY_PRIVILEGED,
-        KEY_GRACE,
-        KEY_IMAP,
-        KEY_GOOGLE_API_ROOT,
-    ] {
+    for key in ALL_KEYS {
         let Some((v, source)) = pick(key, &mut out) else {
             continue;
         };
@@ -274,6 +302,7 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
             KEY_PRIVILEGED => out.privileged_users = serde_json::from_value(v).unwrap_or_default(),
             KEY_IMAP => out.imap_server = serde_json::from_value(v).ok(),
             KEY_GOOGLE_API_ROOT => out.google_api_root = v.as_str().map(str::to_owned),
+            KEY_LANGUAGE => out.language = v.as_str().map(str::to_owned),
             _ => out.sign_out_grace_minutes = v.as_u64().and_then(|n| u32::try_from(n).ok()),
         }
     }

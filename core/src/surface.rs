@@ -42,6 +42,13 @@ pub struct UiState {
     /// the panel acts once per click.
     #[serde(default)]
     pub panel_request: Option<(u32, crate::context::ContactQuery)>,
+    /// How the browser installed Ringside (`chrome.management`): `admin` when
+    /// policy force-installed it, `development` unpacked, `normal` from a store.
+    #[serde(default)]
+    pub install_type: Option<String>,
+    /// A newer version downloaded and waiting for the live call to end.
+    #[serde(default)]
+    pub update_pending: Option<String>,
 }
 
 /// A frame whose content script checked in.

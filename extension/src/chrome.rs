@@ -142,6 +142,12 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = sendMessage, catch)]
     fn runtime_send_message(message: &JsValue) -> Result<js_sys::Promise, JsValue>;
 
+    #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = reload)]
+    pub fn runtime_reload();
+
+    #[wasm_bindgen(js_namespace = ["chrome", "management"], js_name = getSelf, catch)]
+    fn management_get_self() -> Result<js_sys::Promise, JsValue>;
+
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = getURL)]
     pub fn runtime_get_url(path: &str) -> String;
 
@@ -438,8 +444,23 @@ pub fn open_options_page() -> Result<(), JsValue> {
 
 /// `chrome.i18n.getMessage`; empty when the key is unknown.
 pub fn get_message(key: &str, substitutions: &[String]) -> String {
+    // A language forced by policy wins over the browser's.
+    if let Some(m) = crate::i18n::forced_message(key, substitutions) {
+        return m;
+    }
     let subs: Array = substitutions.iter().map(|s| JsValue::from_str(s)).collect();
     i18n_get_message(key, &subs)
+}
+
+/// `chrome.management.getSelf().installType` (`admin`, `development`,
+/// `normal`, `sideload`, `other`); None where the API is missing.
+pub async fn install_type() -> Option<String> {
+    let info = wasm_bindgen_futures::JsFuture::from(management_get_self().ok()?)
+        .await
+        .ok()?;
+    js_sys::Reflect::get(&info, &JsValue::from_str("installType"))
+        .ok()?
+        .as_string()
 }
 
 /// Runs `f` once after `ms` milliseconds.

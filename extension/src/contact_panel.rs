@@ -283,7 +283,7 @@ fn date_time(ms: f64, date_only: bool) -> String {
     } else {
         set("timeStyle", "short");
     }
-    d.to_locale_string(&crate::chrome::ui_language(), &opts)
+    d.to_locale_string(&crate::i18n::ui_language(), &opts)
         .into()
 }
 

@@ -1,6 +1,7 @@
 //! Every user-facing string goes through `_locales`: in the extension through
 //! `chrome.i18n`, in browser tests through a catalog loaded from messages.json.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use ringside_core::ui::Text;
@@ -31,6 +32,60 @@ impl Translate for ChromeI18n {
             key.to_owned()
         } else {
             m
+        }
+    }
+}
+
+thread_local! {
+    /// The language policy forces (`language`), and its catalog.
+    static FORCED: RefCell<Option<(String, Catalog)>> = const { RefCell::new(None) };
+}
+
+/// The message in the language policy forces, when one is forced and has it.
+pub fn forced_message(key: &str, args: &[String]) -> Option<String> {
+    FORCED.with(|f| {
+        f.borrow()
+            .as_ref()
+            .filter(|(_, c)| c.messages.contains_key(key))
+            .map(|(_, c)| c.message(key, args))
+    })
+}
+
+/// The language policy forces, if any.
+pub fn forced_language() -> Option<String> {
+    FORCED.with(|f| f.borrow().as_ref().map(|(l, _)| l.clone()))
+}
+
+/// The language of what this page shows: the forced one, else the browser's.
+pub fn ui_language() -> String {
+    forced_language().unwrap_or_else(crate::chrome::ui_language)
+}
+
+/// Follows policy's `language`: loads `_locales/<lang>/messages.json` from
+/// the extension, or goes back to the browser's language for None. True when
+/// the language changed (the caller renders again).
+pub async fn follow_language(lang: Option<&str>) -> bool {
+    if forced_language().as_deref() == lang {
+        return false;
+    }
+    let Some(lang) = lang else {
+        FORCED.with(|f| *f.borrow_mut() = None);
+        return true;
+    };
+    let url = crate::chrome::runtime_get_url(&format!("_locales/{lang}/messages.json"));
+    let catalog = match crate::chrome::http(&url, None, None, None).await {
+        Ok(a) if a.status == 200 => Catalog::from_json(&a.body).ok(),
+        _ => None,
+    };
+    match catalog {
+        Some(c) => {
+            FORCED.with(|f| *f.borrow_mut() = Some((lang.to_owned(), c)));
+            true
+        }
+        None => {
+            // Core only lets shipped languages through; this is a packaging bug.
+            crate::error::log_warn(&format!("cannot load the messages of {lang}"));
+            false
         }
     }
 }

@@ -350,6 +350,30 @@ pub fn render(
         "muted",
         Some(&t.get("redirectUriHelp")),
     )?)?;
+    if let Some(s) = state {
+        // How Ringside got here, and a downloaded update waiting for the call to end.
+        let installed = match s.install_type.as_deref() {
+            Some("admin") => Some(t.get("installedByAdmin")),
+            Some("development") => Some(t.get("installedUnpacked")),
+            _ => None,
+        };
+        if let Some(text) = installed {
+            let p = dom::el(doc, "p", "", Some(&text))?;
+            p.set_attribute("data-testid", "install-type")?;
+            p.set_attribute("data-install-type", s.install_type.as_deref().unwrap_or(""))?;
+            about.add(&p)?;
+        }
+        if let Some(v) = &s.update_pending {
+            let p = dom::el(
+                doc,
+                "p",
+                "",
+                Some(&t.message("updateAfterCall", &[v.clone()])),
+            )?;
+            p.set_attribute("role", "status")?;
+            about.add(&p)?;
+        }
+    }
 
     let host = section(doc, &t.get("hostSectionTitle"), "host-heading")?;
     let status = state

@@ -22,6 +22,17 @@ pub type Actions = Rc<dyn Fn(&str, &Element) -> Option<UiCommand>>;
 thread_local! {
     static PORT: RefCell<Option<Port>> = const { RefCell::new(None) };
     static LAST: RefCell<Option<(Render, Option<UiState>)>> = const { RefCell::new(None) };
+    static TITLE_KEY: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Sets `<html lang>` and the title in the page's language.
+fn set_language_and_title(doc: &Document) -> Result<(), JsError> {
+    if let Some(html) = doc.document_element() {
+        html.set_attribute("lang", &crate::i18n::ui_language())?;
+    }
+    let key = TITLE_KEY.with(|k| k.borrow().clone());
+    doc.set_title(&ChromeI18n.get(&key));
+    Ok(())
 }
 
 /// Renders, keeping what the agent is typing: fields marked `data-keep`
@@ -90,10 +101,8 @@ pub fn browser() -> Browser {
 /// Sets `<html lang>` and the title, then renders and subscribes to state.
 pub fn start(title_key: &str, render: Render, actions: Actions) -> Result<(), JsError> {
     let doc = document()?;
-    if let Some(html) = doc.document_element() {
-        html.set_attribute("lang", &chrome::ui_language())?;
-    }
-    doc.set_title(&ChromeI18n.get(title_key));
+    TITLE_KEY.with(|k| *k.borrow_mut() = title_key.to_owned());
+    set_language_and_title(&doc)?;
     LAST.with(|l| *l.borrow_mut() = Some((render.clone(), None)));
     render(&doc, None)?;
     install_click_handler(&doc, actions)?;
@@ -117,8 +126,20 @@ fn connect(render: Render) {
         Closure::<dyn FnMut(JsValue)>::new(
             move |msg: JsValue| match serde_wasm_bindgen::from_value::<UiState>(msg) {
                 Ok(state) => {
+                    let lang = state.settings.language.clone();
                     LAST.with(|l| *l.borrow_mut() = Some((r.clone(), Some(state))));
-                    rerender();
+                    if lang == crate::i18n::forced_language() {
+                        rerender();
+                    } else {
+                        // Policy forces (or stopped forcing) a language: load it, then render.
+                        wasm_bindgen_futures::spawn_local(async move {
+                            crate::i18n::follow_language(lang.as_deref()).await;
+                            if let Ok(doc) = document() {
+                                let _ = set_language_and_title(&doc);
+                            }
+                            rerender();
+                        });
+                    }
                 }
                 Err(e) => log_warn(&format!("unreadable state: {e}")),
             },

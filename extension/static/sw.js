@@ -7,6 +7,7 @@ import init, {
   sw_on_message,
   sw_on_storage_changed,
   sw_on_notification_button,
+  sw_on_update_available,
 } from './wasm/ringside.js';
 
 const ready = init({ module_or_path: new URL('./wasm/ringside_bg.wasm', import.meta.url) })
@@ -34,6 +35,11 @@ function onNotificationButton(id, button) {
 }
 chrome.notifications.onButtonClicked.addListener(onNotificationButton);
 self.ringside = Object.freeze({ onNotificationButton });
+
+// A newer version is downloaded: Rust applies it when no call is live.
+chrome.runtime.onUpdateAvailable.addListener((details) => {
+  ready.then(() => sw_on_update_available(details.version));
+});
 
 // Registered so the worker starts with the browser and connects to the host
 // (sw_start runs on every worker start, via `ready` above).

@@ -49,6 +49,8 @@ fn state(host: HostStatus) -> UiState {
         mail: Default::default(),
         my_presence: None,
         panel_request: None,
+        install_type: None,
+        update_pending: None,
     }
 }
 

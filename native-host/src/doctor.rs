@@ -231,6 +231,140 @@ fn check(
     Some(f)
 }
 
+/// What a browser's managed policy says about native hosts (Linux policy
+/// files; on macOS and Windows the profile or registry is not read here).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostPolicy {
+    /// `NativeMessagingUserLevelHosts: false`, and the file that says it.
+    pub user_level_off: Option<PathBuf>,
+    /// Blocked by `NativeMessagingBlocklist` without an allow-list entry.
+    pub blocked: Option<PathBuf>,
+}
+
+/// Reads every `*.json` in the browser's Linux managed policy folder.
+pub fn host_policy(dirs: &Dirs, browser: Browser) -> HostPolicy {
+    let mut out = HostPolicy::default();
+    if dirs.os != locations::Os::Linux || browser == Browser::Firefox {
+        return out;
+    }
+    let dir = dirs
+        .root
+        .join(crate::deploy::linux_policy_dir(browser).trim_start_matches('/'));
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return out;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut allowed = false;
+    let mut blocked = None;
+    for path in files {
+        let Ok(v) = std::fs::read(&path)
+            .map_err(|_| ())
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).map_err(|_| ()))
+        else {
+            continue;
+        };
+        if v.get("NativeMessagingUserLevelHosts") == Some(&serde_json::Value::Bool(false)) {
+            out.user_level_off = Some(path.clone());
+        }
+        let names = |key: &str| -> Vec<String> {
+            v.get(key)
+                .and_then(|l| l.as_array())
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        if names("NativeMessagingAllowlist")
+            .iter()
+            .any(|n| n == HOST_NAME)
+        {
+            allowed = true;
+        }
+        if names("NativeMessagingBlocklist")
+            .iter()
+            .any(|n| n == "*" || n == HOST_NAME)
+        {
+            blocked = Some(path.clone());
+        }
+    }
+    if !allowed {
+        out.blocked = blocked;
+    }
+    out
+}
+
+/// Applies the browsers' policies to the findings: with user-level hosts
+/// turned off only system registrations count; a blocked host is reported.
+fn apply_policies(
+    dirs: &Dirs,
+    registrations: &mut [Finding],
+    problems: &mut Vec<String>,
+    fixes: &mut Vec<String>,
+) {
+    for browser in Browser::ALL {
+        let policy = host_policy(dirs, *browser);
+        let of_browser = |f: &&mut Finding| f.browser == *browser;
+        if let Some(file) = &policy.user_level_off {
+            let system_ok = registrations
+                .iter()
+                .any(|f| f.browser == *browser && f.scope == "system" && f.health == Health::Ok);
+            for f in registrations
+                .iter_mut()
+                .filter(of_browser)
+                .filter(|f| f.scope != "system")
+            {
+                f.health = if system_ok {
+                    Health::Warning
+                } else {
+                    Health::Error
+                };
+                f.problems.push(format!(
+                    "{} ignores this registration: NativeMessagingUserLevelHosts is false in {}, so only a system-level host counts",
+                    browser.display_name(),
+                    file.display()
+                ));
+                if !system_ok {
+                    f.fixes.push(format!(
+                        "sudo ringside-host install --system --browser {}",
+                        browser.cli_name()
+                    ));
+                }
+            }
+            let any = registrations.iter().any(|f| f.browser == *browser);
+            if !system_ok && !any {
+                problems.push(format!(
+                    "{} only accepts system-level native hosts (NativeMessagingUserLevelHosts is false in {}) and none is registered",
+                    browser.display_name(),
+                    file.display()
+                ));
+                fixes.push(format!(
+                    "sudo ringside-host install --system --browser {}",
+                    browser.cli_name()
+                ));
+            }
+        }
+        if let Some(file) = &policy.blocked {
+            if registrations.iter().any(|f| f.browser == *browser) {
+                problems.push(format!(
+                    "{} blocks the host by policy (NativeMessagingBlocklist in {})",
+                    browser.display_name(),
+                    file.display()
+                ));
+                fixes.push(format!(
+                    "ask IT to add {HOST_NAME} to NativeMessagingAllowlist (the generated policy files do)"
+                ));
+            }
+        }
+    }
+}
+
 /// Builds the report for the given directories.
 pub fn diagnose(dirs: &Dirs, this_binary: Option<&Path>) -> Report {
     let (allowed, mut problems) = install::allowed_callers(dirs);
@@ -285,6 +419,7 @@ pub fn diagnose(dirs: &Dirs, this_binary: Option<&Path>) -> Report {
         }
     }
     let mut fixes = vec![];
+    apply_policies(dirs, &mut registrations, &mut problems, &mut fixes);
     let dialer = HostConfig::load(&locations::config_file(dirs, false))
         .ok()
         .and_then(|c| c.dialer);
@@ -443,6 +578,62 @@ mod tests {
         assert!(r.healthy(), "{}", render(&r));
         assert_eq!(r.registrations.len(), 1);
         assert_eq!(r.registrations[0].scope, "profile");
+    }
+
+    #[test]
+    fn user_level_hosts_off_by_policy_leaves_only_system_registrations() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let bin = fake_binary(tmp.path());
+        let req = |scope| InstallRequest {
+            browser: Browser::Chromium,
+            scope,
+            extension_id: DEV_EXTENSION_ID.into(),
+            host_path: bin.clone(),
+        };
+        install(&d, &req(Scope::User)).unwrap();
+        assert!(diagnose(&d, Some(&bin)).healthy());
+        let policy_dir = d.root.join("etc/chromium/policies/managed");
+        std::fs::create_dir_all(&policy_dir).unwrap();
+        std::fs::write(
+            policy_dir.join("it.json"),
+            r#"{"NativeMessagingUserLevelHosts": false}"#,
+        )
+        .unwrap();
+        // Not JSON: skipped, as Chromium skips it.
+        std::fs::write(policy_dir.join("broken.json"), "{").unwrap();
+        let r = diagnose(&d, Some(&bin));
+        assert!(!r.healthy());
+        let text = render(&r);
+        assert!(
+            text.contains("NativeMessagingUserLevelHosts is false"),
+            "{text}"
+        );
+        assert!(text.contains("only a system-level host counts"), "{text}");
+        assert!(
+            text.contains("fix: sudo ringside-host install --system --browser chromium"),
+            "{text}"
+        );
+        // With a system registration the browser works; the user one is only a warning.
+        install(&d, &req(Scope::System)).unwrap();
+        let r = diagnose(&d, Some(&bin));
+        assert!(r.healthy(), "{}", render(&r));
+        let user = r.registrations.iter().find(|f| f.scope == "user").unwrap();
+        assert_eq!(user.health, Health::Warning);
+        // A blocklist without the allow-list entry is reported; with it, not.
+        std::fs::write(
+            policy_dir.join("block.json"),
+            r#"{"NativeMessagingBlocklist": ["*"]}"#,
+        )
+        .unwrap();
+        let r = diagnose(&d, Some(&bin));
+        assert!(render(&r).contains("blocks the host by policy"));
+        std::fs::write(
+            policy_dir.join("allow.json"),
+            r#"{"NativeMessagingAllowlist": ["com.ringside.host"]}"#,
+        )
+        .unwrap();
+        assert!(diagnose(&d, Some(&bin)).healthy());
     }
 
     #[test]

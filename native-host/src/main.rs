@@ -40,6 +40,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the deployment files for IT: Linux policy JSON, Windows .reg and a
+    /// macOS .mobileconfig (force-install, host allowed, managed configuration),
+    /// the macOS and Windows host registrations, and updates.xml.
+    DeployFiles(DeployArgs),
     /// Find phone numbers in stdin (read as one text), one JSON object per line:
     /// start and end (UTF-8 byte offsets), text, e164, extension. Shows what the
     /// extension marks, and why a number is (not) found.
@@ -65,6 +69,99 @@ struct Target {
     /// for Firefox, the add-on id).
     #[arg(long, value_name = "ID")]
     extension_id: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct DeployArgs {
+    /// Folder to write into (created; existing files are replaced).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// The extension's id (from the key its CRX is signed with).
+    #[arg(long, value_name = "ID", default_value = DEV_EXTENSION_ID)]
+    extension_id: String,
+    /// The update manifest URL agents' browsers poll (where updates.xml is served);
+    /// use https://clients2.google.com/service/update2/crx for a store build.
+    #[arg(long, value_name = "URL")]
+    update_url: String,
+    /// The managed configuration (JSON object of managed_schema.json keys);
+    /// default: an example with every key, to edit.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Also write updates.xml announcing this version at --crx-url.
+    #[arg(long, value_name = "X.Y.Z", requires = "crx_url")]
+    version: Option<String>,
+    /// Where the CRX of --version is served.
+    #[arg(long, value_name = "URL", requires = "version")]
+    crx_url: Option<String>,
+}
+
+const MANAGED_SCHEMA: &str = include_str!("../../extension/static/managed_schema.json");
+
+fn deploy_files(a: &DeployArgs, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    use ringside_core::deploy::{self, Deployment};
+    anyhow::ensure!(
+        ringside_core::extension_id::is_valid(&a.extension_id),
+        "`{}` is not an extension id: 32 letters from a to p",
+        a.extension_id
+    );
+    let schema: serde_json::Value = serde_json::from_str(MANAGED_SCHEMA)?;
+    let config = match &a.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", path.display()))?;
+            let serde_json::Value::Object(map) = v else {
+                anyhow::bail!("{} must hold a JSON object of settings", path.display());
+            };
+            map
+        }
+        None => deploy::example_config(&schema).map_err(|missing| {
+            anyhow::anyhow!("no example for the schema keys {missing:?} (a bug)")
+        })?,
+    };
+    // The same validation the extension makes: refuse to deploy what agents
+    // would see reported as invalid.
+    let checked = ringside_core::settings::merge(
+        &serde_json::Value::Object(config.clone()),
+        &serde_json::json!({}),
+    );
+    let known = deploy::schema_keys(&schema);
+    let unknown: Vec<&String> = config.keys().filter(|k| !known.contains(k)).collect();
+    anyhow::ensure!(
+        unknown.is_empty(),
+        "unknown settings {unknown:?}; the keys are {known:?}"
+    );
+    if let Some(p) = checked.problems.first() {
+        anyhow::bail!("setting {} is invalid: {}", p.key, p.message);
+    }
+    let d = Deployment {
+        extension_id: a.extension_id.clone(),
+        update_url: a.update_url.clone(),
+        config,
+    };
+    let mut files = ringside_host::deploy::files(&d)?;
+    if let (Some(version), Some(crx_url)) = (&a.version, &a.crx_url) {
+        anyhow::ensure!(
+            deploy::is_valid_version(version),
+            "`{version}` is not an extension version (1 to 4 numbers, e.g. 1.2.3)"
+        );
+        files.push(ringside_host::deploy::OutFile {
+            path: "updates.xml".into(),
+            text: deploy::update_manifest(&a.extension_id, version, crx_url),
+        });
+    }
+    for f in &files {
+        let path = a.out.join(&f.path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        std::fs::write(&path, &f.text)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        writeln!(out, "{}", path.display())?;
+    }
+    Ok(())
 }
 
 impl Target {
@@ -120,9 +217,13 @@ fn run_command(command: Command) -> anyhow::Result<ExitCode> {
     if let Command::Detect { region } = &command {
         return detect(region.as_deref(), &mut out);
     }
+    if let Command::DeployFiles(a) = &command {
+        deploy_files(a, &mut out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let dirs = dirs()?;
     match command {
-        Command::Detect { .. } => Ok(ExitCode::SUCCESS),
+        Command::Detect { .. } | Command::DeployFiles(_) => Ok(ExitCode::SUCCESS),
         Command::Install(t) => {
             let browser = t.browser();
             let default_id = if browser == Browser::Firefox {

@@ -14,6 +14,7 @@ import { benchClickToInvite } from './calls.mjs';
 import { benchSignIn } from './signin.mjs';
 import { benchMail } from './mail.mjs';
 import { benchSidebar } from './context.mjs';
+import { benchForceInstall } from './deploy.mjs';
 
 const report = JSON.parse(process.argv[2] || '{}');
 const MESSAGES = Number(process.env.RINGSIDE_BENCH_MESSAGES || 10000);
@@ -111,6 +112,9 @@ await benchMail(report);
 
 // The contact sidebar (emulator adding 100 ms to every Google API call).
 await benchSidebar(report);
+
+// Force-install from a loopback update URL to the worker answering with its policy.
+await benchForceInstall(report);
 
 // Wasm sizes, gzipped at level 9 as a server would send them.
 function walk(dir) {

@@ -358,6 +358,23 @@ test('policy: a blocked site gets no buttons and says why; invalid policy values
   }
 });
 
+test('policy: a forced language (de) wins over the browser\'s (en) in the options page and its title', { skip: !canWritePolicy() && `cannot write ${POLICY_DIR} (needs root)` }, async () => {
+  const policy = path.join(POLICY_DIR, 'ringside-e2e-language.json');
+  writeFileSync(policy, JSON.stringify({ '3rdparty': { extensions: { [EXTENSION_ID]: { language: 'de' } } } }));
+  const b = await launch({ host: true, lang: 'en-US' });
+  try {
+    const options = await openExtensionPage(b, 'options.html');
+    await until(async () => (await swState(options)).settings.language === 'de', { timeout: 10000, what: 'the policy to apply' });
+    await options.getByRole('heading', { name: 'Anrufe', exact: true }).waitFor();
+    assert.equal(await options.locator('html').getAttribute('lang'), 'de');
+    assert.equal(await options.title(), 'Ringside-Einstellungen');
+    assert.match(await options.getByTestId('install-type').textContent(), /Entwicklungsversion/);
+  } finally {
+    rmSync(policy, { force: true });
+    await b.close();
+  }
+});
+
 test("call buttons speak the agent's language (French)", async () => {
   const b = await launch({ host: true, lang: 'fr-FR' });
   try {

@@ -101,6 +101,10 @@ struct Worker {
     my_presence: Option<ringside_core::context::Presence>,
     /// The last "show contact" click, for the side panel.
     panel_request: Option<(u32, ringside_core::context::ContactQuery)>,
+    /// `chrome.management.getSelf().installType`.
+    install_type: Option<String>,
+    /// A downloaded update waiting for the live call to end.
+    update_pending: Option<String>,
 }
 
 thread_local! {
@@ -144,6 +148,8 @@ pub fn sw_start() {
             context: Default::default(),
             my_presence: None,
             panel_request: None,
+            install_type: None,
+            update_pending: None,
         });
         true
     });
@@ -153,6 +159,11 @@ pub fn sw_start() {
         spawn_local(restore_desk());
         spawn_local(mail::restore());
         spawn_local(context::restore());
+        spawn_local(async {
+            let kind = chrome::install_type().await;
+            with_worker(|w| w.install_type = kind);
+            broadcast();
+        });
         spawn_local(async {
             settings_ready().await;
             signin::restore().await;
@@ -357,6 +368,8 @@ fn current_state(w: &Worker) -> UiState {
         mail: w.mail.clone(),
         my_presence: w.my_presence.clone(),
         panel_request: w.panel_request.clone(),
+        install_type: w.install_type.clone(),
+        update_pending: w.update_pending.clone(),
     }
 }
 
@@ -365,10 +378,31 @@ fn state_js(state: &UiState) -> Result<JsValue, JsError> {
     Ok(serde::Serialize::serialize(state, &ser)?)
 }
 
+/// `runtime.onUpdateAvailable`: a newer version was downloaded (a
+/// force-installed build updates from the admin's update URL). It applies at
+/// once when no call is live, otherwise when the call ends: an update never
+/// takes the call controls away mid-call.
+#[wasm_bindgen]
+pub fn sw_on_update_available(version: String) {
+    with_worker(|w| w.update_pending = Some(version));
+    broadcast();
+}
+
+/// Reloads into a pending update once no call is live.
+fn apply_pending_update(w: &Worker) {
+    if let Some(v) = &w.update_pending
+        && w.desk.live.is_none()
+    {
+        crate::error::log_warn(&format!("reloading into version {v}"));
+        chrome::runtime_reload();
+    }
+}
+
 /// Pushes the state to every open extension page.
 fn broadcast() {
     let targets = with_worker(|w| {
         persist_desk(w);
+        apply_pending_update(w);
         let state = current_state(w);
         (
             state,

@@ -103,6 +103,9 @@ pub(super) async fn apply_settings(
             },
         ));
     }
+    // Notifications speak the language policy forces.
+    let lang = with_worker(|w| w.settings.language.clone()).flatten();
+    crate::i18n::follow_language(lang.as_deref()).await;
     if dialer_changed && with_worker(|w| w.link.is_connected()).unwrap_or(false) {
         let _ = configure_dialer().await;
     }

@@ -1,0 +1,154 @@
+// Enterprise deployment end to end, as IT does it on a Linux fleet: the CRX,
+// updates.xml, policy file and Debian package all come from scripts/package;
+// the policy goes into Chromium's managed-policy folder, the package is
+// installed with dpkg, and the browser (no extension flags) force-installs
+// Ringside from a loopback update URL. Everything is removed afterwards: a
+// forcelist entry would stop the other suites from loading the extension
+// unpacked.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { startEmulator, openExtensionPage, swState, until, artifact, EXTENSION_ID, HOST_BIN } from './lib/harness.mjs';
+import { provider, google, secretFor, signInGoogle, ANA } from './lib/auth.mjs';
+import {
+  canDeploy, startUpdateServer, packageVersion, writeDeployPolicy, removeDeployPolicy, installHostPackage,
+  purgeHostPackage, launchManaged, SYSTEM_MANIFEST,
+} from './lib/deploy.mjs';
+
+const skip = !canDeploy() && 'needs root: writes /etc/chromium/policies and installs a Debian package';
+let emu;
+let updates;
+let v1;
+let v2;
+let b;
+
+before(async () => {
+  if (skip) return;
+  removeDeployPolicy();
+  purgeHostPackage();
+  emu = await startEmulator();
+  await provider(emu, '/oidc', { auto: ANA.email });
+  updates = await startUpdateServer();
+  // What an admin would write: the emulator plays Google.
+  const config = {
+    identityProviders: [google(emu)],
+    signInMethod: 'google',
+    dialer: { adapter: 'tel' },
+    siteBlockList: ['bank.example.com'],
+    language: 'en',
+  };
+  v1 = packageVersion('1.0.0', updates.base, config);
+  v2 = packageVersion('1.0.1', updates.base, config);
+  updates.publish(v1);
+  writeDeployPolicy(v1, {
+    // Only a system-level host may count on this machine.
+    extra: { NativeMessagingUserLevelHosts: false },
+    // Valid JSON for Chromium's schema check, invalid for Ringside: the options page must say so.
+    configOverride: { signOutGraceMinutes: 999999 },
+  });
+  installHostPackage(v1);
+});
+
+after(async () => {
+  await b?.close().catch(() => {});
+  removeDeployPolicy();
+  purgeHostPackage();
+  updates?.stop();
+  emu?.stop();
+});
+
+test('the packed CRX is force-installed from the update URL and reports install type admin', { skip }, async () => {
+  b = await launchManaged();
+  assert.ok(updates.seen.includes('/updates.xml'), 'the browser asked the update URL');
+  assert.ok(updates.seen.includes('/ringside-1.0.0.crx'), 'and downloaded the CRX');
+  const self = await b.sw.evaluate(() => chrome.management.getSelf());
+  assert.equal(self.id, EXTENSION_ID);
+  assert.equal(self.installType, 'admin');
+  assert.equal(self.version, '1.0.0');
+  const options = await openExtensionPage(b, 'options.html');
+  const installed = options.getByTestId('install-type');
+  await installed.waitFor();
+  assert.equal(await installed.getAttribute('data-install-type'), 'admin');
+  assert.match(await installed.textContent(), /Installed and configured by your organization/);
+  await options.close();
+});
+
+test('it reads its managed configuration; policy values show locked, an invalid one is reported in the options page', { skip }, async () => {
+  const options = await openExtensionPage(b, 'options.html');
+  const state = await until(async () => {
+    const s = await swState(options);
+    return s.settings.locked.includes('identityProviders') && s;
+  }, { timeout: 10000, what: 'managed configuration loaded' });
+  assert.deepEqual(
+    [...state.settings.locked].sort(),
+    ['dialer', 'identityProviders', 'language', 'signInMethod', 'siteBlockList'],
+  );
+  assert.equal(state.settings.identityProviders[0].issuer, `${emu.url}/google`);
+  assert.equal(state.settings.signOutGraceMinutes, null, 'the invalid value is ignored');
+  const problem = options.getByTestId('setting-problem');
+  await problem.waitFor();
+  assert.equal(
+    await problem.textContent(),
+    'Policy signOutGraceMinutes is invalid and was ignored: expected whole minutes from 0 to 10080',
+  );
+  // The dialer field is locked with the administrator's value.
+  assert.match(await options.locator('[id$=-locked]').first().textContent(), /Set by your administrator/);
+  await options.screenshot({ path: artifact('options-managed.png'), fullPage: true });
+  await options.close();
+});
+
+test('the Debian package registered a system-level host, which the browser finds with user-level hosts turned off', { skip }, async () => {
+  const manifest = JSON.parse(readFileSync(SYSTEM_MANIFEST, 'utf8'));
+  assert.equal(manifest.path, '/usr/bin/ringside-host');
+  assert.deepEqual(manifest.allowed_origins, [`chrome-extension://${EXTENSION_ID}/`]);
+  for (const dir of ['/etc/opt/chrome', '/etc/opt/edge']) {
+    assert.ok(existsSync(`${dir}/native-messaging-hosts/com.ringside.host.json`), `${dir} registration`);
+  }
+  const popup = await openExtensionPage(b, 'popup.html');
+  await until(async () => (await swState(popup)).host.state === 'connected', { timeout: 10000, what: 'system host connected' });
+  // doctor finds the system registration healthy (its exit code also covers
+  // the softphone, which this suite does not run).
+  const doctor = spawnSync('/usr/bin/ringside-host', ['doctor'], { encoding: 'utf8', env: { ...process.env, HOME: b.dirs.home, XDG_CONFIG_HOME: b.dirs.config } }).stdout;
+  assert.match(doctor, /\[ok\] Chromium \(system\): \/etc\/chromium\/native-messaging-hosts\/com\.ringside\.host\.json/, doctor);
+  await popup.close();
+});
+
+test('it signs in through the policy\'s provider against the emulator; the host keeps the refresh token', { skip }, async () => {
+  const popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 600 });
+  await signInGoogle(b, popup);
+  assert.equal(await popup.getByTestId('profile-email').textContent(), ANA.email);
+  const refresh = secretFor(`${emu.url}/google`, 'ringside-e2e');
+  assert.ok(refresh && refresh.length > 20, 'the system-level host stored the refresh token');
+  await popup.close();
+});
+
+test('a newer version served by the update URL is picked up', { skip }, async () => {
+  updates.publish(v2);
+  // The worker may reload into the update before this answer comes back.
+  const check = await b.sw.evaluate(() => chrome.runtime.requestUpdateCheck())
+    .catch((e) => ({ status: 'worker restarted', error: String(e) }));
+  assert.ok(['update_available', 'worker restarted'].includes(check.status), JSON.stringify(check));
+  if (check.version) assert.equal(check.version, '1.0.1');
+  // No call is live, so the worker reloads into the new version at once.
+  const version = await until(async () => {
+    for (const w of b.context.serviceWorkers()) {
+      if (!w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`)) continue;
+      const v = await w.evaluate(() => chrome.runtime.getManifest().version).catch(() => null);
+      if (v === '1.0.1') return v;
+    }
+    return null;
+  }, { timeout: 30000, interval: 200, what: 'version 1.0.1 running' });
+  assert.equal(version, '1.0.1');
+  assert.ok(updates.seen.includes('/ringside-1.0.1.crx'));
+});
+
+test('purging the package removes the system registration', { skip }, async () => {
+  await b.close();
+  b = null;
+  purgeHostPackage();
+  assert.ok(!existsSync(SYSTEM_MANIFEST), 'manifest removed');
+  assert.ok(!existsSync('/usr/bin/ringside-host'), 'binary removed');
+  assert.ok(!existsSync('/etc/ringside/host.json'), 'host config removed on purge');
+  assert.ok(existsSync(HOST_BIN), 'the build itself is untouched');
+});
