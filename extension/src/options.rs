@@ -368,7 +368,7 @@ pub fn render(
                 doc,
                 "p",
                 "",
-                Some(&t.message("updateAfterCall", &[v.clone()])),
+                Some(&t.message("updateAfterCall", std::slice::from_ref(v))),
             )?;
             p.set_attribute("role", "status")?;
             about.add(&p)?;

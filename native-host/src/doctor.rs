@@ -350,17 +350,17 @@ fn apply_policies(
                 ));
             }
         }
-        if let Some(file) = &policy.blocked {
-            if registrations.iter().any(|f| f.browser == *browser) {
-                problems.push(format!(
-                    "{} blocks the host by policy (NativeMessagingBlocklist in {})",
-                    browser.display_name(),
-                    file.display()
-                ));
-                fixes.push(format!(
-                    "ask IT to add {HOST_NAME} to NativeMessagingAllowlist (the generated policy files do)"
-                ));
-            }
+        if let Some(file) = &policy.blocked
+            && registrations.iter().any(|f| f.browser == *browser)
+        {
+            problems.push(format!(
+                "{} blocks the host by policy (NativeMessagingBlocklist in {})",
+                browser.display_name(),
+                file.display()
+            ));
+            fixes.push(format!(
+                "ask IT to add {HOST_NAME} to NativeMessagingAllowlist (the generated policy files do)"
+            ));
         }
     }
 }
