@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { startEmulator, openExtensionPage, swState, until, artifact, EXTENSION_ID, HOST_BIN } from './lib/harness.mjs';
 import { provider, google, secretFor, signInGoogle, ANA } from './lib/auth.mjs';
 import {
@@ -66,6 +66,12 @@ test('the packed CRX is force-installed from the update URL and reports install 
   assert.equal(self.id, EXTENSION_ID);
   assert.equal(self.installType, 'admin');
   assert.equal(self.version, '1.0.0');
+  // Later updates are checked at the manifest's update_url; the store zip carries none.
+  const manifest = await b.sw.evaluate(() => chrome.runtime.getManifest());
+  assert.equal(manifest.update_url, `${updates.base}/updates.xml`);
+  const zipped = JSON.parse(execFileSync('unzip', ['-p', `${v1.dir}/ringside-1.0.0.zip`, 'manifest.json'], { encoding: 'utf8' }));
+  assert.equal(zipped.version, '1.0.0');
+  assert.deepEqual([zipped.update_url, zipped.key], [undefined, undefined]);
   const options = await openExtensionPage(b, 'options.html');
   const installed = options.getByTestId('install-type');
   await installed.waitFor();

@@ -5,7 +5,7 @@
 // flags so the browser installs Ringside itself, as on an agent's machine.
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -76,6 +76,8 @@ export function writeDeployPolicy(pkg, { extra = {}, configOverride = {} } = {})
   // Playwright drives the browser over the DevTools protocol, which policy
   // forbids for force-installed extensions unless this is 1.
   Object.assign(policy, { DeveloperToolsAvailability: 1 }, extra);
+  // A fresh machine has Chromium but no policy directory yet.
+  mkdirSync(POLICY_DIR, { recursive: true });
   writeFileSync(DEPLOY_POLICY, JSON.stringify(policy, null, 2));
   return policy;
 }
@@ -107,7 +109,7 @@ export async function launchManaged({ dirs = freshDirs('ringside-managed'), time
   const context = await chromium.launchPersistentContext(dirs.profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-sync'],
     ignoreDefaultArgs: ['--disable-extensions', '--disable-component-extensions-with-background-pages', '--disable-background-networking'],
     env: { ...envFor(dirs), LANGUAGE: 'en' },
     locale: 'en-US',
