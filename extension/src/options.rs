@@ -114,14 +114,17 @@ fn text_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
     cur.as_str().unwrap_or("")
 }
 
-/// The click-to-call settings: dialer, region, platform; site rules (policy only).
-fn calling_section(
+/// Settings that were ignored (a policy or a saved option Ringside cannot use),
+/// above every section: a policy problem may concern any of them.
+fn problems_block(
     doc: &Document,
     t: &dyn Translate,
     s: &Settings,
-    raw: &Value,
-) -> Result<Element, JsError> {
-    let sec = section(doc, &t.get("callingHeading"), "calling-heading")?;
+) -> Result<Option<Element>, JsError> {
+    if s.problems.is_empty() {
+        return Ok(None);
+    }
+    let block = dom::el(doc, "div", "problems", None)?;
     for p in &s.problems {
         let e = dom::el(
             doc,
@@ -138,8 +141,19 @@ fn calling_section(
         )?;
         e.set_attribute("role", "alert")?;
         e.set_attribute("data-testid", "setting-problem")?;
-        sec.add(&e)?;
+        block.add(&e)?;
     }
+    Ok(Some(block))
+}
+
+/// The click-to-call settings: dialer, region, platform; site rules (policy only).
+fn calling_section(
+    doc: &Document,
+    t: &dyn Translate,
+    s: &Settings,
+    raw: &Value,
+) -> Result<Element, JsError> {
+    let sec = section(doc, &t.get("callingHeading"), "calling-heading")?;
     let locked = |k: &str| s.locked.iter().any(|l| l == k);
     let dialer_locked = locked(settings::KEY_DIALER);
     // Policy values when locked, else what the agent saved.
@@ -170,6 +184,7 @@ fn calling_section(
     select.set_attribute("data-keep", if dialer_locked { "locked" } else { "agent" })?;
     if dialer_locked {
         select.set_attribute("disabled", "")?;
+        select.set_attribute("aria-describedby", "opt-adapter-locked")?;
     }
     for (value, key) in [
         ("", "dialerNone"),
@@ -184,37 +199,46 @@ fn calling_section(
         select.add(&o)?;
     }
     row.add(&select)?;
+    if dialer_locked {
+        let l = dom::el(doc, "p", "locked small", Some(&t.get("settingLocked")))?;
+        l.set_id("opt-adapter-locked");
+        row.add(&l)?;
+    }
     sec.add(&row)?;
-    sec.add(&input_row(
-        doc,
-        t,
-        "opt-address",
-        "dialerAddress",
-        Some("dialerAddressHelp"),
-        &address,
-        dialer_locked,
-        "127.0.0.1:4444",
-    )?)?;
-    sec.add(&input_row(
-        doc,
-        t,
-        "opt-domain",
-        "dialerDomain",
-        Some("dialerDomainHelp"),
-        &domain,
-        dialer_locked,
-        "pbx.example.com",
-    )?)?;
-    sec.add(&input_row(
-        doc,
-        t,
-        "opt-prefix",
-        "dialerPrefix",
-        None,
-        &prefix,
-        dialer_locked,
-        "0",
-    )?)?;
+    // The softphone's control settings mean nothing to another adapter the
+    // administrator chose; the agent's own choice keeps them all editable.
+    if !dialer_locked || adapter == "baresip" {
+        sec.add(&input_row(
+            doc,
+            t,
+            "opt-address",
+            "dialerAddress",
+            Some("dialerAddressHelp"),
+            &address,
+            dialer_locked,
+            "127.0.0.1:4444",
+        )?)?;
+        sec.add(&input_row(
+            doc,
+            t,
+            "opt-domain",
+            "dialerDomain",
+            Some("dialerDomainHelp"),
+            &domain,
+            dialer_locked,
+            "pbx.example.com",
+        )?)?;
+        sec.add(&input_row(
+            doc,
+            t,
+            "opt-prefix",
+            "dialerPrefix",
+            None,
+            &prefix,
+            dialer_locked,
+            "0",
+        )?)?;
+    }
     let region_locked = locked(settings::KEY_REGION);
     let region = if region_locked {
         s.default_region.clone().unwrap_or_default()
@@ -398,6 +422,7 @@ pub fn render(
 
     let mut parts = vec![title];
     if let Some(s) = state {
+        parts.extend(problems_block(doc, t, &s.settings)?);
         parts.push(crate::account::card(
             doc,
             s,

@@ -98,8 +98,12 @@ test('it reads its managed configuration; policy values show locked, an invalid 
     await problem.textContent(),
     'Policy signOutGraceMinutes is invalid and was ignored: expected whole minutes from 0 to 10080',
   );
-  // The dialer field is locked with the administrator's value.
-  assert.match(await options.locator('[id$=-locked]').first().textContent(), /Set by your administrator/);
+  // The softphone choice is locked with the administrator's value, and says so to a screen reader.
+  const softphone = options.getByRole('combobox', { name: 'Softphone' });
+  assert.ok(await softphone.isDisabled());
+  assert.equal(await softphone.inputValue(), 'tel');
+  assert.equal(await softphone.getAttribute('aria-describedby'), 'opt-adapter-locked');
+  assert.equal(await options.locator('#opt-adapter-locked').textContent(), 'Set by your administrator');
   await options.screenshot({ path: artifact('options-managed.png'), fullPage: true });
   await options.close();
 });
