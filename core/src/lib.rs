@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod browser;
 pub mod calls;
+pub mod contacts;
 pub mod context;
 pub mod deploy;
 pub mod dial;

@@ -1,0 +1,175 @@
+//! The agent's local copy of their contacts and of the company directory
+//! (issue 8): the stored model, the People API sync (connections and
+//! directory, with sync tokens), search as you type, and the merge rule for
+//! an edit that met a newer version at the source. No I/O: the worker
+//! fetches, stores in IndexedDB and calls these.
+
+pub mod merge;
+pub mod search;
+pub mod sync;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Where a stored contact comes from. Directory entries are read-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The agent's Google contacts (`people.connections.list`).
+    Google,
+    /// The Workspace directory (`people.listDirectoryPeople`).
+    Directory,
+}
+
+impl Source {
+    pub const ALL: [Source; 2] = [Source::Google, Source::Directory];
+
+    /// The prefix of [`StoredContact::id`] and the store's sync-state key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Source::Google => "google",
+            Source::Directory => "directory",
+        }
+    }
+
+    pub fn editable(self) -> bool {
+        matches!(self, Source::Google)
+    }
+}
+
+/// One phone number: E.164 when the source could normalise it (People's
+/// `canonicalForm`, or a value already written `+<digits>`), else only the
+/// raw text, which is kept and still searchable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phone {
+    pub raw: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e164: Option<String>,
+}
+
+impl Phone {
+    pub fn new(raw: &str, canonical: Option<&str>) -> Phone {
+        let canonical = canonical.filter(|c| is_e164(c)).map(str::to_owned);
+        let compact: String = raw
+            .chars()
+            .filter(|c| !" .-()/\u{a0}".contains(*c))
+            .collect();
+        let e164 = canonical.or_else(|| is_e164(&compact).then_some(compact));
+        Phone {
+            raw: raw.trim().to_owned(),
+            e164,
+        }
+    }
+
+    /// What a call dials and comparisons use: E.164, else the raw text.
+    pub fn best(&self) -> &str {
+        self.e164.as_deref().unwrap_or(&self.raw)
+    }
+}
+
+/// `+` then 8 to 15 digits, the first not 0.
+pub fn is_e164(s: &str) -> bool {
+    let Some(d) = s.strip_prefix('+') else {
+        return false;
+    };
+    (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0')
+}
+
+/// A contact as IndexedDB holds it: non-secret fields only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredContact {
+    /// `<source>:<resourceName>`, unique across sources.
+    pub id: String,
+    pub source: Source,
+    /// People API `resourceName` (`people/c123`).
+    pub resource: String,
+    /// The source's etag, sent back with an edit.
+    #[serde(default)]
+    pub etag: String,
+    pub name: String,
+    #[serde(default)]
+    pub phones: Vec<Phone>,
+    #[serde(default)]
+    pub emails: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<String>,
+    /// The full sync run that last saw it ([`sync::SyncState::generation`]).
+    #[serde(default)]
+    pub generation: u64,
+}
+
+impl StoredContact {
+    /// The panel's contact card for this entry.
+    pub fn to_card(&self) -> crate::context::Contact {
+        crate::context::Contact {
+            resource: self.resource.clone(),
+            name: self.name.clone(),
+            photo: self.photo.clone(),
+            phones: self.phones.iter().map(|p| p.best().to_owned()).collect(),
+            emails: self.emails.clone(),
+            organization: self.organization.clone(),
+            title: None,
+        }
+    }
+}
+
+/// A People API `Person` (from `connections.list`, `listDirectoryPeople`,
+/// `get`, `createContact` or `updateContact`) as a stored contact. None for
+/// a person without a resource name, or one marked deleted.
+pub fn from_person(source: Source, p: &Value) -> Option<StoredContact> {
+    if p["metadata"]["deleted"] == true {
+        return None;
+    }
+    let resource = p["resourceName"].as_str()?.to_owned();
+    let primary = |list: &Value, field: &str| -> Option<String> {
+        let items = list.as_array()?;
+        items
+            .iter()
+            .find(|i| i["metadata"]["primary"] == true)
+            .or_else(|| items.first())
+            .and_then(|i| i[field].as_str())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let mut emails: Vec<String> = vec![];
+    for e in p["emailAddresses"].as_array().into_iter().flatten() {
+        if let Some(v) = e["value"].as_str().map(str::trim).filter(|v| !v.is_empty())
+            && !emails.iter().any(|x| x.eq_ignore_ascii_case(v))
+        {
+            emails.push(v.to_owned());
+        }
+    }
+    let mut phones: Vec<Phone> = vec![];
+    for ph in p["phoneNumbers"].as_array().into_iter().flatten() {
+        let Some(raw) = ph["value"].as_str().filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        let phone = Phone::new(raw, ph["canonicalForm"].as_str());
+        // The same number written twice counts once.
+        if !phones.iter().any(|x| x.best() == phone.best()) {
+            phones.push(phone);
+        }
+    }
+    let name = primary(&p["names"], "displayName")
+        .or_else(|| emails.first().cloned())
+        .or_else(|| phones.first().map(|p| p.raw.clone()))
+        .unwrap_or_default();
+    Some(StoredContact {
+        id: format!("{}:{resource}", source.key()),
+        source,
+        resource,
+        etag: p["etag"].as_str().unwrap_or_default().to_owned(),
+        name,
+        phones,
+        emails,
+        organization: primary(&p["organizations"], "name"),
+        photo: primary(&p["photos"], "url").filter(|u| u.starts_with("https://")),
+        generation: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests;
