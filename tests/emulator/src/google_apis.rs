@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::oidc::Provider;
+use crate::people_sync;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Message {
@@ -95,6 +96,7 @@ pub struct Fixtures {
 pub struct Apis {
     provider: Provider,
     fixtures: Arc<Mutex<Fixtures>>,
+    people: crate::people_sync::Shared,
 }
 
 impl Apis {
@@ -102,7 +104,13 @@ impl Apis {
         Apis {
             provider,
             fixtures: Arc::default(),
+            people: Arc::default(),
         }
+    }
+
+    /// The synced contact books (`people_sync`).
+    pub fn people(&self) -> &crate::people_sync::Shared {
+        &self.people
     }
 
     fn fixtures(&self) -> Fixtures {
@@ -114,6 +122,7 @@ impl Apis {
 
     pub fn reset(&self) {
         *self.fixtures.lock().unwrap_or_else(|e| e.into_inner()) = Fixtures::default();
+        *self.people.lock().unwrap_or_else(|e| e.into_inner()) = Default::default();
     }
 }
 
@@ -144,10 +153,42 @@ pub fn routes() -> Router<Apis> {
             get(calendar_events),
         )
         .route("/googleapis/calendar/v3/freeBusy", post(freebusy))
+        .route(
+            "/googleapis/people/v1/people/{who}/connections",
+            get(people_sync::connections),
+        )
+        .route(
+            "/googleapis/people/v1/people:listDirectoryPeople",
+            get(people_sync::directory),
+        )
+        .route(
+            "/googleapis/people/v1/people:createContact",
+            post(people_sync::create),
+        )
+        .route(
+            "/googleapis/people/v1/people/{rest}",
+            get(people_sync::person)
+                .patch(people_sync::person)
+                .delete(people_sync::person),
+        )
 }
 
 pub fn control_routes() -> Router<Apis> {
-    Router::new().route("/fixtures", put(set_fixtures).get(get_fixtures))
+    Router::new()
+        .route("/fixtures", put(set_fixtures).get(get_fixtures))
+        .route("/people", put(people_sync::seed))
+        .route("/people/generate", post(people_sync::generate))
+        .route(
+            "/people/expire-sync-tokens",
+            post(people_sync::expire_tokens),
+        )
+        .route("/people/writes", get(people_sync::writes))
+        .route(
+            "/people/{which}/{id}",
+            get(people_sync::control_get)
+                .patch(people_sync::control_patch)
+                .delete(people_sync::control_delete),
+        )
 }
 
 async fn set_fixtures(State(a): State<Apis>, Json(f): Json<Fixtures>) -> StatusCode {
@@ -159,7 +200,12 @@ async fn get_fixtures(State(a): State<Apis>) -> Json<Fixtures> {
     Json(a.fixtures())
 }
 
-fn google_error(status: StatusCode, message: &str, reason: &str, api_status: &str) -> Response {
+pub(crate) fn google_error(
+    status: StatusCode,
+    message: &str,
+    reason: &str,
+    api_status: &str,
+) -> Response {
     (
         status,
         Json(json!({"error": {
@@ -173,7 +219,11 @@ fn google_error(status: StatusCode, message: &str, reason: &str, api_status: &st
 
 /// The caller's email when the bearer token is valid and carries one of
 /// `accepted` (scope names after `.../auth/`).
-fn caller(a: &Apis, headers: &HeaderMap, accepted: &[&str]) -> Result<String, Box<Response>> {
+pub(crate) fn caller(
+    a: &Apis,
+    headers: &HeaderMap,
+    accepted: &[&str],
+) -> Result<String, Box<Response>> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())

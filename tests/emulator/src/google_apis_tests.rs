@@ -343,3 +343,6 @@ async fn faults_unknown_tokens_and_a_revoked_grant() {
     let (s, _, body) = call(&app, Method::GET, &list, None, Some("ya29.unknown")).await;
     assert_eq!(google::classify(s, &body, None), ApiFailure::Unauthorized);
 }
+
+#[path = "people_sync_tests.rs"]
+mod people_sync_tests;

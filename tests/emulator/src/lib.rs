@@ -18,6 +18,7 @@
 
 pub mod google_apis;
 pub mod oidc;
+pub mod people_sync;
 pub mod platform;
 
 use std::path::PathBuf;
@@ -53,6 +54,10 @@ pub struct Fault {
     /// `WWW-Authenticate` header value (a Bearer challenge), if any.
     #[serde(default)]
     pub www_authenticate: Option<String>,
+    /// Matching requests to let through before the fault applies (a 429
+    /// in the middle of a paged sync, for example).
+    #[serde(default)]
+    pub after: Option<u32>,
 }
 
 /// Latency added to requests whose path starts with `path_prefix`.
@@ -277,13 +282,17 @@ async fn faults_and_log(State(emu): State<Emulator>, req: Request, next: Next) -
             .filter(|_| !preflight)
         {
             let f = &mut inner.faults[i];
-            fault = Some(f.clone());
-            match f.count {
-                Some(1) => {
-                    inner.faults.remove(i);
+            if let Some(n) = f.after.filter(|n| *n > 0) {
+                f.after = Some(n - 1);
+            } else {
+                fault = Some(f.clone());
+                match f.count {
+                    Some(1) => {
+                        inner.faults.remove(i);
+                    }
+                    Some(n) => f.count = Some(n - 1),
+                    None => {}
                 }
-                Some(n) => f.count = Some(n - 1),
-                None => {}
             }
         }
         (delay, fault)
