@@ -50,6 +50,7 @@ pub fn example_value(key: &str) -> Option<Value> {
         settings::KEY_IMAP => json!({"host": "imap.gmail.com", "port": 993}),
         settings::KEY_GOOGLE_API_ROOT => json!("https://www.googleapis.com"),
         settings::KEY_LANGUAGE => json!("en"),
+        settings::KEY_CONTACTS_DIRECTORY => json!(true),
         _ => return None,
     })
 }

@@ -25,9 +25,10 @@ pub const KEY_GRACE: &str = "signOutGraceMinutes";
 pub const KEY_IMAP: &str = "imapServer";
 pub const KEY_GOOGLE_API_ROOT: &str = "googleApiRoot";
 pub const KEY_LANGUAGE: &str = "language";
+pub const KEY_CONTACTS_DIRECTORY: &str = "contactsDirectory";
 
 /// Every key, in the order the options page and the policy reference list them.
-pub const ALL_KEYS: [&str; 12] = [
+pub const ALL_KEYS: [&str; 13] = [
     KEY_DIALER,
     KEY_REGION,
     KEY_ALLOW,
@@ -40,6 +41,7 @@ pub const ALL_KEYS: [&str; 12] = [
     KEY_IMAP,
     KEY_GOOGLE_API_ROOT,
     KEY_LANGUAGE,
+    KEY_CONTACTS_DIRECTORY,
 ];
 
 /// The languages Ringside ships (`_locales/<code>`); a forced language is one of them.
@@ -88,6 +90,10 @@ pub struct Settings {
     /// A language forced by policy (one of `LANGUAGES`); None: the browser's.
     #[serde(default)]
     pub language: Option<String>,
+    /// Whether Workspace agents keep a local copy of the company directory
+    /// (People `listDirectoryPeople`) beside their own contacts.
+    #[serde(default)]
+    pub contacts_directory: bool,
     /// Keys set by policy: shown locked in the options page.
     pub locked: Vec<String>,
     /// Values that were ignored, and why.
@@ -269,6 +275,10 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
                     KEY_IMAP => validate_imap(v).map(|m| serde_json::to_value(m).ok()),
                     KEY_GOOGLE_API_ROOT => validate_url(v).map(|u| Some(Value::String(u))),
                     KEY_LANGUAGE => validate_language(v).map(|l| Some(Value::String(l))),
+                    KEY_CONTACTS_DIRECTORY => v
+                        .as_bool()
+                        .map(|b| Some(Value::Bool(b)))
+                        .ok_or_else(|| "expected true or false".to_owned()),
                     _ => Ok(None),
                 };
                 match checked {
@@ -303,6 +313,7 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
             KEY_IMAP => out.imap_server = serde_json::from_value(v).ok(),
             KEY_GOOGLE_API_ROOT => out.google_api_root = v.as_str().map(str::to_owned),
             KEY_LANGUAGE => out.language = v.as_str().map(str::to_owned),
+            KEY_CONTACTS_DIRECTORY => out.contacts_directory = v.as_bool().unwrap_or(false),
             _ => out.sign_out_grace_minutes = v.as_u64().and_then(|n| u32::try_from(n).ok()),
         }
     }

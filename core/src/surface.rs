@@ -49,6 +49,12 @@ pub struct UiState {
     /// A newer version downloaded and waiting for the live call to end.
     #[serde(default)]
     pub update_pending: Option<String>,
+    /// The local copy of the agent's contacts and the directory.
+    #[serde(default)]
+    pub contacts: crate::contacts::ContactsView,
+    /// Who the live or incoming call's other party is, from that copy.
+    #[serde(default)]
+    pub caller: Option<crate::contacts::ContactHit>,
 }
 
 /// A frame whose content script checked in.
@@ -98,6 +104,10 @@ pub enum UiCommand {
     SignOut,
     /// Get a new access token now (the options page's diagnostics).
     RefreshSession,
+    /// Bring the local contacts up to date now (the popup opened).
+    ContactsSync,
+    /// Call this number from the popup's dial pad.
+    DialNumber { number: String },
     /// "Connect Gmail with an app password": the password goes once to the
     /// host, which keeps it in the OS secret store after a good login.
     MailConnect {
@@ -145,6 +155,9 @@ pub enum OneShot {
     /// The "show contact" button beside a call button (a trusted click).
     #[serde(rename = "contact.show")]
     ShowContact { number: String },
+    /// Search the local contacts as the agent types (popup dial pad).
+    #[serde(rename = "contacts.search")]
+    ContactsSearch { query: String },
     /// A content script asks for the numbers in text segments and links.
     #[serde(rename = "detect")]
     Detect {

@@ -151,6 +151,12 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = getURL)]
     pub fn runtime_get_url(path: &str) -> String;
 
+    #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = get, catch)]
+    fn alarms_get(name: &str) -> Result<js_sys::Promise, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = create, catch)]
+    fn alarms_create(name: &str, info: &JsValue) -> Result<js_sys::Promise, JsValue>;
+
     /// The global `fetch` (window and service worker alike).
     #[wasm_bindgen(js_name = fetch, catch)]
     fn fetch_js(url: &str, init: &JsValue) -> Result<js_sys::Promise, JsValue>;
@@ -461,6 +467,19 @@ pub async fn install_type() -> Option<String> {
     js_sys::Reflect::get(&info, &JsValue::from_str("installType"))
         .ok()?
         .as_string()
+}
+
+/// A repeating `chrome.alarms` alarm, created unless it exists (creating it
+/// again would restart its period at every worker start).
+pub async fn ensure_alarm(name: &str, period_minutes: f64) -> Result<(), JsValue> {
+    let existing = wasm_bindgen_futures::JsFuture::from(alarms_get(name)?).await?;
+    if existing.is_undefined() || existing.is_null() {
+        let info = js_sys::Object::new();
+        js_sys::Reflect::set(&info, &"periodInMinutes".into(), &period_minutes.into())?;
+        js_sys::Reflect::set(&info, &"delayInMinutes".into(), &period_minutes.into())?;
+        wasm_bindgen_futures::JsFuture::from(alarms_create(name, &info)?).await?;
+    }
+    Ok(())
 }
 
 /// Runs `f` once after `ms` milliseconds.

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod chrome;
 pub mod contact_panel;
+pub mod dialpad;
 pub mod dom;
 pub mod error;
 pub mod i18n;

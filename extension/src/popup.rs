@@ -31,6 +31,8 @@ pub struct Context {
     pub now_ms: f64,
     /// Active tab ids, to find the page the popup was opened over.
     pub active_tabs: Vec<i32>,
+    /// The agent's language (BCP 47), for counts.
+    pub locale: String,
 }
 
 fn section(doc: &Document, class: &str, heading: &str, id: &str) -> Result<Element, JsError> {
@@ -65,6 +67,7 @@ fn notice(doc: &Document, desk: &CallDesk, t: &dyn Translate) -> Result<Option<E
 fn live_call(
     doc: &Document,
     desk: &CallDesk,
+    caller: Option<&ringside_core::contacts::ContactHit>,
     t: &dyn Translate,
     now_ms: f64,
 ) -> Result<Option<Element>, JsError> {
@@ -88,6 +91,15 @@ fn live_call(
             Phase::Established => "established",
         },
     )?;
+    // The other party's name and organization, from the local contacts.
+    if let Some(c) = caller {
+        let who = dom::el(doc, "p", "call-name", Some(&c.name))?;
+        who.set_attribute("data-testid", "call-contact")?;
+        s.add(&who)?;
+        if let Some(org) = &c.organization {
+            s.add(&dom::el(doc, "p", "muted small", Some(org))?)?;
+        }
+    }
     s.add(&dom::el(doc, "p", "call-number", Some(&l.display))?)?;
     if l.display != l.number {
         s.add(&dom::el(doc, "p", "muted small", Some(&l.number))?)?;
@@ -262,8 +274,20 @@ pub fn render(
             parts.push(p);
         }
         parts.extend(notice(doc, &s.calls, t)?);
-        parts.extend(live_call(doc, &s.calls, t, cx.now_ms)?);
+        parts.extend(live_call(doc, &s.calls, s.caller.as_ref(), t, cx.now_ms)?);
         parts.extend(wrapup(doc, &s.calls, t)?);
+        if s.auth.signed_in() {
+            parts.extend(crate::dialpad::status(
+                doc,
+                &s.contacts,
+                t,
+                cx.now_ms,
+                &cx.locale,
+            )?);
+        }
+        if s.calls.live.is_none() {
+            parts.push(crate::dialpad::render(doc, t)?);
+        }
         if let Some(to) = s.calls.last_saved {
             let p = dom::el(doc, "p", "saved", Some(&t.get(to.message_key())))?;
             p.set_attribute("role", "status")?;
@@ -304,6 +328,21 @@ fn action(name: &str, el: &Element) -> Option<UiCommand> {
             tags: field_value(&doc, "wrap-tags"),
             note: field_value(&doc, "wrap-note"),
         },
+        "dial-number" => UiCommand::DialNumber {
+            number: el.get_attribute("data-number")?,
+        },
+        "dial-typed" => {
+            let typed = crate::dialpad::typed(&doc);
+            // A number typed as such; a name is dialled from its match.
+            let number = match ringside_core::context::ContactQuery::parse(&typed)? {
+                ringside_core::context::ContactQuery::Phone(p) => p,
+                _ => {
+                    let first = doc.query_selector("[data-action=dial-number]").ok()??;
+                    first.get_attribute("data-number")?
+                }
+            };
+            UiCommand::DialNumber { number }
+        }
         "site" => UiCommand::SetSite {
             origin: el.get_attribute("data-origin")?,
             enabled: js_sys::Reflect::get(el, &JsValue::from_str("checked"))
@@ -350,11 +389,17 @@ pub fn popup_main() -> Result<(), JsValue> {
                 extension_id: id.clone(),
                 now_ms: js_sys::Date::now(),
                 active_tabs: ACTIVE_TABS.with(|a| a.borrow().clone()),
+                locale: crate::i18n::ui_language(),
             };
             render(doc, state, &ChromeI18n, &cx)
         }),
         Rc::new(action),
     )?;
+    if let Ok(doc) = page::document() {
+        crate::dialpad::listen(&doc)?;
+    }
+    // Opening the popup brings the contacts up to date.
+    page::send(&UiCommand::ContactsSync);
     wasm_bindgen_futures::spawn_local(async {
         if let Ok(tabs) = crate::chrome::active_tab_ids().await {
             ACTIVE_TABS.with(|a| *a.borrow_mut() = tabs);

@@ -8,6 +8,7 @@ import init, {
   sw_on_storage_changed,
   sw_on_notification_button,
   sw_on_update_available,
+  sw_on_alarm,
 } from './wasm/ringside.js';
 
 const ready = init({ module_or_path: new URL('./wasm/ringside_bg.wasm', import.meta.url) })
@@ -39,6 +40,11 @@ self.ringside = Object.freeze({ onNotificationButton });
 // A newer version is downloaded: Rust applies it when no call is live.
 chrome.runtime.onUpdateAvailable.addListener((details) => {
   ready.then(() => sw_on_update_available(details.version));
+});
+
+// The contact sync's timer (chrome.alarms outlives the worker).
+chrome.alarms.onAlarm.addListener((alarm) => {
+  ready.then(() => sw_on_alarm(alarm.name));
 });
 
 // Registered so the worker starts with the browser and connects to the host

@@ -51,6 +51,8 @@ fn state(host: HostStatus) -> UiState {
         panel_request: None,
         install_type: None,
         update_pending: None,
+        contacts: Default::default(),
+        caller: None,
     }
 }
 
@@ -240,7 +242,118 @@ fn cx() -> ringside_extension::popup::Context {
         extension_id: ID.into(),
         now_ms: 100_000.0,
         active_tabs: vec![3],
+        locale: "en-US".into(),
     }
+}
+
+#[wasm_bindgen_test]
+fn popup_shows_contact_sync_progress_then_the_count_and_the_caller_by_name() {
+    use ringside_core::auth::provider::ProviderKind;
+    use ringside_core::auth::session::{AuthView, Phase as AuthPhase, Profile, TokenHome};
+    use ringside_core::contacts::{ContactHit, ContactsView};
+    let app = fresh_app();
+    let signed_in = AuthView {
+        phase: AuthPhase::SignedIn,
+        profile: Some(Profile {
+            name: "Agent".into(),
+            email: "agent@example.com".into(),
+            picture: None,
+            provider: ProviderKind::Google,
+            issuer: "https://accounts.google.com".into(),
+            client_id: "c".into(),
+            subject: "1".into(),
+            home: TokenHome::Host,
+            agent: None,
+        }),
+        ..AuthView::default()
+    };
+    let mut state = UiState {
+        auth: signed_in,
+        contacts: ContactsView {
+            count: 1000,
+            syncing: Some((1000, Some(2500))),
+            ..ContactsView::default()
+        },
+        ..state(HostStatus::Connected { info: info() })
+    };
+    ringside_extension::popup::render(&doc(), Some(&state), &en(), &cx()).unwrap();
+    let status = app
+        .query_selector("[data-testid=contacts-status]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.get_attribute("role").as_deref(), Some("status"));
+    assert_eq!(
+        status.text_content().unwrap(),
+        "Syncing contacts: 1,000 of 2,500"
+    );
+    let bar = status.query_selector("progress").unwrap().unwrap();
+    assert_eq!(bar.get_attribute("value").as_deref(), Some("1000"));
+    assert_eq!(
+        bar.get_attribute("aria-label").as_deref(),
+        Some("Contact sync progress")
+    );
+    // The dial pad: a labelled field and a call button.
+    assert!(
+        app.query_selector("label[for=dial-query]")
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        app.query_selector("#dial-query[data-keep]")
+            .unwrap()
+            .is_some()
+    );
+
+    state.contacts = ContactsView {
+        count: 2500,
+        synced_ms: Some(100_000 - 3 * 60_000),
+        ..ContactsView::default()
+    };
+    ringside_extension::popup::render(&doc(), Some(&state), &en(), &cx()).unwrap();
+    let status = app
+        .query_selector("[data-testid=contacts-status]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        status.text_content().unwrap(),
+        "2,500 contacts, synced 3 min ago"
+    );
+
+    // An incoming call from a known number shows the name and organization.
+    let mut desk = ringside_core::calls::CallDesk::default();
+    desk.on_event(
+        &ringside_core::dial::CallEvent::Incoming {
+            call_id: "c".into(),
+            peer: "sip:+34612345678@127.0.0.1".into(),
+        },
+        1.0,
+    );
+    state.calls = desk;
+    state.caller = Some(ContactHit {
+        id: "google:people/c1".into(),
+        name: "Ana Ruiz <b>".into(),
+        organization: Some("Client Co".into()),
+        ..ContactHit::default()
+    });
+    ringside_extension::popup::render(&doc(), Some(&state), &en(), &cx()).unwrap();
+    let live = app
+        .query_selector("[data-testid=live-call]")
+        .unwrap()
+        .unwrap();
+    let who = live
+        .query_selector("[data-testid=call-contact]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        who.text_content().unwrap(),
+        "Ana Ruiz <b>",
+        "as text, never HTML"
+    );
+    assert!(live.text_content().unwrap().contains("Client Co"));
+    assert!(
+        app.query_selector("#dial-query").unwrap().is_none(),
+        "no dial pad during a call"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -115,6 +115,52 @@ impl StoredContact {
     }
 }
 
+/// A contact as the popup lists it (search results, caller id).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactHit {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub organization: Option<String>,
+    /// Best form of each number (E.164 when known).
+    #[serde(default)]
+    pub phones: Vec<String>,
+    #[serde(default)]
+    pub emails: Vec<String>,
+    /// Whether the agent may edit it (their own Google contact).
+    #[serde(default)]
+    pub editable: bool,
+}
+
+impl From<&StoredContact> for ContactHit {
+    fn from(c: &StoredContact) -> ContactHit {
+        ContactHit {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            organization: c.organization.clone(),
+            phones: c.phones.iter().map(|p| p.best().to_owned()).collect(),
+            emails: c.emails.clone(),
+            editable: c.source.editable(),
+        }
+    }
+}
+
+/// The local store as the popup shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactsView {
+    /// Contacts stored (all sources).
+    pub count: u64,
+    /// A run in progress: received so far, and the total when known.
+    #[serde(default)]
+    pub syncing: Option<(u64, Option<u64>)>,
+    /// When the last run completed.
+    #[serde(default)]
+    pub synced_ms: Option<i64>,
+    /// Why the last run failed: a message key and its substitutions.
+    #[serde(default)]
+    pub error: Option<(String, Vec<String>)>,
+}
+
 /// A People API `Person` (from `connections.list`, `listDirectoryPeople`,
 /// `get`, `createContact` or `updateContact`) as a stored contact. None for
 /// a person without a resource name, or one marked deleted.

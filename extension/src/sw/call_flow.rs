@@ -58,13 +58,24 @@ pub(super) fn on_host_event(ev: Event) {
         spawn_local(async move {
             let result = match fx {
                 DeskEffect::NotifyIncoming { call_id, caller } => {
+                    // The name and organization from the local contacts, when known.
+                    let known = super::contacts::caller(&caller);
+                    let message = match &known {
+                        Some(c) => chrome::get_message(
+                            "incomingCallFromContact",
+                            &[c.name.clone(), caller],
+                        ),
+                        None => chrome::get_message("incomingCallFrom", &[caller]),
+                    };
+                    let context = known.and_then(|c| c.organization).unwrap_or_default();
                     chrome::notify(
                         &format!("{INCOMING_PREFIX}{call_id}"),
                         &json!({
                             "type": "basic",
                             "iconUrl": chrome::runtime_get_url("icons/icon-128.png"),
                             "title": chrome::get_message("incomingCallTitle", &[]),
-                            "message": chrome::get_message("incomingCallFrom", &[caller]),
+                            "message": message,
+                            "contextMessage": context,
                             "buttons": [
                                 {"title": chrome::get_message("answer", &[])},
                                 {"title": chrome::get_message("decline", &[])},
@@ -218,7 +229,7 @@ pub(super) async fn append_local(key: &str, wrapup: &WrapUp) {
 /// A call button was clicked (a trusted click; the page checked `isTrusted`
 /// and only this extension's content script can send this message).
 pub(super) async fn dial(
-    origin: String,
+    origin: Option<String>,
     number: Option<String>,
     uri: Option<String>,
     extension: Option<String>,
@@ -228,7 +239,10 @@ pub(super) async fn dial(
     let target = number.clone().or(uri.clone()).unwrap_or_default();
     let (decision, connected, has_dialer, needs_sign_in) = with_worker(|w| {
         (
-            settings::site_decision(&w.settings, &w.switched_off, &origin),
+            // The popup's dial pad (no origin) is not a web site.
+            origin.as_deref().map_or(SiteDecision::Allowed, |o| {
+                settings::site_decision(&w.settings, &w.switched_off, o)
+            }),
             w.link.is_connected(),
             w.settings.dialer.is_some(),
             super::revocation::sign_in_required(w),

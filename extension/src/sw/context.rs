@@ -1,4 +1,5 @@
-//! The side panel's context, worker side: the contact from the People API,
+//! The side panel's context, worker side: the contact from the local store
+//! (sw/contacts.rs) or else the People API,
 //! and each section (Gmail, Drive, Calendar) on its own, with retries that
 //! honour Retry-After, a short per-contact cache, cached data when offline,
 //! and per-integration connect (incremental authorization) and disconnect.
@@ -130,6 +131,12 @@ pub(super) async fn contact(query: ContactQuery) -> ContactAnswer {
         && section::fresh(at, now_ms())
     {
         return a;
+    }
+    // The local contact store first (synced contacts and directory), the API second.
+    if let Some(contact) = super::contacts::lookup(&query).await {
+        let answer = ContactAnswer::Found { contact };
+        remember(key, Cached::Contact(answer.clone()));
+        return answer;
     }
     let roots = with_worker(|w| w.settings.api_roots()).unwrap_or_default();
     let mut answer = ContactAnswer::Unknown;

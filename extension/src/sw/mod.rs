@@ -27,7 +27,9 @@ use crate::error::{JsError, js_to_json, json_to_js, log_warn};
 
 mod api;
 mod call_flow;
+mod contacts;
 mod context;
+mod idb;
 mod mail;
 mod reauth;
 mod revocation;
@@ -167,6 +169,8 @@ pub fn sw_start() {
         spawn_local(async {
             settings_ready().await;
             signin::restore().await;
+            contacts::schedule().await;
+            contacts::sync_if_stale().await;
         });
     }
 }
@@ -370,6 +374,12 @@ fn current_state(w: &Worker) -> UiState {
         panel_request: w.panel_request.clone(),
         install_type: w.install_type.clone(),
         update_pending: w.update_pending.clone(),
+        contacts: contacts::view(),
+        caller: w
+            .desk
+            .live
+            .as_ref()
+            .and_then(|c| contacts::caller(&c.number)),
     }
 }
 
@@ -382,6 +392,14 @@ fn state_js(state: &UiState) -> Result<JsValue, JsError> {
 /// force-installed build updates from the admin's update URL). It applies at
 /// once when no call is live, otherwise when the call ends: an update never
 /// takes the call controls away mid-call.
+/// `chrome.alarms.onAlarm`: the contact sync's timer.
+#[wasm_bindgen]
+pub fn sw_on_alarm(name: String) {
+    if name == contacts::ALARM {
+        spawn_local(contacts::sync());
+    }
+}
+
 #[wasm_bindgen]
 pub fn sw_on_update_available(version: String) {
     with_worker(|w| w.update_pending = Some(version));
@@ -501,7 +519,16 @@ fn on_ui_command(cmd: UiCommand) {
             }
             // storage.onChanged reloads the settings and tells the pages.
         }),
-        UiCommand::SignIn { provider } => spawn_local(signin::sign_in(provider)),
+        UiCommand::SignIn { provider } => spawn_local(async move {
+            signin::sign_in(provider).await;
+            contacts::sync().await;
+        }),
+        UiCommand::ContactsSync => spawn_local(contacts::sync_if_stale()),
+        UiCommand::DialNumber { number } => spawn_local(async move {
+            // Refusals become the desk's notice, which the popup shows.
+            let display = number.clone();
+            let _ = dial(None, Some(number), None, None, display).await;
+        }),
         UiCommand::SignOut => spawn_local(signin::sign_out()),
         UiCommand::RefreshSession => spawn_local(async {
             if signin::refresh().await {
@@ -626,7 +653,7 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
                 display,
             },
             SenderKind::ContentScript { origin, .. },
-        ) => dial(origin, number, uri, extension, display).await,
+        ) => dial(Some(origin), number, uri, extension, display).await,
         (OneShot::ContextContact { query }, SenderKind::ExtensionPage) => {
             reply_ok(serde_json::to_value(context::contact(query).await).map_err(JsError::from)?)
         }
@@ -670,6 +697,9 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
                 log_warn(&format!("side panel: {e}"));
             }
             reply_ok(Value::Null)
+        }
+        (OneShot::ContactsSearch { query }, SenderKind::ExtensionPage) => {
+            reply_ok(serde_json::to_value(contacts::search(&query).await).map_err(JsError::from)?)
         }
         (OneShot::State, SenderKind::ExtensionPage) => {
             let state = with_worker(|w| current_state(w))

@@ -482,6 +482,8 @@ fn ended(key: &str, subs: &[&str]) {
 }
 
 pub(super) async fn forget_locally() {
+    // The agent's contacts go with the session (a shared machine's next agent).
+    super::contacts::forget().await;
     let _ = chrome::storage_remove(Area::Session, &[KEY_TOKENS, "platformSession"]).await;
     let _ = chrome::storage_remove(Area::Local, &[KEY_PROFILE]).await;
     with_worker(|w| w.session.expires_at = 0.0);

@@ -1,0 +1,304 @@
+//! The local contact store, worker side: loads it from IndexedDB, keeps it in
+//! step with People (the agent's contacts, and the directory when policy
+//! says so) page by page, answers the popup's search as you type, and names
+//! the other party of a call. The rules are `ringside_core::contacts`; this
+//! module fetches, writes and broadcasts progress.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use ringside_core::auth::provider::ProviderKind;
+use ringside_core::contacts::search::Index;
+use ringside_core::contacts::sync::{Step, SyncFailure, SyncState, classify_failure, parse_page};
+use ringside_core::contacts::{ContactHit, ContactsView, Source, StoredContact};
+use ringside_core::context::google::ApiFailure;
+use ringside_core::context::section;
+
+use super::api::{ApiError, api_get};
+use super::{broadcast, now_ms, with_worker};
+use crate::error::log_warn;
+
+use super::idb;
+
+/// The alarm that keeps the store current.
+pub(super) const ALARM: &str = "contacts-sync";
+/// Minutes between timed incremental syncs.
+const PERIOD_MINUTES: f64 = 15.0;
+/// A popup opening syncs when the last run is older than this.
+const STALE_MS: f64 = 30_000.0;
+const OWNER: &str = "owner";
+
+#[derive(Default)]
+struct Store {
+    loaded: Option<String>,
+    contacts: HashMap<String, StoredContact>,
+    index: Index,
+    states: HashMap<&'static str, SyncState>,
+    syncing: bool,
+    error: Option<(String, Vec<String>)>,
+}
+
+thread_local! {
+    static STORE: RefCell<Store> = RefCell::new(Store::default());
+}
+
+fn with<R>(f: impl FnOnce(&mut Store) -> R) -> R {
+    STORE.with(|s| f(&mut s.borrow_mut()))
+}
+
+fn meta_key(source: Source) -> String {
+    format!("sync:{}", source.key())
+}
+
+/// The Google agent's email, lower case; None otherwise.
+fn google_agent() -> Option<String> {
+    with_worker(|w| {
+        w.session
+            .view
+            .profile
+            .as_ref()
+            .filter(|p| w.session.view.signed_in() && p.provider == ProviderKind::Google)
+            .map(|p| p.email.to_lowercase())
+    })
+    .flatten()
+}
+
+/// Loads the store for `owner`; another agent's contacts are dropped first.
+async fn load(owner: &str) -> Result<(), crate::error::JsError> {
+    if with(|s| s.loaded.as_deref() == Some(owner)) {
+        return Ok(());
+    }
+    let stored_owner: Option<String> = idb::meta(OWNER).await?;
+    if stored_owner.as_deref() != Some(owner) {
+        idb::clear().await?;
+        idb::write::<StoredContact, String>(&[], &[], &[(OWNER, owner.to_owned())]).await?;
+    }
+    let all: Vec<StoredContact> = idb::all(idb::CONTACTS).await?;
+    let mut states = HashMap::new();
+    for source in Source::ALL {
+        if let Some(st) = idb::meta::<SyncState>(&meta_key(source)).await? {
+            states.insert(source.key(), st);
+        }
+    }
+    with(|s| {
+        s.index = Index::new(&all);
+        s.contacts = all.into_iter().map(|c| (c.id.clone(), c)).collect();
+        s.states = states;
+        s.loaded = Some(owner.to_owned());
+    });
+    Ok(())
+}
+
+/// What the popup shows.
+pub(super) fn view() -> ContactsView {
+    with(|s| {
+        // The run in progress: what it received, and the source's total
+        // when the source says (People gives it for the agent's contacts).
+        let running = s
+            .states
+            .values()
+            .find(|st| st.running && s.syncing)
+            .map(|st| (st.fetched, st.total.filter(|_| st.full)));
+        ContactsView {
+            count: s.contacts.len() as u64,
+            syncing: running.or(s.syncing.then_some((0, None))),
+            synced_ms: s.states.values().filter_map(|st| st.completed_ms).max(),
+            error: s.error.clone(),
+        }
+    })
+}
+
+/// Search as you type (only once the store is loaded).
+pub(super) async fn search(query: &str) -> Vec<ContactHit> {
+    if let Some(me) = google_agent()
+        && let Err(e) = load(&me).await
+    {
+        log_warn(&format!("contacts: {e}"));
+    }
+    with(|s| {
+        s.index
+            .search(query, 8)
+            .iter()
+            .filter_map(|h| s.contacts.get(&h.id))
+            .map(ContactHit::from)
+            .collect()
+    })
+}
+
+/// The contact with this number (a call's other party), from memory.
+pub(super) fn caller(number: &str) -> Option<ContactHit> {
+    let q = ringside_core::context::ContactQuery::from_call(number)?;
+    let ringside_core::context::ContactQuery::Phone(p) = q else {
+        return None;
+    };
+    with(|s| {
+        let id = s.index.by_number(&p)?;
+        s.contacts.get(id).map(ContactHit::from)
+    })
+}
+
+/// The stored contact for the side panel: by number or email.
+pub(super) async fn lookup(
+    q: &ringside_core::context::ContactQuery,
+) -> Option<ringside_core::context::Contact> {
+    let me = google_agent()?;
+    load(&me).await.ok()?;
+    with(|s| {
+        let id = match q {
+            ringside_core::context::ContactQuery::Phone(p) => s.index.by_number(p),
+            ringside_core::context::ContactQuery::Email(e) => s.index.by_email(e),
+            ringside_core::context::ContactQuery::Name(_) => None,
+        }?;
+        s.contacts.get(id).map(StoredContact::to_card)
+    })
+}
+
+/// Forgets the store (sign-out).
+pub(super) async fn forget() {
+    with(|s| *s = Store::default());
+    if let Err(e) = idb::clear().await {
+        log_warn(&format!("contacts: {e}"));
+    }
+}
+
+/// Starts the timer (once per worker start; the alarm itself persists).
+pub(super) async fn schedule() {
+    if let Err(e) = crate::chrome::ensure_alarm(ALARM, PERIOD_MINUTES).await {
+        log_warn(&format!(
+            "contacts timer: {}",
+            crate::error::JsError::from(e)
+        ));
+    }
+}
+
+/// Syncs when the last run is older than a few seconds (the popup opened).
+pub(super) async fn sync_if_stale() {
+    let last = with(|s| s.states.values().filter_map(|st| st.completed_ms).max());
+    if last.is_none_or(|t| now_ms() - t as f64 > STALE_MS) {
+        sync().await;
+    }
+}
+
+/// One sync of every source, unless one is running.
+pub(super) async fn sync() {
+    let Some(me) = google_agent() else {
+        return;
+    };
+    if with(|s| std::mem::replace(&mut s.syncing, true)) {
+        return;
+    }
+    if let Err(e) = load(&me).await {
+        log_warn(&format!("contacts: {e}"));
+        with(|s| s.syncing = false);
+        return;
+    }
+    with(|s| s.error = None);
+    broadcast();
+    let directory = with_worker(|w| w.settings.contacts_directory).unwrap_or(false);
+    for source in Source::ALL {
+        if source == Source::Directory && !directory {
+            continue;
+        }
+        if let Err(e) = run(source, &me).await {
+            with(|s| s.error = Some(e));
+            break;
+        }
+    }
+    with(|s| s.syncing = false);
+    broadcast();
+}
+
+/// One run of one source, page by page; Err is the message for the agent.
+async fn run(source: Source, me: &str) -> Result<(), (String, Vec<String>)> {
+    let roots = with_worker(|w| w.settings.api_roots()).unwrap_or_default();
+    let mut state = with(|s| s.states.get(source.key()).cloned().unwrap_or_default());
+    state.begin();
+    let mut attempt = 0;
+    loop {
+        // The agent may sign out (or another may sign in) meanwhile.
+        if google_agent().as_deref() != Some(me) {
+            return Ok(());
+        }
+        let answer = match api_get(&state.url(&roots, source)).await {
+            Ok(a) => a,
+            Err(ApiError::SignedOut) => return Ok(()),
+            Err(ApiError::Failed(e)) => return Err(("contactsOffline".into(), vec![e])),
+        };
+        if answer.status != 200 {
+            match classify_failure(answer.status, &answer.body, answer.retry_after.as_deref()) {
+                SyncFailure::ExpiredToken => {
+                    state.expired();
+                    continue;
+                }
+                SyncFailure::NoAccess { message } => {
+                    return Err(("contactsNoAccess".into(), vec![message]));
+                }
+                SyncFailure::Api(ApiFailure::InsufficientScope) => {
+                    let key = match source {
+                        Source::Google => "contactsNeedsAccess",
+                        Source::Directory => "contactsDirectoryNeedsAccess",
+                    };
+                    return Err((key.into(), vec![]));
+                }
+                SyncFailure::Api(f) => match section::retry_delay_ms(&f, attempt) {
+                    Some(ms) => {
+                        super::signin::sleep(ms).await;
+                        attempt += 1;
+                        continue;
+                    }
+                    // Paused: the page token is kept, the next sync resumes here.
+                    None => {
+                        return Err((
+                            "contactsSyncPaused".into(),
+                            vec![format!("HTTP {}", answer.status)],
+                        ));
+                    }
+                },
+            }
+        }
+        attempt = 0;
+        let Some(mut page) = parse_page(source, &answer.body) else {
+            return Err((
+                "contactsSyncPaused".into(),
+                vec!["unreadable answer".into()],
+            ));
+        };
+        let step = state.apply(&mut page, now_ms() as i64);
+        let mut deletes = page.deletions.clone();
+        if let Step::Done {
+            sweep_below: Some(g),
+        } = step
+        {
+            let fresh: std::collections::HashSet<&str> =
+                page.upserts.iter().map(|u| u.id.as_str()).collect();
+            deletes.extend(with(|s| {
+                s.contacts
+                    .values()
+                    .filter(|c| {
+                        c.source == source && c.generation < g && !fresh.contains(c.id.as_str())
+                    })
+                    .map(|c| c.id.clone())
+                    .collect::<Vec<_>>()
+            }));
+        }
+        let key = meta_key(source);
+        if let Err(e) = idb::write(&page.upserts, &deletes, &[(key.as_str(), &state)]).await {
+            return Err(("contactsStoreFailed".into(), vec![e.to_string()]));
+        }
+        with(|s| {
+            for id in &deletes {
+                s.contacts.remove(id);
+                s.index.remove(id);
+            }
+            for c in page.upserts {
+                s.index.upsert(&c);
+                s.contacts.insert(c.id.clone(), c);
+            }
+            s.states.insert(source.key(), state.clone());
+        });
+        broadcast();
+        if matches!(step, Step::Done { .. }) {
+            return Ok(());
+        }
+    }
+}

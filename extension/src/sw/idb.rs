@@ -1,0 +1,173 @@
+//! IndexedDB for the local contact store: the `contacts` object store (key
+//! `id`, values are `ringside_core::contacts::StoredContact`) and `meta`
+//! (each source's sync state, and whose contacts these are). Non-secret data
+//! only: never a token. Each sync page is written in one transaction.
+
+use std::cell::RefCell;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    IdbDatabase, IdbObjectStoreParameters, IdbRequest, IdbTransaction, IdbTransactionMode,
+};
+
+use crate::error::JsError;
+
+const DB: &str = "ringside-contacts";
+const VERSION: u32 = 1;
+pub const CONTACTS: &str = "contacts";
+pub const META: &str = "meta";
+
+thread_local! {
+    static OPEN: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
+}
+
+fn failed(what: &str) -> JsValue {
+    JsValue::from_str(&format!("IndexedDB: {what} failed"))
+}
+
+/// Waits for a request's success (its result) or error.
+async fn request(req: &IdbRequest) -> Result<JsValue, JsError> {
+    let req2 = req.clone();
+    let p = js_sys::Promise::new(&mut |resolve, reject| {
+        let r = req2.clone();
+        let ok = Closure::once_into_js(move |_e: JsValue| {
+            let _ = resolve.call1(&JsValue::NULL, &r.result().unwrap_or(JsValue::UNDEFINED));
+        });
+        let err = Closure::once_into_js(move |_e: JsValue| {
+            let _ = reject.call1(&JsValue::NULL, &failed("a request"));
+        });
+        req2.set_onsuccess(Some(ok.unchecked_ref()));
+        req2.set_onerror(Some(err.unchecked_ref()));
+    });
+    Ok(JsFuture::from(p).await?)
+}
+
+/// Waits for a transaction to commit.
+async fn committed(tx: &IdbTransaction) -> Result<(), JsError> {
+    let tx2 = tx.clone();
+    let p = js_sys::Promise::new(&mut |resolve, reject| {
+        let done = Closure::once_into_js(move |_e: JsValue| {
+            let _ = resolve.call0(&JsValue::NULL);
+        });
+        let reject2 = reject.clone();
+        let err = Closure::once_into_js(move |_e: JsValue| {
+            let _ = reject.call1(&JsValue::NULL, &failed("a transaction"));
+        });
+        let abort = Closure::once_into_js(move |_e: JsValue| {
+            let _ = reject2.call1(&JsValue::NULL, &failed("a transaction (aborted)"));
+        });
+        tx2.set_oncomplete(Some(done.unchecked_ref()));
+        tx2.set_onerror(Some(err.unchecked_ref()));
+        tx2.set_onabort(Some(abort.unchecked_ref()));
+    });
+    JsFuture::from(p).await?;
+    Ok(())
+}
+
+async fn db() -> Result<IdbDatabase, JsError> {
+    if let Some(d) = OPEN.with(|o| o.borrow().clone()) {
+        return Ok(d);
+    }
+    let factory = js_sys::global()
+        .dyn_into::<web_sys::WorkerGlobalScope>()
+        .map_err(|_| JsError("not a worker".into()))?
+        .indexed_db()?
+        .ok_or_else(|| JsError("IndexedDB is not available".into()))?;
+    let open = factory.open_with_u32(DB, VERSION)?;
+    let upgrade = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        let Some(db) = e
+            .dyn_into::<web_sys::Event>()
+            .ok()
+            .and_then(|e| e.target())
+            .and_then(|t| t.dyn_into::<IdbRequest>().ok())
+            .and_then(|r| r.result().ok())
+            .and_then(|r| r.dyn_into::<IdbDatabase>().ok())
+        else {
+            return;
+        };
+        let names = db.object_store_names();
+        if !names.contains(CONTACTS) {
+            let params = IdbObjectStoreParameters::new();
+            params.set_key_path(&JsValue::from_str("id"));
+            let _ = db.create_object_store_with_optional_parameters(CONTACTS, &params);
+        }
+        if !names.contains(META) {
+            let _ = db.create_object_store(META);
+        }
+    });
+    open.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+    let d: IdbDatabase = request(&open)
+        .await?
+        .dyn_into()
+        .map_err(|_| JsError("IndexedDB: open".into()))?;
+    drop(upgrade);
+    OPEN.with(|o| *o.borrow_mut() = Some(d.clone()));
+    Ok(d)
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsError(e.to_string()))
+}
+
+/// Every value of a store.
+pub async fn all<T: DeserializeOwned>(store: &str) -> Result<Vec<T>, JsError> {
+    let d = db().await?;
+    let tx = d.transaction_with_str(store)?;
+    let values = request(&tx.object_store(store)?.get_all()?).await?;
+    let arr: js_sys::Array = values
+        .dyn_into()
+        .map_err(|_| JsError("IndexedDB: getAll".into()))?;
+    Ok(arr
+        .iter()
+        .filter_map(|v| serde_wasm_bindgen::from_value(v).ok())
+        .collect())
+}
+
+/// One value of `meta`.
+pub async fn meta<T: DeserializeOwned>(key: &str) -> Result<Option<T>, JsError> {
+    let d = db().await?;
+    let tx = d.transaction_with_str(META)?;
+    let v = request(&tx.object_store(META)?.get(&JsValue::from_str(key))?).await?;
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    Ok(serde_wasm_bindgen::from_value(v).ok())
+}
+
+/// Puts, deletes and meta values in one transaction.
+pub async fn write<C: Serialize, M: Serialize>(
+    puts: &[C],
+    deletes: &[String],
+    metas: &[(&str, M)],
+) -> Result<(), JsError> {
+    let d = db().await?;
+    let names = js_sys::Array::of2(&JsValue::from_str(CONTACTS), &JsValue::from_str(META));
+    let tx = d.transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)?;
+    let contacts = tx.object_store(CONTACTS)?;
+    for c in puts {
+        contacts.put(&to_js(c)?)?;
+    }
+    for id in deletes {
+        contacts.delete(&JsValue::from_str(id))?;
+    }
+    let meta = tx.object_store(META)?;
+    for (k, v) in metas {
+        meta.put_with_key(&to_js(v)?, &JsValue::from_str(k))?;
+    }
+    committed(&tx).await
+}
+
+/// Empties both stores (sign-out, or another agent signed in).
+pub async fn clear() -> Result<(), JsError> {
+    let d = db().await?;
+    let names = js_sys::Array::of2(&JsValue::from_str(CONTACTS), &JsValue::from_str(META));
+    let tx = d.transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)?;
+    tx.object_store(CONTACTS)?.clear()?;
+    tx.object_store(META)?.clear()?;
+    committed(&tx).await
+}
