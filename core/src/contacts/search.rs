@@ -183,7 +183,7 @@ impl Index {
     }
 
     /// Up to `limit` contacts for what the agent typed.
-    pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
+    pub fn search<'a>(&'a self, query: &str, limit: usize) -> Vec<Hit> {
         let text = fold(query.trim());
         if text.is_empty() || limit == 0 {
             return vec![];
@@ -194,35 +194,33 @@ impl Index {
                 .chars()
                 .all(|c| c.is_ascii_digit() || " .-()/+".contains(c));
         let words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
-        let mut hits: Vec<(u8, &Entry)> = self
-            .entries
-            .iter()
-            .filter_map(|e| Self::rank(e, &text, &words, &qd, number_like).map(|r| (r, e)))
-            .collect();
-        // Best rank, then the agent's own contacts, then by name. One letter
-        // matches most of a large store: order only the best few, and all
-        // of them if duplicates ate too many of those.
-        let order = |a: &(u8, &Entry), b: &(u8, &Entry)| {
-            (a.0, a.1.source != Source::Google, &a.1.name, &a.1.id).cmp(&(
-                b.0,
-                b.1.source != Source::Google,
-                &b.1.name,
-                &b.1.id,
-            ))
+        // Best rank, then the agent's own contacts, then by name. Only the
+        // best few are kept in order (a short insertion list, no full sort:
+        // one letter matches most of a large store). The same person in two
+        // sources takes two places, so four times the limit leaves room.
+        let key = |r: u8, e: &'a Entry| {
+            (
+                r,
+                e.source != Source::Google,
+                e.name.as_str(),
+                e.id.as_str(),
+            )
         };
         let head = limit.saturating_mul(4);
-        if hits.len() > head {
-            let mut best = hits.clone();
-            best.select_nth_unstable_by(head, order);
-            best.truncate(head);
-            best.sort_by(order);
-            let out = Self::distinct(best, limit);
-            if out.len() == limit {
-                return out;
+        let mut best: Vec<(u8, &Entry)> = Vec::with_capacity(head + 1);
+        for e in &self.entries {
+            let Some(r) = Self::rank(e, &text, &words, &qd, number_like) else {
+                continue;
+            };
+            let k = key(r, e);
+            if best.len() == head && best.last().is_some_and(|(lr, le)| key(*lr, le) <= k) {
+                continue;
             }
+            let at = best.partition_point(|(br, be)| key(*br, be) <= k);
+            best.insert(at, (r, e));
+            best.truncate(head);
         }
-        hits.sort_by(order);
-        Self::distinct(hits, limit)
+        Self::distinct(best, limit)
     }
 
     fn distinct(hits: Vec<(u8, &Entry)>, limit: usize) -> Vec<Hit> {

@@ -33,17 +33,25 @@ struct Store {
     loaded: Option<String>,
     contacts: HashMap<String, StoredContact>,
     index: Index,
-    states: HashMap<&'static str, SyncState>,
+    /// Per source, in `Source::ALL` order.
+    states: [SyncState; 2],
     syncing: bool,
     error: Option<(String, Vec<String>)>,
 }
 
 thread_local! {
-    static STORE: RefCell<Store> = RefCell::new(Store::default());
+    static STORE: RefCell<Option<Store>> = const { RefCell::new(None) };
 }
 
 fn with<R>(f: impl FnOnce(&mut Store) -> R) -> R {
-    STORE.with(|s| f(&mut s.borrow_mut()))
+    STORE.with(|s| f(s.borrow_mut().get_or_insert_with(Store::default)))
+}
+
+fn slot(source: Source) -> usize {
+    match source {
+        Source::Google => 0,
+        Source::Directory => 1,
+    }
 }
 
 fn meta_key(source: Source) -> String {
@@ -71,13 +79,13 @@ async fn load(owner: &str) -> Result<(), crate::error::JsError> {
     let stored_owner: Option<String> = idb::meta(OWNER).await?;
     if stored_owner.as_deref() != Some(owner) {
         idb::clear().await?;
-        idb::write::<StoredContact, String>(&[], &[], &[(OWNER, owner.to_owned())]).await?;
+        idb::write(&[], &[], &[(OWNER, owner.to_owned())]).await?;
     }
     let all: Vec<StoredContact> = idb::all(idb::CONTACTS).await?;
-    let mut states = HashMap::new();
+    let mut states: [SyncState; 2] = Default::default();
     for source in Source::ALL {
         if let Some(st) = idb::meta::<SyncState>(&meta_key(source)).await? {
-            states.insert(source.key(), st);
+            states[slot(source)] = st;
         }
     }
     with(|s| {
@@ -96,13 +104,13 @@ pub(super) fn view() -> ContactsView {
         // when the source says (People gives it for the agent's contacts).
         let running = s
             .states
-            .values()
+            .iter()
             .find(|st| st.running && s.syncing)
             .map(|st| (st.fetched, st.total.filter(|_| st.full)));
         ContactsView {
             count: s.contacts.len() as u64,
             syncing: running.or(s.syncing.then_some((0, None))),
-            synced_ms: s.states.values().filter_map(|st| st.completed_ms).max(),
+            synced_ms: s.states.iter().filter_map(|st| st.completed_ms).max(),
             error: s.error.clone(),
         }
     })
@@ -155,7 +163,7 @@ pub(super) async fn lookup(
 
 /// Forgets the store (sign-out).
 pub(super) async fn forget() {
-    with(|s| *s = Store::default());
+    STORE.with(|s| s.borrow_mut().take());
     if let Err(e) = idb::clear().await {
         log_warn(&format!("contacts: {e}"));
     }
@@ -173,7 +181,7 @@ pub(super) async fn schedule() {
 
 /// Syncs when the last run is older than a few seconds (the popup opened).
 pub(super) async fn sync_if_stale() {
-    let last = with(|s| s.states.values().filter_map(|st| st.completed_ms).max());
+    let last = with(|s| s.states.iter().filter_map(|st| st.completed_ms).max());
     if last.is_none_or(|t| now_ms() - t as f64 > STALE_MS) {
         sync().await;
     }
@@ -211,7 +219,7 @@ pub(super) async fn sync() {
 /// One run of one source, page by page; Err is the message for the agent.
 async fn run(source: Source, me: &str) -> Result<(), (String, Vec<String>)> {
     let roots = with_worker(|w| w.settings.api_roots()).unwrap_or_default();
-    let mut state = with(|s| s.states.get(source.key()).cloned().unwrap_or_default());
+    let mut state = with(|s| s.states[slot(source)].clone());
     state.begin();
     let mut attempt = 0;
     loop {
@@ -264,38 +272,36 @@ async fn run(source: Source, me: &str) -> Result<(), (String, Vec<String>)> {
             ));
         };
         let step = state.apply(&mut page, now_ms() as i64);
+        // Memory first: after the page's contacts are in, a full run's sweep
+        // is whatever of this source still has an older generation.
         let mut deletes = page.deletions.clone();
-        if let Step::Done {
-            sweep_below: Some(g),
-        } = step
-        {
-            let fresh: std::collections::HashSet<&str> =
-                page.upserts.iter().map(|u| u.id.as_str()).collect();
-            deletes.extend(with(|s| {
-                s.contacts
-                    .values()
-                    .filter(|c| {
-                        c.source == source && c.generation < g && !fresh.contains(c.id.as_str())
-                    })
-                    .map(|c| c.id.clone())
-                    .collect::<Vec<_>>()
-            }));
-        }
-        let key = meta_key(source);
-        if let Err(e) = idb::write(&page.upserts, &deletes, &[(key.as_str(), &state)]).await {
-            return Err(("contactsStoreFailed".into(), vec![e.to_string()]));
-        }
         with(|s| {
+            for c in &page.upserts {
+                s.index.upsert(c);
+                s.contacts.insert(c.id.clone(), c.clone());
+            }
+            if let Step::Done {
+                sweep_below: Some(g),
+            } = step
+            {
+                deletes.extend(
+                    s.contacts
+                        .values()
+                        .filter(|c| c.source == source && c.generation < g)
+                        .map(|c| c.id.clone()),
+                );
+            }
             for id in &deletes {
                 s.contacts.remove(id);
                 s.index.remove(id);
             }
-            for c in page.upserts {
-                s.index.upsert(&c);
-                s.contacts.insert(c.id.clone(), c);
-            }
-            s.states.insert(source.key(), state.clone());
         });
+        let key = meta_key(source);
+        if let Err(e) = idb::write(&page.upserts, &deletes, &[(key.as_str(), &state)]).await {
+            // The sync state was not saved: the next run fetches this page again.
+            return Err(("contactsStoreFailed".into(), vec![e.to_string()]));
+        }
+        with(|s| s.states[slot(source)] = state.clone());
         broadcast();
         if matches!(step, Step::Done { .. }) {
             return Ok(());

@@ -1,18 +1,19 @@
-//! IndexedDB for the local contact store: the `contacts` object store (key
-//! `id`, values are `ringside_core::contacts::StoredContact`) and `meta`
-//! (each source's sync state, and whose contacts these are). Non-secret data
+//! IndexedDB for the local contact store: the `contacts` object store (key:
+//! the contact's id, value: `ringside_core::contacts::StoredContact` as JSON
+//! text) and `meta` (each source's sync state, and whose contacts these
+//! are, as JSON text: the serde_json the worker uses everywhere, and a value
+//! an older or newer Ringside reads with serde's defaults). Non-secret data
 //! only: never a token. Each sync page is written in one transaction.
 
 use std::cell::RefCell;
 
+use ringside_core::contacts::StoredContact;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    IdbDatabase, IdbObjectStoreParameters, IdbRequest, IdbTransaction, IdbTransactionMode,
-};
+use web_sys::{IdbDatabase, IdbRequest, IdbTransaction, IdbTransactionMode};
 
 use crate::error::JsError;
 
@@ -91,9 +92,7 @@ async fn db() -> Result<IdbDatabase, JsError> {
         };
         let names = db.object_store_names();
         if !names.contains(CONTACTS) {
-            let params = IdbObjectStoreParameters::new();
-            params.set_key_path(&JsValue::from_str("id"));
-            let _ = db.create_object_store_with_optional_parameters(CONTACTS, &params);
+            let _ = db.create_object_store(CONTACTS);
         }
         if !names.contains(META) {
             let _ = db.create_object_store(META);
@@ -110,11 +109,14 @@ async fn db() -> Result<IdbDatabase, JsError> {
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| JsError(e.to_string()))
+    Ok(JsValue::from_str(&serde_json::to_string(v)?))
 }
 
-/// Every value of a store.
+fn from_js<T: DeserializeOwned>(v: &JsValue) -> Option<T> {
+    serde_json::from_str(&v.as_string()?).ok()
+}
+
+/// Every value of a store (unreadable ones are skipped).
 pub async fn all<T: DeserializeOwned>(store: &str) -> Result<Vec<T>, JsError> {
     let d = db().await?;
     let tx = d.transaction_with_str(store)?;
@@ -122,10 +124,7 @@ pub async fn all<T: DeserializeOwned>(store: &str) -> Result<Vec<T>, JsError> {
     let arr: js_sys::Array = values
         .dyn_into()
         .map_err(|_| JsError("IndexedDB: getAll".into()))?;
-    Ok(arr
-        .iter()
-        .filter_map(|v| serde_wasm_bindgen::from_value(v).ok())
-        .collect())
+    Ok(arr.iter().filter_map(|v| from_js(&v)).collect())
 }
 
 /// One value of `meta`.
@@ -133,15 +132,12 @@ pub async fn meta<T: DeserializeOwned>(key: &str) -> Result<Option<T>, JsError> 
     let d = db().await?;
     let tx = d.transaction_with_str(META)?;
     let v = request(&tx.object_store(META)?.get(&JsValue::from_str(key))?).await?;
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    Ok(serde_wasm_bindgen::from_value(v).ok())
+    Ok(from_js(&v))
 }
 
-/// Puts, deletes and meta values in one transaction.
-pub async fn write<C: Serialize, M: Serialize>(
-    puts: &[C],
+/// Puts (by id), deletes and meta values in one transaction.
+pub async fn write<M: Serialize>(
+    puts: &[StoredContact],
     deletes: &[String],
     metas: &[(&str, M)],
 ) -> Result<(), JsError> {
@@ -150,7 +146,7 @@ pub async fn write<C: Serialize, M: Serialize>(
     let tx = d.transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)?;
     let contacts = tx.object_store(CONTACTS)?;
     for c in puts {
-        contacts.put(&to_js(c)?)?;
+        contacts.put_with_key(&to_js(c)?, &JsValue::from_str(&c.id))?;
     }
     for id in deletes {
         contacts.delete(&JsValue::from_str(id))?;
