@@ -116,6 +116,7 @@ pub fn render(doc: &Document, t: &dyn Translate) -> Result<Element, JsError> {
     list.set_id("dial-results");
     list.set_attribute("aria-label", &t.get("dialpadResults"))?;
     list.set_attribute("data-testid", "dial-results")?;
+    list.set_attribute("data-query", &query)?;
     for c in &results {
         let li = dom::el(doc, "li", "dial-result", None)?;
         li.set_attribute("data-testid", "dial-result")?;
@@ -131,14 +132,14 @@ pub fn render(doc: &Document, t: &dyn Translate) -> Result<Element, JsError> {
             li.add(&dom::el(doc, "p", "muted small", Some(&detail))?)?;
         }
         let row = dom::el(doc, "div", "button-row", None)?;
-        for number in c.phones.iter().take(PHONES_SHOWN) {
+        for phone in c.phones.iter().take(PHONES_SHOWN) {
             let b = dom::button(
                 doc,
                 "dial-number",
-                number,
-                Some(&t.message("callContactNumber", &[c.name.clone(), number.clone()])),
+                &phone.raw,
+                Some(&t.message("callContactNumber", &[c.name.clone(), phone.raw.clone()])),
             )?;
-            b.set_attribute("data-number", number)?;
+            b.set_attribute("data-number", &phone.dial)?;
             row.add(&b)?;
         }
         if c.phones.is_empty() {

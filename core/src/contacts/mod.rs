@@ -122,14 +122,22 @@ pub struct ContactHit {
     pub name: String,
     #[serde(default)]
     pub organization: Option<String>,
-    /// Best form of each number (E.164 when known).
+    /// Each number as the contact has it written, and what a call dials
+    /// (E.164 when known).
     #[serde(default)]
-    pub phones: Vec<String>,
+    pub phones: Vec<HitPhone>,
     #[serde(default)]
     pub emails: Vec<String>,
     /// Whether the agent may edit it (their own Google contact).
     #[serde(default)]
     pub editable: bool,
+}
+
+/// A number of a [`ContactHit`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HitPhone {
+    pub raw: String,
+    pub dial: String,
 }
 
 impl From<&StoredContact> for ContactHit {
@@ -138,7 +146,14 @@ impl From<&StoredContact> for ContactHit {
             id: c.id.clone(),
             name: c.name.clone(),
             organization: c.organization.clone(),
-            phones: c.phones.iter().map(|p| p.best().to_owned()).collect(),
+            phones: c
+                .phones
+                .iter()
+                .map(|p| HitPhone {
+                    raw: p.raw.clone(),
+                    dial: p.best().to_owned(),
+                })
+                .collect(),
             emails: c.emails.clone(),
             editable: c.source.editable(),
         }

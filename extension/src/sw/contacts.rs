@@ -25,7 +25,7 @@ pub(super) const ALARM: &str = "contacts-sync";
 /// Minutes between timed incremental syncs.
 const PERIOD_MINUTES: f64 = 15.0;
 /// A popup opening syncs when the last run is older than this.
-const STALE_MS: f64 = 30_000.0;
+const STALE_MS: f64 = 2_000.0;
 const OWNER: &str = "owner";
 
 #[derive(Default)]

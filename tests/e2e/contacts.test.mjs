@@ -1,0 +1,211 @@
+// The local contact store end to end (issue 8): real headless Chromium, the
+// real host and Secret Service, baresip for the incoming call, and the
+// emulator's People sync seeded with 500 contacts and a 60-person directory.
+// The extension reaches People only through the googleApiRoot setting.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
+import { ANA, provider as setProvider, google as googleAt, configure, signInGoogle, dumpStorage } from './lib/auth.mjs';
+import { startSoftphone, controlClient } from './lib/softphone.mjs';
+
+const CONTACTS = 500;
+const DIRECTORY = 60;
+// Generated contact 1 (tests/emulator/src/people_sync.rs): "Élodie Ruiz 1",
+// +34 601 000 001, Client Co.
+const ELODIE = { name: 'Élodie Ruiz 1', e164: '+34601000001', written: '+34 601 000 001', org: 'Client Co' };
+
+let emu;
+let b;
+let popup;
+let settings;
+
+before(async () => {
+  emu = await startEmulator();
+  await emu.control('POST', '/google/people/generate', { contacts: CONTACTS, directory: DIRECTORY });
+  // The same person in the agent's contacts and the directory (same email).
+  await emu.control('PATCH', '/google/people/directory/d0', { emailAddresses: [{ value: 'ana.ruiz0@example.com' }] });
+  await setProvider(emu, '/oidc', { auto: ANA.email });
+  b = await launch({ host: true });
+  settings = {
+    identityProviders: [googleAt(emu)],
+    googleApiRoot: `${emu.url}/googleapis`,
+    contactsDirectory: true,
+  };
+  await configure(b, settings);
+});
+
+after(async () => {
+  await b?.close();
+  emu?.stop();
+});
+
+async function openPopup() {
+  popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 640 });
+  return popup;
+}
+
+/** Waits for the popup to say the store is synced, and returns the count shown. */
+async function synced(page, count) {
+  const status = page.getByTestId('contacts-status');
+  await until(async () => (await status.getAttribute('data-state')) === 'synced'
+    && (count === undefined || Number(await status.getAttribute('data-count')) === count), {
+    timeout: 20000, what: `contacts synced (${count})`,
+  });
+  return status.textContent();
+}
+
+/** The ids in the worker's IndexedDB store. */
+async function storedIds() {
+  return b.sw.evaluate(() => new Promise((resolve, reject) => {
+    const r = indexedDB.open('ringside-contacts');
+    r.onerror = () => reject(r.error);
+    r.onsuccess = () => {
+      const keys = r.result.transaction('contacts').objectStore('contacts').getAllKeys();
+      keys.onsuccess = () => resolve(keys.result);
+    };
+  }));
+}
+
+async function resultIds(page) {
+  return page.locator('[data-testid=dial-result]').evaluateAll((els) => els.map((e) => e.dataset.id));
+}
+
+async function search(page, text) {
+  await page.getByRole('searchbox', { name: 'Call a number or a contact' }).fill(text);
+  const list = page.getByTestId('dial-results');
+  // The list says which query its results answer (answers can arrive out of order).
+  await until(async () => (await list.getAttribute('data-query')) === text, { what: `results for ${text}` });
+  return list.locator('[data-testid=dial-result] .dial-name').allTextContents();
+}
+
+test('sign-in starts a full sync of the contacts and the directory; the popup shows the count; IndexedDB holds them once, no token', async () => {
+  await emu.control('DELETE', '/requests');
+  await openPopup();
+  await signInGoogle(b, popup);
+  const text = await synced(popup, CONTACTS + DIRECTORY);
+  assert.equal(text, `${CONTACTS + DIRECTORY} contacts, synced just now`);
+  const ids = await storedIds();
+  assert.equal(ids.length, CONTACTS + DIRECTORY);
+  assert.equal(new Set(ids).size, ids.length);
+  assert.ok(ids.includes('google:people/c499') && ids.includes('directory:people/d59'));
+  // Non-secret data only: the access token is nowhere in browser storage but the session.
+  const tokens = await popup.evaluate(() => chrome.storage.session.get('tokens'));
+  const stored = await dumpStorage(popup);
+  assert.ok(tokens.tokens?.access_token);
+  assert.ok(!stored.includes(tokens.tokens.access_token));
+  const seen = await emu.control('GET', '/requests');
+  const lists = seen.filter((r) => r.path.endsWith('/people/me/connections') || r.path.endsWith('people:listDirectoryPeople'));
+  assert.deepEqual(lists.map((r) => r.status), [200, 200], 'one page each');
+});
+
+test('the dial pad searches as you type: name fragment, number fragment, email; one entry per person', async () => {
+  await openPopup();
+  const byName = await search(popup, 'élod');
+  assert.equal(byName.length, 8, 'the first 8 of the Élodies');
+  assert.ok(byName.every((n) => n.startsWith('Élodie')), byName.join());
+  // Case and accents ignored. The directory's "Élodie Ruiz 1" has the same
+  // number as the agent's contact: one person, listed once (the editable one).
+  assert.deepEqual(await search(popup, 'ELODIE RUIZ 1'), [ELODIE.name]);
+  assert.deepEqual(await resultIds(popup), ['google:people/c1']);
+  assert.deepEqual(await search(popup, '601 000 0'), [ELODIE.name], 'digits anywhere, formatting ignored');
+  // The number as written; the call dials E.164.
+  const call = popup.getByRole('button', { name: `Call ${ELODIE.name}, ${ELODIE.written}` });
+  assert.equal(await call.count(), 1, 'the call button names the contact');
+  assert.equal(await call.getAttribute('data-number'), ELODIE.e164);
+  const dir = await search(popup, 'corp.example');
+  assert.equal(dir.length, 8);
+  // Ana Ruiz 0 is both a contact and (same email) a directory person: listed once.
+  assert.deepEqual(await search(popup, 'ana.ruiz0@'), ['Ana Ruiz 0']);
+  assert.deepEqual(await search(popup, 'zzz'), []);
+  await search(popup, 'ruiz 1');
+  await popup.screenshot({ path: artifact('popup-contacts.png') });
+  await popup.close();
+});
+
+test('an incoming call from a known number shows the name and organization in the popup; a match from the dial pad is called', async () => {
+  const agent = await startSoftphone({ user: 'agent', autoAnswer: false });
+  const remote = await startSoftphone({ user: ELODIE.e164, autoAnswer: true });
+  const remoteEvents = await controlClient(remote.ctrl);
+  try {
+    await configure(b, {
+      ...settings,
+      dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` },
+    });
+    await openPopup();
+    await until(async () => (await swState(popup)).host.state === 'connected', { what: 'host connected' });
+    remoteEvents.command('dial', agent.uri);
+    const live = popup.getByTestId('live-call');
+    await until(async () => (await live.getAttribute('data-phase')) === 'incoming', { timeout: 8000, what: 'the incoming call' });
+    assert.equal(await live.getByTestId('call-contact').textContent(), ELODIE.name);
+    assert.match(await live.textContent(), /Client Co/);
+    await popup.getByRole('button', { name: 'Decline' }).click();
+    await until(async () => (await swState(popup)).calls.live === null, { what: 'declined' });
+    // And back: a match's number, from the dial pad, rings Élodie's softphone.
+    await search(popup, '601 000 0');
+    await popup.getByRole('button', { name: `Call ${ELODIE.name}, ${ELODIE.written}` }).click();
+    await until(async () => (await swState(popup)).calls.live?.phase === 'established', { timeout: 8000, what: 'the call from the dial pad' });
+    assert.equal(await popup.getByTestId('live-call').getByTestId('call-contact').textContent(), ELODIE.name);
+    assert.equal((await swState(popup)).calls.live.number, ELODIE.e164, "E.164 was dialled");
+    await popup.getByRole('button', { name: 'Hang up' }).click();
+    await until(async () => (await swState(popup)).calls.live === null, { what: 'hung up' });
+    await popup.close();
+  } finally {
+    remoteEvents.close();
+    await agent.stop();
+    await remote.stop();
+    await configure(b, settings);
+  }
+});
+
+test('the side panel finds a synced contact locally, without asking People', async () => {
+  await emu.control('DELETE', '/requests');
+  const panel = await openExtensionPage(b, 'sidepanel.html', { width: 420, height: 800 });
+  await panel.getByLabel('Find a contact').fill('+34 601 000 001');
+  await panel.getByLabel('Find a contact').press('Enter');
+  await panel.getByTestId('contact-card').getByRole('heading', { name: ELODIE.name }).waitFor({ timeout: 10000 });
+  const seen = await emu.control('GET', '/requests');
+  assert.deepEqual(seen.filter((r) => r.path.includes('people:search')).map((r) => r.path), []);
+  await panel.close();
+});
+
+test('an edit and a deletion at the source arrive with the next incremental sync (the popup opening)', async () => {
+  await emu.control('PATCH', '/google/people/contacts/c2', { names: [{ unstructuredName: 'Marta Renamed' }] });
+  const gone = await emu.control('GET', '/google/people/contacts/c3');
+  await emu.control('DELETE', '/google/people/contacts/c3');
+  await emu.control('DELETE', '/requests');
+  await new Promise((r) => setTimeout(r, 2100)); // the popup syncs when the last run is over 2 s old
+  await openPopup();
+  await synced(popup, CONTACTS + DIRECTORY - 1);
+  assert.deepEqual(await search(popup, 'marta ren'), ['Marta Renamed']);
+  // Only the directory's entry of that name is left.
+  assert.deepEqual(await search(popup, gone.names[0].displayName), [gone.names[0].displayName]);
+  assert.deepEqual(await resultIds(popup), ['directory:people/d3']);
+  assert.ok(!(await storedIds()).includes('google:people/c3'));
+  const seen = await emu.control('GET', '/requests');
+  assert.deepEqual(seen.filter((r) => r.path.endsWith('/people/me/connections')).map((r) => r.status), [200]);
+  await popup.close();
+});
+
+test('an expired sync token leads to a clean full resync: same contacts, no duplicates', async () => {
+  await emu.control('DELETE', '/google/people/contacts/c4');
+  await emu.control('POST', '/google/people/expire-sync-tokens');
+  await emu.control('DELETE', '/requests');
+  await new Promise((r) => setTimeout(r, 2100));
+  await openPopup();
+  await synced(popup, CONTACTS + DIRECTORY - 2);
+  const ids = await storedIds();
+  assert.equal(ids.length, CONTACTS + DIRECTORY - 2);
+  assert.equal(new Set(ids).size, ids.length);
+  assert.ok(!ids.includes('google:people/c4'), 'what the full run did not see is swept');
+  const seen = await emu.control('GET', '/requests');
+  const statuses = seen.filter((r) => r.path.endsWith('/people/me/connections')).map((r) => r.status);
+  assert.deepEqual(statuses, [400, 200], 'EXPIRED_SYNC_TOKEN, then the full listing');
+  await popup.close();
+});
+
+test('signing out empties the local store', async () => {
+  const options = await openExtensionPage(b, 'options.html');
+  await options.getByRole('button', { name: 'Sign out' }).click();
+  await until(async () => (await storedIds()).length === 0, { timeout: 10000, what: 'store emptied' });
+  await options.close();
+});
