@@ -148,8 +148,10 @@
         continue;
       }
       retryDelay = 0;
-      markTexts(nodes, reply.result.texts);
-      markLinks(linkNodes, reply.result.links);
+      // Names the worker knows from the agent's synced contacts, by E.164.
+      const names = reply.result.names || {};
+      markTexts(nodes, reply.result.texts, names);
+      markLinks(linkNodes, reply.result.links, names);
     }
   }
 
@@ -174,7 +176,7 @@
     return el.checkVisibility ? el.checkVisibility() : el.getClientRects().length > 0;
   }
 
-  function markTexts(nodes, hits) {
+  function markTexts(nodes, hits, names) {
     // Right to left within a node, so earlier offsets stay valid while splitting.
     for (let k = hits.length - 1; k >= 0; k--) {
       const h = hits[k];
@@ -186,11 +188,11 @@
         ours.add(n);
         scanned.set(n, n.data);
       }
-      numberNode.after(button(h.e164, h.extension, numberNode.data.trim()));
+      numberNode.after(button(h.e164, h.extension, numberNode.data.trim(), null, names[h.e164]));
     }
   }
 
-  function markLinks(anchors, hits) {
+  function markLinks(anchors, hits, names) {
     for (const h of hits) {
       const a = anchors[h.i];
       if (!a || !a.isConnected || ours.has(a)) continue;
@@ -200,12 +202,12 @@
       a.after(
         target.kind === 'sip'
           ? button(null, null, display, target.uri)
-          : button(target.e164, target.extension, display),
+          : button(target.e164, target.extension, display, null, names[target.e164]),
       );
     }
   }
 
-  function button(e164, extension, display, uri) {
+  function button(e164, extension, display, uri, name) {
     const host = document.createElement(TAG);
     ours.add(host);
     const shadow = host.attachShadow({ mode: 'open' });
@@ -213,7 +215,9 @@
     const b = document.createElement('button');
     b.type = 'button';
     b.textContent = '\u260E'; // ☎, decorative: the accessible name says what it does
-    const label = chrome.i18n.getMessage('callButtonLabel', [display]);
+    const label = name
+      ? chrome.i18n.getMessage('callContactNumber', [name, display])
+      : chrome.i18n.getMessage('callButtonLabel', [display]);
     b.setAttribute('aria-label', label);
     b.title = label;
     b.addEventListener('click', (ev) => {

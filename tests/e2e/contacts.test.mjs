@@ -168,6 +168,15 @@ test('the side panel finds a synced contact locally, without asking People', asy
   await panel.close();
 });
 
+test('call buttons in pages name the contact when the number is known', async () => {
+  const page = await b.context.newPage();
+  await page.goto(`${emu.url}/pages/crm-list.html`);
+  const known = page.getByRole('button', { name: `Call ${ELODIE.name}, +34 601 000 001`, exact: true });
+  await known.waitFor({ timeout: 10000 });
+  assert.equal(await page.getByRole('button', { name: 'Call +34 699 999 999', exact: true }).count(), 1, 'an unknown number keeps the plain name');
+  await page.close();
+});
+
 test('an edit and a deletion at the source arrive with the next incremental sync (the popup opening)', async () => {
   await emu.control('PATCH', '/google/people/contacts/c2', { names: [{ unstructuredName: 'Marta Renamed' }] });
   const gone = await emu.control('GET', '/google/people/contacts/c3');

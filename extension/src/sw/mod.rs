@@ -641,7 +641,10 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             }))
             .await
             {
-                Ok(found) => reply_ok(found),
+                Ok(mut found) => {
+                    found["names"] = contacts::names_for(&found);
+                    reply_ok(found)
+                }
                 Err(e) => reply_err("errHostMissing", &e.message, &[]),
             }
         }
