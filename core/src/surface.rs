@@ -158,6 +158,13 @@ pub enum OneShot {
     /// Search the local contacts as the agent types (popup dial pad).
     #[serde(rename = "contacts.search")]
     ContactsSearch { query: String },
+    /// Create (no id) or edit one of the agent's contacts (popup).
+    #[serde(rename = "contacts.save")]
+    ContactsSave {
+        #[serde(default)]
+        id: Option<String>,
+        draft: crate::contacts::merge::Draft,
+    },
     /// A content script asks for the numbers in text segments and links.
     #[serde(rename = "detect")]
     Detect {

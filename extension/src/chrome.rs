@@ -255,6 +255,17 @@ pub async fn http(
     json: Option<&serde_json::Value>,
     bearer: Option<&str>,
 ) -> Result<HttpAnswer, JsValue> {
+    http_method(None, url, form, json, bearer).await
+}
+
+/// [`http`] with another method (`PATCH`, `DELETE`); None: GET, or POST with a body.
+pub async fn http_method(
+    method: Option<&str>,
+    url: &str,
+    form: Option<&[(&str, &str)]>,
+    json: Option<&serde_json::Value>,
+    bearer: Option<&str>,
+) -> Result<HttpAnswer, JsValue> {
     let mut headers = serde_json::Map::new();
     let mut init =
         serde_json::json!({ "method": "GET", "credentials": "omit", "cache": "no-store" });
@@ -278,6 +289,9 @@ pub async fn http(
     }
     if let Some(t) = bearer {
         headers.insert("authorization".into(), format!("Bearer {t}").into());
+    }
+    if let Some(m) = method {
+        init["method"] = m.into();
     }
     init["headers"] = serde_json::Value::Object(headers);
     let init = crate::error::json_to_js(&init)?;

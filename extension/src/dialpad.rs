@@ -1,10 +1,13 @@
 //! The popup's dial pad: one field that takes a number or searches the
 //! local contacts as the agent types (name, number fragment or email), with
-//! a call button per number of each match; and the contact store's status
-//! (first sync progress, count, last sync, or why it stopped).
+//! a call button per number of each match; the contact editor (create, or
+//! edit one of the agent's own contacts; the worker writes it back with the
+//! source's etag); and the contact store's status (first sync progress,
+//! count, last sync, or why it stopped).
 
 use std::cell::RefCell;
 
+use ringside_core::contacts::merge::{Draft, Field, SaveAnswer};
 use ringside_core::contacts::{ContactHit, ContactsView};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
@@ -23,8 +26,22 @@ struct Search {
     seq: u64,
 }
 
+/// The contact editor, when open.
+struct Editor {
+    /// None: a new contact.
+    id: Option<String>,
+    initial: Draft,
+    /// Distinguishes editor sessions, so typed values never leak into the next.
+    session: u32,
+    busy: bool,
+}
+
 thread_local! {
     static SEARCH: RefCell<Search> = RefCell::new(Search::default());
+    static EDITOR: RefCell<Option<Editor>> = const { RefCell::new(None) };
+    static SESSIONS: RefCell<u32> = const { RefCell::new(0) };
+    /// The last save's outcome: (class: saved, partial or problem; text).
+    static SAVED: RefCell<Option<(&'static str, String)>> = const { RefCell::new(None) };
 }
 
 /// Numbers shown per contact (the others are found by searching them).
@@ -107,6 +124,32 @@ pub fn render(doc: &Document, t: &dyn Translate) -> Result<Element, JsError> {
     call.set_class_name("button primary");
     form.add(&call)?;
     sec.add(&form)?;
+    if let Some((class, text)) = SAVED.with(|m| m.borrow().clone()) {
+        let p = dom::el(doc, "p", class, Some(&text))?;
+        p.set_attribute(
+            "role",
+            if class == "problem" {
+                "alert"
+            } else {
+                "status"
+            },
+        )?;
+        p.set_attribute("data-testid", "contact-saved")?;
+        p.set_attribute("data-outcome", class)?;
+        sec.add(&p)?;
+    }
+    let editor = EDITOR.with(|e| {
+        e.borrow()
+            .as_ref()
+            .map(|e| (e.id.clone(), e.initial.clone(), e.session, e.busy))
+    });
+    if let Some(editor) = editor {
+        sec.add(&editor_form(doc, t, editor)?)?;
+        return Ok(sec);
+    }
+    let add = dom::button(doc, "contact-new", &t.get("contactNew"), None)?;
+    add.set_class_name("button link");
+    sec.add(&add)?;
 
     let (query, results) = SEARCH.with(|s| {
         let s = s.borrow();
@@ -150,6 +193,17 @@ pub fn render(doc: &Document, t: &dyn Translate) -> Result<Element, JsError> {
                 Some(&t.get("contactNoNumber")),
             )?)?;
         }
+        if c.editable {
+            let edit = dom::button(
+                doc,
+                "contact-edit",
+                &t.get("contactEditShort"),
+                Some(&t.message("contactEdit", std::slice::from_ref(&c.name))),
+            )?;
+            edit.set_class_name("button link");
+            edit.set_attribute("data-id", &c.id)?;
+            row.add(&edit)?;
+        }
         li.add(&row)?;
         list.add(&li)?;
     }
@@ -165,6 +219,222 @@ pub fn render(doc: &Document, t: &dyn Translate) -> Result<Element, JsError> {
         sec.add(&none)?;
     }
     Ok(sec)
+}
+
+fn editor_form(
+    doc: &Document,
+    t: &dyn Translate,
+    (id, initial, session, busy): (Option<String>, Draft, u32, bool),
+) -> Result<Element, JsError> {
+    let form = dom::el(doc, "form", "contact-editor", None)?;
+    form.set_attribute("data-testid", "contact-editor")?;
+    let heading = if id.is_some() {
+        "contactEditHeading"
+    } else {
+        "contactNewHeading"
+    };
+    let h = dom::el(doc, "h2", "", Some(&t.get(heading)))?;
+    h.set_id("contact-editor-title");
+    form.set_attribute("aria-labelledby", "contact-editor-title")?;
+    form.add(&h)?;
+    let keep = format!("editor-{session}");
+    for (field, label, value, multiline) in [
+        ("edit-name", "contactName", initial.name.clone(), false),
+        (
+            "edit-phones",
+            "contactPhones",
+            initial.phones.join("\n"),
+            true,
+        ),
+        (
+            "edit-emails",
+            "contactEmails",
+            initial.emails.join("\n"),
+            true,
+        ),
+    ] {
+        let l = dom::el(doc, "label", "field-label", Some(&t.get(label)))?;
+        l.set_attribute("for", field)?;
+        form.add(&l)?;
+        let input = if multiline {
+            let a = dom::el(doc, "textarea", "field", Some(&value))?;
+            a.set_attribute("rows", "2")?;
+            a
+        } else {
+            let i = dom::el(doc, "input", "field", None)?;
+            i.set_attribute("type", "text")?;
+            i.set_attribute("value", &value)?;
+            i
+        };
+        input.set_id(field);
+        input.set_attribute("data-keep", &keep)?;
+        form.add(&input)?;
+    }
+    let row = dom::el(doc, "div", "button-row", None)?;
+    let save = dom::button(doc, "contact-save", &t.get("contactSave"), None)?;
+    save.set_attribute("type", "submit")?;
+    save.set_class_name("button primary");
+    if busy {
+        save.set_attribute("disabled", "")?;
+        save.set_attribute("aria-busy", "true")?;
+    }
+    row.add(&save)?;
+    row.add(&dom::button(
+        doc,
+        "contact-cancel",
+        &t.get("contactCancel"),
+        None,
+    )?)?;
+    form.add(&row)?;
+    Ok(form)
+}
+
+fn field(doc: &Document, id: &str) -> String {
+    doc.get_element_by_id(id)
+        .and_then(|e| js_sys::Reflect::get(&e, &JsValue::from_str("value")).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Opens the editor, empty or with a match's fields.
+fn open_editor(id: Option<String>) {
+    let initial = match &id {
+        Some(id) => SEARCH.with(|s| {
+            s.borrow()
+                .results
+                .iter()
+                .find(|c| &c.id == id)
+                .map(|c| Draft {
+                    name: c.name.clone(),
+                    phones: c.phones.iter().map(|p| p.raw.clone()).collect(),
+                    emails: c.emails.clone(),
+                })
+        }),
+        None => Some(Draft::default()),
+    };
+    let Some(initial) = initial else {
+        return;
+    };
+    let session = SESSIONS.with(|n| {
+        *n.borrow_mut() += 1;
+        *n.borrow()
+    });
+    EDITOR.with(|e| {
+        *e.borrow_mut() = Some(Editor {
+            id,
+            initial,
+            session,
+            busy: false,
+        })
+    });
+    SAVED.with(|m| *m.borrow_mut() = None);
+    page::rerender();
+    if let Ok(doc) = page::document()
+        && let Some(f) = doc.get_element_by_id("edit-name")
+        && let Ok(h) = f.dyn_into::<web_sys::HtmlElement>()
+    {
+        let _ = h.focus();
+    }
+}
+
+/// The editor's buttons (handled in the popup, not sent to the worker's
+/// port). True when `name` was one of them.
+pub fn action(name: &str, el: &Element) -> bool {
+    match name {
+        "contact-new" => open_editor(None),
+        "contact-edit" => open_editor(el.get_attribute("data-id")),
+        "contact-cancel" => {
+            EDITOR.with(|e| *e.borrow_mut() = None);
+            page::rerender();
+        }
+        "contact-save" => {
+            let Ok(doc) = page::document() else {
+                return true;
+            };
+            let draft = Draft {
+                name: field(&doc, "edit-name").trim().to_owned(),
+                phones: lines(&field(&doc, "edit-phones")),
+                emails: lines(&field(&doc, "edit-emails")),
+            };
+            let id = EDITOR.with(|e| {
+                let mut e = e.borrow_mut();
+                let ed = e.as_mut().filter(|ed| !ed.busy)?;
+                ed.busy = true;
+                Some(ed.id.clone())
+            });
+            if let Some(id) = id {
+                page::rerender();
+                wasm_bindgen_futures::spawn_local(save(id, draft));
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+fn failed(detail: String) -> SaveAnswer {
+    SaveAnswer::Failed {
+        key: "contactSaveFailed".into(),
+        detail,
+    }
+}
+
+async fn save(id: Option<String>, draft: Draft) {
+    let message = serde_json::json!({"type": "contacts.save", "id": id, "draft": draft});
+    let answer: SaveAnswer = match crate::chrome::send_message(&message).await {
+        Ok(r) if r["ok"] == true => {
+            serde_json::from_value(r["result"].clone()).unwrap_or_else(|e| failed(e.to_string()))
+        }
+        Ok(r) => failed(r["message"].as_str().unwrap_or_default().to_owned()),
+        Err(e) => failed(e.to_string()),
+    };
+    let t = crate::i18n::ChromeI18n;
+    let (close, outcome) = match &answer {
+        SaveAnswer::Saved { contact, lost } if lost.contains(&Field::Name) => (
+            true,
+            (
+                "partial",
+                t.message("contactSavedNameLost", std::slice::from_ref(&contact.name)),
+            ),
+        ),
+        SaveAnswer::Saved { .. } => (true, ("saved", t.get("contactSaved"))),
+        SaveAnswer::Invalid { key, subs } => (false, ("problem", t.message(key, subs))),
+        SaveAnswer::ReadOnly => (true, ("problem", t.get("contactReadOnly"))),
+        SaveAnswer::Gone => (true, ("problem", t.get("contactGone"))),
+        SaveAnswer::SignedOut => (false, ("problem", t.get("contactSaveSignedOut"))),
+        SaveAnswer::Failed { key, detail } => (
+            false,
+            ("problem", t.message(key, std::slice::from_ref(detail))),
+        ),
+    };
+    EDITOR.with(|e| {
+        let mut e = e.borrow_mut();
+        if close {
+            *e = None;
+        } else if let Some(ed) = e.as_mut() {
+            ed.busy = false;
+        }
+    });
+    SAVED.with(|m| *m.borrow_mut() = Some(outcome));
+    // The list shows the saved version (the store has it now).
+    if let SaveAnswer::Saved { contact, .. } = &answer {
+        SEARCH.with(|s| {
+            let mut s = s.borrow_mut();
+            match s.results.iter_mut().find(|c| c.id == contact.id) {
+                Some(c) => *c = contact.clone(),
+                None => s.results.insert(0, contact.clone()),
+            }
+        });
+    }
+    page::rerender();
 }
 
 /// The typed text, for the call button.

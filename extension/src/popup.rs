@@ -318,6 +318,9 @@ fn field_value(doc: &Document, id: &str) -> String {
 
 /// The popup's own buttons.
 fn action(name: &str, el: &Element) -> Option<UiCommand> {
+    if crate::dialpad::action(name, el) {
+        return None;
+    }
     let doc = page::document().ok()?;
     Some(match name {
         "hangup" => UiCommand::Hangup,

@@ -212,6 +212,74 @@ test('an expired sync token leads to a clean full resync: same contacts, no dupl
   await popup.close();
 });
 
+/** The edits the emulator received for one contact: [status, etag sent]. */
+async function writesFor(resource) {
+  const writes = await emu.control('GET', '/google/people/writes');
+  return writes.filter((w) => w.resource === resource).map((w) => [w.status, w.etag]);
+}
+
+test('an edit in Ringside asks for write access once, then reaches Google with the etag it had', async () => {
+  const before = await emu.control('GET', '/google/people/contacts/c6');
+  await new Promise((r) => setTimeout(r, 2100));
+  await openPopup();
+  await synced(popup);
+  assert.deepEqual(await search(popup, 'noah ruiz 6'), ['Noah Ruiz 6']);
+  await popup.getByRole('button', { name: 'Edit Noah Ruiz 6' }).click();
+  const editor = popup.getByTestId('contact-editor');
+  await editor.getByLabel('Name').fill('Noah Ruiz-Edited');
+  const phones = editor.getByLabel('Phone numbers, one per line');
+  assert.equal(await phones.inputValue(), '+34 606 000 006');
+  await phones.fill('+34 606 000 006\n+34 699 000 006');
+  await editor.getByRole('button', { name: 'Save contact' }).click();
+  const saved = popup.getByTestId('contact-saved');
+  await saved.waitFor({ timeout: 15000 });
+  assert.equal(await saved.textContent(), 'Saved to your Google contacts.');
+  assert.equal(await saved.getAttribute('data-outcome'), 'saved');
+  assert.deepEqual(await popup.getByTestId('dial-results').locator('.dial-name').allTextContents(), ['Noah Ruiz-Edited']);
+  assert.deepEqual(await writesFor('people/c6'), [[200, before.etag]]);
+  const now = await emu.control('GET', '/google/people/contacts/c6');
+  assert.equal(now.names[0].displayName, 'Noah Ruiz-Edited');
+  assert.deepEqual(now.phoneNumbers.map((p) => p.canonicalForm), ['+34606000006', '+34699000006']);
+  // The write scope was added to the grant, by incremental authorization.
+  const { tokens } = await popup.evaluate(() => chrome.storage.session.get('tokens'));
+  assert.ok(tokens.scope.split(' ').includes('https://www.googleapis.com/auth/contacts'));
+  // Directory people have no Edit button.
+  await search(popup, 'corp.example');
+  assert.equal(await popup.getByTestId('dial-results').getByRole('button', { name: /^Edit / }).count(), 0);
+  await popup.close();
+});
+
+test('an edit that meets a newer version at Google is merged, and the agent is told what could not be applied', async () => {
+  await new Promise((r) => setTimeout(r, 2100));
+  await openPopup();
+  await synced(popup);
+  const stale = await emu.control('GET', '/google/people/contacts/c8');
+  // Someone renames Mateo at Google after Ringside's last sync.
+  await emu.control('PATCH', '/google/people/contacts/c8', { names: [{ unstructuredName: 'Mateo Source-Renamed' }] });
+  const fresh = await emu.control('GET', '/google/people/contacts/c8');
+  assert.deepEqual(await search(popup, 'mateo ruiz 8'), ['Mateo Ruiz 8']);
+  await popup.getByRole('button', { name: 'Edit Mateo Ruiz 8' }).click();
+  const editor = popup.getByTestId('contact-editor');
+  await editor.getByLabel('Name').fill('Mateo Agent-Renamed');
+  const emails = editor.getByLabel('Email addresses, one per line');
+  await emails.fill(`${await emails.inputValue()}\nmateo@agent.example`);
+  await editor.getByRole('button', { name: 'Save contact' }).click();
+  const saved = popup.getByTestId('contact-saved');
+  await saved.waitFor({ timeout: 15000 });
+  assert.equal(
+    await saved.textContent(),
+    'Saved, except the name: it was changed in Google Contacts meanwhile and stays “Mateo Source-Renamed”. Your other changes were applied.',
+  );
+  assert.equal(await saved.getAttribute('data-outcome'), 'partial');
+  assert.equal(await saved.getAttribute('role'), 'status');
+  assert.deepEqual(await writesFor('people/c8'), [[400, stale.etag], [200, fresh.etag]]);
+  const now = await emu.control('GET', '/google/people/contacts/c8');
+  assert.equal(now.names[0].displayName, 'Mateo Source-Renamed');
+  assert.deepEqual(now.emailAddresses.map((e) => e.value), ['mateo.ruiz8@example.com', 'mateo@agent.example']);
+  await popup.screenshot({ path: artifact('popup-contact-conflict.png') });
+  await popup.close();
+});
+
 test('signing out empties the local store', async () => {
   const options = await openExtensionPage(b, 'options.html');
   await options.getByRole('button', { name: 'Sign out' }).click();

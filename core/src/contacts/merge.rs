@@ -45,6 +45,17 @@ pub enum DraftError {
     BadPhone(String),
 }
 
+impl DraftError {
+    /// The `_locales` key and substitutions that say it to the agent.
+    pub fn message(&self) -> (String, Vec<String>) {
+        match self {
+            DraftError::Empty => ("contactInvalidEmpty".into(), vec![]),
+            DraftError::BadEmail(e) => ("contactInvalidEmail".into(), vec![e.clone()]),
+            DraftError::BadPhone(p) => ("contactInvalidPhone".into(), vec![p.clone()]),
+        }
+    }
+}
+
 impl Draft {
     pub fn of(c: &StoredContact) -> Draft {
         Draft {
@@ -188,6 +199,34 @@ pub fn merge(base: &Draft, mine: &Draft, theirs: &Draft) -> Merged {
         },
         lost,
     }
+}
+
+/// What saving a draft came to, for the popup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SaveAnswer {
+    /// Written at the source; `lost` lists the agent's changes that met a
+    /// newer value there and were not applied.
+    Saved {
+        contact: super::ContactHit,
+        #[serde(default)]
+        lost: Vec<Field>,
+    },
+    /// The draft does not validate: a message key and its substitutions.
+    Invalid {
+        key: String,
+        subs: Vec<String>,
+    },
+    /// A directory entry (read-only).
+    ReadOnly,
+    /// Deleted at the source meanwhile.
+    Gone,
+    SignedOut,
+    /// Anything else: a message key and a detail.
+    Failed {
+        key: String,
+        detail: String,
+    },
 }
 
 /// Whether a failed write says the etag was stale (People answers 400

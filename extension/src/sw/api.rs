@@ -36,9 +36,18 @@ pub(super) async fn api_request(
     url: &str,
     json: Option<&serde_json::Value>,
 ) -> Result<HttpAnswer, ApiError> {
+    api_send(None, url, json).await
+}
+
+/// [`api_request`] with another method (`PATCH`).
+pub(super) async fn api_send(
+    method: Option<&str>,
+    url: &str,
+    json: Option<&serde_json::Value>,
+) -> Result<HttpAnswer, ApiError> {
     for attempt in 0..2 {
         let token = access_token().await.ok_or(ApiError::SignedOut)?;
-        let a = chrome::http(url, None, json, Some(&token))
+        let a = chrome::http_method(method, url, None, json, Some(&token))
             .await
             .map_err(|e| ApiError::Failed(crate::error::JsError::from(e).to_string()))?;
         if a.status != 401 {

@@ -8,13 +8,16 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use ringside_core::auth::provider::ProviderKind;
+use ringside_core::contacts::merge::{self, Draft, SaveAnswer};
 use ringside_core::contacts::search::Index;
-use ringside_core::contacts::sync::{Step, SyncFailure, SyncState, classify_failure, parse_page};
+use ringside_core::contacts::sync::{
+    PERSON_FIELDS, Step, SyncFailure, SyncState, classify_failure, parse_page,
+};
 use ringside_core::contacts::{ContactHit, ContactsView, Source, StoredContact};
 use ringside_core::context::google::ApiFailure;
 use ringside_core::context::section;
 
-use super::api::{ApiError, api_get};
+use super::api::{ApiError, api_get, api_send};
 use super::{broadcast, now_ms, with_worker};
 use crate::error::log_warn;
 
@@ -333,4 +336,182 @@ async fn run(source: Source, me: &str) -> Result<(), (String, Vec<String>)> {
             return Ok(());
         }
     }
+}
+
+/// The scope that lets Ringside write the agent's contacts (asked the first
+/// time they save, by incremental authorization).
+const WRITE_SCOPE: &str = "https://www.googleapis.com/auth/contacts";
+
+/// Keeps a contact the source just returned, in IndexedDB and in memory.
+async fn keep(c: &StoredContact) -> Result<(), crate::error::JsError> {
+    let source = c.source;
+    let mut c = c.clone();
+    c.generation = with(|s| s.states[slot(source)].generation);
+    idb::write::<String>(std::slice::from_ref(&c), &[], &[]).await?;
+    with(|s| {
+        s.index.upsert(&c);
+        s.contacts.insert(c.id.clone(), c);
+    });
+    Ok(())
+}
+
+fn failed(status: u16, body: &str) -> SaveAnswer {
+    let detail = match ringside_core::context::google::classify(status, body, None) {
+        ApiFailure::Refused { status, message } => format!("HTTP {status}: {message}"),
+        other => format!("{other:?}"),
+    };
+    SaveAnswer::Failed {
+        key: "contactSaveFailed".into(),
+        detail,
+    }
+}
+
+/// Creates (no id) or edits one of the agent's contacts. An edit carries the
+/// stored etag; a stale one is merged with the source's version
+/// (`ringside_core::contacts::merge`) and sent once more.
+pub(super) async fn save(id: Option<String>, draft: Draft) -> SaveAnswer {
+    let Some(me) = google_agent() else {
+        return SaveAnswer::SignedOut;
+    };
+    if load(&me).await.is_err() {
+        return SaveAnswer::Failed {
+            key: "contactsStoreFailed".into(),
+            detail: String::new(),
+        };
+    }
+    let mine = match draft.cleaned() {
+        Ok(d) => d,
+        Err(e) => {
+            let (key, subs) = e.message();
+            return SaveAnswer::Invalid { key, subs };
+        }
+    };
+    let stored = match &id {
+        Some(id) => match with(|s| s.contacts.get(id).cloned()) {
+            Some(c) if !c.source.editable() => return SaveAnswer::ReadOnly,
+            Some(c) => Some(c),
+            None => return SaveAnswer::Gone,
+        },
+        None => None,
+    };
+    let granted = super::reauth::granted_scope().await.unwrap_or_default();
+    if !granted.split_whitespace().any(|s| s == WRITE_SCOPE)
+        && let Err(f) = super::reauth::add_scope(WRITE_SCOPE).await
+    {
+        let n = f.notice("");
+        return SaveAnswer::Failed {
+            key: n.key,
+            detail: n.subs.join(" "),
+        };
+    }
+    let roots = with_worker(|w| w.settings.api_roots()).unwrap_or_default();
+    let send = |method: Option<&'static str>, url: String, body: serde_json::Value| async move {
+        api_send(method, &url, Some(&body)).await
+    };
+    let parse = |body: &str| -> Option<StoredContact> {
+        let v: serde_json::Value = serde_json::from_str(body).ok()?;
+        ringside_core::contacts::from_person(Source::Google, &v)
+    };
+    let Some(stored) = stored else {
+        let url = format!(
+            "{}/people:createContact?personFields={PERSON_FIELDS}",
+            roots.people
+        );
+        return match send(None, url, merge::person_body(&mine, None)).await {
+            Ok(a) if a.status == 200 => match parse(&a.body) {
+                Some(c) => {
+                    let _ = keep(&c).await;
+                    SaveAnswer::Saved {
+                        contact: ContactHit::from(&c),
+                        lost: vec![],
+                    }
+                }
+                None => failed(a.status, &a.body),
+            },
+            Ok(a) => failed(a.status, &a.body),
+            Err(ApiError::SignedOut) => SaveAnswer::SignedOut,
+            Err(ApiError::Failed(e)) => SaveAnswer::Failed {
+                key: "contactSaveFailed".into(),
+                detail: e,
+            },
+        };
+    };
+    let update = format!(
+        "{}/{}:updateContact?updatePersonFields={}&personFields={PERSON_FIELDS}",
+        roots.people,
+        stored.resource,
+        merge::UPDATE_FIELDS
+    );
+    let mut body = merge::person_body(&mine, Some(&stored.etag));
+    let mut lost = vec![];
+    for round in 0..2 {
+        let a = match send(Some("PATCH"), update.clone(), body.clone()).await {
+            Ok(a) => a,
+            Err(ApiError::SignedOut) => return SaveAnswer::SignedOut,
+            Err(ApiError::Failed(e)) => {
+                return SaveAnswer::Failed {
+                    key: "contactSaveFailed".into(),
+                    detail: e,
+                };
+            }
+        };
+        if a.status == 200 {
+            return match parse(&a.body) {
+                Some(c) => {
+                    let _ = keep(&c).await;
+                    SaveAnswer::Saved {
+                        contact: ContactHit::from(&c),
+                        lost,
+                    }
+                }
+                None => failed(a.status, &a.body),
+            };
+        }
+        if a.status == 404 {
+            forget_one(&stored.id).await;
+            return SaveAnswer::Gone;
+        }
+        if round > 0 || !merge::is_stale_etag(a.status, &a.body) {
+            return failed(a.status, &a.body);
+        }
+        // Someone changed it meanwhile: the current version, then the merge.
+        let get = format!(
+            "{}/{}?personFields={PERSON_FIELDS}",
+            roots.people, stored.resource
+        );
+        let theirs = match api_get(&get).await {
+            Ok(g) if g.status == 200 => match parse(&g.body) {
+                Some(c) => c,
+                None => return failed(g.status, &g.body),
+            },
+            Ok(g) if g.status == 404 => {
+                forget_one(&stored.id).await;
+                return SaveAnswer::Gone;
+            }
+            Ok(g) => return failed(g.status, &g.body),
+            Err(ApiError::SignedOut) => return SaveAnswer::SignedOut,
+            Err(ApiError::Failed(e)) => {
+                return SaveAnswer::Failed {
+                    key: "contactSaveFailed".into(),
+                    detail: e,
+                };
+            }
+        };
+        let merged = merge::merge(&Draft::of(&stored), &mine, &Draft::of(&theirs));
+        lost = merged.lost;
+        body = merge::person_body(&merged.draft, Some(&theirs.etag));
+    }
+    SaveAnswer::Failed {
+        key: "contactSaveFailed".into(),
+        detail: "the contact kept changing".into(),
+    }
+}
+
+/// Drops one contact (deleted at the source).
+async fn forget_one(id: &str) {
+    let _ = idb::write::<String>(&[], &[id.to_owned()], &[]).await;
+    with(|s| {
+        s.contacts.remove(id);
+        s.index.remove(id);
+    });
 }

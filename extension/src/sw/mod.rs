@@ -701,6 +701,11 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             }
             reply_ok(Value::Null)
         }
+        (OneShot::ContactsSave { id, draft }, SenderKind::ExtensionPage) => {
+            let answer = contacts::save(id, draft).await;
+            broadcast();
+            reply_ok(serde_json::to_value(answer).map_err(JsError::from)?)
+        }
         (OneShot::ContactsSearch { query }, SenderKind::ExtensionPage) => {
             reply_ok(serde_json::to_value(contacts::search(&query).await).map_err(JsError::from)?)
         }
