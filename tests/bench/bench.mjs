@@ -15,6 +15,7 @@ import { benchSignIn } from './signin.mjs';
 import { benchMail } from './mail.mjs';
 import { benchSidebar } from './context.mjs';
 import { benchForceInstall } from './deploy.mjs';
+import { benchContacts } from './contacts.mjs';
 
 const report = JSON.parse(process.argv[2] || '{}');
 const MESSAGES = Number(process.env.RINGSIDE_BENCH_MESSAGES || 10000);
@@ -112,6 +113,9 @@ await benchMail(report);
 
 // The contact sidebar (emulator adding 100 ms to every Google API call).
 await benchSidebar(report);
+
+// The local contact store: full sync of 20,000, incremental, search as you type, size.
+await benchContacts(report);
 
 // Force-install from a loopback update URL to the worker answering with its policy.
 await benchForceInstall(report);

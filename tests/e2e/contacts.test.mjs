@@ -286,3 +286,30 @@ test('signing out empties the local store', async () => {
   await until(async () => (await storedIds()).length === 0, { timeout: 10000, what: 'store emptied' });
   await options.close();
 });
+
+test('an account without People API access gets a clear message', async () => {
+  await emu.control('PUT', '/faults', [{
+    path_prefix: '/googleapis/people/v1/people/me/connections',
+    status: 403,
+    count: 1,
+    body: { error: {
+      code: 403,
+      message: 'People API has not been used in project 1234 before or it is disabled.',
+      status: 'PERMISSION_DENIED',
+      details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'SERVICE_DISABLED', domain: 'googleapis.com' }],
+    } },
+  }]);
+  try {
+    await openPopup();
+    await signInGoogle(b, popup);
+    const status = popup.getByTestId('contacts-status');
+    await until(async () => (await status.getAttribute('data-state')) === 'error', { timeout: 10000, what: 'the sync error' });
+    assert.equal(
+      await status.textContent(),
+      'Your Google account does not let Ringside read contacts (People API: People API has not been used in project 1234 before or it is disabled.). Ask your administrator to allow the People API for Ringside.',
+    );
+  } finally {
+    await emu.control('PUT', '/faults', []);
+    await popup?.close();
+  }
+});
