@@ -151,6 +151,15 @@ pub fn render(doc: &Document, t: &dyn Translate) -> Result<Element, JsError> {
     add.set_class_name("button link");
     sec.add(&add)?;
 
+    sec.add(&results_box(doc, t)?)?;
+    Ok(sec)
+}
+
+/// The matches for the last query (and "no contact matches"), in one box
+/// that a new answer replaces alone: typing does not rebuild the popup.
+fn results_box(doc: &Document, t: &dyn Translate) -> Result<Element, JsError> {
+    let sec = dom::el(doc, "div", "dial-results-box", None)?;
+    sec.set_id("dial-results-box");
     let (query, results) = SEARCH.with(|s| {
         let s = s.borrow();
         (s.query.clone(), s.results.clone())
@@ -219,6 +228,23 @@ pub fn render(doc: &Document, t: &dyn Translate) -> Result<Element, JsError> {
         sec.add(&none)?;
     }
     Ok(sec)
+}
+
+/// Puts the newest matches in place; a full render when the box is missing.
+fn show_results() {
+    let Ok(doc) = page::document() else {
+        return;
+    };
+    let t = crate::i18n::ChromeI18n;
+    match (
+        doc.get_element_by_id("dial-results-box"),
+        results_box(&doc, &t),
+    ) {
+        (Some(old), Ok(new)) => {
+            let _ = old.replace_with_with_node_1(&new);
+        }
+        _ => page::rerender(),
+    }
 }
 
 fn editor_form(
@@ -490,7 +516,7 @@ pub fn listen(doc: &Document) -> Result<(), JsError> {
                 true
             });
             if current {
-                page::rerender();
+                show_results();
             }
         });
     });

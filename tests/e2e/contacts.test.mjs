@@ -306,7 +306,7 @@ test('an account without People API access gets a clear message', async () => {
     await until(async () => (await status.getAttribute('data-state')) === 'error', { timeout: 10000, what: 'the sync error' });
     assert.equal(
       await status.textContent(),
-      'Your Google account does not let Ringside read contacts (People API: People API has not been used in project 1234 before or it is disabled.). Ask your administrator to allow the People API for Ringside.',
+      'Ringside cannot read your Google contacts. Google says: “People API has not been used in project 1234 before or it is disabled.” Ask your administrator to turn on the People API for Ringside.',
     );
   } finally {
     await emu.control('PUT', '/faults', []);
