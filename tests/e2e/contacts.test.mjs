@@ -313,3 +313,32 @@ test('an account without People API access gets a clear message', async () => {
     await popup?.close();
   }
 });
+
+test('a 429 in the middle of a full sync is waited out and the sync goes on from that page; nothing is lost', async () => {
+  // 2,500 contacts: three pages of 1,000. The second page answers 429 once.
+  await emu.control('POST', '/google/people/generate', { contacts: 2500 });
+  const options = await openExtensionPage(b, 'options.html');
+  await options.getByRole('button', { name: 'Sign out' }).click();
+  await until(async () => (await storedIds()).length === 0, { timeout: 10000, what: 'store emptied' });
+  await options.close();
+  await emu.control('PUT', '/faults', [{
+    path_prefix: '/googleapis/people/v1/people/me/connections',
+    status: 429, retry_after: 1, count: 1, after: 1,
+    body: { error: { code: 429, message: 'Quota exceeded for quota metric \'Read requests\'', status: 'RESOURCE_EXHAUSTED' } },
+  }]);
+  await emu.control('DELETE', '/requests');
+  try {
+    await openPopup();
+    await signInGoogle(b, popup);
+    await synced(popup, 2500);
+    const ids = await storedIds();
+    assert.equal(ids.length, 2500);
+    assert.equal(new Set(ids).size, 2500);
+    const seen = (await emu.control('GET', '/requests')).filter((r) => r.path.endsWith('/people/me/connections'));
+    assert.deepEqual(seen.map((r) => r.status), [200, 429, 200, 200], 'page 1 once, page 2 after the wait, page 3');
+    assert.ok(seen[2].at_ms - seen[1].at_ms >= 900, 'Retry-After: 1 was honoured');
+  } finally {
+    await emu.control('PUT', '/faults', []);
+    await popup?.close();
+  }
+});
