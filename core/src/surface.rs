@@ -164,6 +164,12 @@ pub enum OneShot {
         #[serde(default)]
         id: Option<String>,
         draft: crate::contacts::merge::Draft,
+        /// What the editor started from, and that version's etag: the
+        /// merge base when the source changed meanwhile.
+        #[serde(default)]
+        base: Option<crate::contacts::merge::Draft>,
+        #[serde(default)]
+        etag: Option<String>,
     },
     /// A content script asks for the numbers in text segments and links.
     #[serde(rename = "detect")]

@@ -31,6 +31,8 @@ struct Editor {
     /// None: a new contact.
     id: Option<String>,
     initial: Draft,
+    /// The etag of the version the editor started from.
+    etag: Option<String>,
     /// Distinguishes editor sessions, so typed values never leak into the next.
     session: u32,
     busy: bool,
@@ -40,8 +42,10 @@ thread_local! {
     static SEARCH: RefCell<Search> = RefCell::new(Search::default());
     static EDITOR: RefCell<Option<Editor>> = const { RefCell::new(None) };
     static SESSIONS: RefCell<u32> = const { RefCell::new(0) };
-    /// The last save's outcome: (class: saved, partial or problem; text).
-    static SAVED: RefCell<Option<(&'static str, String)>> = const { RefCell::new(None) };
+    /// The last save's outcome: (class: saved, partial or problem; text;
+    /// announced already). Only its first render is a live region, so a
+    /// screen reader says it once, not at every state update.
+    static SAVED: RefCell<Option<(&'static str, String, bool)>> = const { RefCell::new(None) };
 }
 
 /// Numbers shown per contact (the others are found by searching them).
@@ -124,16 +128,24 @@ pub fn render(doc: &Document, t: &dyn Translate) -> Result<Element, JsError> {
     call.set_class_name("button primary");
     form.add(&call)?;
     sec.add(&form)?;
-    if let Some((class, text)) = SAVED.with(|m| m.borrow().clone()) {
+    let outcome = SAVED.with(|m| {
+        let mut m = m.borrow_mut();
+        let out = m.clone();
+        if let Some(s) = m.as_mut() {
+            s.2 = true;
+        }
+        out
+    });
+    if let Some((class, text, announced)) = outcome {
         let p = dom::el(doc, "p", class, Some(&text))?;
-        p.set_attribute(
-            "role",
-            if class == "problem" {
+        if !announced {
+            let role = if class == "problem" {
                 "alert"
             } else {
                 "status"
-            },
-        )?;
+            };
+            p.set_attribute("role", role)?;
+        }
         p.set_attribute("data-testid", "contact-saved")?;
         p.set_attribute("data-outcome", class)?;
         sec.add(&p)?;
@@ -301,7 +313,9 @@ fn editor_form(
     save.set_attribute("type", "submit")?;
     save.set_class_name("button primary");
     if busy {
-        save.set_attribute("disabled", "")?;
+        // Not `disabled`: that would drop the keyboard focus. Presses are
+        // ignored while a save runs.
+        save.set_attribute("aria-disabled", "true")?;
         save.set_attribute("aria-busy", "true")?;
     }
     row.add(&save)?;
@@ -332,21 +346,20 @@ fn lines(text: &str) -> Vec<String> {
 
 /// Opens the editor, empty or with a match's fields.
 fn open_editor(id: Option<String>) {
-    let initial = match &id {
+    let start = match &id {
         Some(id) => SEARCH.with(|s| {
-            s.borrow()
-                .results
-                .iter()
-                .find(|c| &c.id == id)
-                .map(|c| Draft {
+            s.borrow().results.iter().find(|c| &c.id == id).map(|c| {
+                let d = Draft {
                     name: c.name.clone(),
                     phones: c.phones.iter().map(|p| p.raw.clone()).collect(),
                     emails: c.emails.clone(),
-                })
+                };
+                (d, Some(c.etag.clone()))
+            })
         }),
-        None => Some(Draft::default()),
+        None => Some((Draft::default(), None)),
     };
-    let Some(initial) = initial else {
+    let Some((initial, etag)) = start else {
         return;
     };
     let session = SESSIONS.with(|n| {
@@ -357,6 +370,7 @@ fn open_editor(id: Option<String>) {
         *e.borrow_mut() = Some(Editor {
             id,
             initial,
+            etag,
             session,
             busy: false,
         })
@@ -380,6 +394,7 @@ pub fn action(name: &str, el: &Element) -> bool {
         "contact-cancel" => {
             EDITOR.with(|e| *e.borrow_mut() = None);
             page::rerender();
+            focus_field();
         }
         "contact-save" => {
             let Ok(doc) = page::document() else {
@@ -390,15 +405,15 @@ pub fn action(name: &str, el: &Element) -> bool {
                 phones: lines(&field(&doc, "edit-phones")),
                 emails: lines(&field(&doc, "edit-emails")),
             };
-            let id = EDITOR.with(|e| {
+            let started = EDITOR.with(|e| {
                 let mut e = e.borrow_mut();
                 let ed = e.as_mut().filter(|ed| !ed.busy)?;
                 ed.busy = true;
-                Some(ed.id.clone())
+                Some((ed.id.clone(), ed.initial.clone(), ed.etag.clone()))
             });
-            if let Some(id) = id {
+            if let Some((id, base, etag)) = started {
                 page::rerender();
-                wasm_bindgen_futures::spawn_local(save(id, draft));
+                wasm_bindgen_futures::spawn_local(save(id, draft, base, etag));
             }
         }
         _ => return false,
@@ -413,8 +428,9 @@ fn failed(detail: String) -> SaveAnswer {
     }
 }
 
-async fn save(id: Option<String>, draft: Draft) {
-    let message = serde_json::json!({"type": "contacts.save", "id": id, "draft": draft});
+async fn save(id: Option<String>, draft: Draft, base: Draft, etag: Option<String>) {
+    let base = id.is_some().then_some(base);
+    let message = serde_json::json!({"type": "contacts.save", "id": id, "draft": draft, "base": base, "etag": etag});
     let answer: SaveAnswer = match crate::chrome::send_message(&message).await {
         Ok(r) if r["ok"] == true => {
             serde_json::from_value(r["result"].clone()).unwrap_or_else(|e| failed(e.to_string()))
@@ -449,7 +465,7 @@ async fn save(id: Option<String>, draft: Draft) {
             ed.busy = false;
         }
     });
-    SAVED.with(|m| *m.borrow_mut() = Some(outcome));
+    SAVED.with(|m| *m.borrow_mut() = Some((outcome.0, outcome.1, false)));
     // The list shows the saved version (the store has it now).
     if let SaveAnswer::Saved { contact, .. } = &answer {
         SEARCH.with(|s| {
@@ -461,6 +477,20 @@ async fn save(id: Option<String>, draft: Draft) {
         });
     }
     page::rerender();
+    if close {
+        focus_field();
+    }
+}
+
+/// Puts the keyboard focus back in the dial pad's field (after the editor
+/// closes, so it does not fall to the page's body).
+fn focus_field() {
+    if let Ok(doc) = page::document()
+        && let Some(f) = doc.get_element_by_id("dial-query")
+        && let Ok(h) = f.dyn_into::<web_sys::HtmlElement>()
+    {
+        let _ = h.focus();
+    }
 }
 
 /// The typed text, for the call button.

@@ -340,7 +340,13 @@ fn action(name: &str, el: &Element) -> Option<UiCommand> {
             let number = match ringside_core::context::ContactQuery::parse(&typed)? {
                 ringside_core::context::ContactQuery::Phone(p) => p,
                 _ => {
-                    let first = doc.query_selector("[data-action=dial-number]").ok()??;
+                    // The first match's number, only if the list answers
+                    // what is typed now (not the previous keystroke).
+                    let list = doc.get_element_by_id("dial-results")?;
+                    if list.get_attribute("data-query").as_deref() != Some(typed.as_str()) {
+                        return None;
+                    }
+                    let first = list.query_selector("[data-action=dial-number]").ok()??;
                     first.get_attribute("data-number")?
                 }
             };

@@ -128,16 +128,47 @@ fn same_phone(a: &str, b: &str) -> bool {
 }
 
 /// The People API `Person` body of `createContact` / `updateContact`.
-pub fn person_body(d: &Draft, etag: Option<&str>) -> Value {
+/// `kind_of` gives a number's label (`mobile`, `work`) as stored, so an
+/// edit keeps the labels of the numbers it leaves alone.
+pub fn person_body(
+    d: &Draft,
+    etag: Option<&str>,
+    kind_of: &dyn Fn(&str) -> Option<String>,
+) -> Value {
+    let phones: Vec<Value> = d
+        .phones
+        .iter()
+        .map(|p| match kind_of(p) {
+            Some(k) => json!({"value": p, "type": k}),
+            None => json!({"value": p}),
+        })
+        .collect();
     let mut v = json!({
         "names": if d.name.is_empty() { json!([]) } else { json!([{"unstructuredName": d.name}]) },
-        "phoneNumbers": d.phones.iter().map(|p| json!({"value": p})).collect::<Vec<_>>(),
+        "phoneNumbers": phones,
         "emailAddresses": d.emails.iter().map(|e| json!({"value": e})).collect::<Vec<_>>(),
     });
     if let Some(e) = etag {
         v["etag"] = json!(e);
     }
     v
+}
+
+/// `updatePersonFields` for what changed from `base` to `edited` (only
+/// those fields are replaced at the source, so the name's parts and the
+/// other lists stay as they are). Empty when nothing changed.
+pub fn changed_fields(base: &Draft, edited: &Draft) -> String {
+    let mut f = vec![];
+    if base.name != edited.name {
+        f.push("names");
+    }
+    if base.phones != edited.phones {
+        f.push("phoneNumbers");
+    }
+    if base.emails != edited.emails {
+        f.push("emailAddresses");
+    }
+    f.join(",")
 }
 
 /// A field of [`Draft`].

@@ -45,6 +45,9 @@ pub struct Phone {
     pub raw: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub e164: Option<String>,
+    /// The source's label (`mobile`, `work`), kept for edits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 impl Phone {
@@ -58,6 +61,7 @@ impl Phone {
         Phone {
             raw: raw.trim().to_owned(),
             e164,
+            kind: None,
         }
     }
 
@@ -131,6 +135,9 @@ pub struct ContactHit {
     /// Whether the agent may edit it (their own Google contact).
     #[serde(default)]
     pub editable: bool,
+    /// The source's etag of this version (an edit made from it sends it).
+    #[serde(default)]
+    pub etag: String,
 }
 
 /// A number of a [`ContactHit`].
@@ -156,6 +163,7 @@ impl From<&StoredContact> for ContactHit {
                 .collect(),
             emails: c.emails.clone(),
             editable: c.source.editable(),
+            etag: c.etag.clone(),
         }
     }
 }
@@ -184,17 +192,7 @@ pub fn from_person(source: Source, p: &Value) -> Option<StoredContact> {
         return None;
     }
     let resource = p["resourceName"].as_str()?.to_owned();
-    let primary = |list: &Value, field: &str| -> Option<String> {
-        let items = list.as_array()?;
-        items
-            .iter()
-            .find(|i| i["metadata"]["primary"] == true)
-            .or_else(|| items.first())
-            .and_then(|i| i[field].as_str())
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
+    use crate::context::google::primary;
     let mut emails: Vec<String> = vec![];
     for e in p["emailAddresses"].as_array().into_iter().flatten() {
         if let Some(v) = e["value"].as_str().map(str::trim).filter(|v| !v.is_empty())
@@ -208,7 +206,8 @@ pub fn from_person(source: Source, p: &Value) -> Option<StoredContact> {
         let Some(raw) = ph["value"].as_str().filter(|v| !v.trim().is_empty()) else {
             continue;
         };
-        let phone = Phone::new(raw, ph["canonicalForm"].as_str());
+        let mut phone = Phone::new(raw, ph["canonicalForm"].as_str());
+        phone.kind = ph["type"].as_str().map(str::to_owned);
         // The same number written twice counts once.
         if !phones.iter().any(|x| x.best() == phone.best()) {
             phones.push(phone);

@@ -4,9 +4,8 @@
 //! folded text of each contact so a keystroke costs one pass over plain
 //! strings, without allocating per contact.
 //!
-//! The same person in the agent's contacts and in the directory (same email
-//! or same E.164 number) is listed once, as the agent's contact (the one
-//! they can edit).
+//! The same person in the agent's contacts and in the directory (same
+//! email) is listed once, as the agent's contact (the one they can edit).
 
 use std::collections::HashMap;
 
@@ -23,7 +22,7 @@ struct Entry {
     emails: Vec<String>,
     /// Digits of each number (E.164 without +, and the raw text's digits).
     digits: Vec<String>,
-    /// What identifies the person across sources: emails and E.164 numbers.
+    /// What identifies the person across sources: their emails.
     keys: Vec<String>,
 }
 
@@ -83,12 +82,7 @@ fn entry(c: &StoredContact) -> Entry {
             }
         }
     }
-    let mut keys: Vec<String> = emails.iter().map(|e| format!("e:{e}")).collect();
-    keys.extend(
-        c.phones
-            .iter()
-            .filter_map(|p| p.e164.as_ref().map(|e| format!("p:{e}"))),
-    );
+    let keys: Vec<String> = emails.clone();
     Entry {
         id: c.id.clone(),
         source: c.source,
@@ -224,13 +218,20 @@ impl Index {
     }
 
     fn distinct(hits: Vec<(u8, &Entry)>, limit: usize) -> Vec<Hit> {
-        let mut seen: Vec<&str> = vec![];
+        // Emails of the agent's own contacts among the candidates: a
+        // directory entry with one of them is the same person. Numbers do
+        // not say so (a switchboard number is shared by many people), and
+        // two of the agent's own contacts are never merged.
+        let own: Vec<&str> = hits
+            .iter()
+            .filter(|(_, e)| e.source == Source::Google)
+            .flat_map(|(_, e)| e.keys.iter().map(String::as_str))
+            .collect();
         let mut out = vec![];
         for (rank, e) in hits {
-            if e.keys.iter().any(|k| seen.contains(&k.as_str())) {
+            if e.source != Source::Google && e.keys.iter().any(|k| own.contains(&k.as_str())) {
                 continue;
             }
-            seen.extend(e.keys.iter().map(String::as_str));
             out.push(Hit {
                 id: e.id.clone(),
                 rank,

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::merge::{Draft, DraftError, Field, is_stale_etag, merge, person_body};
+use super::merge::{Draft, DraftError, Field, changed_fields, is_stale_etag, merge, person_body};
 use super::search::{Index, fold};
 use super::sync::{Page, Step, SyncFailure, SyncState, classify_failure, parse_page};
 use super::*;
@@ -56,15 +56,18 @@ fn phones_keep_e164_from_the_source_and_the_raw_text_when_it_does_not_parse() {
         vec![
             Phone {
                 raw: "612 34 56 78".into(),
-                e164: Some("+34612345678".into())
+                e164: Some("+34612345678".into()),
+                kind: None
             },
             Phone {
                 raw: "ext. 12".into(),
-                e164: None
+                e164: None,
+                kind: None
             },
             Phone {
                 raw: "+44 20 7946 0958".into(),
-                e164: Some("+442079460958".into())
+                e164: Some("+442079460958".into()),
+                kind: None
             },
         ],
         "the same number written twice counts once; an unparsable one is kept as written"
@@ -400,7 +403,21 @@ fn drafts_are_cleaned_and_checked() {
         draft("x", &["call me"], &[]).cleaned(),
         Err(DraftError::BadPhone("call me".into()))
     );
-    let body = person_body(&draft("Ana", &["1234"], &[]), Some("%E1"));
+    let body = person_body(&draft("Ana", &["1234"], &[]), Some("%E1"), &|p: &str| {
+        (p == "1234").then(|| "work".to_owned())
+    });
+    assert_eq!(
+        body["phoneNumbers"][0]["type"], "work",
+        "a number keeps its label"
+    );
+    assert_eq!(
+        changed_fields(&draft("Ana", &["1"], &[]), &draft("Ana", &["1", "2"], &[])),
+        "phoneNumbers"
+    );
+    assert_eq!(
+        changed_fields(&draft("Ana", &[], &[]), &draft("Ana", &[], &[])),
+        ""
+    );
     assert_eq!(body["etag"], "%E1");
     assert_eq!(body["names"][0]["unstructuredName"], "Ana");
     assert_eq!(body["phoneNumbers"][0]["value"], "1234");

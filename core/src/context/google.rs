@@ -44,16 +44,21 @@ pub fn people_warmup_url(roots: &ApiRoots) -> String {
     )
 }
 
+/// `field` of the primary entry of a People list (`names`, `photos`,
+/// `organizations`), else of the first; None when empty.
+pub(crate) fn primary(list: &Value, field: &str) -> Option<String> {
+    let items = list.as_array()?;
+    items
+        .iter()
+        .find(|i| i["metadata"]["primary"] == true)
+        .or_else(|| items.first())
+        .and_then(|i| i[field].as_str())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
 fn person(p: &Value) -> Option<Contact> {
-    let primary = |list: &Value, field: &str| -> Option<String> {
-        let items = list.as_array()?;
-        items
-            .iter()
-            .find(|i| i["metadata"]["primary"] == true)
-            .or_else(|| items.first())
-            .and_then(|i| i[field].as_str())
-            .map(str::to_owned)
-    };
     let strings = |list: &Value, field: &str, alt: &str| -> Vec<String> {
         list.as_array()
             .map(|a| {

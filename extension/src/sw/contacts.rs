@@ -44,6 +44,22 @@ struct Store {
 
 thread_local! {
     static STORE: RefCell<Option<Store>> = const { RefCell::new(None) };
+    /// Bumped when the store is forgotten (sign-out): a sync or save that
+    /// started before must not write into the next agent's store.
+    static EPOCH: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// A load from IndexedDB in progress (one at a time).
+    static LOADING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether work started at `epoch` for `me` may still touch the store.
+fn current(epoch: u64, me: &str) -> bool {
+    EPOCH.with(|e| e.get()) == epoch
+        && google_agent().as_deref() == Some(me)
+        && with(|s| s.loaded.as_deref() == Some(me))
+}
+
+fn epoch() -> u64 {
+    EPOCH.with(|e| e.get())
 }
 
 fn with<R>(f: impl FnOnce(&mut Store) -> R) -> R {
@@ -76,9 +92,20 @@ fn google_agent() -> Option<String> {
 
 /// Loads the store for `owner`; another agent's contacts are dropped first.
 async fn load(owner: &str) -> Result<(), crate::error::JsError> {
+    while LOADING.with(|l| l.get()) {
+        super::signin::sleep(20).await;
+    }
     if with(|s| s.loaded.as_deref() == Some(owner)) {
         return Ok(());
     }
+    LOADING.with(|l| l.set(true));
+    let loaded = load_now(owner).await;
+    LOADING.with(|l| l.set(false));
+    loaded
+}
+
+async fn load_now(owner: &str) -> Result<(), crate::error::JsError> {
+    let started = epoch();
     let stored_owner: Option<String> = idb::meta(OWNER).await?;
     if stored_owner.as_deref() != Some(owner) {
         idb::clear().await?;
@@ -90,6 +117,9 @@ async fn load(owner: &str) -> Result<(), crate::error::JsError> {
         if let Some(st) = idb::meta::<SyncState>(&meta_key(source)).await? {
             states[slot(source)] = st;
         }
+    }
+    if epoch() != started {
+        return Err(crate::error::JsError("signed out while loading".into()));
     }
     with(|s| {
         s.index = Index::new(&all);
@@ -192,6 +222,7 @@ pub(super) async fn lookup(
 
 /// Forgets the store (sign-out).
 pub(super) async fn forget() {
+    EPOCH.with(|e| e.set(e.get() + 1));
     STORE.with(|s| s.borrow_mut().take());
     if let Err(e) = idb::clear().await {
         log_warn(&format!("contacts: {e}"));
@@ -231,36 +262,86 @@ pub(super) async fn sync() {
     }
     with(|s| s.error = None);
     broadcast();
+    let started = epoch();
     let directory = with_worker(|w| w.settings.contacts_directory).unwrap_or(false);
+    if !directory {
+        drop_directory(started, &me).await;
+    }
     for source in Source::ALL {
         if source == Source::Directory && !directory {
             continue;
         }
-        if let Err(e) = run(source, &me).await {
-            with(|s| s.error = Some(e));
+        if let Err(e) = run(source, &me, started).await {
+            if current(started, &me) {
+                with(|s| s.error = Some(e));
+            }
             break;
         }
     }
-    with(|s| s.syncing = false);
+    if epoch() == started {
+        with(|s| s.syncing = false);
+    }
     broadcast();
 }
 
+/// The administrator turned the directory off: its copy goes.
+async fn drop_directory(started: u64, me: &str) {
+    let ids: Vec<String> = with(|s| {
+        s.contacts
+            .values()
+            .filter(|c| c.source == Source::Directory)
+            .map(|c| c.id.clone())
+            .collect()
+    });
+    let fresh = SyncState::default();
+    let has_state = with(|s| s.states[slot(Source::Directory)] != fresh);
+    if ids.is_empty() && !has_state {
+        return;
+    }
+    let key = meta_key(Source::Directory);
+    if idb::write(&[], &ids, &[(key.as_str(), &fresh)])
+        .await
+        .is_ok()
+        && current(started, me)
+    {
+        with(|s| {
+            for id in &ids {
+                s.contacts.remove(id);
+                s.index.remove(id);
+            }
+            s.states[slot(Source::Directory)] = fresh;
+        });
+    }
+}
+
 /// One run of one source, page by page; Err is the message for the agent.
-async fn run(source: Source, me: &str) -> Result<(), (String, Vec<String>)> {
+async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<String>)> {
     let roots = with_worker(|w| w.settings.api_roots()).unwrap_or_default();
     let mut state = with(|s| s.states[slot(source)].clone());
     state.begin();
     let mut attempt = 0;
+    let mut restarted = false;
     loop {
-        // The agent may sign out (or another may sign in) meanwhile.
-        if google_agent().as_deref() != Some(me) {
-            return Ok(());
-        }
         let answer = match api_get(&state.url(&roots, source)).await {
             Ok(a) => a,
             Err(ApiError::SignedOut) => return Ok(()),
             Err(ApiError::Failed(e)) => return Err(("contactsOffline".into(), vec![e])),
         };
+        // The agent may have signed out (or another signed in) meanwhile.
+        if !current(started, me) {
+            return Ok(());
+        }
+        if answer.status == 400
+            && state.page_token.is_some()
+            && !restarted
+            && classify_failure(400, &answer.body, None) != SyncFailure::ExpiredToken
+        {
+            // A page token the source no longer takes: this run starts over.
+            restarted = true;
+            state.running = false;
+            state.begin();
+            continue;
+        }
         if answer.status != 200 {
             match classify_failure(answer.status, &answer.body, answer.retry_after.as_deref()) {
                 SyncFailure::ExpiredToken => {
@@ -284,9 +365,15 @@ async fn run(source: Source, me: &str) -> Result<(), (String, Vec<String>)> {
                         continue;
                     }
                     // Paused: the page token is kept, the next sync resumes here.
-                    None => {
+                    None if f.retryable() => {
                         return Err((
                             "contactsSyncPaused".into(),
+                            vec![format!("HTTP {}", answer.status)],
+                        ));
+                    }
+                    None => {
+                        return Err((
+                            "contactsSyncFailed".into(),
                             vec![format!("HTTP {}", answer.status)],
                         ));
                     }
@@ -295,42 +382,47 @@ async fn run(source: Source, me: &str) -> Result<(), (String, Vec<String>)> {
         }
         attempt = 0;
         let Some(mut page) = parse_page(source, &answer.body) else {
-            return Err((
-                "contactsSyncPaused".into(),
-                vec!["unreadable answer".into()],
-            ));
+            return Err(("contactsUnreadable".into(), vec![]));
         };
         let step = state.apply(&mut page, now_ms() as i64);
-        // Memory first: after the page's contacts are in, a full run's sweep
-        // is whatever of this source still has an older generation.
+        // A full run's sweep: this source's entries it did not see.
         let mut deletes = page.deletions.clone();
-        with(|s| {
-            for c in &page.upserts {
-                s.index.upsert(c);
-                s.contacts.insert(c.id.clone(), c.clone());
-            }
-            if let Step::Done {
-                sweep_below: Some(g),
-            } = step
-            {
-                deletes.extend(
-                    s.contacts
-                        .values()
-                        .filter(|c| c.source == source && c.generation < g)
-                        .map(|c| c.id.clone()),
-                );
-            }
-            for id in &deletes {
-                s.contacts.remove(id);
-                s.index.remove(id);
-            }
-        });
+        if let Step::Done {
+            sweep_below: Some(g),
+        } = step
+        {
+            let seen: std::collections::HashSet<&str> =
+                page.upserts.iter().map(|c| c.id.as_str()).collect();
+            deletes.extend(with(|s| {
+                s.contacts
+                    .values()
+                    .filter(|c| {
+                        c.source == source && c.generation < g && !seen.contains(c.id.as_str())
+                    })
+                    .map(|c| c.id.clone())
+                    .collect::<Vec<_>>()
+            }));
+        }
+        // IndexedDB first: memory only follows what was written.
         let key = meta_key(source);
         if let Err(e) = idb::write(&page.upserts, &deletes, &[(key.as_str(), &state)]).await {
             // The sync state was not saved: the next run fetches this page again.
             return Err(("contactsStoreFailed".into(), vec![e.to_string()]));
         }
-        with(|s| s.states[slot(source)] = state.clone());
+        if !current(started, me) {
+            return Ok(());
+        }
+        with(|s| {
+            for id in &deletes {
+                s.contacts.remove(id);
+                s.index.remove(id);
+            }
+            for c in page.upserts {
+                s.index.upsert(&c);
+                s.contacts.insert(c.id.clone(), c);
+            }
+            s.states[slot(source)] = state.clone();
+        });
         broadcast();
         if matches!(step, Step::Done { .. }) {
             return Ok(());
@@ -343,33 +435,73 @@ async fn run(source: Source, me: &str) -> Result<(), (String, Vec<String>)> {
 const WRITE_SCOPE: &str = "https://www.googleapis.com/auth/contacts";
 
 /// Keeps a contact the source just returned, in IndexedDB and in memory.
-async fn keep(c: &StoredContact) -> Result<(), crate::error::JsError> {
+async fn keep(c: &StoredContact, started: u64, me: &str) {
     let source = c.source;
     let mut c = c.clone();
     c.generation = with(|s| s.states[slot(source)].generation);
-    idb::write::<String>(std::slice::from_ref(&c), &[], &[]).await?;
-    with(|s| {
-        s.index.upsert(&c);
-        s.contacts.insert(c.id.clone(), c);
-    });
-    Ok(())
+    if idb::write::<String>(std::slice::from_ref(&c), &[], &[])
+        .await
+        .is_ok()
+        && current(started, me)
+    {
+        with(|s| {
+            s.index.upsert(&c);
+            s.contacts.insert(c.id.clone(), c);
+        });
+    }
 }
 
-fn failed(status: u16, body: &str) -> SaveAnswer {
-    let detail = match ringside_core::context::google::classify(status, body, None) {
-        ApiFailure::Refused { status, message } => format!("HTTP {status}: {message}"),
-        other => format!("{other:?}"),
-    };
+/// Drops one contact (deleted at the source).
+async fn forget_one(id: &str, started: u64, me: &str) {
+    if idb::write::<String>(&[], &[id.to_owned()], &[])
+        .await
+        .is_ok()
+        && current(started, me)
+    {
+        with(|s| {
+            s.contacts.remove(id);
+            s.index.remove(id);
+        });
+    }
+}
+
+fn failed(detail: String) -> SaveAnswer {
     SaveAnswer::Failed {
         key: "contactSaveFailed".into(),
         detail,
     }
 }
 
-/// Creates (no id) or edits one of the agent's contacts. An edit carries the
-/// stored etag; a stale one is merged with the source's version
-/// (`ringside_core::contacts::merge`) and sent once more.
-pub(super) async fn save(id: Option<String>, draft: Draft) -> SaveAnswer {
+fn api_failed(e: ApiError) -> SaveAnswer {
+    match e {
+        ApiError::SignedOut => SaveAnswer::SignedOut,
+        ApiError::Failed(e) => failed(e),
+    }
+}
+
+fn http_failed(status: u16) -> SaveAnswer {
+    failed(format!("HTTP {status}"))
+}
+
+/// What a save sends: the edited fields, keeping each number's label.
+fn body(stored: Option<&StoredContact>, d: &Draft, etag: Option<&str>) -> serde_json::Value {
+    let kind_of = |raw: &str| -> Option<String> {
+        stored?.phones.iter().find(|p| p.raw == raw)?.kind.clone()
+    };
+    merge::person_body(d, etag, &kind_of)
+}
+
+/// Creates (no id) or edits one of the agent's contacts. An edit sends the
+/// fields that changed from what the editor started with (`base`), with
+/// that version's etag; when the source changed meanwhile it refuses, and
+/// Ringside fetches the current version, merges
+/// (`ringside_core::contacts::merge`) and sends once more.
+pub(super) async fn save(
+    id: Option<String>,
+    draft: Draft,
+    base: Option<Draft>,
+    etag: Option<String>,
+) -> SaveAnswer {
     let Some(me) = google_agent() else {
         return SaveAnswer::SignedOut;
     };
@@ -379,6 +511,7 @@ pub(super) async fn save(id: Option<String>, draft: Draft) -> SaveAnswer {
             detail: String::new(),
         };
     }
+    let started = epoch();
     let mine = match draft.cleaned() {
         Ok(d) => d,
         Err(e) => {
@@ -405,9 +538,6 @@ pub(super) async fn save(id: Option<String>, draft: Draft) -> SaveAnswer {
         };
     }
     let roots = with_worker(|w| w.settings.api_roots()).unwrap_or_default();
-    let send = |method: Option<&'static str>, url: String, body: serde_json::Value| async move {
-        api_send(method, &url, Some(&body)).await
-    };
     let parse = |body: &str| -> Option<StoredContact> {
         let v: serde_json::Value = serde_json::from_str(body).ok()?;
         ringside_core::contacts::from_person(Source::Google, &v)
@@ -417,101 +547,89 @@ pub(super) async fn save(id: Option<String>, draft: Draft) -> SaveAnswer {
             "{}/people:createContact?personFields={PERSON_FIELDS}",
             roots.people
         );
-        return match send(None, url, merge::person_body(&mine, None)).await {
-            Ok(a) if a.status == 200 => match parse(&a.body) {
-                Some(c) => {
-                    let _ = keep(&c).await;
-                    SaveAnswer::Saved {
-                        contact: ContactHit::from(&c),
-                        lost: vec![],
-                    }
+        let a = match api_send(None, &url, Some(&body(None, &mine, None))).await {
+            Ok(a) => a,
+            Err(e) => return api_failed(e),
+        };
+        return match (a.status, parse(&a.body)) {
+            (200, Some(c)) => {
+                keep(&c, started, &me).await;
+                SaveAnswer::Saved {
+                    contact: ContactHit::from(&c),
+                    lost: vec![],
                 }
-                None => failed(a.status, &a.body),
-            },
-            Ok(a) => failed(a.status, &a.body),
-            Err(ApiError::SignedOut) => SaveAnswer::SignedOut,
-            Err(ApiError::Failed(e)) => SaveAnswer::Failed {
-                key: "contactSaveFailed".into(),
-                detail: e,
-            },
+            }
+            (status, _) => http_failed(status),
         };
     };
-    let update = format!(
-        "{}/{}:updateContact?updatePersonFields={}&personFields={PERSON_FIELDS}",
-        roots.people,
-        stored.resource,
-        merge::UPDATE_FIELDS
-    );
-    let mut body = merge::person_body(&mine, Some(&stored.etag));
+    // The editor's starting point; without one, the stored version.
+    let base = base.unwrap_or_else(|| Draft::of(&stored));
+    let mut etag = etag.unwrap_or_else(|| stored.etag.clone());
+    let mut from = base.clone();
+    let mut target = mine.clone();
     let mut lost = vec![];
     for round in 0..2 {
-        let a = match send(Some("PATCH"), update.clone(), body.clone()).await {
+        let fields = merge::changed_fields(&from, &target);
+        if fields.is_empty() {
+            // Nothing to send (or the merge left nothing of the agent's).
+            let mut hit = ContactHit::from(&stored);
+            hit.name = target.name.clone();
+            return SaveAnswer::Saved { contact: hit, lost };
+        }
+        let url = format!(
+            "{}/{}:updateContact?updatePersonFields={fields}&personFields={PERSON_FIELDS}",
+            roots.people, stored.resource
+        );
+        let sent = body(Some(&stored), &target, Some(&etag));
+        let a = match api_send(Some("PATCH"), &url, Some(&sent)).await {
             Ok(a) => a,
-            Err(ApiError::SignedOut) => return SaveAnswer::SignedOut,
-            Err(ApiError::Failed(e)) => {
-                return SaveAnswer::Failed {
-                    key: "contactSaveFailed".into(),
-                    detail: e,
-                };
-            }
+            Err(e) => return api_failed(e),
         };
         if a.status == 200 {
             return match parse(&a.body) {
                 Some(c) => {
-                    let _ = keep(&c).await;
+                    keep(&c, started, &me).await;
                     SaveAnswer::Saved {
                         contact: ContactHit::from(&c),
                         lost,
                     }
                 }
-                None => failed(a.status, &a.body),
+                None => http_failed(a.status),
             };
         }
         if a.status == 404 {
-            forget_one(&stored.id).await;
+            forget_one(&stored.id, started, &me).await;
             return SaveAnswer::Gone;
         }
         if round > 0 || !merge::is_stale_etag(a.status, &a.body) {
-            return failed(a.status, &a.body);
+            return http_failed(a.status);
         }
         // Someone changed it meanwhile: the current version, then the merge.
         let get = format!(
             "{}/{}?personFields={PERSON_FIELDS}",
             roots.people, stored.resource
         );
-        let theirs = match api_get(&get).await {
-            Ok(g) if g.status == 200 => match parse(&g.body) {
-                Some(c) => c,
-                None => return failed(g.status, &g.body),
-            },
-            Ok(g) if g.status == 404 => {
-                forget_one(&stored.id).await;
+        let g = match api_get(&get).await {
+            Ok(g) => g,
+            Err(e) => return api_failed(e),
+        };
+        let theirs = match (g.status, parse(&g.body)) {
+            (200, Some(c)) => c,
+            (404, _) => {
+                forget_one(&stored.id, started, &me).await;
                 return SaveAnswer::Gone;
             }
-            Ok(g) => return failed(g.status, &g.body),
-            Err(ApiError::SignedOut) => return SaveAnswer::SignedOut,
-            Err(ApiError::Failed(e)) => {
-                return SaveAnswer::Failed {
-                    key: "contactSaveFailed".into(),
-                    detail: e,
-                };
-            }
+            (status, _) => return http_failed(status),
         };
-        let merged = merge::merge(&Draft::of(&stored), &mine, &Draft::of(&theirs));
+        let current = Draft::of(&theirs);
+        let merged = merge::merge(&base, &mine, &current);
         lost = merged.lost;
-        body = merge::person_body(&merged.draft, Some(&theirs.etag));
+        etag = theirs.etag.clone();
+        from = current;
+        target = merged.draft;
     }
     SaveAnswer::Failed {
-        key: "contactSaveFailed".into(),
-        detail: "the contact kept changing".into(),
+        key: "contactChangedAgain".into(),
+        detail: String::new(),
     }
-}
-
-/// Drops one contact (deleted at the source).
-async fn forget_one(id: &str) {
-    let _ = idb::write::<String>(&[], &[id.to_owned()], &[]).await;
-    with(|s| {
-        s.contacts.remove(id);
-        s.index.remove(id);
-    });
 }

@@ -701,8 +701,16 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             }
             reply_ok(Value::Null)
         }
-        (OneShot::ContactsSave { id, draft }, SenderKind::ExtensionPage) => {
-            let answer = contacts::save(id, draft).await;
+        (
+            OneShot::ContactsSave {
+                id,
+                draft,
+                base,
+                etag,
+            },
+            SenderKind::ExtensionPage,
+        ) => {
+            let answer = contacts::save(id, draft, base, etag).await;
             broadcast();
             reply_ok(serde_json::to_value(answer).map_err(JsError::from)?)
         }

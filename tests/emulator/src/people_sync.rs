@@ -511,10 +511,14 @@ fn ascii(s: &str) -> String {
 }
 
 /// A deterministic person: contact `n` of `which`. Every 50th contact has
-/// a number that does not parse; every 97th has 30 numbers.
+/// a number that does not parse; every 97th has 30 numbers. Directory
+/// people have other names and landline (`+34 9…`, work) numbers.
 pub fn generated(which: &str, n: usize) -> Value {
-    let first = FIRST[n % FIRST.len()];
-    let last = LAST[(n / FIRST.len()) % LAST.len()];
+    // Directory people are other people than the agent's contacts of the
+    // same index: other names, landline numbers.
+    let k = if which == "directory" { n + 7 } else { n };
+    let first = FIRST[k % FIRST.len()];
+    let last = LAST[(k / FIRST.len() + usize::from(which == "directory")) % LAST.len()];
     let name = format!("{first} {last} {n}");
     let local = format!("{}.{}{n}", ascii(first), ascii(last)).to_lowercase();
     let domain = if which == "directory" {
@@ -522,8 +526,13 @@ pub fn generated(which: &str, n: usize) -> Value {
     } else {
         "example.com"
     };
+    let (lead, kind) = if which == "directory" {
+        ("9", "work")
+    } else {
+        ("6", "mobile")
+    };
     let mut phones = vec![
-        json!({"value": format!("+34 6{:02} {:03} {:03}", n % 100, (n / 100) % 1000, n % 1000), "type": "mobile"}),
+        json!({"value": format!("+34 {lead}{:02} {:03} {:03}", n % 100, (n / 100) % 1000, n % 1000), "type": kind}),
     ];
     if n % 50 == 7 {
         phones.push(json!({"value": "ext. 12", "type": "work"}));

@@ -258,7 +258,7 @@ async fn edits_carry_the_etag_and_a_stale_one_is_merged() {
     let body = |d: &Draft, etag: &str| {
         Some((
             "application/json",
-            merge::person_body(d, Some(etag)).to_string(),
+            merge::person_body(d, Some(etag), &|_: &str| None).to_string(),
         ))
     };
 
