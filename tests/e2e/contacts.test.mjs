@@ -335,3 +335,29 @@ test('a 429 in the middle of a full sync is waited out and the sync goes on from
     await popup?.close();
   }
 });
+
+test('the first sync shows its progress in the popup', async () => {
+  await emu.control('POST', '/google/people/generate', { contacts: 2500 });
+  const options = await openExtensionPage(b, 'options.html');
+  await options.getByRole('button', { name: 'Sign out' }).click();
+  await until(async () => (await storedIds()).length === 0, { timeout: 10000, what: 'store emptied' });
+  await options.close();
+  // Slow pages, so the popup can be seen between them.
+  await emu.control('PUT', '/latency', [{ path_prefix: '/googleapis/people/v1/people/me/connections', ms: 1500 }]);
+  try {
+    await openPopup();
+    await signInGoogle(b, popup);
+    const status = popup.getByTestId('contacts-status');
+    await until(async () => /^Syncing contacts: [12],[05]00 of 2,500$/.test(await status.textContent()), {
+      timeout: 15000, what: 'progress with the total',
+    });
+    const bar = status.getByRole('progressbar', { name: 'Contact sync progress' });
+    assert.equal(await bar.getAttribute('max'), '2500');
+    assert.ok(['1000', '2000'].includes(await bar.getAttribute('value')));
+    await synced(popup, 2500);
+    assert.equal(await status.getByRole('progressbar').count(), 0, 'the bar goes when the sync is done');
+  } finally {
+    await emu.control('PUT', '/latency', []);
+    await popup?.close();
+  }
+});
