@@ -24,7 +24,7 @@ use crate::error::log_warn;
 use super::idb;
 
 /// The alarm that keeps the store current.
-pub(super) const ALARM: &str = "contacts-sync";
+const ALARM: &str = "contacts-sync";
 /// Minutes between timed incremental syncs.
 const PERIOD_MINUTES: f64 = 15.0;
 /// A popup opening syncs when the last run is older than this.
@@ -226,6 +226,14 @@ pub(super) async fn forget() {
     STORE.with(|s| s.borrow_mut().take());
     if let Err(e) = idb::clear().await {
         log_warn(&format!("contacts: {e}"));
+    }
+}
+
+/// `chrome.alarms.onAlarm`: the contact sync's timer.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn sw_on_alarm(name: String) {
+    if name == ALARM {
+        wasm_bindgen_futures::spawn_local(sync());
     }
 }
 

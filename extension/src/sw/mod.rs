@@ -15,9 +15,7 @@ use ringside_core::protocol::{
     Request, Response,
 };
 use ringside_core::settings::{self, SiteDecision};
-use ringside_core::surface::{
-    self, OneShot, PageSession, Sender, SenderKind, UI_PORT, UiCommand, UiState,
-};
+use ringside_core::surface::{self, OneShot, PageSession, Sender, SenderKind, UI_PORT, UiCommand};
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
@@ -35,9 +33,13 @@ mod reauth;
 mod revocation;
 mod settings_sync;
 mod signin;
+mod state;
+mod update;
 
 use self::call_flow::*;
 use self::settings_sync::*;
+use self::state::{current_state, state_js};
+use self::update::apply_pending_update;
 
 /// Storage keys (chrome.storage.local) of the service worker.
 const KEY_OPTIONS: &str = "options";
@@ -357,63 +359,6 @@ fn open_native() {
         })
     });
     drive(LinkInput::Opened);
-}
-
-fn current_state(w: &Worker) -> UiState {
-    UiState {
-        host: w.link.status().clone(),
-        stats: w.link.stats().clone(),
-        pages: w.pages.clone(),
-        calls: w.desk.clone(),
-        settings: w.settings.clone(),
-        switched_off: w.switched_off.clone(),
-        raw_options: w.options.clone(),
-        auth: w.session.view.clone(),
-        mail: w.mail.clone(),
-        my_presence: w.my_presence.clone(),
-        panel_request: w.panel_request.clone(),
-        install_type: w.install_type.clone(),
-        update_pending: w.update_pending.clone(),
-        contacts: contacts::view(),
-        caller: w
-            .desk
-            .live
-            .as_ref()
-            .and_then(|c| contacts::caller(&c.number)),
-    }
-}
-
-fn state_js(state: &UiState) -> Result<JsValue, JsError> {
-    let ser = serde_wasm_bindgen::Serializer::json_compatible();
-    Ok(serde::Serialize::serialize(state, &ser)?)
-}
-
-/// `runtime.onUpdateAvailable`: a newer version was downloaded (a
-/// force-installed build updates from the admin's update URL). It applies at
-/// once when no call is live, otherwise when the call ends: an update never
-/// takes the call controls away mid-call.
-/// `chrome.alarms.onAlarm`: the contact sync's timer.
-#[wasm_bindgen]
-pub fn sw_on_alarm(name: String) {
-    if name == contacts::ALARM {
-        spawn_local(contacts::sync());
-    }
-}
-
-#[wasm_bindgen]
-pub fn sw_on_update_available(version: String) {
-    with_worker(|w| w.update_pending = Some(version));
-    broadcast();
-}
-
-/// Reloads into a pending update once no call is live.
-fn apply_pending_update(w: &Worker) {
-    if let Some(v) = &w.update_pending
-        && w.desk.live.is_none()
-    {
-        crate::error::log_warn(&format!("reloading into version {v}"));
-        chrome::runtime_reload();
-    }
 }
 
 /// Pushes the state to every open extension page.
