@@ -26,9 +26,10 @@ pub const KEY_IMAP: &str = "imapServer";
 pub const KEY_GOOGLE_API_ROOT: &str = "googleApiRoot";
 pub const KEY_LANGUAGE: &str = "language";
 pub const KEY_CONTACTS_DIRECTORY: &str = "contactsDirectory";
+pub const KEY_GRAPH_API_ROOT: &str = "graphApiRoot";
 
 /// Every key, in the order the options page and the policy reference list them.
-pub const ALL_KEYS: [&str; 13] = [
+pub const ALL_KEYS: [&str; 14] = [
     KEY_DIALER,
     KEY_REGION,
     KEY_ALLOW,
@@ -40,6 +41,7 @@ pub const ALL_KEYS: [&str; 13] = [
     KEY_GRACE,
     KEY_IMAP,
     KEY_GOOGLE_API_ROOT,
+    KEY_GRAPH_API_ROOT,
     KEY_LANGUAGE,
     KEY_CONTACTS_DIRECTORY,
 ];
@@ -87,6 +89,10 @@ pub struct Settings {
     /// emulator); None: Google's own hosts.
     #[serde(default)]
     pub google_api_root: Option<String>,
+    /// Where Microsoft Graph is (a gateway, or the emulator); None: Graph's
+    /// own `https://graph.microsoft.com/v1.0`.
+    #[serde(default)]
+    pub graph_api_root: Option<String>,
     /// A language forced by policy (one of `LANGUAGES`); None: the browser's.
     #[serde(default)]
     pub language: Option<String>,
@@ -273,7 +279,9 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
                     KEY_PRIVILEGED => validate_emails(v).map(|l| Some(l.into())),
                     KEY_GRACE => validate_grace(v).map(|n| Some(n.into())),
                     KEY_IMAP => validate_imap(v).map(|m| serde_json::to_value(m).ok()),
-                    KEY_GOOGLE_API_ROOT => validate_url(v).map(|u| Some(Value::String(u))),
+                    KEY_GOOGLE_API_ROOT | KEY_GRAPH_API_ROOT => {
+                        validate_url(v).map(|u| Some(Value::String(u)))
+                    }
                     KEY_LANGUAGE => validate_language(v).map(|l| Some(Value::String(l))),
                     KEY_CONTACTS_DIRECTORY => v
                         .as_bool()
@@ -312,6 +320,7 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
             KEY_PRIVILEGED => out.privileged_users = serde_json::from_value(v).unwrap_or_default(),
             KEY_IMAP => out.imap_server = serde_json::from_value(v).ok(),
             KEY_GOOGLE_API_ROOT => out.google_api_root = v.as_str().map(str::to_owned),
+            KEY_GRAPH_API_ROOT => out.graph_api_root = v.as_str().map(str::to_owned),
             KEY_LANGUAGE => out.language = v.as_str().map(str::to_owned),
             KEY_CONTACTS_DIRECTORY => out.contacts_directory = v.as_bool().unwrap_or(false),
             _ => out.sign_out_grace_minutes = v.as_u64().and_then(|n| u32::try_from(n).ok()),
@@ -321,12 +330,18 @@ pub fn merge(managed: &Value, local: &Value) -> Settings {
 }
 
 impl Settings {
-    /// Where the side panel's Google API calls go.
+    /// Where the side panel's Google API calls, and the contact sync's
+    /// Google and Graph calls, go.
     pub fn api_roots(&self) -> crate::context::ApiRoots {
-        self.google_api_root
+        let mut roots: crate::context::ApiRoots = self
+            .google_api_root
             .as_deref()
             .map(crate::context::ApiRoots::under)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if let Some(g) = &self.graph_api_root {
+            roots.graph = g.clone();
+        }
+        roots
     }
 
     /// The grace period before a sign-in method change signs everyone out.

@@ -1,9 +1,11 @@
 //! The agent's local copy of their contacts and of the company directory
 //! (issue 8): the stored model, the People API sync (connections and
-//! directory, with sync tokens), search as you type, and the merge rule for
+//! directory, with sync tokens), Outlook contacts through Microsoft Graph
+//! delta queries, search as you type, and the merge rule for
 //! an edit that met a newer version at the source. No I/O: the worker
 //! fetches, stores in IndexedDB and calls these.
 
+pub mod graph;
 pub mod merge;
 pub mod search;
 pub mod sync;
@@ -19,21 +21,29 @@ pub enum Source {
     Google,
     /// The Workspace directory (`people.listDirectoryPeople`).
     Directory,
+    /// A Microsoft agent's Outlook contacts (Graph `contact: delta`).
+    Outlook,
 }
 
 impl Source {
-    pub const ALL: [Source; 2] = [Source::Google, Source::Directory];
+    pub const ALL: [Source; 3] = [Source::Google, Source::Directory, Source::Outlook];
 
     /// The prefix of [`StoredContact::id`] and the store's sync-state key.
     pub fn key(self) -> &'static str {
         match self {
             Source::Google => "google",
             Source::Directory => "directory",
+            Source::Outlook => "outlook",
         }
     }
 
     pub fn editable(self) -> bool {
-        matches!(self, Source::Google)
+        matches!(self, Source::Google | Source::Outlook)
+    }
+
+    /// Where this source's sync state sits in per-source arrays.
+    pub fn slot(self) -> usize {
+        self as usize
     }
 }
 

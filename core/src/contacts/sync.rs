@@ -8,11 +8,15 @@
 //! the changes come back, deletions as persons with `metadata.deleted`.
 //! The page token is kept between pages, so a run interrupted by a 429, a
 //! network error or the worker stopping resumes where it stopped.
+//!
+//! Outlook contacts (Microsoft Graph) follow the same steps: Graph's
+//! `@odata.nextLink` is the page token and its `@odata.deltaLink` the sync
+//! token ([`super::graph`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Source, StoredContact, from_person};
+use super::{Source, StoredContact, from_person, graph};
 use crate::context::ApiRoots;
 use crate::context::google::{ApiFailure, classify};
 
@@ -51,6 +55,9 @@ pub struct SyncState {
     /// Whether a run is in progress.
     #[serde(default)]
     pub running: bool,
+    /// Outlook only: the default Contacts folder's id, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
 }
 
 /// One page, parsed.
@@ -113,8 +120,26 @@ impl SyncState {
         self.begin();
     }
 
+    /// Outlook only: whether the default folder must be found first.
+    pub fn needs_folder(&self, source: Source) -> bool {
+        source == Source::Outlook
+            && self.folder.is_none()
+            && self.page_token.is_none()
+            && self.sync_token.is_none()
+    }
+
     /// The URL of the next page.
     pub fn url(&self, roots: &ApiRoots, source: Source) -> String {
+        if source == Source::Outlook {
+            // Graph's links are whole URLs (already checked to stay under
+            // the Graph root when the page that carried them was parsed).
+            return match (&self.page_token, &self.sync_token, &self.folder) {
+                (Some(next), _, _) => next.clone(),
+                (None, Some(delta), _) => delta.clone(),
+                (None, None, Some(folder)) => graph::delta_url(&roots.graph, folder),
+                (None, None, None) => graph::folder_url(&roots.graph),
+            };
+        }
         let mut url = match source {
             Source::Google => format!(
                 "{}/people/me/connections?personFields={PERSON_FIELDS}&pageSize={PAGE_SIZE}&requestSyncToken=true",
@@ -124,6 +149,7 @@ impl SyncState {
                 "{}/people:listDirectoryPeople?readMask={PERSON_FIELDS}&sources=DIRECTORY_SOURCE_TYPE_DOMAIN_PROFILE&pageSize={PAGE_SIZE}&requestSyncToken=true",
                 roots.people
             ),
+            Source::Outlook => unreachable!("handled above"),
         };
         if let Some(t) = &self.sync_token {
             url.push_str(&format!("&syncToken={}", enc(t)));
@@ -164,12 +190,14 @@ impl SyncState {
     }
 }
 
-/// Parses a `connections.list` or `listDirectoryPeople` answer.
-pub fn parse_page(source: Source, body: &str) -> Option<Page> {
+/// Parses a `connections.list` or `listDirectoryPeople` answer, or a Graph
+/// delta page.
+pub fn parse_page(source: Source, roots: &ApiRoots, body: &str) -> Option<Page> {
     let v: Value = serde_json::from_str(body).ok()?;
     let list = match source {
         Source::Google => &v["connections"],
         Source::Directory => &v["people"],
+        Source::Outlook => return graph::parse_delta_page(&roots.graph, body),
     };
     let mut page = Page::default();
     for p in list.as_array().into_iter().flatten() {
@@ -191,7 +219,15 @@ pub fn parse_page(source: Source, body: &str) -> Option<Page> {
 }
 
 /// Classifies a failed page.
-pub fn classify_failure(status: u16, body: &str, retry_after: Option<&str>) -> SyncFailure {
+pub fn classify_failure(
+    source: Source,
+    status: u16,
+    body: &str,
+    retry_after: Option<&str>,
+) -> SyncFailure {
+    if source == Source::Outlook {
+        return graph::classify_failure(status, body, retry_after);
+    }
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let err = &v["error"];
     let reasons: Vec<&str> = err["details"]

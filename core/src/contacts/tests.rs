@@ -110,7 +110,7 @@ fn a_full_run_pages_then_sweeps_what_it_did_not_see() {
     assert!(!url.contains("&syncToken=") && !url.contains("pageToken="));
 
     let body = json!({"connections": [person("c1", "Ana", &[], &[])], "nextPageToken": "p/2+", "totalPeople": 2, "totalItems": 2});
-    let mut page = parse_page(Source::Google, &body.to_string()).expect("parses");
+    let mut page = parse_page(Source::Google, &roots(), &body.to_string()).expect("parses");
     assert_eq!(s.apply(&mut page, 10), Step::More);
     assert_eq!(page.upserts[0].generation, 1);
     assert_eq!((s.fetched, s.total), (1, Some(2)));
@@ -121,7 +121,7 @@ fn a_full_run_pages_then_sweeps_what_it_did_not_see() {
     );
 
     let body = json!({"connections": [person("c2", "Bob", &[], &[])], "nextSyncToken": "sync-1"});
-    let mut page = parse_page(Source::Google, &body.to_string()).expect("parses");
+    let mut page = parse_page(Source::Google, &roots(), &body.to_string()).expect("parses");
     assert_eq!(
         s.apply(&mut page, 20),
         Step::Done {
@@ -144,7 +144,7 @@ fn a_full_run_pages_then_sweeps_what_it_did_not_see() {
         {"resourceName": "people/c1", "etag": "e", "metadata": {"deleted": true}},
         person("c2", "Bob Smith", &[], &[]),
     ], "nextSyncToken": "sync-2"});
-    let mut page = parse_page(Source::Google, &body.to_string()).expect("parses");
+    let mut page = parse_page(Source::Google, &roots(), &body.to_string()).expect("parses");
     assert_eq!(page.deletions, vec!["google:people/c1"]);
     assert_eq!(s.apply(&mut page, 30), Step::Done { sweep_below: None });
     assert_eq!(s.sync_token.as_deref(), Some("sync-2"));
@@ -162,7 +162,7 @@ fn an_expired_token_restarts_as_a_full_run_and_an_interrupted_run_resumes() {
         "status": "FAILED_PRECONDITION",
         "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "EXPIRED_SYNC_TOKEN", "domain": "people.googleapis.com"}]}});
     assert_eq!(
-        classify_failure(400, &expired.to_string(), None),
+        classify_failure(Source::Google, 400, &expired.to_string(), None),
         SyncFailure::ExpiredToken
     );
     s.expired();
@@ -179,7 +179,7 @@ fn an_expired_token_restarts_as_a_full_run_and_an_interrupted_run_resumes() {
     };
     assert_eq!(s.apply(&mut page, 1), Step::More);
     assert_eq!(
-        classify_failure(429, "{}", Some("2")),
+        classify_failure(Source::Google, 429, "{}", Some("2")),
         SyncFailure::Api(ApiFailure::RateLimited {
             retry_after: Some(2)
         })
@@ -198,15 +198,15 @@ fn failures_that_tell_the_agent_something() {
     let disabled = json!({"error": {"code": 403, "message": "People API has not been used in project 123 before or it is disabled.",
         "status": "PERMISSION_DENIED", "details": [{"reason": "SERVICE_DISABLED"}]}});
     assert!(
-        matches!(classify_failure(403, &disabled.to_string(), None), SyncFailure::NoAccess { message } if message.starts_with("People API"))
+        matches!(classify_failure(Source::Google, 403, &disabled.to_string(), None), SyncFailure::NoAccess { message } if message.starts_with("People API"))
     );
     let scope = json!({"error": {"code": 403, "status": "PERMISSION_DENIED", "details": [{"reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT"}]}});
     assert_eq!(
-        classify_failure(403, &scope.to_string(), None),
+        classify_failure(Source::Google, 403, &scope.to_string(), None),
         SyncFailure::Api(ApiFailure::InsufficientScope)
     );
     assert!(matches!(
-        classify_failure(503, "", None),
+        classify_failure(Source::Google, 503, "", None),
         SyncFailure::Api(ApiFailure::Server { status: 503, .. })
     ));
 }
@@ -222,9 +222,9 @@ fn the_directory_lists_people_and_its_own_url() {
     );
     assert!(url.contains("sources=DIRECTORY_SOURCE_TYPE_DOMAIN_PROFILE"));
     let body = json!({"people": [person("d1", "Carla", &[("+33 1 23 45 67 89", Some("+33123456789"))], &["carla@corp.example"])], "nextSyncToken": "d"});
-    let page = parse_page(Source::Directory, &body.to_string()).expect("parses");
+    let page = parse_page(Source::Directory, &roots(), &body.to_string()).expect("parses");
     assert_eq!(page.upserts[0].id, "directory:people/d1");
-    assert_eq!(parse_page(Source::Directory, "not json"), None);
+    assert_eq!(parse_page(Source::Directory, &roots(), "not json"), None);
 }
 
 fn sample() -> Vec<StoredContact> {

@@ -172,6 +172,8 @@ pub struct ApiRoots {
     pub gmail: String,
     pub drive: String,
     pub calendar: String,
+    /// Microsoft Graph (`graphApiRoot`, else Graph's own v1.0 root).
+    pub graph: String,
 }
 
 impl Default for ApiRoots {
@@ -181,6 +183,7 @@ impl Default for ApiRoots {
             gmail: "https://gmail.googleapis.com/gmail/v1".into(),
             drive: "https://www.googleapis.com/drive/v3".into(),
             calendar: "https://www.googleapis.com/calendar/v3".into(),
+            graph: crate::contacts::graph::GRAPH_ROOT.into(),
         }
     }
 }
@@ -193,6 +196,7 @@ impl ApiRoots {
             gmail: format!("{r}/gmail/v1"),
             drive: format!("{r}/drive/v3"),
             calendar: format!("{r}/calendar/v3"),
+            graph: crate::contacts::graph::GRAPH_ROOT.into(),
         }
     }
 }
