@@ -281,6 +281,10 @@ pub fn authorization_url_with(
         incremental,
     } = *extras;
     let scope = match incremental {
+        // Microsoft issues a refresh token only with offline_access.
+        Some(extra) if cfg.kind == ProviderKind::Microsoft => {
+            format!("openid email offline_access {extra}")
+        }
         Some(extra) => format!("openid email {extra}"),
         None => cfg.sign_in_scopes().join(" "),
     };

@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod google_apis;
+pub mod graph_contacts;
 pub mod oidc;
 pub mod people_sync;
 pub mod platform;
@@ -122,6 +123,7 @@ pub fn app(options: Options) -> Router {
     let microsoft = oidc::Provider::microsoft();
     let phone = platform::Platform::new(provider.clone(), microsoft.clone());
     let apis = google_apis::Apis::new(provider.clone());
+    let graph = graph_contacts::Graph::new(microsoft.clone());
     let mut public = Router::new()
         .route("/healthz", get(healthz))
         .merge(platform)
@@ -140,6 +142,12 @@ pub fn app(options: Options) -> Router {
         .merge(
             oidc::microsoft_routes()
                 .with_state(microsoft.clone())
+                .layer(CorsLayer::permissive()),
+        )
+        // So does Microsoft Graph.
+        .merge(
+            graph_contacts::routes()
+                .with_state(graph.clone())
                 .layer(CorsLayer::permissive()),
         )
         // Google's APIs answer CORS for browser clients too.
@@ -168,6 +176,10 @@ pub fn app(options: Options) -> Router {
         .nest(
             "/control/google",
             google_apis::control_routes().with_state(apis),
+        )
+        .nest(
+            "/control/graph",
+            graph_contacts::control_routes().with_state(graph),
         )
         .nest(
             "/control/oidc-microsoft",

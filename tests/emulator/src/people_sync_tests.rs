@@ -54,9 +54,9 @@ async fn run(
             let retry = headers
                 .get(header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok());
-            return Err(classify_failure(s, &body, retry));
+            return Err(classify_failure(source, s, &body, retry));
         }
-        let mut page = parse_page(source, &body).expect("a page");
+        let mut page = parse_page(source, &roots, &body).expect("a page");
         store.pages += 1;
         let step = state.apply(&mut page, 0);
         for id in &page.deletions {
@@ -272,7 +272,7 @@ async fn edits_carry_the_etag_and_a_stale_one_is_merged() {
     )
     .await;
     assert_eq!(
-        classify_failure(s, &b, None),
+        classify_failure(Source::Google, s, &b, None),
         SyncFailure::Api(ApiFailure::InsufficientScope)
     );
     let (token, scope) = grant(&app, Some(CONTACTS_SCOPE)).await;

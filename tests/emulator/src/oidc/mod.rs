@@ -358,7 +358,9 @@ fn issue_code(p: &Provider, q: &HashMap<String, String>, email: &str) -> Respons
             .granted
             .entry((get("client_id"), email.to_owned()))
             .or_default();
-        if get("include_granted_scopes") != "true" {
+        // Google replaces the grant unless asked to add to it; Microsoft's
+        // consent is cumulative (a token carries every scope consented to).
+        if p.flavor != Flavor::Microsoft && get("include_granted_scopes") != "true" {
             entry.clear();
         }
         entry.extend(requested);
