@@ -49,6 +49,7 @@ pub fn example_value(key: &str) -> Option<Value> {
         settings::KEY_GRACE => json!(60),
         settings::KEY_IMAP => json!({"host": "imap.gmail.com", "port": 993}),
         settings::KEY_GOOGLE_API_ROOT => json!("https://www.googleapis.com"),
+        settings::KEY_GRAPH_API_ROOT => json!(crate::contacts::graph::GRAPH_ROOT),
         settings::KEY_LANGUAGE => json!("en"),
         settings::KEY_CONTACTS_DIRECTORY => json!(true),
         _ => return None,
