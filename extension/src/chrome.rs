@@ -266,7 +266,22 @@ pub async fn http_method(
     json: Option<&serde_json::Value>,
     bearer: Option<&str>,
 ) -> Result<HttpAnswer, JsValue> {
+    http_with(method, url, form, json, bearer, &[]).await
+}
+
+/// [`http_method`] with more request headers (Graph's `Prefer`, `If-Match`).
+pub async fn http_with(
+    method: Option<&str>,
+    url: &str,
+    form: Option<&[(&str, &str)]>,
+    json: Option<&serde_json::Value>,
+    bearer: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Result<HttpAnswer, JsValue> {
     let mut headers = serde_json::Map::new();
+    for (k, v) in extra {
+        headers.insert(k.to_ascii_lowercase(), (*v).into());
+    }
     let mut init =
         serde_json::json!({ "method": "GET", "credentials": "omit", "cache": "no-store" });
     if let Some(pairs) = form {

@@ -430,6 +430,7 @@ fn failed(detail: String) -> SaveAnswer {
 
 async fn save(id: Option<String>, draft: Draft, base: Draft, etag: Option<String>) {
     let base = id.is_some().then_some(base);
+    let edited_outlook = id.as_deref().is_some_and(|i| i.starts_with("outlook:"));
     let message = serde_json::json!({"type": "contacts.save", "id": id, "draft": draft, "base": base, "etag": etag});
     let answer: SaveAnswer = match crate::chrome::send_message(&message).await {
         Ok(r) if r["ok"] == true => {
@@ -439,18 +440,30 @@ async fn save(id: Option<String>, draft: Draft, base: Draft, etag: Option<String
         Err(e) => failed(e.to_string()),
     };
     let t = crate::i18n::ChromeI18n;
+    // Outlook's messages name Outlook where Google's name Google.
+    let outlook = match &answer {
+        SaveAnswer::Saved { contact, .. } => contact.id.starts_with("outlook:"),
+        _ => edited_outlook,
+    };
+    let k = |base: &str| {
+        if outlook {
+            format!("{base}Outlook")
+        } else {
+            base.to_owned()
+        }
+    };
     let (close, outcome) = match &answer {
         SaveAnswer::Saved { contact, lost } if lost.contains(&Field::Name) => (
             true,
             (
                 "partial",
-                t.message("contactSavedNameLost", std::slice::from_ref(&contact.name)),
+                t.message(&k("contactSavedNameLost"), std::slice::from_ref(&contact.name)),
             ),
         ),
-        SaveAnswer::Saved { .. } => (true, ("saved", t.get("contactSaved"))),
+        SaveAnswer::Saved { .. } => (true, ("saved", t.get(&k("contactSaved")))),
         SaveAnswer::Invalid { key, subs } => (false, ("problem", t.message(key, subs))),
         SaveAnswer::ReadOnly => (true, ("problem", t.get("contactReadOnly"))),
-        SaveAnswer::Gone => (true, ("problem", t.get("contactGone"))),
+        SaveAnswer::Gone => (true, ("problem", t.get(&k("contactGone")))),
         SaveAnswer::SignedOut => (false, ("problem", t.get("contactSaveSignedOut"))),
         SaveAnswer::Failed { key, detail } => (
             false,

@@ -45,9 +45,19 @@ pub(super) async fn api_send(
     url: &str,
     json: Option<&serde_json::Value>,
 ) -> Result<HttpAnswer, ApiError> {
+    api_call(method, url, json, &[]).await
+}
+
+/// [`api_send`] with more request headers (Graph's `Prefer`, `If-Match`).
+pub(super) async fn api_call(
+    method: Option<&str>,
+    url: &str,
+    json: Option<&serde_json::Value>,
+    headers: &[(&str, &str)],
+) -> Result<HttpAnswer, ApiError> {
     for attempt in 0..2 {
         let token = access_token().await.ok_or(ApiError::SignedOut)?;
-        let a = chrome::http_method(method, url, None, json, Some(&token))
+        let a = chrome::http_with(method, url, None, json, Some(&token), headers)
             .await
             .map_err(|e| ApiError::Failed(crate::error::JsError::from(e).to_string()))?;
         if a.status != 401 {

@@ -1,6 +1,7 @@
 //! The local contact store, worker side: loads it from IndexedDB, keeps it in
 //! step with People (the agent's contacts, and the directory when policy
-//! says so) page by page, answers the popup's search as you type, and names
+//! says so) or, for a Microsoft agent, with their Outlook contacts (Graph
+//! delta queries), page by page, answers the popup's search as you type, and names
 //! the other party of a call. The rules are `ringside_core::contacts`; this
 //! module fetches, writes and broadcasts progress.
 
@@ -8,16 +9,16 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use ringside_core::auth::provider::ProviderKind;
-use ringside_core::contacts::merge::{self, Draft, SaveAnswer};
+use ringside_core::contacts::graph;
 use ringside_core::contacts::search::Index;
 use ringside_core::contacts::sync::{
-    PERSON_FIELDS, Step, SyncFailure, SyncState, classify_failure, parse_page,
+    Page, Step, SyncFailure, SyncState, classify_failure, parse_page,
 };
 use ringside_core::contacts::{ContactHit, ContactsView, Source, StoredContact};
 use ringside_core::context::google::ApiFailure;
 use ringside_core::context::section;
 
-use super::api::{ApiError, api_get, api_send};
+use super::api::{ApiError, api_call};
 use super::{broadcast, now_ms, with_worker};
 use crate::error::log_warn;
 
@@ -37,7 +38,7 @@ struct Store {
     contacts: HashMap<String, StoredContact>,
     index: Index,
     /// Per source, in `Source::ALL` order.
-    states: [SyncState; 2],
+    states: [SyncState; 3],
     syncing: bool,
     error: Option<(String, Vec<String>)>,
 }
@@ -54,7 +55,7 @@ thread_local! {
 /// Whether work started at `epoch` for `me` may still touch the store.
 fn current(epoch: u64, me: &str) -> bool {
     EPOCH.with(|e| e.get()) == epoch
-        && google_agent().as_deref() == Some(me)
+        && agent().map(|a| a.owner).as_deref() == Some(me)
         && with(|s| s.loaded.as_deref() == Some(me))
 }
 
@@ -67,27 +68,57 @@ fn with<R>(f: impl FnOnce(&mut Store) -> R) -> R {
 }
 
 fn slot(source: Source) -> usize {
-    match source {
-        Source::Google => 0,
-        Source::Directory => 1,
-    }
+    source.slot()
 }
 
 fn meta_key(source: Source) -> String {
     format!("sync:{}", source.key())
 }
 
-/// The Google agent's email, lower case; None otherwise.
-fn google_agent() -> Option<String> {
+/// The signed-in agent whose contacts Ringside keeps.
+struct Agent {
+    /// Whose store it is: the email (lower case) of a Google agent,
+    /// `microsoft:<email>` of a Microsoft one.
+    owner: String,
+    kind: ProviderKind,
+}
+
+impl Agent {
+    /// The sources this agent's store holds.
+    fn sources(&self, directory: bool) -> Vec<Source> {
+        match self.kind {
+            ProviderKind::Google if directory => vec![Source::Google, Source::Directory],
+            ProviderKind::Google => vec![Source::Google],
+            ProviderKind::Microsoft => vec![Source::Outlook],
+            ProviderKind::Oidc => vec![],
+        }
+    }
+}
+
+/// The signed-in Google or Microsoft agent; None otherwise.
+fn agent() -> Option<Agent> {
     with_worker(|w| {
-        w.session
-            .view
-            .profile
-            .as_ref()
-            .filter(|p| w.session.view.signed_in() && p.provider == ProviderKind::Google)
-            .map(|p| p.email.to_lowercase())
+        let p = w.session.view.profile.as_ref()?;
+        if !w.session.view.signed_in() {
+            return None;
+        }
+        let email = p.email.to_lowercase();
+        let owner = match p.provider {
+            ProviderKind::Google => email,
+            ProviderKind::Microsoft => format!("microsoft:{email}"),
+            ProviderKind::Oidc => return None,
+        };
+        Some(Agent {
+            owner,
+            kind: p.provider,
+        })
     })
     .flatten()
+}
+
+/// The owner of the store for the signed-in agent.
+fn owner() -> Option<String> {
+    agent().map(|a| a.owner)
 }
 
 /// Loads the store for `owner`; another agent's contacts are dropped first.
@@ -112,7 +143,7 @@ async fn load_now(owner: &str) -> Result<(), crate::error::JsError> {
         idb::write(&[], &[], &[(OWNER, owner.to_owned())]).await?;
     }
     let all: Vec<StoredContact> = idb::all(idb::CONTACTS).await?;
-    let mut states: [SyncState; 2] = Default::default();
+    let mut states: [SyncState; 3] = Default::default();
     for source in Source::ALL {
         if let Some(st) = idb::meta::<SyncState>(&meta_key(source)).await? {
             states[slot(source)] = st;
@@ -151,7 +182,7 @@ pub(super) fn view() -> ContactsView {
 
 /// Search as you type (only once the store is loaded).
 pub(super) async fn search(query: &str) -> Vec<ContactHit> {
-    if let Some(me) = google_agent()
+    if let Some(me) = owner()
         && let Err(e) = load(&me).await
     {
         log_warn(&format!("contacts: {e}"));
@@ -208,7 +239,7 @@ pub(super) fn names_for(found: &serde_json::Value) -> serde_json::Value {
 pub(super) async fn lookup(
     q: &ringside_core::context::ContactQuery,
 ) -> Option<ringside_core::context::Contact> {
-    let me = google_agent()?;
+    let me = owner()?;
     load(&me).await.ok()?;
     with(|s| {
         let id = match q {
@@ -257,9 +288,10 @@ pub(super) async fn sync_if_stale() {
 
 /// One sync of every source, unless one is running.
 pub(super) async fn sync() {
-    let Some(me) = google_agent() else {
+    let Some(agent) = agent() else {
         return;
     };
+    let me = agent.owner.clone();
     if with(|s| std::mem::replace(&mut s.syncing, true)) {
         return;
     }
@@ -275,10 +307,7 @@ pub(super) async fn sync() {
     if !directory {
         drop_directory(started, &me).await;
     }
-    for source in Source::ALL {
-        if source == Source::Directory && !directory {
-            continue;
-        }
+    for source in agent.sources(directory) {
         if let Err(e) = run(source, &me, started).await {
             if current(started, &me) {
                 with(|s| s.error = Some(e));
@@ -322,6 +351,15 @@ async fn drop_directory(started: u64, me: &str) {
     }
 }
 
+/// A message key as the source needs it: Outlook's name Microsoft 365
+/// (`contactsSyncPausedOutlook`) where Google's name Google.
+fn key(base: &str, source: Source) -> String {
+    match source {
+        Source::Outlook => format!("{base}Outlook"),
+        _ => base.to_owned(),
+    }
+}
+
 /// One run of one source, page by page; Err is the message for the agent.
 async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<String>)> {
     let roots = with_worker(|w| w.settings.api_roots()).unwrap_or_default();
@@ -329,8 +367,18 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
     state.begin();
     let mut attempt = 0;
     let mut restarted = false;
+    let mut refound = false;
+    let (prefer, size) = graph::prefer();
     loop {
-        let answer = match api_get(&state.url(&roots, source)).await {
+        let folder_step = state.needs_folder(source);
+        let url = state.url(&roots, source);
+        // Graph pages hold 10 contacts unless asked for more.
+        let headers: &[(&str, &str)] = if source == Source::Outlook && !folder_step {
+            &[(prefer, size.as_str())]
+        } else {
+            &[]
+        };
+        let answer = match api_call(None, &url, None, headers).await {
             Ok(a) => a,
             Err(ApiError::SignedOut) => return Ok(()),
             Err(ApiError::Failed(e)) => return Err(("contactsOffline".into(), vec![e])),
@@ -342,7 +390,7 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
         if answer.status == 400
             && state.page_token.is_some()
             && !restarted
-            && classify_failure(400, &answer.body, None) != SyncFailure::ExpiredToken
+            && classify_failure(source, 400, &answer.body, None) != SyncFailure::ExpiredToken
         {
             // A page token the source no longer takes: this run starts over.
             restarted = true;
@@ -350,21 +398,30 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
             state.begin();
             continue;
         }
+        if source == Source::Outlook && !refound && graph::folder_gone(answer.status, &answer.body)
+        {
+            // The folder was recreated: find it again, then a full round.
+            refound = true;
+            state.folder = None;
+            state.expired();
+            continue;
+        }
         if answer.status != 200 {
-            match classify_failure(answer.status, &answer.body, answer.retry_after.as_deref()) {
+            let status = answer.status;
+            match classify_failure(source, status, &answer.body, answer.retry_after.as_deref()) {
                 SyncFailure::ExpiredToken => {
                     state.expired();
                     continue;
                 }
                 SyncFailure::NoAccess { message } => {
-                    return Err(("contactsNoAccess".into(), vec![message]));
+                    return Err((key("contactsNoAccess", source), vec![message]));
                 }
                 SyncFailure::Api(ApiFailure::InsufficientScope) => {
-                    let key = match source {
-                        Source::Google => "contactsNeedsAccess",
+                    let base = match source {
                         Source::Directory => "contactsDirectoryNeedsAccess",
+                        _ => "contactsNeedsAccess",
                     };
-                    return Err((key.into(), vec![]));
+                    return Err((key(base, source), vec![]));
                 }
                 SyncFailure::Api(f) => match section::retry_delay_ms(&f, attempt) {
                     Some(ms) => {
@@ -375,22 +432,36 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
                     // Paused: the page token is kept, the next sync resumes here.
                     None if f.retryable() => {
                         return Err((
-                            "contactsSyncPaused".into(),
-                            vec![format!("HTTP {}", answer.status)],
+                            key("contactsSyncPaused", source),
+                            vec![format!("HTTP {status}")],
                         ));
                     }
                     None => {
                         return Err((
-                            "contactsSyncFailed".into(),
-                            vec![format!("HTTP {}", answer.status)],
+                            key("contactsSyncFailed", source),
+                            vec![format!("HTTP {status}")],
                         ));
                     }
                 },
             }
         }
         attempt = 0;
-        let Some(mut page) = parse_page(source, &answer.body) else {
-            return Err(("contactsUnreadable".into(), vec![]));
+        let page = if folder_step {
+            match graph::parse_folder(&answer.body) {
+                Some(Some(folder)) => {
+                    state.folder = Some(folder);
+                    continue;
+                }
+                // An empty Contacts folder: nothing to list (and what was
+                // kept from it is swept).
+                Some(None) => Some(Page::default()),
+                None => None,
+            }
+        } else {
+            parse_page(source, &roots, &answer.body)
+        };
+        let Some(mut page) = page else {
+            return Err((key("contactsUnreadable", source), vec![]));
         };
         let step = state.apply(&mut page, now_ms() as i64);
         // A full run's sweep: this source's entries it did not see.
@@ -438,206 +509,6 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
     }
 }
 
-/// The scope that lets Ringside write the agent's contacts (asked the first
-/// time they save, by incremental authorization).
-const WRITE_SCOPE: &str = "https://www.googleapis.com/auth/contacts";
-
-/// Keeps a contact the source just returned, in IndexedDB and in memory.
-async fn keep(c: &StoredContact, started: u64, me: &str) {
-    let source = c.source;
-    let mut c = c.clone();
-    c.generation = with(|s| s.states[slot(source)].generation);
-    if idb::write::<String>(std::slice::from_ref(&c), &[], &[])
-        .await
-        .is_ok()
-        && current(started, me)
-    {
-        with(|s| {
-            s.index.upsert(&c);
-            s.contacts.insert(c.id.clone(), c);
-        });
-    }
-}
-
-/// Drops one contact (deleted at the source).
-async fn forget_one(id: &str, started: u64, me: &str) {
-    if idb::write::<String>(&[], &[id.to_owned()], &[])
-        .await
-        .is_ok()
-        && current(started, me)
-    {
-        with(|s| {
-            s.contacts.remove(id);
-            s.index.remove(id);
-        });
-    }
-}
-
-fn failed(detail: String) -> SaveAnswer {
-    SaveAnswer::Failed {
-        key: "contactSaveFailed".into(),
-        detail,
-    }
-}
-
-fn api_failed(e: ApiError) -> SaveAnswer {
-    match e {
-        ApiError::SignedOut => SaveAnswer::SignedOut,
-        ApiError::Failed(e) => failed(e),
-    }
-}
-
-fn http_failed(status: u16) -> SaveAnswer {
-    failed(format!("HTTP {status}"))
-}
-
-/// What a save sends: the edited fields, keeping each number's label.
-fn body(stored: Option<&StoredContact>, d: &Draft, etag: Option<&str>) -> serde_json::Value {
-    let kind_of = |raw: &str| -> Option<String> {
-        stored?.phones.iter().find(|p| p.raw == raw)?.kind.clone()
-    };
-    merge::person_body(d, etag, &kind_of)
-}
-
-/// Creates (no id) or edits one of the agent's contacts. An edit sends the
-/// fields that changed from what the editor started with (`base`), with
-/// that version's etag; when the source changed meanwhile it refuses, and
-/// Ringside fetches the current version, merges
-/// (`ringside_core::contacts::merge`) and sends once more.
-pub(super) async fn save(
-    id: Option<String>,
-    draft: Draft,
-    base: Option<Draft>,
-    etag: Option<String>,
-) -> SaveAnswer {
-    let Some(me) = google_agent() else {
-        return SaveAnswer::SignedOut;
-    };
-    if load(&me).await.is_err() {
-        return SaveAnswer::Failed {
-            key: "contactsStoreFailed".into(),
-            detail: String::new(),
-        };
-    }
-    let started = epoch();
-    let mine = match draft.cleaned() {
-        Ok(d) => d,
-        Err(e) => {
-            let (key, subs) = e.message();
-            return SaveAnswer::Invalid { key, subs };
-        }
-    };
-    let stored = match &id {
-        Some(id) => match with(|s| s.contacts.get(id).cloned()) {
-            Some(c) if !c.source.editable() => return SaveAnswer::ReadOnly,
-            Some(c) => Some(c),
-            None => return SaveAnswer::Gone,
-        },
-        None => None,
-    };
-    let granted = super::reauth::granted_scope().await.unwrap_or_default();
-    if !granted.split_whitespace().any(|s| s == WRITE_SCOPE)
-        && let Err(f) = super::reauth::add_scope(WRITE_SCOPE).await
-    {
-        let n = f.notice("");
-        return SaveAnswer::Failed {
-            key: n.key,
-            detail: n.subs.join(" "),
-        };
-    }
-    let roots = with_worker(|w| w.settings.api_roots()).unwrap_or_default();
-    let parse = |body: &str| -> Option<StoredContact> {
-        let v: serde_json::Value = serde_json::from_str(body).ok()?;
-        ringside_core::contacts::from_person(Source::Google, &v)
-    };
-    let Some(stored) = stored else {
-        let url = format!(
-            "{}/people:createContact?personFields={PERSON_FIELDS}",
-            roots.people
-        );
-        let a = match api_send(None, &url, Some(&body(None, &mine, None))).await {
-            Ok(a) => a,
-            Err(e) => return api_failed(e),
-        };
-        return match (a.status, parse(&a.body)) {
-            (200, Some(c)) => {
-                keep(&c, started, &me).await;
-                SaveAnswer::Saved {
-                    contact: ContactHit::from(&c),
-                    lost: vec![],
-                }
-            }
-            (status, _) => http_failed(status),
-        };
-    };
-    // The editor's starting point; without one, the stored version.
-    let base = base.unwrap_or_else(|| Draft::of(&stored));
-    let mut etag = etag.unwrap_or_else(|| stored.etag.clone());
-    let mut from = base.clone();
-    let mut target = mine.clone();
-    let mut lost = vec![];
-    for round in 0..2 {
-        let fields = merge::changed_fields(&from, &target);
-        if fields.is_empty() {
-            // Nothing to send (or the merge left nothing of the agent's).
-            let mut hit = ContactHit::from(&stored);
-            hit.name = target.name.clone();
-            return SaveAnswer::Saved { contact: hit, lost };
-        }
-        let url = format!(
-            "{}/{}:updateContact?updatePersonFields={fields}&personFields={PERSON_FIELDS}",
-            roots.people, stored.resource
-        );
-        let sent = body(Some(&stored), &target, Some(&etag));
-        let a = match api_send(Some("PATCH"), &url, Some(&sent)).await {
-            Ok(a) => a,
-            Err(e) => return api_failed(e),
-        };
-        if a.status == 200 {
-            return match parse(&a.body) {
-                Some(c) => {
-                    keep(&c, started, &me).await;
-                    SaveAnswer::Saved {
-                        contact: ContactHit::from(&c),
-                        lost,
-                    }
-                }
-                None => http_failed(a.status),
-            };
-        }
-        if a.status == 404 {
-            forget_one(&stored.id, started, &me).await;
-            return SaveAnswer::Gone;
-        }
-        if round > 0 || !merge::is_stale_etag(a.status, &a.body) {
-            return http_failed(a.status);
-        }
-        // Someone changed it meanwhile: the current version, then the merge.
-        let get = format!(
-            "{}/{}?personFields={PERSON_FIELDS}",
-            roots.people, stored.resource
-        );
-        let g = match api_get(&get).await {
-            Ok(g) => g,
-            Err(e) => return api_failed(e),
-        };
-        let theirs = match (g.status, parse(&g.body)) {
-            (200, Some(c)) => c,
-            (404, _) => {
-                forget_one(&stored.id, started, &me).await;
-                return SaveAnswer::Gone;
-            }
-            (status, _) => return http_failed(status),
-        };
-        let current = Draft::of(&theirs);
-        let merged = merge::merge(&base, &mine, &current);
-        lost = merged.lost;
-        etag = theirs.etag.clone();
-        from = current;
-        target = merged.draft;
-    }
-    SaveAnswer::Failed {
-        key: "contactChangedAgain".into(),
-        detail: String::new(),
-    }
-}
+#[path = "contacts_save.rs"]
+mod save;
+pub(super) use save::save;
