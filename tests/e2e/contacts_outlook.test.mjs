@@ -1,0 +1,258 @@
+// Outlook contacts for a Microsoft-signed-in agent (issue 8), end to end:
+// real headless Chromium, the real host and Secret Service, baresip for the
+// incoming call, and the emulator's Microsoft Graph seeded with 500
+// contacts. The extension reaches Graph only through the graphApiRoot
+// setting, as an administrator would set it for a national cloud.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
+import { provider as setProvider, configure, clickSignIn, phase } from './lib/auth.mjs';
+import { startSoftphone, controlClient } from './lib/softphone.mjs';
+
+const CONTACTS = 500;
+const AGENT = 'ana@contoso.com';
+const TENANT = '11111111-2222-4333-8444-555555555555';
+// Generated Outlook contact 1 (tests/emulator/src/graph_contacts.rs).
+const REMI = { id: 'AAMkOl00001', name: 'Rémi Keller 1', e164: '+33612010000', written: '+33 6 12 01 00 00', org: 'Fabrikam' };
+
+let emu;
+let b;
+let popup;
+let settings;
+
+before(async () => {
+  emu = await startEmulator();
+  await emu.control('POST', '/graph/generate', { contacts: CONTACTS });
+  await setProvider(emu, '/oidc-microsoft', { auto: AGENT, users: [{ email: AGENT, name: 'Ana Ruiz' }] });
+  b = await launch({ host: true });
+  settings = {
+    identityProviders: [{ kind: 'microsoft', issuer: `${emu.url}/microsoft/${TENANT}/v2.0`, clientId: 'ringside-e2e', tenant: TENANT }],
+    graphApiRoot: `${emu.url}/graph/v1.0`,
+  };
+  await configure(b, settings);
+});
+
+after(async () => {
+  await b?.close();
+  emu?.stop();
+});
+
+async function openPopup() {
+  popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 640 });
+  return popup;
+}
+
+async function signIn(page) {
+  await clickSignIn(b, page, 'Sign in with Microsoft');
+  await until(async () => (await phase(page)) === 'signed_in', { timeout: 15000, what: 'signed in' });
+}
+
+async function synced(page, count) {
+  const status = page.getByTestId('contacts-status');
+  await until(async () => (await status.getAttribute('data-state')) === 'synced'
+    && (count === undefined || Number(await status.getAttribute('data-count')) === count), {
+    timeout: 20000, what: `contacts synced (${count})`,
+  });
+  return status.textContent();
+}
+
+async function storedIds() {
+  return b.sw.evaluate(() => new Promise((resolve, reject) => {
+    const r = indexedDB.open('ringside-contacts');
+    r.onerror = () => reject(r.error);
+    r.onsuccess = () => {
+      const keys = r.result.transaction('contacts').objectStore('contacts').getAllKeys();
+      keys.onsuccess = () => resolve(keys.result);
+    };
+  }));
+}
+
+async function search(page, text) {
+  await page.getByRole('searchbox', { name: 'Call a number or a contact' }).fill(text);
+  const list = page.getByTestId('dial-results');
+  await until(async () => (await list.getAttribute('data-query')) === text, { what: `results for ${text}` });
+  return list.locator('[data-testid=dial-result] .dial-name').allTextContents();
+}
+
+/** Graph calls the emulator saw: [path tail, status]. */
+async function graphCalls() {
+  const seen = await emu.control('GET', '/requests');
+  return seen.filter((r) => r.path.startsWith('/graph/')).map((r) => [r.path.replace(/^.*\/me\//, ''), r.status]);
+}
+
+/** Waits out the popup's 2 s staleness rule, so opening it syncs. */
+const stale = () => new Promise((r) => setTimeout(r, 2100));
+
+test('a Microsoft agent\'s sign-in syncs their Outlook contacts from Graph: the folder, then one delta page of up to 1,000', async () => {
+  await emu.control('DELETE', '/requests');
+  await openPopup();
+  await signIn(popup);
+  assert.equal(await synced(popup, CONTACTS), `${CONTACTS} contacts, synced just now`);
+  const ids = await storedIds();
+  assert.equal(ids.length, CONTACTS);
+  assert.ok(ids.every((id) => id.startsWith('outlook:')), 'Outlook contacts only');
+  // Graph's default page is 10 contacts: one page for 500 shows Prefer: odata.maxpagesize was sent.
+  assert.deepEqual(await graphCalls(), [
+    ['contacts', 200],
+    [`contactFolders/${encodeURIComponent('AQMkADAwATM0MDAAMS1iNQAAAC4AAAPD/Contacts==')}/contacts/delta`, 200],
+  ]);
+  const { tokens } = await popup.evaluate(() => chrome.storage.session.get('tokens'));
+  assert.ok(tokens.scope.split(' ').includes('Contacts.Read'), tokens.scope);
+});
+
+test('the dial pad finds Outlook contacts by name, number fragment and email; a national number is kept as typed', async () => {
+  await openPopup();
+  await synced(popup);
+  // "Rémi Keller 13" and "… 121" match too; accents are ignored.
+  assert.ok((await search(popup, 'remi keller 1')).includes(REMI.name));
+  assert.deepEqual(await search(popup, '12 01 00 0'), [REMI.name]);
+  const call = popup.getByRole('button', { name: `Call ${REMI.name}, ${REMI.written}` });
+  assert.equal(await call.getAttribute('data-number'), REMI.e164);
+  assert.deepEqual(await search(popup, 'remi.keller1@fabrikam'), [REMI.name]);
+  // Contact 7's mobile was typed "06 12 07 00 07": no country, so no E.164, but searchable.
+  assert.deepEqual(await search(popup, '06 12 07 00'), ['Maya Keller 7']);
+  await popup.screenshot({ path: artifact('popup-outlook-contacts.png') });
+  await popup.close();
+});
+
+test('an incoming call from an Outlook contact\'s number shows their name and company', async () => {
+  const agent = await startSoftphone({ user: 'agent', autoAnswer: false });
+  const remote = await startSoftphone({ user: REMI.e164, autoAnswer: true });
+  const remoteEvents = await controlClient(remote.ctrl);
+  try {
+    await configure(b, {
+      ...settings,
+      dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` },
+    });
+    await openPopup();
+    await until(async () => (await swState(popup)).host.state === 'connected', { what: 'host connected' });
+    remoteEvents.command('dial', agent.uri);
+    const live = popup.getByTestId('live-call');
+    await until(async () => (await live.getAttribute('data-phase')) === 'incoming', { timeout: 8000, what: 'the incoming call' });
+    assert.equal(await live.getByTestId('call-contact').textContent(), REMI.name);
+    assert.match(await live.textContent(), new RegExp(REMI.org));
+    await popup.getByRole('button', { name: 'Decline' }).click();
+    await until(async () => (await swState(popup)).calls.live === null, { what: 'declined' });
+    await popup.close();
+  } finally {
+    remoteEvents.close();
+    await agent.stop();
+    await remote.stop();
+    await configure(b, settings);
+  }
+});
+
+test('an edit and a deletion in Outlook arrive with the next delta round, alone', async () => {
+  await emu.control('PATCH', `/graph/contacts/AAMkOl00002`, { displayName: 'Maya Renamed' });
+  const gone = await emu.control('GET', '/graph/contacts/AAMkOl00003');
+  await emu.control('DELETE', '/graph/contacts/AAMkOl00003');
+  await emu.control('DELETE', '/requests');
+  await stale();
+  await openPopup();
+  await synced(popup, CONTACTS - 1);
+  assert.deepEqual(await search(popup, 'maya ren'), ['Maya Renamed']);
+  assert.ok(!(await search(popup, gone.displayName)).includes(gone.displayName));
+  assert.ok(!(await storedIds()).includes('outlook:AAMkOl00003'));
+  const seen = await emu.control('GET', '/requests');
+  const delta = seen.filter((r) => r.path.endsWith('/contacts/delta'));
+  assert.deepEqual(delta.map((r) => r.status), [200], 'one delta call from the saved delta link');
+  assert.equal(seen.filter((r) => r.path.endsWith('/me/contacts')).length, 0, 'the folder is not looked up again');
+  await popup.close();
+});
+
+test('an expired delta link (410 Gone) leads to a clean full resync: same contacts, no duplicates', async () => {
+  await emu.control('DELETE', '/graph/contacts/AAMkOl00004');
+  await emu.control('POST', '/graph/expire-delta-links');
+  await emu.control('DELETE', '/requests');
+  await stale();
+  await openPopup();
+  await synced(popup, CONTACTS - 2);
+  const ids = await storedIds();
+  assert.equal(ids.length, CONTACTS - 2);
+  assert.equal(new Set(ids).size, ids.length);
+  assert.ok(!ids.includes('outlook:AAMkOl00004'), 'what the full round did not see is swept');
+  const seen = await emu.control('GET', '/requests');
+  assert.deepEqual(seen.filter((r) => r.path.endsWith('/contacts/delta')).map((r) => r.status), [410, 200]);
+  await popup.close();
+});
+
+async function writesFor(id) {
+  const writes = await emu.control('GET', '/graph/writes');
+  return writes.filter((w) => w.resource === id).map((w) => [w.status, w.etag]);
+}
+
+test('an edit in Ringside asks for Contacts.ReadWrite once, then reaches Outlook with If-Match', async () => {
+  const before = await emu.control('GET', '/graph/contacts/AAMkOl00006');
+  await stale();
+  await openPopup();
+  await synced(popup);
+  assert.ok((await search(popup, 'jonas fontaine 6')).includes('Jonas Fontaine 6'));
+  await popup.getByRole('button', { name: 'Edit Jonas Fontaine 6', exact: true }).click();
+  const editor = popup.getByTestId('contact-editor');
+  await editor.getByLabel('Name').fill('Jonas Fontaine-Edited');
+  const phones = editor.getByLabel('Phone numbers, one per line');
+  assert.equal(await phones.inputValue(), '+33 6 12 06 00 00\n+33 1 40 06 00 00');
+  await phones.fill('+33 6 12 06 00 00\n+33 1 40 06 00 00\n+33 1 40 99 00 06');
+  await editor.getByRole('button', { name: 'Save contact' }).click();
+  const saved = popup.getByTestId('contact-saved');
+  await saved.waitFor({ timeout: 15000 });
+  assert.equal(await saved.textContent(), 'Saved to your Outlook contacts.');
+  assert.deepEqual(await writesFor('AAMkOl00006'), [[200, before['@odata.etag']]]);
+  const now = await emu.control('GET', '/graph/contacts/AAMkOl00006');
+  assert.equal(now.displayName, 'Jonas Fontaine-Edited');
+  assert.equal(now.mobilePhone, '+33 6 12 06 00 00', 'the mobile number stays the mobile number');
+  assert.deepEqual(now.businessPhones, ['+33 1 40 06 00 00', '+33 1 40 99 00 06']);
+  const { tokens } = await popup.evaluate(() => chrome.storage.session.get('tokens'));
+  assert.ok(tokens.scope.split(' ').includes('Contacts.ReadWrite'), tokens.scope);
+  await popup.close();
+});
+
+test('an Outlook edit that meets a newer version is merged on 412, and the agent is told', async () => {
+  await stale();
+  await openPopup();
+  await synced(popup);
+  const old = await emu.control('GET', '/graph/contacts/AAMkOl00008');
+  await emu.control('PATCH', '/graph/contacts/AAMkOl00008', { displayName: 'Olivia Outlook-Renamed' });
+  const fresh = await emu.control('GET', '/graph/contacts/AAMkOl00008');
+  assert.ok((await search(popup, 'olivia duarte 8')).includes('Olivia Duarte 8'));
+  await popup.getByRole('button', { name: 'Edit Olivia Duarte 8', exact: true }).click();
+  const editor = popup.getByTestId('contact-editor');
+  await editor.getByLabel('Name').fill('Olivia Agent-Renamed');
+  const emails = editor.getByLabel('Email addresses, one per line');
+  await emails.fill(`${await emails.inputValue()}\nolivia@agent.example`);
+  await editor.getByRole('button', { name: 'Save contact' }).click();
+  const saved = popup.getByTestId('contact-saved');
+  await saved.waitFor({ timeout: 15000 });
+  assert.equal(
+    await saved.textContent(),
+    'Saved, except the name: it was changed in Outlook meanwhile and stays “Olivia Outlook-Renamed”. Your other changes were applied.',
+  );
+  assert.deepEqual(await writesFor('AAMkOl00008'), [[412, old['@odata.etag']], [200, fresh['@odata.etag']]]);
+  const now = await emu.control('GET', '/graph/contacts/AAMkOl00008');
+  assert.equal(now.displayName, 'Olivia Outlook-Renamed');
+  assert.deepEqual(now.emailAddresses.map((e) => e.address), ['olivia.duarte8@fabrikam.example', 'olivia@agent.example']);
+  await popup.screenshot({ path: artifact('popup-outlook-conflict.png') });
+  await popup.close();
+});
+
+test('Graph refusing Contacts.Read gets an Outlook message that says what to do', async () => {
+  await emu.control('PUT', '/faults', [{
+    path_prefix: '/graph/v1.0/me/contactFolders/',
+    status: 403,
+    count: 1,
+    body: { error: { code: 'ErrorAccessDenied', message: 'Access is denied. Check credentials and try again.' } },
+  }]);
+  try {
+    await stale();
+    await openPopup();
+    const status = popup.getByTestId('contacts-status');
+    await until(async () => (await status.getAttribute('data-state')) === 'error', { timeout: 10000, what: 'the sync error' });
+    assert.equal(
+      await status.textContent(),
+      'Ringside may not read your Outlook contacts. Sign out and sign in again to grant access to contacts, or ask your administrator to consent to Contacts.Read for Ringside.',
+    );
+  } finally {
+    await emu.control('PUT', '/faults', []);
+    await popup?.close();
+  }
+});
