@@ -16,6 +16,7 @@ import { benchMail } from './mail.mjs';
 import { benchSidebar } from './context.mjs';
 import { benchForceInstall } from './deploy.mjs';
 import { benchContacts } from './contacts.mjs';
+import { benchOutlookContacts } from './contacts_outlook.mjs';
 
 const report = JSON.parse(process.argv[2] || '{}');
 const MESSAGES = Number(process.env.RINGSIDE_BENCH_MESSAGES || 10000);
@@ -116,6 +117,8 @@ await benchSidebar(report);
 
 // The local contact store: full sync of 20,000, incremental, search as you type, size.
 await benchContacts(report);
+// The same for a Microsoft agent's Outlook contacts (Graph delta).
+await benchOutlookContacts(report);
 
 // Force-install from a loopback update URL to the worker answering with its policy.
 await benchForceInstall(report);
