@@ -457,7 +457,10 @@ async fn save(id: Option<String>, draft: Draft, base: Draft, etag: Option<String
             true,
             (
                 "partial",
-                t.message(&k("contactSavedNameLost"), std::slice::from_ref(&contact.name)),
+                t.message(
+                    &k("contactSavedNameLost"),
+                    std::slice::from_ref(&contact.name),
+                ),
             ),
         ),
         SaveAnswer::Saved { .. } => (true, ("saved", t.get(&k("contactSaved")))),

@@ -28,6 +28,8 @@ before(async () => {
   settings = {
     identityProviders: [{ kind: 'microsoft', issuer: `${emu.url}/microsoft/${TENANT}/v2.0`, clientId: 'ringside-e2e', tenant: TENANT }],
     graphApiRoot: `${emu.url}/graph/v1.0`,
+    // Numbers typed in Outlook without a country code are read as French.
+    defaultRegion: 'FR',
   };
   await configure(b, settings);
 });
@@ -100,7 +102,7 @@ test('a Microsoft agent\'s sign-in syncs their Outlook contacts from Graph: the 
   assert.ok(tokens.scope.split(' ').includes('Contacts.Read'), tokens.scope);
 });
 
-test('the dial pad finds Outlook contacts by name, number fragment and email; a national number is kept as typed', async () => {
+test('the dial pad finds Outlook contacts by name, number fragment and email; a national number is shown as typed and dialled as E.164', async () => {
   await openPopup();
   await synced(popup);
   // "Rémi Keller 13" and "… 121" match too; accents are ignored.
@@ -109,8 +111,11 @@ test('the dial pad finds Outlook contacts by name, number fragment and email; a 
   const call = popup.getByRole('button', { name: `Call ${REMI.name}, ${REMI.written}` });
   assert.equal(await call.getAttribute('data-number'), REMI.e164);
   assert.deepEqual(await search(popup, 'remi.keller1@fabrikam'), [REMI.name]);
-  // Contact 7's mobile was typed "06 12 07 00 07": no country, so no E.164, but searchable.
+  // Contact 7's mobile was typed "06 12 07 00 07": shown as typed, found as
+  // typed, dialled as E.164 (the host's libphonenumber, default region FR).
   assert.deepEqual(await search(popup, '06 12 07 00'), ['Maya Keller 7']);
+  const national = popup.getByRole('button', { name: 'Call Maya Keller 7, 06 12 07 00 07' });
+  assert.equal(await national.getAttribute('data-number'), '+33612070007');
   await popup.screenshot({ path: artifact('popup-outlook-contacts.png') });
   await popup.close();
 });
@@ -232,6 +237,27 @@ test('an Outlook edit that meets a newer version is merged on 412, and the agent
   assert.equal(now.displayName, 'Olivia Outlook-Renamed');
   assert.deepEqual(now.emailAddresses.map((e) => e.address), ['olivia.duarte8@fabrikam.example', 'olivia@agent.example']);
   await popup.screenshot({ path: artifact('popup-outlook-conflict.png') });
+  await popup.close();
+});
+
+test('a fourth email address is refused before anything is sent: Outlook keeps three', async () => {
+  await stale();
+  await openPopup();
+  await synced(popup);
+  const writes = (await emu.control('GET', '/graph/writes')).length;
+  assert.ok((await search(popup, 'rémi duarte 5')).includes('Rémi Duarte 5'));
+  await popup.getByRole('button', { name: 'Edit Rémi Duarte 5', exact: true }).click();
+  const editor = popup.getByTestId('contact-editor');
+  const emails = editor.getByLabel('Email addresses, one per line');
+  await emails.fill(`${await emails.inputValue()}\nb@x.example\nc@x.example\nd@x.example`);
+  await editor.getByRole('button', { name: 'Save contact' }).click();
+  const saved = popup.getByTestId('contact-saved');
+  await saved.waitFor({ timeout: 15000 });
+  assert.equal(await saved.textContent(), 'Outlook keeps at most three email addresses per contact. Remove one and save again.');
+  assert.equal(await saved.getAttribute('data-outcome'), 'problem');
+  assert.equal(await editor.count(), 1, 'the editor stays open with the draft');
+  assert.equal((await emails.inputValue()).split('\n').length, 4);
+  assert.equal((await emu.control('GET', '/graph/writes')).length, writes, 'nothing reached Graph');
   await popup.close();
 });
 

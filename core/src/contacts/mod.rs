@@ -241,5 +241,70 @@ pub fn from_person(source: Source, p: &Value) -> Option<StoredContact> {
     })
 }
 
+/// The numbers of `contacts` that have no E.164 form yet, as texts for the
+/// host's `detect` (libphonenumber with the agent's default region), and
+/// where each came from (contact, phone). Graph gives numbers as typed, so a
+/// national one (`06 12 34 56 78`) needs the region to become E.164.
+pub fn unnormalized(contacts: &[StoredContact]) -> (Vec<String>, Vec<(usize, usize)>) {
+    let mut texts = vec![];
+    let mut at = vec![];
+    for (ci, c) in contacts.iter().enumerate() {
+        for (pi, p) in c.phones.iter().enumerate() {
+            if p.e164.is_none() {
+                texts.push(p.raw.clone());
+                at.push((ci, pi));
+            }
+        }
+    }
+    (texts, at)
+}
+
+/// Applies the host's `detect` answer to the numbers [`unnormalized`] listed:
+/// a text whose only match spans all of it gets that E.164;
+/// a text with no match, or with text beside the number, stays raw.
+pub fn apply_normalized(
+    contacts: &mut [StoredContact],
+    texts: &[String],
+    at: &[(usize, usize)],
+    found: &Value,
+) {
+    // Read as JSON rather than `protocol::DetectResult`: the extension's
+    // wasm has no other use for that type's deserializer.
+    let hits: Vec<(u64, u64, u64, &str, bool)> = found["texts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|h| {
+            Some((
+                h["i"].as_u64()?,
+                h["start"].as_u64()?,
+                h["end"].as_u64()?,
+                h["e164"].as_str()?,
+                h["extension"].is_string(),
+            ))
+        })
+        .collect();
+    for (i, (ci, pi)) in at.iter().enumerate() {
+        let mine: Vec<_> = hits.iter().filter(|h| h.0 as usize == i).collect();
+        let [hit] = mine.as_slice() else {
+            continue;
+        };
+        let (_, start, end, e164, extension) = **hit;
+        let Some(text) = texts.get(i) else {
+            continue;
+        };
+        // Stored numbers are trimmed: the hit must cover all of it.
+        let len = text.encode_utf16().count() as u64;
+        if start == 0
+            && end == len
+            && !extension
+            && is_e164(e164)
+            && let Some(p) = contacts.get_mut(*ci).and_then(|c| c.phones.get_mut(*pi))
+        {
+            p.e164 = Some(e164.to_owned());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

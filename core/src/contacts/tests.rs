@@ -470,3 +470,41 @@ fn a_stale_etag_answer_is_recognised() {
     assert!(!is_stale_etag(400, "{}"));
     assert!(!is_stale_etag(412, &body.to_string()));
 }
+
+#[test]
+fn national_numbers_take_the_hosts_e164_only_when_it_spans_the_whole_text() {
+    use crate::protocol::{DetectResult, TextHit};
+    let mut contacts = vec![
+        crate::contacts::graph::from_contact(&json!({"id": "a", "displayName": "A",
+            "mobilePhone": "06 12 34 56 78", "businessPhones": ["+33 1 40 00 00 00", "01 40 00 00 01 ext. 12", "n/a"]}))
+        .expect("kept"),
+    ];
+    let (texts, at) = crate::contacts::unnormalized(&contacts);
+    assert_eq!(texts, ["06 12 34 56 78", "01 40 00 00 01 ext. 12", "n/a"]);
+    let hit = |i: u32, start: u32, end: u32, e164: &str, ext: Option<&str>| TextHit {
+        i,
+        start,
+        end,
+        e164: e164.into(),
+        extension: ext.map(str::to_owned),
+    };
+    let found = DetectResult {
+        texts: vec![
+            hit(0, 0, 14, "+33612345678", None),
+            hit(1, 0, 22, "+33140000001", Some("12")),
+        ],
+        links: vec![],
+    };
+    let found = serde_json::to_value(found).expect("serializes");
+    crate::contacts::apply_normalized(&mut contacts, &texts, &at, &found);
+    let e164: Vec<_> = contacts[0]
+        .phones
+        .iter()
+        .map(|p| p.e164.as_deref())
+        .collect();
+    assert_eq!(
+        e164,
+        [Some("+33612345678"), Some("+33140000000"), None, None],
+        "an extension or no match keeps the raw text only"
+    );
+}

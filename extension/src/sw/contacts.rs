@@ -351,6 +351,30 @@ async fn drop_directory(started: u64, me: &str) {
     }
 }
 
+/// Graph gives numbers as typed: those without a country code become
+/// E.164 with the host's libphonenumber and the agent's default region (the
+/// extension carries no phone metadata). Without the host they stay as
+/// typed: searchable, but not matched to an incoming call.
+async fn normalize(upserts: &mut [StoredContact]) {
+    let (texts, at) = ringside_core::contacts::unnormalized(upserts);
+    let Some((connected, region)) = with_worker(|w| (w.link.is_connected(), super::region(w)))
+    else {
+        return;
+    };
+    if texts.is_empty() || !connected {
+        return;
+    }
+    let request = ringside_core::protocol::Request::Detect(ringside_core::protocol::DetectParams {
+        region,
+        texts: texts.clone(),
+        links: vec![],
+    });
+    match super::host_request(request).await {
+        Ok(found) => ringside_core::contacts::apply_normalized(upserts, &texts, &at, &found),
+        Err(e) => log_warn(&format!("contacts: numbers stay as typed: {}", e.message)),
+    }
+}
+
 /// A message key as the source needs it: Outlook's name Microsoft 365
 /// (`contactsSyncPausedOutlook`) where Google's name Google.
 fn key(base: &str, source: Source) -> String {
@@ -463,6 +487,9 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
         let Some(mut page) = page else {
             return Err((key("contactsUnreadable", source), vec![]));
         };
+        if source == Source::Outlook {
+            normalize(&mut page.upserts).await;
+        }
         let step = state.apply(&mut page, now_ms() as i64);
         // A full run's sweep: this source's entries it did not see.
         let mut deletes = page.deletions.clone();

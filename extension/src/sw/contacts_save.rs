@@ -65,19 +65,14 @@ impl Backend {
         d: &Draft,
         etag: Option<&str>,
         fields: &str,
-    ) -> Result<Value, SaveAnswer> {
+    ) -> Result<Value, OutlookLimit> {
         let kind_of = |raw: &str| -> Option<String> {
             stored?.phones.iter().find(|p| p.raw == raw)?.kind.clone()
         };
         match self {
             Backend::People => Ok(merge::person_body(d, etag, &kind_of)),
             Backend::Graph => {
-                let mut v = graph::contact_body(d, &kind_of).map_err(|e| match e {
-                    OutlookLimit::TooManyEmails => SaveAnswer::Invalid {
-                        key: "contactTooManyEmailsOutlook".into(),
-                        subs: vec![],
-                    },
-                })?;
+                let mut v = graph::contact_body(d, &kind_of)?;
                 if let Some(o) = v.as_object_mut() {
                     let has = |f: &str| fields.split(',').any(|x| x == f);
                     if !has("names") {
@@ -180,6 +175,17 @@ async fn send(c: Call) -> Result<crate::chrome::HttpAnswer, ApiError> {
         .into_iter()
         .collect();
     api_call(c.method, &c.url, c.body.as_ref(), &headers).await
+}
+
+/// What the popup says when Outlook cannot take the draft.
+fn refused(limit: OutlookLimit) -> SaveAnswer {
+    let key = match limit {
+        OutlookLimit::TooManyEmails => "contactTooManyEmailsOutlook",
+    };
+    SaveAnswer::Invalid {
+        key: key.into(),
+        subs: vec![],
+    }
 }
 
 fn failed(detail: String) -> SaveAnswer {
@@ -291,7 +297,7 @@ pub(in super::super) async fn save(
     let Some(stored) = stored else {
         let body = match backend.body(None, &mine, None, merge::UPDATE_FIELDS) {
             Ok(b) => b,
-            Err(answer) => return answer,
+            Err(limit) => return refused(limit),
         };
         let a = match send(backend.create(&roots, body)).await {
             Ok(a) => a,
@@ -324,7 +330,7 @@ pub(in super::super) async fn save(
         }
         let body = match backend.body(Some(&stored), &target, Some(&etag), &fields) {
             Ok(b) => b,
-            Err(answer) => return answer,
+            Err(limit) => return refused(limit),
         };
         let a = match send(backend.update(&roots, &stored, &fields, &etag, body)).await {
             Ok(a) => a,
