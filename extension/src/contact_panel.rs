@@ -337,7 +337,10 @@ fn contact_card(
     let (c, note) = match answer {
         ContactAnswer::Found { contact } => (contact, None),
         ContactAnswer::Unknown => (&unknown, Some(t.get("contactUnknown"))),
-        ContactAnswer::NotGoogle => (&unknown, None),
+        ContactAnswer::NotGoogle {
+            contact: Some(contact),
+        } => (contact, None),
+        ContactAnswer::NotGoogle { contact: None } => (&unknown, None),
         ContactAnswer::SignedOut => (&unknown, Some(t.get("contextSignedOut"))),
         ContactAnswer::NeedsConnect => (&unknown, Some(t.get("contactNeedsAccess"))),
         ContactAnswer::Failed { key, detail } => {
@@ -645,7 +648,7 @@ pub fn render(doc: &Document, t: &dyn Translate) -> Result<Vec<Element>, JsError
             return Ok(());
         };
         out.push(contact_card(doc, t, &p, query)?);
-        if matches!(p.contact, Some(ContactAnswer::NotGoogle)) {
+        if matches!(p.contact, Some(ContactAnswer::NotGoogle { .. })) {
             let n = dom::el(doc, "p", "card note", Some(&t.get("contextGoogleOnly")))?;
             n.set_attribute("data-testid", "google-only")?;
             out.push(n);

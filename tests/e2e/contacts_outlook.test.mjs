@@ -147,6 +147,18 @@ test('an incoming call from an Outlook contact\'s number shows their name and co
   }
 });
 
+test('the side panel names an Outlook contact from the local copy', async () => {
+  const panel = await openExtensionPage(b, 'sidepanel.html', { width: 420, height: 700 });
+  await panel.getByLabel('Find a contact').fill('+33 6 12 01 00 00');
+  await panel.getByLabel('Find a contact').press('Enter');
+  const card = panel.getByTestId('contact-card');
+  await card.getByRole('heading', { name: REMI.name }).waitFor({ timeout: 10000 });
+  assert.match(await card.textContent(), /remi\.keller1@fabrikam\.example/);
+  // Gmail, Drive and Calendar stay Google-only.
+  await panel.getByTestId('google-only').waitFor();
+  await panel.close();
+});
+
 test('an edit and a deletion in Outlook arrive with the next delta round, alone', async () => {
   await emu.control('PATCH', `/graph/contacts/AAMkOl00002`, { displayName: 'Maya Renamed' });
   const gone = await emu.control('GET', '/graph/contacts/AAMkOl00003');

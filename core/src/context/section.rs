@@ -64,7 +64,12 @@ pub enum ContactAnswer {
     },
     /// Nobody matched in contacts or the directory.
     Unknown,
-    NotGoogle,
+    /// A Microsoft agent: the Google sections do not apply; the contact is
+    /// the one from their synced Outlook contacts, when there is one.
+    NotGoogle {
+        #[serde(default)]
+        contact: Option<Contact>,
+    },
     SignedOut,
     NeedsConnect,
     Failed {

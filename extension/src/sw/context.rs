@@ -124,7 +124,9 @@ pub(super) async fn contact(query: ContactQuery) -> ContactAnswer {
         return ContactAnswer::SignedOut;
     };
     if kind != ProviderKind::Google {
-        return ContactAnswer::NotGoogle;
+        // A Microsoft agent's synced Outlook contacts still name the person.
+        let contact = super::contacts::lookup(&query).await;
+        return ContactAnswer::NotGoogle { contact };
     }
     let key = format!("{me} contact {}", query.key());
     if let Some((at, Cached::Contact(a))) = cached(&key)
