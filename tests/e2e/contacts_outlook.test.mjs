@@ -294,3 +294,27 @@ test('Graph refusing Contacts.Read gets an Outlook message that says what to do'
     await popup?.close();
   }
 });
+
+test('a 401 about the mailbox (no Exchange Online) is reported and does not sign the agent out', async () => {
+  await emu.control('PUT', '/faults', [{
+    path_prefix: '/graph/v1.0/me/contactFolders/',
+    status: 401,
+    count: 2,
+    body: { error: { code: 'MailboxNotEnabledForRESTAPI', message: 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.' } },
+  }]);
+  try {
+    await stale();
+    await openPopup();
+    const status = popup.getByTestId('contacts-status');
+    await until(async () => (await status.getAttribute('data-state')) === 'error', { timeout: 10000, what: 'the sync error' });
+    assert.equal(
+      await status.textContent(),
+      'Ringside cannot read your Outlook contacts. Microsoft 365 says: “The mailbox is either inactive, soft-deleted, or is hosted on-premise.” Ask your administrator whether your account has an Exchange Online mailbox.',
+    );
+    assert.equal(await phase(popup), 'signed_in', 'still signed in');
+    assert.equal((await swState(popup)).contacts.count, CONTACTS - 2, 'the local copy stays');
+  } finally {
+    await emu.control('PUT', '/faults', []);
+    await popup?.close();
+  }
+});

@@ -65,12 +65,27 @@ pub fn delta_url(root: &str, folder: &str) -> String {
 }
 
 /// Whether `link` (a next or delta link) stays under `root`: same scheme,
-/// host and port, and a path below the root's.
+/// host and port, and a path below the root's (no `..` segment, encoded or
+/// not, and no backslash that a URL parser would read as a slash).
 pub fn link_is_under(root: &str, link: &str) -> bool {
     let root = root.trim_end_matches('/');
+    let lower = link.to_ascii_lowercase();
     link.strip_prefix(root)
         .is_some_and(|rest| rest.starts_with('/'))
         && !link.contains(char::is_whitespace)
+        && !link.contains('\\')
+        && !lower.contains("/../")
+        && !lower.ends_with("/..")
+        && !lower.contains("%2e")
+        && !lower.contains("%5c")
+}
+
+/// Whether a 401 from Graph is about the mailbox, not the token: an account
+/// without an Exchange Online mailbox. Such an answer must not end the
+/// session (refreshing the token cannot change it).
+pub fn mailbox_unavailable(status: u16, body: &str) -> bool {
+    let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    status == 401 && v["error"]["code"] == "MailboxNotEnabledForRESTAPI"
 }
 
 /// A Graph `contact` as a stored contact. None without an id.
@@ -207,11 +222,18 @@ pub fn folder_gone(status: u16, body: &str) -> bool {
 pub enum OutlookLimit {
     /// Outlook keeps at most three email addresses per contact.
     TooManyEmails,
+    /// Outlook's slots: one mobile, two business and two home numbers.
+    TooManyPhones,
 }
+
+/// Outlook's phone slots beside the one mobile number.
+const BUSINESS_SLOTS: usize = 2;
+const HOME_SLOTS: usize = 2;
 
 /// The body of `POST /me/contacts` or `PATCH /me/contacts/{id}` for a
 /// draft. Each number keeps its slot (`kind_of` gives the stored kind of a
-/// number as written); a new number goes to `businessPhones`.
+/// number as written) while the slot has room; a new number goes to the
+/// first free one of business, home, mobile.
 pub fn contact_body(
     d: &Draft,
     kind_of: &dyn Fn(&str) -> Option<String>,
@@ -222,11 +244,24 @@ pub fn contact_body(
     let mut mobile: Option<&str> = None;
     let mut business = vec![];
     let mut home = vec![];
+    let mut unplaced = vec![];
     for p in &d.phones {
         match kind_of(p).as_deref() {
             Some("mobile") if mobile.is_none() => mobile = Some(p),
-            Some("home") => home.push(p.as_str()),
-            _ => business.push(p.as_str()),
+            Some("home") if home.len() < HOME_SLOTS => home.push(p.as_str()),
+            Some("work") if business.len() < BUSINESS_SLOTS => business.push(p.as_str()),
+            _ => unplaced.push(p.as_str()),
+        }
+    }
+    for p in unplaced {
+        if business.len() < BUSINESS_SLOTS {
+            business.push(p);
+        } else if home.len() < HOME_SLOTS {
+            home.push(p);
+        } else if mobile.is_none() {
+            mobile = Some(p);
+        } else {
+            return Err(OutlookLimit::TooManyPhones);
         }
     }
     Ok(json!({

@@ -118,6 +118,28 @@ fn links_outside_the_graph_root_are_refused() {
     assert!(!link_is_under(ROOT, "https://evil.example/v1.0/me/x"));
     assert!(!link_is_under(ROOT, &format!("{ROOT}.evil.example/me")));
     assert!(!link_is_under(ROOT, "http://127.0.0.1:99/graph/v1.0/me"));
+    assert!(!link_is_under(ROOT, &format!("{ROOT}/../../elsewhere")));
+    assert!(!link_is_under(ROOT, &format!("{ROOT}/%2E%2E/elsewhere")));
+    assert!(!link_is_under(ROOT, &format!("{ROOT}/..\\x")));
+    // A root without a path: the host must still end where the root's does.
+    let bare = "https://graph.microsoft.com";
+    assert!(link_is_under(bare, "https://graph.microsoft.com/v1.0/me/x"));
+    assert!(!link_is_under(
+        bare,
+        "https://graph.microsoft.com.evil.example/v1.0"
+    ));
+    assert!(!link_is_under(
+        bare,
+        "https://graph.microsoft.com@evil.example/v1.0"
+    ));
+    assert!(!link_is_under(
+        bare,
+        "https://graph.microsoft.com:8443/v1.0"
+    ));
+    assert!(!link_is_under(
+        bare,
+        "https://graph.microsoft.com\\@evil.example/"
+    ));
     let body = json!({"value": [], "@odata.nextLink": "https://evil.example/steal"});
     assert_eq!(parse_delta_page(ROOT, &body.to_string()), None);
     let no_link = json!({"value": []});
@@ -159,6 +181,15 @@ fn graph_failures_say_what_to_do() {
             retry_after: Some(3)
         })
     );
+    assert!(mailbox_unavailable(401, &no_mailbox.to_string()));
+    assert!(!mailbox_unavailable(
+        401,
+        r#"{"error": {"code": "InvalidAuthenticationToken"}}"#
+    ));
+    assert!(matches!(
+        classify_failure(401, &no_mailbox.to_string(), None),
+        SyncFailure::NoAccess { .. }
+    ));
     let missing = json!({"error": {"code": "ErrorItemNotFound", "message": "The specified object was not found in the store."}});
     assert!(folder_gone(404, &missing.to_string()));
     assert!(!folder_gone(404, &no_mailbox.to_string()));
@@ -192,5 +223,53 @@ fn an_outlook_edit_keeps_slots_and_at_most_three_emails() {
     assert_eq!(
         contact_body(&four, &kinds),
         Err(OutlookLimit::TooManyEmails)
+    );
+}
+
+#[test]
+fn new_numbers_fill_outlooks_free_slots_and_a_sixth_is_refused() {
+    let none = |_: &str| None;
+    let draft = |n: usize| Draft {
+        name: "Ana".into(),
+        phones: (1..=n).map(|k| format!("+34 60{k}")).collect(),
+        emails: vec![],
+    };
+    let body = contact_body(&draft(5), &none).expect("fits");
+    assert_eq!(body["businessPhones"], json!(["+34 601", "+34 602"]));
+    assert_eq!(body["homePhones"], json!(["+34 603", "+34 604"]));
+    assert_eq!(body["mobilePhone"], "+34 605");
+    assert_eq!(
+        contact_body(&draft(6), &none),
+        Err(OutlookLimit::TooManyPhones)
+    );
+    // A third work number spills into a home slot rather than being lost.
+    let work = |_: &str| Some("work".to_owned());
+    let body = contact_body(&draft(3), &work).expect("fits");
+    assert_eq!(body["businessPhones"], json!(["+34 601", "+34 602"]));
+    assert_eq!(body["homePhones"], json!(["+34 603"]));
+}
+
+#[test]
+fn a_saved_link_under_an_old_graph_root_is_dropped_for_a_full_run() {
+    let mut s = SyncState::default();
+    s.begin();
+    s.folder = Some("f".into());
+    let delta = format!("{ROOT}/me/contactFolders/f/contacts/delta?$deltatoken=d1");
+    let mut page = parse_page(&json!({"value": [], "@odata.deltaLink": delta}).to_string());
+    s.apply(&mut page, 1);
+    s.begin();
+    assert!(!s.rebase(&roots(), Source::Outlook), "same root: kept");
+    assert_eq!(s.url(&roots(), Source::Outlook), delta);
+    let mut moved = roots();
+    moved.graph = "https://graph.microsoft.us/v1.0".into();
+    assert!(s.rebase(&moved, Source::Outlook));
+    assert!(s.full && s.running && s.sync_token.is_none() && s.folder.is_none());
+    assert_eq!(
+        s.url(&moved, Source::Outlook),
+        "https://graph.microsoft.us/v1.0/me/contacts?$top=1&$select=parentFolderId"
+    );
+    assert!(
+        !s.rebase(&moved, Source::Google),
+        "People tokens are not links"
     );
 }

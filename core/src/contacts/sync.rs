@@ -120,6 +120,28 @@ impl SyncState {
         self.begin();
     }
 
+    /// Outlook only: a saved link no longer under the Graph root (the
+    /// administrator moved `graphApiRoot`) is dropped with the folder, and
+    /// the run starts over, full, so the token never follows the old link.
+    /// True when it did.
+    pub fn rebase(&mut self, roots: &ApiRoots, source: Source) -> bool {
+        if source != Source::Outlook {
+            return false;
+        }
+        let foreign = [&self.page_token, &self.sync_token]
+            .into_iter()
+            .flatten()
+            .any(|l| !graph::link_is_under(&roots.graph, l));
+        if foreign {
+            self.page_token = None;
+            self.sync_token = None;
+            self.folder = None;
+            self.running = false;
+            self.begin();
+        }
+        foreign
+    }
+
     /// Outlook only: whether the default folder must be found first.
     pub fn needs_folder(&self, source: Source) -> bool {
         source == Source::Outlook

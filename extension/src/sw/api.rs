@@ -60,7 +60,10 @@ pub(super) async fn api_call(
         let a = chrome::http_with(method, url, None, json, Some(&token), headers)
             .await
             .map_err(|e| ApiError::Failed(crate::error::JsError::from(e).to_string()))?;
-        if a.status != 401 {
+        // Graph's 401 for an account without a mailbox is not about the
+        // token: refreshing cannot help and the session must not end.
+        if a.status != 401 || ringside_core::contacts::graph::mailbox_unavailable(a.status, &a.body)
+        {
             return Ok(a);
         }
         let challenge = a

@@ -392,6 +392,9 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
     let mut attempt = 0;
     let mut restarted = false;
     let mut refound = false;
+    let mut expirations = 0;
+    // Links saved under a Graph root the administrator has since moved.
+    state.rebase(&roots, source);
     let (prefer, size) = graph::prefer();
     loop {
         let folder_step = state.needs_folder(source);
@@ -433,9 +436,17 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
         if answer.status != 200 {
             let status = answer.status;
             match classify_failure(source, status, &answer.body, answer.retry_after.as_deref()) {
-                SyncFailure::ExpiredToken => {
+                // Once per run: a source that keeps saying so is failing.
+                SyncFailure::ExpiredToken if expirations == 0 => {
+                    expirations += 1;
                     state.expired();
                     continue;
+                }
+                SyncFailure::ExpiredToken => {
+                    return Err((
+                        key("contactsSyncFailed", source),
+                        vec![format!("HTTP {status}")],
+                    ));
                 }
                 SyncFailure::NoAccess { message } => {
                     return Err((key("contactsNoAccess", source), vec![message]));
@@ -489,6 +500,10 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
         };
         if source == Source::Outlook {
             normalize(&mut page.upserts).await;
+            // The host's answer took an await: still the same agent?
+            if !current(started, me) {
+                return Ok(());
+            }
         }
         let step = state.apply(&mut page, now_ms() as i64);
         // A full run's sweep: this source's entries it did not see.

@@ -129,7 +129,8 @@ impl Backend {
             Backend::Graph => Call {
                 method: Some("PATCH"),
                 url: format!("{}/me/contacts/{}", roots.graph, enc(&stored.resource)),
-                if_match: Some(etag.to_owned()),
+                // No etag known (never for a synced contact): no condition.
+                if_match: Some(etag.to_owned()).filter(|e| !e.is_empty()),
                 body: Some(body),
             },
         }
@@ -153,8 +154,21 @@ impl Backend {
     fn stale(self, status: u16, body: &str) -> bool {
         match self {
             Backend::People => merge::is_stale_etag(status, body),
-            Backend::Graph => status == 412,
+            // 412 for a failed If-Match; Outlook items also answer 409
+            // ErrorIrresolvableConflict for a stale change key.
+            Backend::Graph => {
+                status == 412 || (status == 409 && body.contains("ErrorIrresolvableConflict"))
+            }
         }
+    }
+
+    /// Graph gives numbers as typed: a saved contact's national numbers
+    /// become E.164 as a synced one's do.
+    async fn normalized(self, mut c: StoredContact) -> StoredContact {
+        if self == Backend::Graph {
+            super::normalize(std::slice::from_mut(&mut c)).await;
+        }
+        c
     }
 
     /// A message key for this source (Outlook's name Outlook).
@@ -181,6 +195,7 @@ async fn send(c: Call) -> Result<crate::chrome::HttpAnswer, ApiError> {
 fn refused(limit: OutlookLimit) -> SaveAnswer {
     let key = match limit {
         OutlookLimit::TooManyEmails => "contactTooManyEmailsOutlook",
+        OutlookLimit::TooManyPhones => "contactTooManyPhonesOutlook",
     };
     SaveAnswer::Invalid {
         key: key.into(),
@@ -208,6 +223,9 @@ fn http_failed(status: u16) -> SaveAnswer {
 
 /// Keeps a contact the source just returned, in IndexedDB and in memory.
 async fn keep(c: &StoredContact, started: u64, me: &str) {
+    if !super::current(started, me) {
+        return;
+    }
     let source = c.source;
     let mut c = c.clone();
     c.generation = with(|s| s.states[source.slot()].generation);
@@ -225,6 +243,9 @@ async fn keep(c: &StoredContact, started: u64, me: &str) {
 
 /// Drops one contact (deleted at the source).
 async fn forget_one(id: &str, started: u64, me: &str) {
+    if !super::current(started, me) {
+        return;
+    }
     if super::idb::write::<String>(&[], &[id.to_owned()], &[])
         .await
         .is_ok()
@@ -305,6 +326,7 @@ pub(in super::super) async fn save(
         };
         return match (a.status, backend.parse(&a.body)) {
             (200 | 201, Some(c)) => {
+                let c = backend.normalized(c).await;
                 keep(&c, started, &me).await;
                 SaveAnswer::Saved {
                     contact: ContactHit::from(&c),
@@ -320,6 +342,9 @@ pub(in super::super) async fn save(
     let mut from = base.clone();
     let mut target = mine.clone();
     let mut lost = vec![];
+    // Where each number's slot or label is read: the stored version, then
+    // the source's current one after a conflict.
+    let mut slots = stored.clone();
     for round in 0..2 {
         let fields = merge::changed_fields(&from, &target);
         if fields.is_empty() {
@@ -328,7 +353,7 @@ pub(in super::super) async fn save(
             hit.name = target.name.clone();
             return SaveAnswer::Saved { contact: hit, lost };
         }
-        let body = match backend.body(Some(&stored), &target, Some(&etag), &fields) {
+        let body = match backend.body(Some(&slots), &target, Some(&etag), &fields) {
             Ok(b) => b,
             Err(limit) => return refused(limit),
         };
@@ -339,6 +364,7 @@ pub(in super::super) async fn save(
         if a.status == 200 {
             return match backend.parse(&a.body) {
                 Some(c) => {
+                    let c = backend.normalized(c).await;
                     keep(&c, started, &me).await;
                     SaveAnswer::Saved {
                         contact: ContactHit::from(&c),
@@ -374,6 +400,7 @@ pub(in super::super) async fn save(
         etag = theirs.etag.clone();
         from = current;
         target = merged.draft;
+        slots = theirs;
     }
     SaveAnswer::Failed {
         key: backend.key("contactChangedAgain"),
