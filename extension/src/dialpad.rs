@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 
 use ringside_core::contacts::merge::{Draft, Field, SaveAnswer};
-use ringside_core::contacts::{ContactHit, ContactsView};
+use ringside_core::contacts::{ContactHit, ContactsView, Source};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
@@ -430,7 +430,7 @@ fn failed(detail: String) -> SaveAnswer {
 
 async fn save(id: Option<String>, draft: Draft, base: Draft, etag: Option<String>) {
     let base = id.is_some().then_some(base);
-    let edited_outlook = id.as_deref().is_some_and(|i| i.starts_with("outlook:"));
+    let edited = id.as_deref().and_then(Source::of_id);
     let message = serde_json::json!({"type": "contacts.save", "id": id, "draft": draft, "base": base, "etag": etag});
     let answer: SaveAnswer = match crate::chrome::send_message(&message).await {
         Ok(r) if r["ok"] == true => {
@@ -441,17 +441,11 @@ async fn save(id: Option<String>, draft: Draft, base: Draft, etag: Option<String
     };
     let t = crate::i18n::ChromeI18n;
     // Outlook's messages name Outlook where Google's name Google.
-    let outlook = match &answer {
-        SaveAnswer::Saved { contact, .. } => contact.id.starts_with("outlook:"),
-        _ => edited_outlook,
+    let source = match &answer {
+        SaveAnswer::Saved { contact, .. } => Source::of_id(&contact.id),
+        _ => edited,
     };
-    let k = |base: &str| {
-        if outlook {
-            format!("{base}Outlook")
-        } else {
-            base.to_owned()
-        }
-    };
+    let k = |base: &str| source.unwrap_or(Source::Google).message_key(base);
     let (close, outcome) = match &answer {
         SaveAnswer::Saved { contact, lost } if lost.contains(&Field::Name) => (
             true,

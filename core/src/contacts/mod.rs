@@ -7,6 +7,7 @@
 
 pub mod graph;
 pub mod merge;
+pub mod run;
 pub mod search;
 pub mod sync;
 
@@ -39,6 +40,22 @@ impl Source {
 
     pub fn editable(self) -> bool {
         matches!(self, Source::Google | Source::Outlook)
+    }
+
+    /// The source of a stored contact's id (`outlook:…`).
+    pub fn of_id(id: &str) -> Option<Source> {
+        let (key, _) = id.split_once(':')?;
+        Source::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// A message key as this source needs it: Outlook's messages name
+    /// Outlook or Microsoft 365 (`contactsSyncPausedOutlook`) where the
+    /// others name Google.
+    pub fn message_key(self, base: &str) -> String {
+        match self {
+            Source::Outlook => format!("{base}Outlook"),
+            _ => base.to_owned(),
+        }
     }
 
     /// Where this source's sync state sits in per-source arrays.

@@ -9,14 +9,10 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use ringside_core::auth::provider::ProviderKind;
-use ringside_core::contacts::graph;
+use ringside_core::contacts::run::{Next, Run};
 use ringside_core::contacts::search::Index;
-use ringside_core::contacts::sync::{
-    Page, Step, SyncFailure, SyncState, classify_failure, parse_page,
-};
+use ringside_core::contacts::sync::{Step, SyncState};
 use ringside_core::contacts::{ContactHit, ContactsView, Source, StoredContact};
-use ringside_core::context::google::ApiFailure;
-use ringside_core::context::section;
 
 use super::api::{ApiError, api_call};
 use super::{broadcast, now_ms, with_worker};
@@ -375,37 +371,19 @@ async fn normalize(upserts: &mut [StoredContact]) {
     }
 }
 
-/// A message key as the source needs it: Outlook's name Microsoft 365
-/// (`contactsSyncPausedOutlook`) where Google's name Google.
-fn key(base: &str, source: Source) -> String {
-    match source {
-        Source::Outlook => format!("{base}Outlook"),
-        _ => base.to_owned(),
-    }
-}
-
-/// One run of one source, page by page; Err is the message for the agent.
+/// One run of one source, page by page (the rules are
+/// `ringside_core::contacts::run`); Err is the message for the agent.
 async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<String>)> {
     let roots = with_worker(|w| w.settings.api_roots()).unwrap_or_default();
-    let mut state = with(|s| s.states[slot(source)].clone());
-    state.begin();
-    let mut attempt = 0;
-    let mut restarted = false;
-    let mut refound = false;
-    let mut expirations = 0;
-    // Links saved under a Graph root the administrator has since moved.
-    state.rebase(&roots, source);
-    let (prefer, size) = graph::prefer();
+    let mut run = Run::start(source, with(|s| s.states[slot(source)].clone()), &roots);
     loop {
-        let folder_step = state.needs_folder(source);
-        let url = state.url(&roots, source);
-        // Graph pages hold 10 contacts unless asked for more.
-        let headers: &[(&str, &str)] = if source == Source::Outlook && !folder_step {
-            &[(prefer, size.as_str())]
-        } else {
-            &[]
-        };
-        let answer = match api_call(None, &url, None, headers).await {
+        let fetch = run.request(&roots);
+        let headers: Vec<(&str, &str)> = fetch
+            .headers
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        let answer = match api_call(None, &fetch.url, None, &headers).await {
             Ok(a) => a,
             Err(ApiError::SignedOut) => return Ok(()),
             Err(ApiError::Failed(e)) => return Err(("contactsOffline".into(), vec![e])),
@@ -414,89 +392,19 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
         if !current(started, me) {
             return Ok(());
         }
-        if answer.status == 400
-            && state.page_token.is_some()
-            && !restarted
-            && classify_failure(source, 400, &answer.body, None) != SyncFailure::ExpiredToken
-        {
-            // A page token the source no longer takes: this run starts over.
-            restarted = true;
-            state.running = false;
-            state.begin();
-            continue;
-        }
-        if source == Source::Outlook && !refound && graph::folder_gone(answer.status, &answer.body)
-        {
-            // The folder was recreated: find it again, then a full round.
-            refound = true;
-            state.folder = None;
-            state.expired();
-            continue;
-        }
-        if answer.status != 200 {
-            let status = answer.status;
-            match classify_failure(source, status, &answer.body, answer.retry_after.as_deref()) {
-                // Once per run: a source that keeps saying so is failing.
-                SyncFailure::ExpiredToken if expirations == 0 => {
-                    expirations += 1;
-                    state.expired();
-                    continue;
-                }
-                SyncFailure::ExpiredToken => {
-                    return Err((
-                        key("contactsSyncFailed", source),
-                        vec![format!("HTTP {status}")],
-                    ));
-                }
-                SyncFailure::NoAccess { message } => {
-                    return Err((key("contactsNoAccess", source), vec![message]));
-                }
-                SyncFailure::Api(ApiFailure::InsufficientScope) => {
-                    let base = match source {
-                        Source::Directory => "contactsDirectoryNeedsAccess",
-                        _ => "contactsNeedsAccess",
-                    };
-                    return Err((key(base, source), vec![]));
-                }
-                SyncFailure::Api(f) => match section::retry_delay_ms(&f, attempt) {
-                    Some(ms) => {
-                        super::signin::sleep(ms).await;
-                        attempt += 1;
-                        continue;
-                    }
-                    // Paused: the page token is kept, the next sync resumes here.
-                    None if f.retryable() => {
-                        return Err((
-                            key("contactsSyncPaused", source),
-                            vec![format!("HTTP {status}")],
-                        ));
-                    }
-                    None => {
-                        return Err((
-                            key("contactsSyncFailed", source),
-                            vec![format!("HTTP {status}")],
-                        ));
-                    }
-                },
+        let mut page = match run.answer(
+            &roots,
+            answer.status,
+            &answer.body,
+            answer.retry_after.as_deref(),
+        ) {
+            Next::Again => continue,
+            Next::Wait(ms) => {
+                super::signin::sleep(ms).await;
+                continue;
             }
-        }
-        attempt = 0;
-        let page = if folder_step {
-            match graph::parse_folder(&answer.body) {
-                Some(Some(folder)) => {
-                    state.folder = Some(folder);
-                    continue;
-                }
-                // An empty Contacts folder: nothing to list (and what was
-                // kept from it is swept).
-                Some(None) => Some(Page::default()),
-                None => None,
-            }
-        } else {
-            parse_page(source, &roots, &answer.body)
-        };
-        let Some(mut page) = page else {
-            return Err((key("contactsUnreadable", source), vec![]));
+            Next::Fail(key, subs) => return Err((key, subs)),
+            Next::Page(page) => page,
         };
         if source == Source::Outlook {
             normalize(&mut page.upserts).await;
@@ -505,28 +413,10 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
                 return Ok(());
             }
         }
-        let step = state.apply(&mut page, now_ms() as i64);
-        // A full run's sweep: this source's entries it did not see.
-        let mut deletes = page.deletions.clone();
-        if let Step::Done {
-            sweep_below: Some(g),
-        } = step
-        {
-            let seen: std::collections::HashSet<&str> =
-                page.upserts.iter().map(|c| c.id.as_str()).collect();
-            deletes.extend(with(|s| {
-                s.contacts
-                    .values()
-                    .filter(|c| {
-                        c.source == source && c.generation < g && !seen.contains(c.id.as_str())
-                    })
-                    .map(|c| c.id.clone())
-                    .collect::<Vec<_>>()
-            }));
-        }
+        let (step, deletes) = with(|s| run.apply(&mut page, now_ms() as i64, s.contacts.values()));
         // IndexedDB first: memory only follows what was written.
         let key = meta_key(source);
-        if let Err(e) = idb::write(&page.upserts, &deletes, &[(key.as_str(), &state)]).await {
+        if let Err(e) = idb::write(&page.upserts, &deletes, &[(key.as_str(), &run.state)]).await {
             // The sync state was not saved: the next run fetches this page again.
             return Err(("contactsStoreFailed".into(), vec![e.to_string()]));
         }
@@ -542,7 +432,7 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
                 s.index.upsert(&c);
                 s.contacts.insert(c.id.clone(), c);
             }
-            s.states[slot(source)] = state.clone();
+            s.states[slot(source)] = run.state.clone();
         });
         broadcast();
         if matches!(step, Step::Done { .. }) {

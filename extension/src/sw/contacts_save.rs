@@ -170,11 +170,6 @@ impl Backend {
         }
         c
     }
-
-    /// A message key for this source (Outlook's name Outlook).
-    fn key(self, base: &str) -> String {
-        super::key(base, self.source())
-    }
 }
 
 fn enc(s: &str) -> String {
@@ -403,7 +398,7 @@ pub(in super::super) async fn save(
         slots = theirs;
     }
     SaveAnswer::Failed {
-        key: backend.key("contactChangedAgain"),
+        key: backend.source().message_key("contactChangedAgain"),
         detail: String::new(),
     }
 }

@@ -7,20 +7,15 @@
     reason = "test helpers: a failed unwrap is a failed test"
 )]
 
-use axum::body::Body;
-use axum::http::{Method, Request};
-use http_body_util::BodyExt;
+use axum::http::Method;
 use ringside_core::auth::pkce::{RANDOM_BYTES, RequestSecrets};
 use ringside_core::auth::provider::{self, Extras, ProviderConfig, ProviderKind};
 use ringside_core::context::google::{self, ApiFailure};
 use ringside_core::context::{ApiRoots, ContactQuery, Integration, Presence, matches};
-use tower::ServiceExt;
 
 use super::*;
+use crate::test_support::{BASE, REDIRECT, send};
 
-const HOST: &str = "127.0.0.1:7";
-const BASE: &str = "http://127.0.0.1:7";
-const REDIRECT: &str = "https://fempdkhheodefkjhkbekalfieneojckb.chromiumapp.org/";
 const ANA: &str = "ana@example.com";
 const BOB: &str = "bob@contoso.com";
 
@@ -31,30 +26,9 @@ async fn call(
     body: Option<(&str, String)>,
     bearer: Option<&str>,
 ) -> (u16, HeaderMap, String) {
-    let uri = uri.strip_prefix(BASE).unwrap_or(uri);
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::HOST, HOST);
-    if let Some(t) = bearer {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let body = match body {
-        Some((ctype, b)) => {
-            req = req.header(header::CONTENT_TYPE, ctype);
-            Body::from(b)
-        }
-        None => Body::empty(),
-    };
-    let res = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
+    let auth = bearer.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+    send(app, method, uri, &headers, body).await
 }
 
 async fn put(app: &Router, path: &str, v: Value) {

@@ -7,25 +7,17 @@
     reason = "test helpers: a failed unwrap is a failed test"
 )]
 
-use std::collections::HashMap;
-
-use axum::body::Body;
-use axum::http::{Method, Request};
-use http_body_util::BodyExt;
+use axum::http::Method;
 use ringside_core::auth::pkce::{RANDOM_BYTES, RequestSecrets};
 use ringside_core::auth::provider::{self, Extras, ProviderConfig, ProviderKind};
-use ringside_core::contacts::graph;
-use ringside_core::contacts::sync::{Step, SyncFailure, SyncState, classify_failure, parse_page};
-use ringside_core::contacts::{Source, StoredContact};
+use ringside_core::contacts::Source;
+use ringside_core::contacts::sync::{SyncFailure, SyncState, classify_failure};
 use ringside_core::context::ApiRoots;
 use ringside_core::context::google::ApiFailure;
-use tower::ServiceExt;
 
 use super::*;
+use crate::test_support::{BASE, REDIRECT, Stop, Store, send, sync};
 
-const HOST: &str = "127.0.0.1:7";
-const BASE: &str = "http://127.0.0.1:7";
-const REDIRECT: &str = "https://fempdkhheodefkjhkbekalfieneojckb.chromiumapp.org/";
 const ANA: &str = "ana@contoso.com";
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
@@ -36,30 +28,8 @@ async fn call(
     body: Option<Value>,
     headers: &[(&str, &str)],
 ) -> (u16, HeaderMap, String) {
-    let uri = uri.strip_prefix(BASE).unwrap_or(uri);
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::HOST, HOST);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let body = match body {
-        Some(v) => {
-            req = req.header(header::CONTENT_TYPE, "application/json");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    let res = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
+    let body = body.map(|v| ("application/json", v.to_string()));
+    send(app, method, uri, headers, body).await
 }
 
 fn cfg() -> ProviderConfig {
@@ -104,18 +74,16 @@ async fn grant(app: &Router, incremental: Option<&str>) -> (String, String) {
             ("code_verifier", secrets.verifier.as_str()),
         ])
         .finish();
-    let token_url = d.token_endpoint.clone();
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri(token_url.strip_prefix(BASE).unwrap())
-        .header(header::HOST, HOST)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(form))
-        .unwrap();
-    let res = app.clone().oneshot(req).await.unwrap();
-    assert_eq!(res.status(), 200);
-    let v: Value =
-        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let (s, _, body) = send(
+        app,
+        Method::POST,
+        &d.token_endpoint,
+        &[],
+        Some(("application/x-www-form-urlencoded", form)),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
     (
         v["access_token"].as_str().unwrap().to_owned(),
         v["scope"].as_str().unwrap().to_owned(),
@@ -147,69 +115,14 @@ fn roots() -> ApiRoots {
     r
 }
 
-#[derive(Default)]
-struct Store {
-    contacts: HashMap<String, StoredContact>,
-    pages: usize,
-}
-
 /// Runs one sync round the way the worker does (folder first when unknown).
 async fn run(
     app: &Router,
     token: &str,
     state: &mut SyncState,
     store: &mut Store,
-) -> Result<(), SyncFailure> {
-    let bearer = format!("Bearer {token}");
-    let (prefer, size) = graph::prefer();
-    state.begin();
-    loop {
-        let folder_step = state.needs_folder(Source::Outlook);
-        let url = state.url(&roots(), Source::Outlook);
-        let (s, headers, body) = call(
-            app,
-            Method::GET,
-            &url,
-            None,
-            &[("authorization", &bearer), (prefer, &size)],
-        )
-        .await;
-        if s != 200 {
-            let retry = headers
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok());
-            match classify_failure(Source::Outlook, s, &body, retry) {
-                SyncFailure::ExpiredToken => {
-                    state.expired();
-                    continue;
-                }
-                f => return Err(f),
-            }
-        }
-        let mut page = if folder_step {
-            state.folder = graph::parse_folder(&body).unwrap();
-            if state.folder.is_some() {
-                continue;
-            }
-            Default::default()
-        } else {
-            parse_page(Source::Outlook, &roots(), &body).expect("a delta page")
-        };
-        store.pages += 1;
-        let step = state.apply(&mut page, 0);
-        for id in &page.deletions {
-            store.contacts.remove(id);
-        }
-        for c in page.upserts {
-            store.contacts.insert(c.id.clone(), c);
-        }
-        if let Step::Done { sweep_below } = step {
-            if let Some(g) = sweep_below {
-                store.contacts.retain(|_, c| c.generation >= g);
-            }
-            return Ok(());
-        }
-    }
+) -> Result<(), Stop> {
+    sync(app, token, Source::Outlook, &roots(), state, store).await
 }
 
 #[tokio::test]

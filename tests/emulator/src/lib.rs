@@ -21,6 +21,8 @@ pub mod graph_contacts;
 pub mod oidc;
 pub mod people_sync;
 pub mod platform;
+#[cfg(test)]
+mod test_support;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};

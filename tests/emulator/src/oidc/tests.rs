@@ -2,19 +2,14 @@
 //! sign-in rules (core::auth), as the extension will drive it.
 use std::collections::HashMap;
 
-use axum::body::Body;
-use axum::http::{Method, Request};
-use http_body_util::BodyExt;
+use axum::http::Method;
 use ringside_core::auth::idtoken::{self, Expectations, IdTokenError, Jwks};
 use ringside_core::auth::pkce::{RANDOM_BYTES, RequestSecrets};
 use ringside_core::auth::provider::{self, ProviderConfig, ProviderKind};
-use tower::ServiceExt;
 
 use super::web::form_body;
 use super::*;
-
-const HOST: &str = "127.0.0.1:7";
-const REDIRECT: &str = "https://fempdkhheodefkjhkbekalfieneojckb.chromiumapp.org/";
+use crate::test_support::{HOST, REDIRECT, send};
 
 async fn call(
     app: &Router,
@@ -22,26 +17,7 @@ async fn call(
     uri: &str,
     body: Option<(&str, String)>,
 ) -> (u16, HeaderMap, String) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::HOST, HOST);
-    let body = match body {
-        Some((ctype, b)) => {
-            req = req.header(header::CONTENT_TYPE, ctype);
-            Body::from(b)
-        }
-        None => Body::empty(),
-    };
-    let res = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
+    send(app, method, uri, &[], body).await
 }
 
 fn form(pairs: &[(&str, &str)]) -> Option<(&'static str, String)> {
