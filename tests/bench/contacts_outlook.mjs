@@ -7,6 +7,7 @@
 //   contacts_outlook_incremental_ms     10 contacts edited in Outlook → popup
 //                                       opened → the delta round complete
 import { launch, openExtensionPage, startEmulator, swState, until } from '../e2e/lib/harness.mjs';
+import { incrementalRuns } from './contacts.mjs';
 
 const CONTACTS = Number(process.env.RINGSIDE_BENCH_CONTACTS || 20000);
 const RUNS = 5;
@@ -47,23 +48,10 @@ export async function benchOutlookContacts(report) {
     report.contacts_outlook_full_sync_20k_ms = +(performance.now() - t0).toFixed(0);
     await popup.close();
 
-    const runs = [];
-    for (let r = 0; r < RUNS; r++) {
-      for (let k = 0; k < 10; k++) {
-        const id = `AAMkOl${String(100 * r + k).padStart(5, '0')}`;
-        await emu.control('PATCH', `/graph/contacts/${id}`, { displayName: `Changed ${r} ${k}` });
-      }
-      await new Promise((res) => setTimeout(res, 2100));
-      const before = await b.sw.evaluate(() => Date.now());
-      const t1 = performance.now();
-      const p = await openExtensionPage(b, 'popup.html', { width: 380, height: 640 });
-      await until(async () => {
-        const s = await swState(p);
-        return !s.contacts.syncing && s.contacts.synced_ms > before;
-      }, { timeout: 30000, interval: 5, what: 'the delta round' });
-      runs.push(performance.now() - t1);
-      await p.close();
-    }
+    const runs = await incrementalRuns(b, RUNS, async (r, k) => {
+      const id = `AAMkOl${String(100 * r + k).padStart(5, '0')}`;
+      await emu.control('PATCH', `/graph/contacts/${id}`, { displayName: `Changed ${r} ${k}` });
+    });
     report.contacts_outlook_incremental_ms = pct(runs, 0.5);
     report.contacts_outlook_incremental_max_ms = pct(runs, 1);
   } finally {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
 import { ANA, provider as setProvider, google as googleAt, configure, signInGoogle, dumpStorage } from './lib/auth.mjs';
 import { startSoftphone, controlClient } from './lib/softphone.mjs';
+import { synced, storedIds, search, stale, syncError } from './lib/contacts.mjs';
 
 const CONTACTS = 500;
 const DIRECTORY = 60;
@@ -44,38 +45,8 @@ async function openPopup() {
   return popup;
 }
 
-/** Waits for the popup to say the store is synced, and returns the count shown. */
-async function synced(page, count) {
-  const status = page.getByTestId('contacts-status');
-  await until(async () => (await status.getAttribute('data-state')) === 'synced'
-    && (count === undefined || Number(await status.getAttribute('data-count')) === count), {
-    timeout: 20000, what: `contacts synced (${count})`,
-  });
-  return status.textContent();
-}
-
-/** The ids in the worker's IndexedDB store. */
-async function storedIds() {
-  return b.sw.evaluate(() => new Promise((resolve, reject) => {
-    const r = indexedDB.open('ringside-contacts');
-    r.onerror = () => reject(r.error);
-    r.onsuccess = () => {
-      const keys = r.result.transaction('contacts').objectStore('contacts').getAllKeys();
-      keys.onsuccess = () => resolve(keys.result);
-    };
-  }));
-}
-
 async function resultIds(page) {
   return page.locator('[data-testid=dial-result]').evaluateAll((els) => els.map((e) => e.dataset.id));
-}
-
-async function search(page, text) {
-  await page.getByRole('searchbox', { name: 'Call a number or a contact' }).fill(text);
-  const list = page.getByTestId('dial-results');
-  // The list says which query its results answer (answers can arrive out of order).
-  await until(async () => (await list.getAttribute('data-query')) === text, { what: `results for ${text}` });
-  return list.locator('[data-testid=dial-result] .dial-name').allTextContents();
 }
 
 test('sign-in starts a full sync of the contacts and the directory; the popup shows the count; IndexedDB holds them once, no token', async () => {
@@ -84,7 +55,7 @@ test('sign-in starts a full sync of the contacts and the directory; the popup sh
   await signInGoogle(b, popup);
   const text = await synced(popup, CONTACTS + DIRECTORY);
   assert.equal(text, `${CONTACTS + DIRECTORY} contacts, synced just now`);
-  const ids = await storedIds();
+  const ids = await storedIds(b);
   assert.equal(ids.length, CONTACTS + DIRECTORY);
   assert.ok(ids.includes('google:people/c499') && ids.includes('directory:people/d59'));
   // Non-secret data only: the access token is nowhere in browser storage but the session.
@@ -180,12 +151,12 @@ test('an edit and a deletion at the source arrive with the next incremental sync
   const gone = await emu.control('GET', '/google/people/contacts/c3');
   await emu.control('DELETE', '/google/people/contacts/c3');
   await emu.control('DELETE', '/requests');
-  await new Promise((r) => setTimeout(r, 2100)); // the popup syncs when the last run is over 2 s old
+  await stale(); // the popup syncs when the last run is over 2 s old
   await openPopup();
   await synced(popup, CONTACTS + DIRECTORY - 1);
   assert.deepEqual(await search(popup, 'marta ren'), ['Marta Renamed']);
   assert.deepEqual(await search(popup, gone.names[0].displayName), []);
-  assert.ok(!(await storedIds()).includes('google:people/c3'));
+  assert.ok(!(await storedIds(b)).includes('google:people/c3'));
   const seen = await emu.control('GET', '/requests');
   assert.deepEqual(seen.filter((r) => r.path.endsWith('/people/me/connections')).map((r) => r.status), [200]);
   await popup.close();
@@ -195,10 +166,10 @@ test('an expired sync token leads to a clean full resync: same contacts, no dupl
   await emu.control('DELETE', '/google/people/contacts/c4');
   await emu.control('POST', '/google/people/expire-sync-tokens');
   await emu.control('DELETE', '/requests');
-  await new Promise((r) => setTimeout(r, 2100));
+  await stale();
   await openPopup();
   await synced(popup, CONTACTS + DIRECTORY - 2);
-  const ids = await storedIds();
+  const ids = await storedIds(b);
   assert.equal(ids.length, CONTACTS + DIRECTORY - 2);
   assert.ok(!ids.includes('google:people/c4'), 'what the full run did not see is swept');
   const seen = await emu.control('GET', '/requests');
@@ -215,7 +186,7 @@ async function writesFor(resource) {
 
 test('an edit in Ringside asks for write access once, then reaches Google with the etag it had', async () => {
   const before = await emu.control('GET', '/google/people/contacts/c6');
-  await new Promise((r) => setTimeout(r, 2100));
+  await stale();
   await openPopup();
   await synced(popup);
   assert.deepEqual(await search(popup, 'noah ruiz 6'), ['Noah Ruiz 6']);
@@ -245,10 +216,10 @@ test('an edit in Ringside asks for write access once, then reaches Google with t
 });
 
 test('an edit that meets a newer version at Google is merged, and the agent is told what could not be applied', async () => {
-  await new Promise((r) => setTimeout(r, 2100));
+  await stale();
   await openPopup();
   await synced(popup);
-  const stale = await emu.control('GET', '/google/people/contacts/c8');
+  const old = await emu.control('GET', '/google/people/contacts/c8');
   // Someone renames Mateo at Google after Ringside's last sync.
   await emu.control('PATCH', '/google/people/contacts/c8', { names: [{ unstructuredName: 'Mateo Source-Renamed' }] });
   const fresh = await emu.control('GET', '/google/people/contacts/c8');
@@ -266,7 +237,7 @@ test('an edit that meets a newer version at Google is merged, and the agent is t
     'Saved, except the name: it was changed in Google Contacts meanwhile and stays “Mateo Source-Renamed”. Your other changes were applied.',
   );
   assert.equal(await saved.getAttribute('data-outcome'), 'partial');
-  assert.deepEqual(await writesFor('people/c8'), [[400, stale.etag], [200, fresh.etag]]);
+  assert.deepEqual(await writesFor('people/c8'), [[400, old.etag], [200, fresh.etag]]);
   const now = await emu.control('GET', '/google/people/contacts/c8');
   assert.equal(now.names[0].displayName, 'Mateo Source-Renamed');
   assert.deepEqual(now.emailAddresses.map((e) => e.value), ['mateo.ruiz8@example.com', 'mateo@agent.example']);
@@ -277,7 +248,7 @@ test('an edit that meets a newer version at Google is merged, and the agent is t
 test('signing out empties the local store', async () => {
   const options = await openExtensionPage(b, 'options.html');
   await options.getByRole('button', { name: 'Sign out' }).click();
-  await until(async () => (await storedIds()).length === 0, { timeout: 10000, what: 'store emptied' });
+  await until(async () => (await storedIds(b)).length === 0, { timeout: 10000, what: 'store emptied' });
   await options.close();
 });
 
@@ -296,10 +267,8 @@ test('an account without People API access gets a clear message', async () => {
   try {
     await openPopup();
     await signInGoogle(b, popup);
-    const status = popup.getByTestId('contacts-status');
-    await until(async () => (await status.getAttribute('data-state')) === 'error', { timeout: 10000, what: 'the sync error' });
     assert.equal(
-      await status.textContent(),
+      await syncError(popup),
       'Ringside cannot read your Google contacts. Google says: “People API has not been used in project 1234 before or it is disabled.” Ask your administrator to turn on the People API for Ringside.',
     );
   } finally {
@@ -313,7 +282,7 @@ test('a 429 in the middle of a full sync is waited out and the sync goes on from
   await emu.control('POST', '/google/people/generate', { contacts: 2500 });
   const options = await openExtensionPage(b, 'options.html');
   await options.getByRole('button', { name: 'Sign out' }).click();
-  await until(async () => (await storedIds()).length === 0, { timeout: 10000, what: 'store emptied' });
+  await until(async () => (await storedIds(b)).length === 0, { timeout: 10000, what: 'store emptied' });
   await options.close();
   await emu.control('PUT', '/faults', [{
     path_prefix: '/googleapis/people/v1/people/me/connections',
@@ -325,7 +294,7 @@ test('a 429 in the middle of a full sync is waited out and the sync goes on from
     await openPopup();
     await signInGoogle(b, popup);
     await synced(popup, 2500);
-    const ids = await storedIds();
+    const ids = await storedIds(b);
     assert.equal(ids.length, 2500);
     const seen = (await emu.control('GET', '/requests')).filter((r) => r.path.endsWith('/people/me/connections'));
     assert.deepEqual(seen.map((r) => r.status), [200, 429, 200, 200], 'page 1 once, page 2 after the wait, page 3');
@@ -340,7 +309,7 @@ test('the first sync shows its progress in the popup', async () => {
   await emu.control('POST', '/google/people/generate', { contacts: 2500 });
   const options = await openExtensionPage(b, 'options.html');
   await options.getByRole('button', { name: 'Sign out' }).click();
-  await until(async () => (await storedIds()).length === 0, { timeout: 10000, what: 'store emptied' });
+  await until(async () => (await storedIds(b)).length === 0, { timeout: 10000, what: 'store emptied' });
   await options.close();
   // Slow pages, so the popup can be seen between them.
   await emu.control('PUT', '/latency', [{ path_prefix: '/googleapis/people/v1/people/me/connections', ms: 1500 }]);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
 import { provider as setProvider, configure, clickSignIn, phase } from './lib/auth.mjs';
 import { startSoftphone, controlClient } from './lib/softphone.mjs';
+import { synced, storedIds, search, stale, syncError } from './lib/contacts.mjs';
 
 const CONTACTS = 500;
 const AGENT = 'ana@contoso.com';
@@ -49,48 +50,18 @@ async function signIn(page) {
   await until(async () => (await phase(page)) === 'signed_in', { timeout: 15000, what: 'signed in' });
 }
 
-async function synced(page, count) {
-  const status = page.getByTestId('contacts-status');
-  await until(async () => (await status.getAttribute('data-state')) === 'synced'
-    && (count === undefined || Number(await status.getAttribute('data-count')) === count), {
-    timeout: 20000, what: `contacts synced (${count})`,
-  });
-  return status.textContent();
-}
-
-async function storedIds() {
-  return b.sw.evaluate(() => new Promise((resolve, reject) => {
-    const r = indexedDB.open('ringside-contacts');
-    r.onerror = () => reject(r.error);
-    r.onsuccess = () => {
-      const keys = r.result.transaction('contacts').objectStore('contacts').getAllKeys();
-      keys.onsuccess = () => resolve(keys.result);
-    };
-  }));
-}
-
-async function search(page, text) {
-  await page.getByRole('searchbox', { name: 'Call a number or a contact' }).fill(text);
-  const list = page.getByTestId('dial-results');
-  await until(async () => (await list.getAttribute('data-query')) === text, { what: `results for ${text}` });
-  return list.locator('[data-testid=dial-result] .dial-name').allTextContents();
-}
-
 /** Graph calls the emulator saw: [path tail, status]. */
 async function graphCalls() {
   const seen = await emu.control('GET', '/requests');
   return seen.filter((r) => r.path.startsWith('/graph/')).map((r) => [r.path.replace(/^.*\/me\//, ''), r.status]);
 }
 
-/** Waits out the popup's 2 s staleness rule, so opening it syncs. */
-const stale = () => new Promise((r) => setTimeout(r, 2100));
-
 test('a Microsoft agent\'s sign-in syncs their Outlook contacts from Graph: the folder, then one delta page of up to 1,000', async () => {
   await emu.control('DELETE', '/requests');
   await openPopup();
   await signIn(popup);
   assert.equal(await synced(popup, CONTACTS), `${CONTACTS} contacts, synced just now`);
-  const ids = await storedIds();
+  const ids = await storedIds(b);
   assert.equal(ids.length, CONTACTS);
   assert.ok(ids.every((id) => id.startsWith('outlook:')), 'Outlook contacts only');
   // Graph's default page is 10 contacts: one page for 500 shows Prefer: odata.maxpagesize was sent.
@@ -169,7 +140,7 @@ test('an edit and a deletion in Outlook arrive with the next delta round, alone'
   await synced(popup, CONTACTS - 1);
   assert.deepEqual(await search(popup, 'maya ren'), ['Maya Renamed']);
   assert.ok(!(await search(popup, gone.displayName)).includes(gone.displayName));
-  assert.ok(!(await storedIds()).includes('outlook:AAMkOl00003'));
+  assert.ok(!(await storedIds(b)).includes('outlook:AAMkOl00003'));
   const seen = await emu.control('GET', '/requests');
   const delta = seen.filter((r) => r.path.endsWith('/contacts/delta'));
   assert.deepEqual(delta.map((r) => r.status), [200], 'one delta call from the saved delta link');
@@ -184,7 +155,7 @@ test('an expired delta link (410 Gone) leads to a clean full resync: same contac
   await stale();
   await openPopup();
   await synced(popup, CONTACTS - 2);
-  const ids = await storedIds();
+  const ids = await storedIds(b);
   assert.equal(ids.length, CONTACTS - 2);
   assert.equal(new Set(ids).size, ids.length);
   assert.ok(!ids.includes('outlook:AAMkOl00004'), 'what the full round did not see is swept');
@@ -283,10 +254,8 @@ test('Graph refusing Contacts.Read gets an Outlook message that says what to do'
   try {
     await stale();
     await openPopup();
-    const status = popup.getByTestId('contacts-status');
-    await until(async () => (await status.getAttribute('data-state')) === 'error', { timeout: 10000, what: 'the sync error' });
     assert.equal(
-      await status.textContent(),
+      await syncError(popup),
       'Ringside may not read your Outlook contacts. Sign out and sign in again to grant access to contacts, or ask your administrator to consent to Contacts.Read for Ringside.',
     );
   } finally {
@@ -305,10 +274,8 @@ test('a 401 about the mailbox (no Exchange Online) is reported and does not sign
   try {
     await stale();
     await openPopup();
-    const status = popup.getByTestId('contacts-status');
-    await until(async () => (await status.getAttribute('data-state')) === 'error', { timeout: 10000, what: 'the sync error' });
     assert.equal(
-      await status.textContent(),
+      await syncError(popup),
       'Ringside cannot read your Outlook contacts. Microsoft 365 says: “The mailbox is either inactive, soft-deleted, or is hosted on-premise.” Ask your administrator whether your account has an Exchange Online mailbox.',
     );
     assert.equal(await phase(popup), 'signed_in', 'still signed in');

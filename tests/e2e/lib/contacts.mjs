@@ -1,0 +1,45 @@
+// What the contact store's end-to-end tests share (contacts.test.mjs for
+// Google, contacts_outlook.test.mjs for Outlook): the popup's sync status,
+// the worker's IndexedDB, and the dial pad's search as the agent uses it.
+import { until } from './harness.mjs';
+
+/** Waits for the popup to say the store is synced (with `count` contacts), and returns its text. */
+export async function synced(page, count) {
+  const status = page.getByTestId('contacts-status');
+  await until(async () => (await status.getAttribute('data-state')) === 'synced'
+    && (count === undefined || Number(await status.getAttribute('data-count')) === count), {
+    timeout: 20000, what: `contacts synced (${count})`,
+  });
+  return status.textContent();
+}
+
+/** The ids in the worker's IndexedDB store. */
+export async function storedIds(b) {
+  return b.sw.evaluate(() => new Promise((resolve, reject) => {
+    const r = indexedDB.open('ringside-contacts');
+    r.onerror = () => reject(r.error);
+    r.onsuccess = () => {
+      const keys = r.result.transaction('contacts').objectStore('contacts').getAllKeys();
+      keys.onsuccess = () => resolve(keys.result);
+    };
+  }));
+}
+
+/** Types `text` in the dial pad and returns the names listed for it. */
+export async function search(page, text) {
+  await page.getByRole('searchbox', { name: 'Call a number or a contact' }).fill(text);
+  const list = page.getByTestId('dial-results');
+  // The list says which query its results answer (answers can arrive out of order).
+  await until(async () => (await list.getAttribute('data-query')) === text, { what: `results for ${text}` });
+  return list.locator('[data-testid=dial-result] .dial-name').allTextContents();
+}
+
+/** Waits out the popup's 2 s staleness rule, so opening it syncs. */
+export const stale = () => new Promise((r) => setTimeout(r, 2100));
+
+/** Waits for the popup to show the sync error, and returns its text. */
+export async function syncError(popup) {
+  const status = popup.getByTestId('contacts-status');
+  await until(async () => (await status.getAttribute('data-state')) === 'error', { timeout: 10000, what: 'the sync error' });
+  return status.textContent();
+}
