@@ -6,8 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
 import { ANA, provider as setProvider, google as googleAt, configure, signInGoogle, dumpStorage } from './lib/auth.mjs';
-import { startSoftphone, controlClient } from './lib/softphone.mjs';
-import { synced, storedIds, search, stale, syncError } from './lib/contacts.mjs';
+import { synced, storedIds, search, stale, syncError, whileRinging } from './lib/contacts.mjs';
 
 const CONTACTS = 500;
 const DIRECTORY = 60;
@@ -92,19 +91,7 @@ test('the dial pad searches as you type: name fragment, number fragment, email; 
 });
 
 test('an incoming call from a known number shows the name and organization in the popup; a match from the dial pad is called', async () => {
-  const agent = await startSoftphone({ user: 'agent', autoAnswer: false });
-  const remote = await startSoftphone({ user: ELODIE.e164, autoAnswer: true });
-  const remoteEvents = await controlClient(remote.ctrl);
-  try {
-    await configure(b, {
-      ...settings,
-      dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` },
-    });
-    await openPopup();
-    await until(async () => (await swState(popup)).host.state === 'connected', { what: 'host connected' });
-    remoteEvents.command('dial', agent.uri);
-    const live = popup.getByTestId('live-call');
-    await until(async () => (await live.getAttribute('data-phase')) === 'incoming', { timeout: 8000, what: 'the incoming call' });
+  await whileRinging(b, { caller: ELODIE.e164, settings, openPopup }, async (popup, live) => {
     assert.equal(await live.getByTestId('call-contact').textContent(), ELODIE.name);
     assert.match(await live.textContent(), /Client Co/);
     await popup.getByRole('button', { name: 'Decline' }).click();
@@ -118,12 +105,7 @@ test('an incoming call from a known number shows the name and organization in th
     await popup.getByRole('button', { name: 'Hang up' }).click();
     await until(async () => (await swState(popup)).calls.live === null, { what: 'hung up' });
     await popup.close();
-  } finally {
-    remoteEvents.close();
-    await agent.stop();
-    await remote.stop();
-    await configure(b, settings);
-  }
+  });
 });
 
 test('the side panel finds a synced contact locally, without asking People', async () => {

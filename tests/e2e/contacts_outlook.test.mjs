@@ -7,8 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
 import { provider as setProvider, configure, clickSignIn, phase } from './lib/auth.mjs';
-import { startSoftphone, controlClient } from './lib/softphone.mjs';
-import { synced, storedIds, search, stale, syncError } from './lib/contacts.mjs';
+import { synced, storedIds, search, stale, syncError, whileRinging } from './lib/contacts.mjs';
 
 const CONTACTS = 500;
 const AGENT = 'ana@contoso.com';
@@ -92,30 +91,13 @@ test('the dial pad finds Outlook contacts by name, number fragment and email; a 
 });
 
 test('an incoming call from an Outlook contact\'s number shows their name and company', async () => {
-  const agent = await startSoftphone({ user: 'agent', autoAnswer: false });
-  const remote = await startSoftphone({ user: REMI.e164, autoAnswer: true });
-  const remoteEvents = await controlClient(remote.ctrl);
-  try {
-    await configure(b, {
-      ...settings,
-      dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` },
-    });
-    await openPopup();
-    await until(async () => (await swState(popup)).host.state === 'connected', { what: 'host connected' });
-    remoteEvents.command('dial', agent.uri);
-    const live = popup.getByTestId('live-call');
-    await until(async () => (await live.getAttribute('data-phase')) === 'incoming', { timeout: 8000, what: 'the incoming call' });
+  await whileRinging(b, { caller: REMI.e164, settings, openPopup }, async (popup, live) => {
     assert.equal(await live.getByTestId('call-contact').textContent(), REMI.name);
     assert.match(await live.textContent(), new RegExp(REMI.org));
     await popup.getByRole('button', { name: 'Decline' }).click();
     await until(async () => (await swState(popup)).calls.live === null, { what: 'declined' });
     await popup.close();
-  } finally {
-    remoteEvents.close();
-    await agent.stop();
-    await remote.stop();
-    await configure(b, settings);
-  }
+  });
 });
 
 test('the side panel names an Outlook contact from the local copy', async () => {

@@ -1,7 +1,9 @@
 // What the contact store's end-to-end tests share (contacts.test.mjs for
 // Google, contacts_outlook.test.mjs for Outlook): the popup's sync status,
 // the worker's IndexedDB, and the dial pad's search as the agent uses it.
-import { until } from './harness.mjs';
+import { swState, until } from './harness.mjs';
+import { configure } from './auth.mjs';
+import { startSoftphone, controlClient } from './softphone.mjs';
 
 /** Waits for the popup to say the store is synced (with `count` contacts), and returns its text. */
 export async function synced(page, count) {
@@ -42,4 +44,34 @@ export async function syncError(popup) {
   const status = popup.getByTestId('contacts-status');
   await until(async () => (await status.getAttribute('data-state')) === 'error', { timeout: 10000, what: 'the sync error' });
   return status.textContent();
+}
+
+/**
+ * A real incoming call: an agent softphone (not answering) and a remote one
+ * registered as `caller`, Ringside's dialer pointed at the agent's, the
+ * popup opened (`openPopup()`), then the remote dials in. `body(popup,
+ * live)` runs while it rings; afterwards the softphones stop and `settings`
+ * are put back.
+ */
+export async function whileRinging(b, { caller, settings, openPopup }, body) {
+  const agent = await startSoftphone({ user: 'agent', autoAnswer: false });
+  const remote = await startSoftphone({ user: caller, autoAnswer: true });
+  const remoteEvents = await controlClient(remote.ctrl);
+  try {
+    await configure(b, {
+      ...settings,
+      dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` },
+    });
+    const popup = await openPopup();
+    await until(async () => (await swState(popup)).host.state === 'connected', { what: 'host connected' });
+    remoteEvents.command('dial', agent.uri);
+    const live = popup.getByTestId('live-call');
+    await until(async () => (await live.getAttribute('data-phase')) === 'incoming', { timeout: 8000, what: 'the incoming call' });
+    await body(popup, live);
+  } finally {
+    remoteEvents.close();
+    await agent.stop();
+    await remote.stop();
+    await configure(b, settings);
+  }
 }
