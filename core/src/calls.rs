@@ -103,6 +103,9 @@ pub struct CallDesk {
     /// Where the last wrap-up went.
     pub last_saved: Option<SavedTo>,
     next_seq: u64,
+    /// A page's dial waiting for the agent's confirmation (`confirm.rs`).
+    pub confirm: Option<crate::confirm::HeldDial>,
+    pub(crate) confirm_seq: u64,
 }
 
 /// Where a wrap-up was saved.

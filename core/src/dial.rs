@@ -100,6 +100,94 @@ pub fn sip_uri_for(e164: &str, settings: &SipSettings) -> Result<String, DialErr
     Ok(uri)
 }
 
+/// Why a dial that came from a web page waits for the agent to confirm it in
+/// Ringside's own UI (the popup, or the notification) showing the real target.
+/// A page chooses the text it shows; these targets cost money or reach the
+/// phone system's own functions, so a click beside them is not enough.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DialRisk {
+    PremiumRate,
+    SharedCost,
+    /// A number libphonenumber does not know as valid (a page's detector never
+    /// produces one; a compromised page renderer could).
+    Unrecognised,
+    /// `*` or `#` in the target or its extension: a PBX feature code (call
+    /// forwarding, voicemail, conference bridges).
+    FeatureCode,
+    /// A SIP address at another host than the configured SIP domain.
+    ForeignSipDomain,
+}
+
+impl DialRisk {
+    /// The `_locales` key that says why the agent is asked.
+    pub fn message_key(self) -> &'static str {
+        match self {
+            DialRisk::PremiumRate => "confirmPremiumRate",
+            DialRisk::SharedCost => "confirmSharedCost",
+            DialRisk::Unrecognised => "confirmUnrecognised",
+            DialRisk::FeatureCode => "confirmFeatureCode",
+            DialRisk::ForeignSipDomain => "confirmForeignSip",
+        }
+    }
+
+    /// Every key [`DialRisk::message_key`] returns (for the locale tests).
+    pub const MESSAGE_KEYS: &'static [&'static str] = &[
+        "confirmPremiumRate",
+        "confirmSharedCost",
+        "confirmUnrecognised",
+        "confirmFeatureCode",
+        "confirmForeignSip",
+    ];
+}
+
+/// The host part of a SIP URI's `user@host[:port]`, lower-cased.
+fn sip_host(uri: &str) -> Option<String> {
+    let rest = uri
+        .strip_prefix("sip:")
+        .or_else(|| uri.strip_prefix("sips:"))?;
+    let (_, host) = rest.rsplit_once('@')?;
+    Some(host.to_ascii_lowercase())
+}
+
+/// Whether a dial needs the agent's confirmation, and why. `number` is E.164,
+/// `uri` a SIP address; `sip` is the configured dialer's SIP settings (an
+/// empty domain means the softphone's own account domain, so any SIP address
+/// given explicitly is foreign to it).
+pub fn dial_risk(
+    number: Option<&str>,
+    uri: Option<&str>,
+    extension: Option<&str>,
+    sip: &SipSettings,
+) -> Option<DialRisk> {
+    let feature = |s: &str| s.contains(['*', '#']);
+    if extension.is_some_and(feature) {
+        return Some(DialRisk::FeatureCode);
+    }
+    if let Some(uri) = uri {
+        let user = uri.split_once(':').map_or(uri, |(_, r)| r);
+        let user = user.rsplit_once('@').map_or(user, |(u, _)| u);
+        if feature(user) {
+            return Some(DialRisk::FeatureCode);
+        }
+        let domain = sip.domain.trim().to_ascii_lowercase();
+        return match sip_host(uri) {
+            Some(h) if !domain.is_empty() && h == domain => None,
+            _ => Some(DialRisk::ForeignSipDomain),
+        };
+    }
+    let number = number?;
+    if feature(number) {
+        return Some(DialRisk::FeatureCode);
+    }
+    match crate::phone::number_cost(number) {
+        crate::phone::NumberCost::Regular => None,
+        crate::phone::NumberCost::PremiumRate => Some(DialRisk::PremiumRate),
+        crate::phone::NumberCost::SharedCost => Some(DialRisk::SharedCost),
+        crate::phone::NumberCost::Unrecognised => Some(DialRisk::Unrecognised),
+    }
+}
+
 /// Encodes one netstring: `<len>:<bytes>,`.
 pub fn netstring(payload: &[u8]) -> Vec<u8> {
     let mut out = format!("{}:", payload.len()).into_bytes();
@@ -252,6 +340,72 @@ pub fn call_event(ev: &BaresipEvent) -> Option<CallEvent> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn costly_numbers_pbx_codes_and_foreign_sip_hosts_need_the_agent() {
+        let sip = SipSettings {
+            domain: "pbx.example.com".into(),
+            prefix: String::new(),
+        };
+        let risk = |n: Option<&str>, u: Option<&str>, x: Option<&str>| dial_risk(n, u, x, &sip);
+        // Ordinary numbers: a fixed line, a mobile, a toll-free number.
+        assert_eq!(risk(Some("+33123456789"), None, None), None);
+        assert_eq!(risk(Some("+33612345678"), None, None), None);
+        assert_eq!(risk(Some("+18005550199"), None, None), None);
+        assert_eq!(risk(Some("+33123456789"), None, Some("227")), None);
+        // UK 09 premium rate, FR 0899 premium, DE 0900 premium; FR 0810 shared cost.
+        assert_eq!(
+            risk(Some("+449098790000"), None, None),
+            Some(DialRisk::PremiumRate)
+        );
+        assert_eq!(
+            risk(Some("+33899123456"), None, None),
+            Some(DialRisk::PremiumRate)
+        );
+        assert_eq!(
+            risk(Some("+4990012345678"), None, None),
+            Some(DialRisk::PremiumRate)
+        );
+        assert_eq!(
+            risk(Some("+33810123456"), None, None),
+            Some(DialRisk::SharedCost)
+        );
+        // What the detector never produces (a compromised renderer could).
+        assert_eq!(risk(Some("+999"), None, None), Some(DialRisk::Unrecognised));
+        assert_eq!(
+            risk(Some("33123456789"), None, None),
+            Some(DialRisk::Unrecognised)
+        );
+        // PBX feature codes, in the number, the SIP user or the extension.
+        assert_eq!(risk(Some("*72+33123456789"), None, None), Some(DialRisk::FeatureCode));
+        assert_eq!(
+            risk(None, Some("sip:*72@pbx.example.com"), None),
+            Some(DialRisk::FeatureCode)
+        );
+        assert_eq!(
+            risk(None, Some("sip:#31#@pbx.example.com"), None),
+            Some(DialRisk::FeatureCode)
+        );
+        assert_eq!(
+            risk(Some("+33123456789"), None, Some("#9")),
+            Some(DialRisk::FeatureCode)
+        );
+        // SIP: the company's domain (any case) is fine; any other host is not.
+        assert_eq!(risk(None, Some("sip:alice@PBX.example.com"), None), None);
+        assert_eq!(
+            risk(None, Some("sip:alice@evil.example"), None),
+            Some(DialRisk::ForeignSipDomain)
+        );
+        assert_eq!(
+            risk(None, Some("sip:alice@pbx.example.com.evil.example"), None),
+            Some(DialRisk::ForeignSipDomain)
+        );
+        // No domain configured: every explicit SIP address is foreign.
+        assert_eq!(
+            dial_risk(None, Some("sip:alice@pbx.example.com"), None, &SipSettings::default()),
+            Some(DialRisk::ForeignSipDomain)
+        );
+    }
 
     #[test]
     fn sip_uris_are_built_and_checked() {

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod browser;
 pub mod calls;
+pub mod confirm;
 pub mod contacts;
 pub mod context;
 pub mod deploy;
@@ -13,6 +14,7 @@ pub mod dial;
 pub mod extension_id;
 pub mod host_link;
 pub mod mail;
+pub mod page_budget;
 pub mod phone;
 pub mod protocol;
 pub mod settings;

@@ -78,6 +78,10 @@ pub enum ErrorCode {
     MailFailed,
     /// A bug in the host. The message says what failed; the host keeps serving.
     Internal,
+    /// A `dial` without `confirmed` whose target costs money or reaches the
+    /// phone system's functions; `detail` is `{"risk": "premium_rate" | ...}`
+    /// (`ringside_core::dial::DialRisk`). Nothing was dialled.
+    NeedsConfirmation,
 }
 
 impl ErrorCode {
@@ -108,6 +112,7 @@ impl ErrorCode {
         ErrorCode::ProviderMisconfigured,
         ErrorCode::MailFailed,
         ErrorCode::Internal,
+        ErrorCode::NeedsConfirmation,
     ];
 
     pub const fn code(self) -> u16 {
@@ -137,6 +142,7 @@ impl ErrorCode {
             ErrorCode::ProviderMisconfigured => 3005,
             ErrorCode::MailFailed => 3101,
             ErrorCode::Internal => 1500,
+            ErrorCode::NeedsConfirmation => 2009,
         }
     }
 
@@ -167,6 +173,7 @@ impl ErrorCode {
             ErrorCode::ProviderMisconfigured => "provider_misconfigured",
             ErrorCode::MailFailed => "mail_failed",
             ErrorCode::Internal => "internal",
+            ErrorCode::NeedsConfirmation => "needs_confirmation",
         }
     }
 
@@ -271,6 +278,11 @@ pub struct DialParams {
     pub uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extension: Option<String>,
+    /// The agent chose this target in Ringside's own UI (the dial pad, or a
+    /// confirmation of a page's click). Without it, a costly or PBX target is
+    /// refused with `needs_confirmation` (`ringside_core::dial::dial_risk`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirmed: bool,
 }
 
 /// `detect` parameters: page text segments (one per DOM text node) and link
@@ -624,6 +636,17 @@ impl Event {
     pub fn host_error(error: ErrorBody) -> Self {
         Event {
             event: Event::HOST_ERROR.to_owned(),
+            data: serde_json::to_value(error).unwrap_or(Value::Null),
+        }
+    }
+
+    /// `frame.skipped`: an incoming frame was over the cap; the host read it
+    /// away unanswered and goes on (the session and the softphone stay up).
+    pub const FRAME_SKIPPED: &'static str = "frame.skipped";
+
+    pub fn frame_skipped(error: ErrorBody) -> Self {
+        Event {
+            event: Event::FRAME_SKIPPED.to_owned(),
             data: serde_json::to_value(error).unwrap_or(Value::Null),
         }
     }

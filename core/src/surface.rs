@@ -108,6 +108,10 @@ pub enum UiCommand {
     ContactsSync,
     /// Call this number from the popup's dial pad.
     DialNumber { number: String },
+    /// The agent confirms a page's held dial (`confirm.rs`) in the popup.
+    ConfirmDial { id: String },
+    /// The agent refuses a page's held dial.
+    CancelDial { id: String },
     /// "Connect Gmail with an app password": the password goes once to the
     /// host, which keeps it in the OS secret store after a good login.
     MailConnect {

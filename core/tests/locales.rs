@@ -72,6 +72,9 @@ fn every_core_key_exists() {
         .chain(ringside_core::auth::revocation::MESSAGE_KEYS)
         .chain(ringside_core::mail::MESSAGE_KEYS)
         .chain(ringside_core::context::MESSAGE_KEYS)
+        .chain(ringside_core::dial::DialRisk::MESSAGE_KEYS)
+        .chain(ringside_core::confirm::MESSAGE_KEYS)
+        .chain(ringside_core::page_budget::MESSAGE_KEYS)
     {
         assert!(en.contains_key(*key), "en lacks {key}");
     }

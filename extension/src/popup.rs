@@ -64,6 +64,63 @@ fn notice(doc: &Document, desk: &CallDesk, t: &dyn Translate) -> Result<Option<E
     Ok(Some(card))
 }
 
+/// A page's click that waits for the agent (`ringside_core::confirm`): the
+/// real target, why it is held, who asked, and Call / Cancel.
+fn held_dial(
+    doc: &Document,
+    desk: &CallDesk,
+    t: &dyn Translate,
+    now_ms: f64,
+) -> Result<Option<Element>, JsError> {
+    let Some(h) = desk
+        .confirm
+        .as_ref()
+        .filter(|h| now_ms - h.asked_ms <= ringside_core::confirm::CONFIRM_TTL_MS)
+    else {
+        return Ok(None);
+    };
+    let s = section(doc, "card tone-warning confirm", &t.get("confirmTitle"), "confirm-title")?;
+    s.set_attribute("role", "alertdialog")?;
+    s.set_attribute("data-testid", "confirm-dial")?;
+    s.set_attribute("aria-describedby", "confirm-target confirm-why")?;
+    let target = dom::el(doc, "p", "call-number", Some(&h.target()))?;
+    target.set_id("confirm-target");
+    target.set_attribute("data-testid", "confirm-target")?;
+    s.add(&target)?;
+    let why = dom::el(doc, "p", "", Some(&t.get(h.risk.message_key())))?;
+    why.set_id("confirm-why");
+    s.add(&why)?;
+    if h.display.trim() != h.target() {
+        s.add(&dom::el(
+            doc,
+            "p",
+            "muted small",
+            Some(&t.message("confirmShownAs", std::slice::from_ref(&h.display))),
+        )?)?;
+    }
+    s.add(&dom::el(
+        doc,
+        "p",
+        "muted small",
+        Some(&t.message("confirmAskedBy", std::slice::from_ref(&h.origin))),
+    )?)?;
+    let row = dom::el(doc, "div", "button-row", None)?;
+    let call = dom::button(
+        doc,
+        "confirm-dial",
+        &t.get("confirmCall"),
+        Some(&t.message("confirmCallLabel", &[h.target()])),
+    )?;
+    call.set_class_name("button primary");
+    call.set_attribute("data-id", &h.id)?;
+    row.add(&call)?;
+    let cancel = dom::button(doc, "cancel-dial", &t.get("confirmCancel"), None)?;
+    cancel.set_attribute("data-id", &h.id)?;
+    row.add(&cancel)?;
+    s.add(&row)?;
+    Ok(Some(s))
+}
+
 fn live_call(
     doc: &Document,
     desk: &CallDesk,
@@ -273,6 +330,7 @@ pub fn render(
             p.set_attribute("data-testid", "my-presence")?;
             parts.push(p);
         }
+        parts.extend(held_dial(doc, &s.calls, t, cx.now_ms)?);
         parts.extend(notice(doc, &s.calls, t)?);
         parts.extend(live_call(doc, &s.calls, s.caller.as_ref(), t, cx.now_ms)?);
         parts.extend(wrapup(doc, &s.calls, t)?);
@@ -326,6 +384,12 @@ fn action(name: &str, el: &Element) -> Option<UiCommand> {
         "hangup" => UiCommand::Hangup,
         "answer" => UiCommand::Answer,
         "dismiss" => UiCommand::DismissNotice,
+        "confirm-dial" => UiCommand::ConfirmDial {
+            id: el.get_attribute("data-id")?,
+        },
+        "cancel-dial" => UiCommand::CancelDial {
+            id: el.get_attribute("data-id")?,
+        },
         "save-wrapup" => UiCommand::SaveWrapup {
             id: el.get_attribute("data-id")?,
             tags: field_value(&doc, "wrap-tags"),

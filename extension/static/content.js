@@ -3,6 +3,13 @@
 // walks the DOM, ships candidate text to the service worker (which asks the
 // native host's Rust detector), and places call buttons where numbers were
 // found. No detection logic lives here (docs/architecture.md).
+//
+// The page is hostile (docs/security.md): it can restyle, move, cover or hide
+// anything in its DOM and read any open shadow root. So: buttons live in
+// closed shadow roots and carry no contact data; text and links the page hid
+// are not marked; a click counts only on a visible, unobscured button of its
+// normal size, still beside its number, that the pointer rested on; and what
+// is sent to the worker is bounded (the worker and the host check again).
 (() => {
   if (globalThis.__ringsideContent) return;
   globalThis.__ringsideContent = true;
@@ -25,7 +32,23 @@
   const LINK = /^\s*(tel|callto|sips?):/i;
   // At least six digits: shorter text cannot hold a number the detector accepts.
   const DIGITS = /(?:\d\D{0,3}){6}/;
-  const BATCH_CHARS = 64 * 1024;
+  // What one request to the worker may hold (core::page_budget checks it):
+  // text in UTF-16 units, links, and the longest href considered.
+  const BATCH_UNITS = 32 * 1024;
+  const BATCH_LINKS = 500;
+  const MAX_HREF = 2048;
+  // A longer text node is sent in overlapping slices; a number is kept from
+  // the slice that saw it with at least HALF_OVERLAP units of context around.
+  const SLICE = 16 * 1024;
+  const OVERLAP = 256;
+  const HALF_OVERLAP = OVERLAP / 2;
+  // Most text one scan sends (a page of several megabytes is read in part).
+  const MAX_SCAN_UNITS = 4 * 1024 * 1024;
+  // The call button's size in CSS pixels (the stylesheet below); a click
+  // counts only when it is drawn at about this size.
+  const SIZE = 20;
+  // How long the pointer must rest on a button, unmoved, before a click counts.
+  const DWELL_MS = 150;
   // A reloaded or updated extension leaves this script orphaned: sendMessage
   // then throws at once, and runtime.id is gone.
   const alive = () => Boolean(chrome.runtime && chrome.runtime.id);
@@ -64,7 +87,7 @@
     if (root.nodeType === Node.ELEMENT_NODE) {
       if (root.closest && root.closest('[data-ringside-ignore]')) return;
       if (root.tagName === 'A' && LINK.test(root.getAttribute('href') || '')) {
-        if (!ours.has(root)) links.push(root);
+        considerLink(root, links);
         return;
       }
       if (skipElement(root) || root.isContentEditable) return;
@@ -75,7 +98,7 @@
         if (n.nodeType === Node.TEXT_NODE) return NodeFilter.FILTER_ACCEPT;
         if (ours.has(n)) return NodeFilter.FILTER_REJECT;
         if (n.tagName === 'A' && LINK.test(n.getAttribute('href') || '')) {
-          links.push(n);
+          considerLink(n, links);
           return NodeFilter.FILTER_REJECT;
         }
         if (skipElement(n)) return NodeFilter.FILTER_REJECT;
@@ -92,9 +115,60 @@
     const data = node.data;
     if (ours.has(node) || scanned.get(node) === data) return;
     scanned.set(node, data);
-    if (data.length >= 6 && DIGITS.test(data) && node.parentElement && visible(node.parentElement)) {
+    if (data.length >= 6 && DIGITS.test(data) && node.parentElement && shown(node.parentElement, textRect(node))) {
       texts.push(node);
     }
+  }
+
+  // A dial link counts only when the page shows it (hidden, transparent,
+  // off-screen and screen-reader-only links are not marked).
+  function considerLink(a, links) {
+    if (ours.has(a) || a.hidden || a.closest('[hidden]')) return;
+    if (shown(a, a.getBoundingClientRect())) links.push(a);
+  }
+
+  function textRect(node) {
+    const r = document.createRange();
+    r.selectNodeContents(node);
+    return r.getBoundingClientRect();
+  }
+
+  // Opacity as drawn: the product of the element's and its ancestors' (across
+  // shadow roots). Cached for one scan.
+  let opacityCache = new Map();
+  function drawnOpacity(el) {
+    let out = 1;
+    const seen = [];
+    for (let e = el; e && e.nodeType === Node.ELEMENT_NODE; ) {
+      if (opacityCache.has(e)) {
+        out *= opacityCache.get(e);
+        break;
+      }
+      seen.push(e);
+      out *= Number(getComputedStyle(e).opacity);
+      const parent = e.parentElement;
+      e = parent || (e.getRootNode() instanceof ShadowRoot ? e.getRootNode().host : null);
+    }
+    if (seen.length) opacityCache.set(seen[0], out);
+    return out;
+  }
+
+  // Whether the page shows this element to the agent: rendered, not
+  // transparent, of a readable size, and not placed out of reach.
+  function shown(el, rect) {
+    const opts = { opacityProperty: true, visibilityProperty: true, contentVisibilityAuto: true };
+    if (el.checkVisibility ? !el.checkVisibility(opts) : el.getClientRects().length === 0) return false;
+    if (drawnOpacity(el) < 0.5) return false;
+    if (!rect || rect.width < 4 || rect.height < 4) return false;
+    const root = document.documentElement;
+    const x = rect.left + scrollX;
+    const y = rect.top + scrollY;
+    const w = Math.max(root.scrollWidth, innerWidth);
+    const h = Math.max(root.scrollHeight, innerHeight);
+    if (x + rect.width <= 0 || y + rect.height <= 0 || x >= w || y >= h) return false;
+    const style = getComputedStyle(el);
+    if (style.clipPath !== 'none' || (style.clip && style.clip !== 'auto')) return false;
+    return true;
   }
 
   function visitShadow(shadow, texts, links) {
@@ -111,59 +185,104 @@
   // Sends candidates in batches, all in flight at once (the host answers them
   // in order), then marks everything in one go: marking between replies would
   // make the browser lay out the page again before each next reply is read
-  // (on a 1 MB page that tripled the time).
+  // (on a 1 MB page that tripled the time). Every batch is bounded (BATCH_*),
+  // a long text node goes in overlapping slices, and one scan sends at most
+  // MAX_SCAN_UNITS: a page cannot make a request the worker or host refuses.
   async function scan(roots) {
+    opacityCache = new Map();
     const texts = [];
     const links = [];
     for (const r of roots) if (r.isConnected) collect(r, texts, links);
     if (texts.length === 0 && links.length === 0) return;
     const batches = [];
-    let batch = [];
+    let batch = { parts: [], links: [] };
     let size = 0;
-    for (const n of texts) {
-      batch.push(n);
-      size += n.data.length;
-      if (size >= BATCH_CHARS) {
-        batches.push(batch);
-        batch = [];
-        size = 0;
+    let total = 0;
+    const flush = () => {
+      if (batch.parts.length || batch.links.length) batches.push(batch);
+      batch = { parts: [], links: [] };
+      size = 0;
+    };
+    for (const node of texts) {
+      for (const part of slices(node)) {
+        if (total + part.text.length > MAX_SCAN_UNITS) break;
+        if (size + part.text.length > BATCH_UNITS) flush();
+        batch.parts.push(part);
+        size += part.text.length;
+        total += part.text.length;
       }
     }
-    batches.push(batch);
+    flush();
+    for (const a of links) {
+      const href = a.getAttribute('href') || '';
+      if (href.length > MAX_HREF) continue;
+      if (batch.links.length >= BATCH_LINKS) flush();
+      batch.links.push({ a, href });
+    }
+    flush();
     const replies = await Promise.all(
-      batches.map((nodes, k) => {
-        const linkNodes = k === batches.length - 1 ? links : [];
-        return send({
-          type: 'detect',
-          texts: nodes.map((n) => n.data),
-          links: linkNodes.map((a) => a.getAttribute('href')),
-        })
+      batches.map((b) =>
+        send({ type: 'detect', texts: b.parts.map((p) => p.text), links: b.links.map((l) => l.href) })
           .catch(() => null)
-          .then((reply) => ({ nodes, linkNodes, reply }));
-      }),
+          .then((reply) => ({ b, reply })),
+      ),
     );
-    for (const { nodes, linkNodes, reply } of replies) {
+    const hitsByNode = new Map();
+    for (const { b, reply } of replies) {
       if (!reply || !reply.ok) {
-        retryLater(nodes, linkNodes);
+        // Only a missing host is worth asking again; a refusal is final.
+        if (!reply || reply.key === 'errHostMissing') retryLater(b);
         continue;
       }
       retryDelay = 0;
-      // Names the worker knows from the agent's synced contacts, by E.164.
-      const names = reply.result.names || {};
-      markTexts(nodes, reply.result.texts, names);
-      markLinks(linkNodes, reply.result.links, names);
+      for (const h of reply.result.texts) {
+        const part = b.parts[h.i];
+        if (!part || h.start < part.from || h.start >= part.to || h.end > part.limit) continue;
+        const list = hitsByNode.get(part.node) || [];
+        list.push({ start: part.base + h.start, end: part.base + h.end, e164: h.e164, extension: h.extension });
+        hitsByNode.set(part.node, list);
+      }
+      markLinks(b.links.map((l) => l.a), reply.result.links);
     }
+    for (const [node, hits] of hitsByNode) markTexts(node, hits);
+  }
+
+  // A text node as the parts sent for it: whole when short; otherwise slices
+  // of SLICE units that overlap by OVERLAP, each keeping only the numbers that
+  // start in its middle and end before its last HALF_OVERLAP/2 units (so no
+  // number is read cut in two, or twice). Offsets are within the slice.
+  function slices(node) {
+    const data = node.data;
+    if (data.length <= SLICE) {
+      return [{ node, text: data, base: 0, from: 0, to: Infinity, limit: Infinity }];
+    }
+    const out = [];
+    for (let base = 0; base < data.length; base += SLICE - OVERLAP) {
+      const last = base + SLICE >= data.length;
+      out.push({
+        node,
+        text: data.slice(base, base + SLICE),
+        base,
+        from: base === 0 ? 0 : HALF_OVERLAP,
+        to: last ? Infinity : SLICE - HALF_OVERLAP,
+        limit: last ? Infinity : SLICE - HALF_OVERLAP / 2,
+      });
+      if (last) break;
+    }
+    return out;
   }
 
   // The host was not there (not installed yet, restarting): forget these nodes
   // and scan again later, backing off to once a minute.
   let retryDelay = 0;
   let retryTimer = 0;
-  function retryLater(nodes, linkNodes) {
+  function retryLater(b) {
     if (!alive()) return;
-    for (const n of nodes) scanned.delete(n);
-    for (const a of linkNodes) pending.add(a);
-    for (const n of nodes) pending.add(n);
+    for (const p of b.parts) {
+      scanned.delete(p.node);
+      pending.add(p.node);
+    }
+    for (const l of b.links) pending.add(l.a);
     if (retryTimer) return;
     retryDelay = Math.min(retryDelay ? retryDelay * 2 : 2000, 60000);
     retryTimer = setTimeout(() => {
@@ -172,65 +291,161 @@
     }, retryDelay);
   }
 
-  function visible(el) {
-    return el.checkVisibility ? el.checkVisibility() : el.getClientRects().length > 0;
-  }
-
-  function markTexts(nodes, hits, names) {
-    // Right to left within a node, so earlier offsets stay valid while splitting.
-    for (let k = hits.length - 1; k >= 0; k--) {
-      const h = hits[k];
-      const node = nodes[h.i];
-      if (!node || !node.isConnected || node.data !== scanned.get(node)) continue;
+  // Hits for one node, marked right to left so earlier offsets stay valid.
+  function markTexts(node, hits) {
+    if (!node.isConnected || node.data !== scanned.get(node)) return;
+    hits.sort((x, y) => y.start - x.start);
+    let limit = Infinity;
+    for (const h of hits) {
+      if (h.end > limit) continue; // overlaps one already marked
+      limit = h.start;
       const tail = node.splitText(h.end);
       const numberNode = node.splitText(h.start);
       for (const n of [node, numberNode, tail]) {
         ours.add(n);
         scanned.set(n, n.data);
       }
-      numberNode.after(button(h.e164, h.extension, numberNode.data.trim(), null, names[h.e164]));
+      numberNode.after(button(h.e164, h.extension, numberNode.data.trim(), null, numberNode));
     }
   }
 
-  function markLinks(anchors, hits, names) {
+  function markLinks(anchors, hits) {
     for (const h of hits) {
       const a = anchors[h.i];
       if (!a || !a.isConnected || ours.has(a)) continue;
       ours.add(a);
       const target = h.target;
-      const display = (a.textContent || '').trim() || target.e164 || target.uri;
+      const display = ((a.textContent || '').trim() || target.e164 || target.uri).slice(0, 64);
       a.after(
         target.kind === 'sip'
-          ? button(null, null, display, target.uri)
-          : button(target.e164, target.extension, display, null, names[target.e164]),
+          ? button(null, null, display, target.uri, a)
+          : button(target.e164, target.extension, display, null, a),
       );
     }
   }
 
-  function button(e164, extension, display, uri, name) {
+  // Each button's own facts, kept in the isolated world (never in the page).
+  const facts = new WeakMap(); // button -> { host, shadow, anchor, enter, focusByAgent }
+
+  // Where the agent's last Tab went: keyboard focus that the agent moved.
+  let lastTab = -Infinity;
+  addEventListener(
+    'keydown',
+    (ev) => {
+      if (ev.isTrusted && ev.key === 'Tab') lastTab = performance.now();
+    },
+    true,
+  );
+
+  // Intersection Observer v2 (Chromium): whether the browser itself saw the
+  // button unobscured, untransformed and opaque (across frames too).
+  const seen = new WeakMap(); // host -> latest isVisible && in view
+  const io =
+    'isVisible' in (globalThis.IntersectionObserverEntry ? IntersectionObserverEntry.prototype : {})
+      ? new IntersectionObserver(
+          (entries) => {
+            for (const e of entries) seen.set(e.target, e.isVisible && e.intersectionRatio > 0.5);
+          },
+          { threshold: [0, 0.5, 1], trackVisibility: true, delay: 100 },
+        )
+      : null;
+
+  const near = (a, b, within) => Math.abs(a - b) <= within;
+  const sameRect = (a, b) =>
+    near(a.left, b.left, 1) && near(a.top, b.top, 1) && near(a.width, b.width, 1) && near(a.height, b.height, 1);
+
+  // The distance between two rectangles (0 when they touch or overlap).
+  function gap(a, b) {
+    const dx = Math.max(0, a.left - b.right, b.left - a.right);
+    const dy = Math.max(0, a.top - b.bottom, b.top - a.bottom);
+    return Math.hypot(dx, dy);
+  }
+
+  // The anchor's boxes: a text node's line boxes, or the link's.
+  function anchorRects(anchor) {
+    if (anchor.nodeType === Node.TEXT_NODE) {
+      const r = document.createRange();
+      r.selectNodeContents(anchor);
+      return [...r.getClientRects()];
+    }
+    return [...anchor.getClientRects()];
+  }
+
+  // Whether a click on `b` is the agent's, on the button they see, where
+  // Ringside put it. Anything else does nothing, with no sign to the page.
+  function honest(ev, b) {
+    const f = facts.get(b);
+    if (!ev.isTrusted || !f || !f.host.isConnected || !f.anchor.isConnected) return false;
+    const box = b.getBoundingClientRect();
+    // Its normal size: an ancestor's transform or zoom changes it.
+    if (!near(box.width, SIZE, SIZE * 0.2) || !near(box.height, SIZE, SIZE * 0.2)) return false;
+    // Visible: rendered, opaque, not hidden (as drawn, through every ancestor).
+    opacityCache = new Map();
+    if (!shown(f.host, box) || drawnOpacity(f.host) < 0.95) return false;
+    // Still beside the number it was made for.
+    const rects = anchorRects(f.anchor);
+    if (!rects.length || Math.min(...rects.map((r) => gap(r, box))) > SIZE * 1.5) return false;
+    // Unobscured, as the browser itself judged it.
+    if (io && seen.get(f.host) !== true) return false;
+    if (ev.detail > 0) {
+      // A pointer click: on this button, topmost at that point, after the
+      // pointer rested on it and the button did not move meanwhile.
+      if (document.elementFromPoint(ev.clientX, ev.clientY) !== f.host) return false;
+      if (ev.clientX < box.left || ev.clientX > box.right || ev.clientY < box.top || ev.clientY > box.bottom) return false;
+      if (!f.enter || performance.now() - f.enter.t < DWELL_MS || !sameRect(f.enter.rect, box)) return false;
+      return true;
+    }
+    // The keyboard: the focus is on this button and the agent put it there.
+    return f.shadow.activeElement === b && f.focusByAgent;
+  }
+
+  function guard(b, action) {
+    b.addEventListener('pointerenter', (ev) => {
+      const f = facts.get(b);
+      if (f && ev.isTrusted) f.enter = { t: performance.now(), rect: b.getBoundingClientRect() };
+    });
+    b.addEventListener('pointerleave', () => {
+      const f = facts.get(b);
+      if (f) f.enter = null;
+    });
+    b.addEventListener('focus', () => {
+      const f = facts.get(b);
+      if (!f) return;
+      const byPointer = f.enter && performance.now() - f.enter.t < 10000;
+      f.focusByAgent = performance.now() - lastTab < 1000 || Boolean(byPointer);
+    });
+    b.addEventListener('blur', () => {
+      const f = facts.get(b);
+      if (f) f.focusByAgent = false;
+    });
+    b.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      ev.stopPropagation();
+      if (honest(ev, b)) action();
+    });
+  }
+
+  function button(e164, extension, display, uri, anchor) {
     const host = document.createElement(TAG);
     ours.add(host);
-    const shadow = host.attachShadow({ mode: 'open' });
+    // Closed: the page cannot reach the buttons, their labels or their focus.
+    const shadow = host.attachShadow({ mode: 'closed' });
     shadow.adoptedStyleSheets = [buttonSheet()];
     const b = document.createElement('button');
     b.type = 'button';
     b.textContent = '\u260E'; // ☎, decorative: the accessible name says what it does
-    const label = name
-      ? chrome.i18n.getMessage('callContactNumber', [name, display])
-      : chrome.i18n.getMessage('callButtonLabel', [display]);
+    // The number as the page wrote it, nothing more: no contact data enters a page.
+    const label = chrome.i18n.getMessage('callButtonLabel', [display]);
     b.setAttribute('aria-label', label);
     b.title = label;
-    b.addEventListener('click', (ev) => {
-      ev.preventDefault();
-      ev.stopPropagation();
-      // Only the agent's own click (mouse or keyboard) may start a call.
-      if (!ev.isTrusted) return;
+    facts.set(b, { host, shadow, anchor, enter: null, focusByAgent: false });
+    guard(b, () =>
       send({ type: 'dial', number: e164 || null, uri: uri || null, extension: extension || null, display })
         .then((reply) => {
-          if (reply && !reply.ok) toast(b, reply.message);
+          if (reply && !reply.ok) toast(host, reply.message);
         })
-        .catch(() => toast(b, chrome.i18n.getMessage('errExtensionReloaded')));
-    });
+        .catch(() => toast(host, chrome.i18n.getMessage('errExtensionReloaded'))),
+    );
     shadow.append(b);
     if (e164) {
       // Beside it: the other party's context in the side panel.
@@ -240,32 +455,36 @@
       const clabel = chrome.i18n.getMessage('showContactLabel', [display]);
       c.setAttribute('aria-label', clabel);
       c.title = clabel;
-      c.addEventListener('click', (ev) => {
-        ev.preventDefault();
-        ev.stopPropagation();
-        if (!ev.isTrusted) return;
+      facts.set(c, { host, shadow, anchor, enter: null, focusByAgent: false });
+      guard(c, () =>
         send({ type: 'contact.show', number: e164 })
           .then((reply) => {
-            if (reply && !reply.ok) toast(c, reply.message);
+            if (reply && !reply.ok) toast(host, reply.message);
           })
-          .catch(() => toast(c, chrome.i18n.getMessage('errExtensionReloaded')));
-      });
+          .catch(() => toast(host, chrome.i18n.getMessage('errExtensionReloaded'))),
+      );
       shadow.append(c);
     }
     host.dataset.e164 = e164 || uri || '';
+    if (io) io.observe(host);
     marked++;
     return host;
   }
 
-  // One stylesheet shared by every button's shadow root.
+  // One stylesheet shared by every button's shadow root. `!important` in a
+  // shadow root's :host wins over the page's styles, inline ones included.
   let sheet = null;
   function buttonSheet() {
     if (!sheet) {
       sheet = new CSSStyleSheet();
       sheet.replaceSync(
-        ':host{all:initial;display:inline-block;vertical-align:baseline;margin-inline-start:.2em}' +
-          'button{all:initial;cursor:pointer;font:inherit;font-size:.9em;line-height:1;padding:0 .15em;' +
-          'border-radius:.25em;color:#0b57d0}' +
+        ':host{all:initial !important;display:inline-flex !important;vertical-align:middle !important;' +
+          'margin:0 0 0 .2em !important;position:static !important;opacity:1 !important;' +
+          'visibility:visible !important;transform:none !important;filter:none !important;' +
+          'pointer-events:auto !important;font:14px/1 system-ui,sans-serif !important}' +
+          `button{all:initial;box-sizing:border-box;width:${SIZE}px;height:${SIZE}px;display:inline-flex;` +
+          'align-items:center;justify-content:center;cursor:pointer;font:14px/1 system-ui,sans-serif;' +
+          'border-radius:4px;color:#0b57d0}' +
           'button:hover{background:#e8f0fe}button:focus-visible{outline:2px solid #0b57d0;outline-offset:1px}',
       );
     }
@@ -276,7 +495,7 @@
   function toast(anchor, message) {
     const host = document.createElement(TAG);
     ours.add(host);
-    const shadow = host.attachShadow({ mode: 'open' });
+    const shadow = host.attachShadow({ mode: 'closed' });
     const box = document.createElement('span');
     box.setAttribute('role', 'alert');
     box.textContent = message;
@@ -285,7 +504,7 @@
       'color:#8c1d18;border:1px solid #f2b8b5;border-radius:4px;padding:2px 6px;margin-inline-start:4px;max-width:28em';
     shadow.append(box);
     host.dataset.ringsideToast = '';
-    anchor.getRootNode().host.after(host);
+    anchor.after(host);
     setTimeout(() => host.remove(), 8000);
   }
 

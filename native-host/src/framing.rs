@@ -3,9 +3,14 @@
 //! [`MAX_FRAME_BYTES`] both ways.
 //!
 //! The length prefix is parsed by tokio-util's `LengthDelimitedCodec`; this type
-//! only checks the declared length first (so an oversized header is reported with
-//! its value and never allocated for) and maps the codec's I/O errors to
+//! only checks the declared length first and maps the codec's I/O errors to
 //! [`FrameError`], whose variants are the frame-level outcomes the host logs.
+//!
+//! A frame over the cap is not an end: a page can make the browser send one (a
+//! text node of a few megabytes), and ending the session would drop the
+//! softphone connection. The decoder yields [`Inbound::Oversized`] with the
+//! declared length, then reads the body away in the chunks the reader hands it,
+//! never holding more than one chunk, and goes on with the next frame.
 
 use bytes::{Bytes, BytesMut};
 use ringside_core::protocol::MAX_FRAME_BYTES;
@@ -14,14 +19,41 @@ use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
 /// A frame-level failure. Each one ends the stream; none is a panic.
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
-    #[error("frame declares {declared} bytes, more than the {MAX_FRAME_BYTES}-byte limit")]
-    TooLarge { declared: u64 },
     #[error("the stream ended inside a frame ({buffered} bytes of it received)")]
     Truncated { buffered: usize },
+    #[error("the stream ended inside an oversized frame ({missing} bytes of it never came)")]
+    EndedInSkippedFrame { missing: u64 },
     #[error("reply of {len} bytes exceeds the {MAX_FRAME_BYTES}-byte limit")]
     ReplyTooLarge { len: usize },
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// What the decoder yields: a message body, or the news that one was too
+/// large and is being skipped.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Inbound {
+    Message(BytesMut),
+    /// A frame declared more than [`MAX_FRAME_BYTES`]; its body is discarded
+    /// as it arrives and the next frame is read after it.
+    Oversized { declared: u64 },
+}
+
+impl Inbound {
+    /// The message body (tests and the fuzzer).
+    pub fn message(self) -> Option<BytesMut> {
+        match self {
+            Inbound::Message(m) => Some(m),
+            Inbound::Oversized { .. } => None,
+        }
+    }
+}
+
+/// The message the host sends about a skipped frame.
+pub fn oversized_message(declared: u64) -> String {
+    format!(
+        "a message of {declared} bytes is over the {MAX_FRAME_BYTES}-byte limit; it was skipped"
+    )
 }
 
 /// The native messaging codec.
@@ -30,6 +62,8 @@ pub struct NativeMessagingCodec {
     inner: LengthDelimitedCodec,
     /// The inner codec has consumed a length prefix and waits for the body.
     in_body: bool,
+    /// Bytes of an oversized frame still to read away.
+    skipping: u64,
 }
 
 impl Default for NativeMessagingCodec {
@@ -41,32 +75,46 @@ impl Default for NativeMessagingCodec {
                 .max_frame_length(MAX_FRAME_BYTES)
                 .new_codec(),
             in_body: false,
+            skipping: 0,
         }
     }
 }
 
 impl Decoder for NativeMessagingCodec {
-    type Item = BytesMut;
+    type Item = Inbound;
     type Error = FrameError;
 
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Inbound>, FrameError> {
+        if self.skipping > 0 {
+            let n = usize::try_from(self.skipping).unwrap_or(usize::MAX).min(src.len());
+            let _ = src.split_to(n);
+            self.skipping -= n as u64;
+            if self.skipping > 0 {
+                return Ok(None);
+            }
+        }
         if !self.in_body
             && let Some(head) = src.get(..4)
         {
             let declared = u64::from(u32::from_ne_bytes([head[0], head[1], head[2], head[3]]));
             if declared > MAX_FRAME_BYTES as u64 {
-                return Err(FrameError::TooLarge { declared });
+                let _ = src.split_to(4);
+                self.skipping = declared;
+                return Ok(Some(Inbound::Oversized { declared }));
             }
         }
         let before = src.len();
         let frame = self.inner.decode(src)?;
         self.in_body = frame.is_none() && (self.in_body || src.len() < before);
-        Ok(frame)
+        Ok(frame.map(Inbound::Message))
     }
 
-    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<BytesMut>, FrameError> {
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Inbound>, FrameError> {
         match self.decode(buf)? {
             Some(frame) => Ok(Some(frame)),
+            None if self.skipping > 0 => Err(FrameError::EndedInSkippedFrame {
+                missing: self.skipping,
+            }),
             None if buf.is_empty() => Ok(None),
             None => Err(FrameError::Truncated {
                 buffered: buf.len(),
@@ -100,19 +148,28 @@ mod tests {
     //! Every frame-level input the issue lists, through the decoder alone.
     use super::*;
 
+    /// A message as its bytes; a skipped frame as `SKIPPED`.
+    const SKIPPED: &[u8] = b"<skipped>";
+    fn as_vec(f: Inbound) -> Vec<u8> {
+        match f {
+            Inbound::Message(m) => m.to_vec(),
+            Inbound::Oversized { .. } => SKIPPED.to_vec(),
+        }
+    }
+
     fn decode_all(bytes: &[u8]) -> (Vec<Vec<u8>>, Option<FrameError>) {
         let mut codec = NativeMessagingCodec::default();
         let mut buf = BytesMut::from(bytes);
         let mut frames = vec![];
         loop {
             match codec.decode(&mut buf) {
-                Ok(Some(f)) => frames.push(f.to_vec()),
+                Ok(Some(f)) => frames.push(as_vec(f)),
                 Ok(None) => break,
                 Err(e) => return (frames, Some(e)),
             }
         }
         match codec.decode_eof(&mut buf) {
-            Ok(Some(f)) => frames.push(f.to_vec()),
+            Ok(Some(f)) => frames.push(as_vec(f)),
             Ok(None) => {}
             Err(e) => return (frames, Some(e)),
         }
@@ -157,13 +214,16 @@ mod tests {
         let mut buf = BytesMut::from(&frame(b"{\"id\":1}")[..6]);
         assert!(codec.decode(&mut buf).unwrap().is_none());
         buf.extend_from_slice(b"id\":1}");
-        assert_eq!(&codec.decode(&mut buf).unwrap().unwrap()[..], b"{\"id\":1}");
+        let body = codec.decode(&mut buf).unwrap().unwrap().message().unwrap();
+        assert_eq!(&body[..], b"{\"id\":1}");
         // And the next frame's header is checked again.
         buf.extend_from_slice(&u32::MAX.to_ne_bytes());
-        assert!(matches!(
-            codec.decode(&mut buf),
-            Err(FrameError::TooLarge { .. })
-        ));
+        assert_eq!(
+            codec.decode(&mut buf).unwrap(),
+            Some(Inbound::Oversized {
+                declared: 0xFFFF_FFFF
+            })
+        );
     }
 
     #[test]
@@ -172,28 +232,61 @@ mod tests {
         let (frames, err) = decode_all(&frame(&body));
         assert!(err.is_none());
         assert_eq!(frames[0].len(), MAX_FRAME_BYTES);
+        assert_ne!(frames[0], SKIPPED);
     }
 
     #[test]
-    fn one_byte_over_is_refused_before_reading_the_body() {
+    fn one_byte_over_is_reported_before_reading_the_body() {
         let declared = (MAX_FRAME_BYTES + 1) as u32;
-        let (_, err) = decode_all(&declared.to_ne_bytes());
-        assert!(
-            matches!(err, Some(FrameError::TooLarge { declared: d }) if d == MAX_FRAME_BYTES as u64 + 1)
+        let mut codec = NativeMessagingCodec::default();
+        let mut buf = BytesMut::from(&declared.to_ne_bytes()[..]);
+        assert_eq!(
+            codec.decode(&mut buf).unwrap(),
+            Some(Inbound::Oversized {
+                declared: MAX_FRAME_BYTES as u64 + 1
+            })
         );
+        // The stream ending before the body came is reported, not a panic.
+        assert!(matches!(
+            codec.decode_eof(&mut buf),
+            Err(FrameError::EndedInSkippedFrame { missing }) if missing == MAX_FRAME_BYTES as u64 + 1
+        ));
     }
 
     #[test]
-    fn max_u32_is_refused_without_allocating() {
+    fn an_oversized_frame_is_read_away_in_chunks_and_the_next_one_is_served() {
+        // 2 MiB of digits (what a hostile page's text node makes), then a ping.
+        let big = vec![b'7'; 2 * MAX_FRAME_BYTES];
+        let mut bytes = frame(&big);
+        bytes.extend(frame(b"{\"id\":2}"));
+        let mut codec = NativeMessagingCodec::default();
+        let mut buf = BytesMut::new();
+        let mut out = vec![];
+        let mut most_held = 0;
+        for chunk in bytes.chunks(64 * 1024) {
+            buf.extend_from_slice(chunk);
+            most_held = most_held.max(buf.len());
+            while let Some(f) = codec.decode(&mut buf).unwrap() {
+                out.push(as_vec(f));
+            }
+        }
+        assert_eq!(out, vec![SKIPPED.to_vec(), b"{\"id\":2}".to_vec()]);
+        // Never more than one chunk held: the body is not buffered.
+        assert!(most_held <= 64 * 1024, "held {most_held} bytes");
+        assert!(codec.decode_eof(&mut buf).unwrap().is_none());
+    }
+
+    #[test]
+    fn max_u32_is_skipped_without_allocating() {
         let mut codec = NativeMessagingCodec::default();
         let mut buf = BytesMut::from(&u32::MAX.to_ne_bytes()[..]);
         let cap = buf.capacity();
-        assert!(matches!(
-            codec.decode(&mut buf),
-            Err(FrameError::TooLarge {
+        assert_eq!(
+            codec.decode(&mut buf).unwrap(),
+            Some(Inbound::Oversized {
                 declared: 0xFFFF_FFFF
             })
-        ));
+        );
         assert_eq!(buf.capacity(), cap);
     }
 

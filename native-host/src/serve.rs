@@ -17,7 +17,7 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 
 use crate::dialer::baresip::Baresip;
 use crate::dialer::{DialerError, tel};
-use crate::framing::{FrameError, NativeMessagingCodec};
+use crate::framing::{FrameError, Inbound, NativeMessagingCodec, oversized_message};
 use crate::mail::Mail;
 use crate::secrets::{OsStore, Secret};
 use crate::tokens::Auth;
@@ -235,6 +235,27 @@ impl Session {
         let Some(cfg) = self.dialer.clone() else {
             return self.dialer_not_configured(id);
         };
+        // A page's click (not confirmed by the agent in Ringside's own UI)
+        // never reaches a costly number, a foreign SIP host or a PBX code.
+        if let Request::Dial(p) = &req
+            && !p.confirmed
+            && let Some(risk) = dial::dial_risk(
+                p.number.as_deref(),
+                p.uri.as_deref(),
+                p.extension.as_deref(),
+                &cfg.sip,
+            )
+        {
+            tracing::info!(?risk, "dial held for the agent's confirmation");
+            return Response::err(
+                Some(id),
+                ErrorBody::new(
+                    ErrorCode::NeedsConfirmation,
+                    "this number needs the agent's confirmation in Ringside before it is dialled",
+                )
+                .with_detail(serde_json::json!({ "risk": risk })),
+            );
+        }
         let result = match (&cfg.adapter, req) {
             (DialerKind::Tel, Request::Dial(p)) => match p.number.as_deref() {
                 Some(n) => tel::dial(n),
@@ -540,7 +561,20 @@ where
                 }
                 return ServeEnd::Closed;
             }
-            Some(Ok(body)) => {
+            Some(Ok(Inbound::Oversized { declared })) => {
+                // Said, then read away: the session (and the softphone
+                // connection) goes on.
+                tracing::warn!(declared, "skipping an oversized frame");
+                let event = Event::frame_skipped(ErrorBody::new(
+                    ErrorCode::FrameTooLarge,
+                    oversized_message(declared),
+                ));
+                if let Err(e) = sink.send(Bytes::from(event.to_bytes())).await {
+                    tracing::error!("cannot write event: {e}");
+                    return ServeEnd::Write(e);
+                }
+            }
+            Some(Ok(Inbound::Message(body))) => {
                 let reply = match session.dispatch(&body).await {
                     Handled::Now(r) => r,
                     Handled::Later(work) => {
@@ -556,12 +590,6 @@ where
             }
             Some(Err(e)) => {
                 tracing::error!("ending the session: {e}");
-                if let FrameError::TooLarge { .. } = e {
-                    let event =
-                        Event::host_error(ErrorBody::new(ErrorCode::FrameTooLarge, e.to_string()));
-                    // Best effort: the stream is ending either way.
-                    let _ = sink.send(Bytes::from(event.to_bytes())).await;
-                }
                 return ServeEnd::Frame(e);
             }
         }

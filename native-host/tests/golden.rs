@@ -3,7 +3,8 @@
 //! `tests/golden/*.frames` hold one session each. `-> ` lines are frames sent to
 //! the host, `<- ` lines the frames it must answer with, each written as the
 //! 4-byte length prefix in hex (native order, i.e. little-endian on the machines
-//! we ship for) and the UTF-8 body; `-> raw <hex>` sends arbitrary bytes. The
+//! we ship for) and the UTF-8 body; `-> raw <hex>` sends arbitrary bytes and
+//! `-> fill <hex byte> <count>` that byte `count` times. The
 //! length in the file is checked against the body, so the file cannot drift.
 //! `RINGSIDE_BLESS=1 cargo test --test golden` rewrites the `<-` lines.
 #![allow(
@@ -37,6 +38,11 @@ fn unhex(s: &str) -> Vec<u8> {
 fn parse_frame_line(line: &str) -> Vec<u8> {
     if let Some(raw) = line.strip_prefix("raw ") {
         return unhex(raw.trim());
+    }
+    if let Some(fill) = line.strip_prefix("fill ") {
+        // `fill <hex byte> <count>`: a large body without a large file.
+        let (byte, count) = fill.trim().split_once(' ').unwrap();
+        return vec![unhex(byte)[0]; count.parse().unwrap()];
     }
     let (len_hex, body) = line.split_once(' ').unwrap_or((line, ""));
     let len = unhex(len_hex);

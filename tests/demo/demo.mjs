@@ -6,6 +6,7 @@ import { rmSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { launch, openExtensionPage, startEmulator, swState, until, ROOT } from '../e2e/lib/harness.mjs';
 import { startSoftphone, controlClient } from '../e2e/lib/softphone.mjs';
+import { buttonCentre, clickButton } from '../e2e/lib/buttons.mjs';
 
 const out = path.join(ROOT, 'target', 'demo');
 rmSync(out, { recursive: true, force: true });
@@ -67,13 +68,13 @@ if (headed) {
   process.exit(0);
 }
 
-await site.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true }).waitFor();
+await buttonCentre(site, 'Call 01 23 45 67 89');
 await shot(site, '1-web-page-with-call-buttons');
 await popup.getByText('Connected to the Ringside host').waitFor();
 await shot(popup, '2-popup-connected');
 // Click to call: the remote softphone answers; the popup shows the call.
 await site.bringToFront();
-await site.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true }).click();
+await clickButton(site, 'Call 01 23 45 67 89');
 await remoteEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', { what: 'the remote softphone to answer' });
 await popup.reload();
 await popup.getByRole('heading', { name: 'On a call' }).waitFor();

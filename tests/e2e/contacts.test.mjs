@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
 import { ANA, provider as setProvider, google as googleAt, configure, signInGoogle, dumpStorage } from './lib/auth.mjs';
 import { synced, storedIds, search, stale, syncError, whileRinging } from './lib/contacts.mjs';
+import { buttonCentre, buttonNames, axText, wholeDom } from './lib/buttons.mjs';
 
 const CONTACTS = 500;
 const DIRECTORY = 60;
@@ -119,12 +120,44 @@ test('the side panel finds a synced contact locally, without asking People', asy
   await panel.close();
 });
 
-test('call buttons in pages name the contact when the number is known', async () => {
+test('no contact name reaches a page: not its DOM, attributes, shadow roots, styles or accessibility tree, nor a cross-origin frame', async () => {
   const page = await b.context.newPage();
   await page.goto(`${emu.url}/pages/crm-list.html`);
-  const known = page.getByRole('button', { name: `Call ${ELODIE.name}, +34 601 000 001`, exact: true });
-  await known.waitFor({ timeout: 10000 });
-  assert.equal(await page.getByRole('button', { name: 'Call +34 699 999 999', exact: true }).count(), 1, 'an unknown number keeps the plain name');
+  // The numbers of a synced contact and of an unknown caller get the same
+  // plain label: the number as the page wrote it.
+  await buttonCentre(page, `Call ${ELODIE.written}`, { timeout: 10000 });
+  const names = await buttonNames(page);
+  assert.ok(names.includes('Call +34 699 999 999'), names.join(' | '));
+  assert.ok(!names.some((n) => n.includes(ELODIE.name)), names.join(' | '));
+  const frame = await until(() => page.frames().find((f) => f.url().includes('/crm-frame.html')), { what: 'the partner frame' });
+  await until(async () => (await frame.locator('ringside-call').count()) === 2, { timeout: 10000, what: 'two buttons in the frame' });
+  const first = ELODIE.name.split(' ')[0];
+  // Everything the page's own scripts can read, in the page and in the frame.
+  for (const f of [page.mainFrame(), frame]) {
+    const readable = await f.evaluate(() => {
+      const out = [document.documentElement.outerHTML, document.title, document.body.innerText];
+      const walk = (root) => {
+        for (const el of root.querySelectorAll('*')) {
+          for (const a of el.getAttributeNames()) out.push(el.getAttribute(a));
+          for (const pseudo of [null, '::before', '::after']) out.push(getComputedStyle(el, pseudo).content);
+          if (el.shadowRoot) {
+            out.push(el.shadowRoot.innerHTML);
+            walk(el.shadowRoot);
+          }
+        }
+      };
+      walk(document);
+      return out.join('\n');
+    });
+    assert.ok(readable.includes('ringside-call'), 'the buttons are there');
+    assert.ok(!readable.includes(first), `a name is readable in ${f.url()}`);
+  }
+  // Nor anywhere in the page's DOM at all, closed shadow roots included, nor
+  // in what a screen reader reads there.
+  for (const target of [page, frame]) {
+    assert.ok(!(await wholeDom(target)).includes(first), 'a name is in the DOM');
+  }
+  assert.ok(!(await axText(page)).includes(first), 'a name is in the accessibility tree');
   await page.close();
 });
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
 import { startSoftphone, controlClient } from './lib/softphone.mjs';
+import { clickButton, axText } from './lib/buttons.mjs';
 import { ANA, TENANT, provider, google, configure, secretFor, phase, notice, signInGoogle, clickSignIn } from './lib/auth.mjs';
 
 // The Paris number on tests/pages/numbers.html, as the remote party's account.
@@ -42,7 +43,7 @@ test('a call survives a platform revocation; the wrap-up written while signed ou
     await until(async () => (await phase(panel)) === 'signed_in' && (await phase(options)) === 'signed_in', { what: 'every surface signed in' });
     const page = await b.context.newPage();
     await page.goto(`${emu.url}/pages/numbers.html`);
-    await page.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true }).click();
+    await clickButton(page, 'Call 01 23 45 67 89');
     await remoteEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', { timeout: 10000, what: 'the remote answered' });
     await until(async () => (await popup.getByTestId('live-call').getAttribute('data-phase').catch(() => null)) === 'established',
       { what: 'the popup shows the call' });
@@ -75,8 +76,8 @@ test('a call survives a platform revocation; the wrap-up written while signed ou
     assert.deepEqual(await emu.control('GET', '/wrapups'), []);
 
     // A new call is refused while signed out, with the message.
-    await page.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true }).click();
-    await page.getByText('Sign in to Ringside to make calls').waitFor({ timeout: 5000 });
+    await clickButton(page, 'Call 01 23 45 67 89');
+    await until(async () => (await axText(page)).includes('Sign in to Ringside to make calls'), { what: 'the sign-in message beside the button' });
 
     // Signing in again delivers the wrap-up.
     await signInGoogle(b, popup);

@@ -12,10 +12,17 @@ setTimeout(() => {
   document.body.dataset.rowsAdded = 'yes';
 }, 400);
 
-// A page script trying to start a call by itself: a synthetic click.
+// A page script trying to start a call by itself: synthetic clicks on the
+// element Ringside added, on what is drawn at its place, and on a button in
+// its shadow root if the page could reach one.
 window.syntheticClick = () => {
   const hostEl = document.querySelector('ringside-call');
-  const button = hostEl && hostEl.shadowRoot && hostEl.shadowRoot.querySelector('button');
+  if (!hostEl) return { host: false, button: false };
+  hostEl.click();
+  const r = hostEl.getBoundingClientRect();
+  const at = document.elementFromPoint(r.left + 5, r.top + r.height / 2);
+  if (at) at.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, clientX: r.left + 5, clientY: r.top + 5 }));
+  const button = hostEl.shadowRoot && hostEl.shadowRoot.querySelector('button');
   if (button) button.click();
-  return !!button;
+  return { host: true, button: Boolean(button) };
 };

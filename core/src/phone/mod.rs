@@ -156,6 +156,39 @@ impl Detector {
     }
 }
 
+/// What calling a number costs, as far as it decides whether a click from a
+/// page may dial it without the agent confirming (libphonenumber's number
+/// types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberCost {
+    /// Fixed line, mobile, toll-free, VoIP and the other ordinary types.
+    Regular,
+    /// A premium-rate service (UK 09, FR 089, DE 0900, US 900...).
+    PremiumRate,
+    /// A shared-cost number (UK 0845, FR 081...).
+    SharedCost,
+    /// Not a valid number for any region (or not E.164).
+    Unrecognised,
+}
+
+/// Classifies an E.164 number (`+449098790000`).
+pub fn number_cost(e164: &str) -> NumberCost {
+    enlarge_regex_cache();
+    let Ok(parsed) = phonenumber::parse(None, e164) else {
+        return NumberCost::Unrecognised;
+    };
+    if !e164.starts_with('+') || !phonenumber::is_valid(&parsed) {
+        return NumberCost::Unrecognised;
+    }
+    match parsed.number_type(&phonenumber::metadata::DATABASE) {
+        phonenumber::Type::PremiumRate => NumberCost::PremiumRate,
+        phonenumber::Type::SharedCost => NumberCost::SharedCost,
+        phonenumber::Type::Unknown => NumberCost::Unrecognised,
+        _ => NumberCost::Regular,
+    }
+}
+
 /// A region for a browser locale (`fr-FR` → FR, `de` → DE, `en` → US).
 pub fn region_from_locale(locale: &str) -> Option<String> {
     let mut parts = locale.split(['-', '_']);

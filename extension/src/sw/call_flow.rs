@@ -2,6 +2,9 @@
 //! call notification, and where wrap-ups go. The decisions are
 //! `ringside_core::calls`; this is the I/O around them.
 
+use ringside_core::confirm::{Held, HeldDial};
+use ringside_core::dial::DialRisk;
+
 use super::*;
 
 /// The call desk is kept in session storage so a worker restart (extension
@@ -98,9 +101,98 @@ pub(super) fn on_host_event(ev: Event) {
     broadcast();
 }
 
-/// `notifications.onButtonClicked`: accept (0) or decline (1) an incoming call.
+/// Notification ids of held dials (`ringside_core::confirm`).
+const CONFIRM_PREFIX: &str = "ringside-confirm:";
+
+/// Configures the dialer first if this host has not had it yet, then dials.
+async fn send_dial(params: DialParams) -> Result<Value, ErrorBody> {
+    if !with_worker(|w| w.dialer_sent).unwrap_or(false) {
+        configure_dialer().await?;
+    }
+    host_request(Request::Dial(params)).await
+}
+
+/// Tells the agent a page asked for a call that needs their word: a
+/// notification with the real target and Call / Cancel buttons, and the popup
+/// (where the browser lets an extension open it) with the same card.
+async fn ask_agent(h: &HeldDial) {
+    let message = chrome::get_message(
+        "confirmNotification",
+        &[h.target(), chrome::get_message(h.risk.message_key(), &[])],
+    );
+    let result = chrome::notify(
+        &format!("{CONFIRM_PREFIX}{}", h.id),
+        &json!({
+            "type": "basic",
+            "iconUrl": chrome::runtime_get_url("icons/icon-128.png"),
+            "title": chrome::get_message("confirmTitle", &[]),
+            "message": message,
+            "contextMessage": chrome::get_message("confirmAskedBy", std::slice::from_ref(&h.origin)),
+            "buttons": [
+                {"title": chrome::get_message("confirmCall", &[])},
+                {"title": chrome::get_message("confirmCancel", &[])},
+            ],
+            "requireInteraction": true,
+            "priority": 2,
+        }),
+    )
+    .await;
+    if let Err(e) = result {
+        log_warn(&format!("notification: {}", JsError::from(e)));
+    }
+    chrome::open_popup();
+}
+
+/// The agent confirmed a held dial in the popup or the notification.
+pub(super) async fn confirm_dial(id: String) {
+    let _ = chrome::clear_notification(&format!("{CONFIRM_PREFIX}{id}")).await;
+    let taken = with_worker(|w| w.desk.confirm(&id, now_ms()));
+    let h = match taken {
+        Some(Ok(h)) => h,
+        Some(Err(refusal)) => {
+            with_worker(|w| w.desk.notify(refusal.message_key(), &refusal.to_string(), ""));
+            broadcast();
+            return;
+        }
+        None => return,
+    };
+    broadcast();
+    let outcome = send_dial(DialParams {
+        number: h.number.clone(),
+        uri: h.uri.clone(),
+        extension: h.extension.clone(),
+        confirmed: true,
+    })
+    .await;
+    if let Err(e) = outcome {
+        let key = calls::error_key(&e);
+        with_worker(|w| w.desk.dial_failed(key, &e.message));
+    }
+    broadcast();
+}
+
+/// The agent refused a held dial: nothing is dialled.
+pub(super) async fn cancel_dial(id: String) {
+    let _ = chrome::clear_notification(&format!("{CONFIRM_PREFIX}{id}")).await;
+    with_worker(|w| w.desk.cancel_confirm(&id));
+    broadcast();
+}
+
+/// `notifications.onButtonClicked`: accept (0) or decline (1) an incoming
+/// call, or Call (0) / Cancel (1) a held dial.
 #[wasm_bindgen]
 pub fn sw_on_notification_button(id: String, button: u32) {
+    if let Some(held) = id.strip_prefix(CONFIRM_PREFIX) {
+        let held = held.to_owned();
+        spawn_local(async move {
+            if button == 0 {
+                confirm_dial(held).await;
+            } else {
+                cancel_dial(held).await;
+            }
+        });
+        return;
+    }
     if !id.starts_with(INCOMING_PREFIX) {
         return;
     }
@@ -273,20 +365,35 @@ pub(super) async fn dial(
         return refuse(refusal.message_key(), &refusal.to_string());
     }
     broadcast();
-    let outcome = async {
-        if !with_worker(|w| w.dialer_sent).unwrap_or(false) {
-            configure_dialer().await?;
-        }
-        host_request(Request::Dial(DialParams {
-            number,
-            uri,
-            extension,
-        }))
-        .await
-    }
+    // The dial pad is Ringside's own UI: the agent chose the number there.
+    let confirmed = origin.is_none();
+    let outcome = send_dial(DialParams {
+        number: number.clone(),
+        uri: uri.clone(),
+        extension: extension.clone(),
+        confirmed,
+    })
     .await;
     match outcome {
         Ok(_) => reply_ok(json!({ "number": target })),
+        Err(e) if e.kind() == Some(ErrorCode::NeedsConfirmation) => {
+            let risk = e
+                .detail
+                .as_deref()
+                .and_then(|d| d.get("risk"))
+                .and_then(|r| serde_json::from_value::<DialRisk>(r.clone()).ok())
+                .unwrap_or(DialRisk::Unrecognised);
+            let origin = origin.unwrap_or_default();
+            let held = with_worker(|w| {
+                w.desk
+                    .hold(number, uri, extension, &display, &origin, risk, now_ms())
+            });
+            broadcast();
+            if let Some(Held::Asked(h)) = held {
+                ask_agent(&h).await;
+            }
+            reply_err("callNeedsConfirmation", &e.message, &[display])
+        }
         Err(e) => {
             let key = calls::error_key(&e);
             with_worker(|w| w.desk.dial_failed(key, &e.message));

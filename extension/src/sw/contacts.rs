@@ -205,32 +205,6 @@ pub(super) fn caller(number: &str) -> Option<ContactHit> {
     })
 }
 
-/// Names of the known numbers in a `detect` answer (E.164 → name), so call
-/// buttons in pages can say whom they call.
-pub(super) fn names_for(found: &serde_json::Value) -> serde_json::Value {
-    let numbers = found["texts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|h| h["e164"].as_str())
-        .chain(
-            found["links"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|h| h["target"]["e164"].as_str()),
-        );
-    let mut names = serde_json::Map::new();
-    with(|s| {
-        for n in numbers {
-            if let Some(c) = s.index.by_number(n).and_then(|id| s.contacts.get(id)) {
-                names.insert(n.to_owned(), serde_json::Value::String(c.name.clone()));
-            }
-        }
-    });
-    serde_json::Value::Object(names)
-}
-
 /// The stored contact for the side panel: by number or email.
 pub(super) async fn lookup(
     q: &ringside_core::context::ContactQuery,

@@ -109,6 +109,8 @@ struct Worker {
     install_type: Option<String>,
     /// A downloaded update waiting for the live call to end.
     update_pending: Option<String>,
+    /// What each tab's content script may still send (`core::page_budget`).
+    page_budget: ringside_core::page_budget::PageBudget,
 }
 
 thread_local! {
@@ -154,6 +156,7 @@ pub fn sw_start() {
             panel_request: None,
             install_type: None,
             update_pending: None,
+            page_budget: Default::default(),
         });
         true
     });
@@ -474,6 +477,8 @@ fn on_ui_command(cmd: UiCommand) {
             let display = number.clone();
             let _ = dial(None, Some(number), None, None, display).await;
         }),
+        UiCommand::ConfirmDial { id } => spawn_local(call_flow::confirm_dial(id)),
+        UiCommand::CancelDial { id } => spawn_local(call_flow::cancel_dial(id)),
         UiCommand::SignOut => spawn_local(signin::sign_out()),
         UiCommand::RefreshSession => spawn_local(async {
             if signin::refresh().await {
@@ -500,6 +505,7 @@ fn reply_ok(result: Value) -> Result<JsValue, JsValue> {
 fn reply_err(key: &str, detail: &str, subs: &[String]) -> Result<JsValue, JsValue> {
     Ok(json_to_js(&json!({
         "ok": false,
+        "key": key,
         "error": detail,
         "message": chrome::get_message(key, subs),
     }))?)
@@ -568,7 +574,7 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             broadcast();
             reply_ok(Value::Null)
         }
-        (OneShot::Detect { texts, links }, SenderKind::ContentScript { origin, .. }) => {
+        (OneShot::Detect { texts, links }, SenderKind::ContentScript { tab, origin, .. }) => {
             let (decision, region) = with_worker(|w| {
                 (
                     settings::site_decision(&w.settings, &w.switched_off, &origin),
@@ -579,17 +585,22 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             if decision != SiteDecision::Allowed {
                 return reply_err(decision.message_key(), "site not allowed", &[]);
             }
-            match host_request(Request::Detect(DetectParams {
+            let params = DetectParams {
                 region,
                 texts,
                 links,
-            }))
-            .await
-            {
-                Ok(mut found) => {
-                    found["names"] = contacts::names_for(&found);
-                    reply_ok(found)
-                }
+            };
+            // Bounded in size and rate before anything reaches the host.
+            let admitted = with_worker(|w| w.page_budget.admit(i64::from(tab), &params, now_ms()))
+                .unwrap_or(Ok(()));
+            if let Err(refusal) = admitted {
+                log_warn(&format!("detect from {origin} refused: {refusal}"));
+                return reply_err(refusal.message_key(), &refusal.to_string(), &[]);
+            }
+            // The answer holds numbers only: no contact data ever goes to a
+            // page (names are shown in the popup, side panel and notifications).
+            match host_request(Request::Detect(params)).await {
+                Ok(found) => reply_ok(found),
                 Err(e) => reply_err("errHostMissing", &e.message, &[]),
             }
         }
@@ -631,7 +642,15 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
         (OneShot::ContextConnected, SenderKind::ExtensionPage) => {
             reply_ok(serde_json::to_value(context::connected().await).map_err(JsError::from)?)
         }
-        (OneShot::ShowContact { number }, SenderKind::ContentScript { tab, .. }) => {
+        (OneShot::ShowContact { number }, SenderKind::ContentScript { tab, origin, .. }) => {
+            // The site rules apply to the contact button as to the call button.
+            let decision = with_worker(|w| {
+                settings::site_decision(&w.settings, &w.switched_off, &origin)
+            })
+            .unwrap_or(SiteDecision::BlockedByPolicy);
+            if decision != SiteDecision::Allowed {
+                return reply_err(decision.message_key(), "site not allowed", &[number]);
+            }
             let Some(q) = ringside_core::context::ContactQuery::from_call(&number) else {
                 return reply_err("showContactInvalid", "not a phone number", &[]);
             };

@@ -1,12 +1,12 @@
 //! Arbitrary bytes on the host's stdin: the frame decoder and the session must
-//! never panic, never accept a frame over the cap, and answer every frame with
+//! never panic, never accept a frame over the cap (it is skipped), and answer every frame with
 //! a reply that fits in one frame and is a valid response.
 #![no_main]
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use ringside_core::protocol::{MAX_FRAME_BYTES, Response};
-use ringside_host::framing::NativeMessagingCodec;
+use ringside_host::framing::{Inbound, NativeMessagingCodec};
 use ringside_host::serve::{HostIdentity, Session, encode_reply};
 use tokio_util::codec::Decoder;
 
@@ -23,7 +23,10 @@ fuzz_target!(|data: &[u8]| {
     let mut fed_rest = false;
     loop {
         match codec.decode(&mut buf) {
-            Ok(Some(frame)) => {
+            Ok(Some(Inbound::Oversized { declared })) => {
+                assert!(declared > MAX_FRAME_BYTES as u64);
+            }
+            Ok(Some(Inbound::Message(frame))) => {
                 assert!(frame.len() <= MAX_FRAME_BYTES);
                 let reply = encode_reply(&session.handle_body(&frame));
                 assert!(reply.len() <= MAX_FRAME_BYTES);
