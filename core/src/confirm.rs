@@ -146,7 +146,11 @@ impl CallDesk {
         if now_ms - c.asked_ms > CONFIRM_TTL_MS {
             return Err(ConfirmRefusal::Expired);
         }
-        let target = c.number.clone().or_else(|| c.uri.clone()).unwrap_or_default();
+        let target = c
+            .number
+            .clone()
+            .or_else(|| c.uri.clone())
+            .unwrap_or_default();
         if self.dial(&target, &c.display, now_ms).is_err() {
             // A call is in progress: the request waits for after it.
             self.confirm = Some(c);
@@ -235,7 +239,10 @@ mod tests {
     #[test]
     fn the_same_site_cannot_flood_the_agent() {
         let mut d = CallDesk::default();
-        assert!(matches!(held(&mut d, "https://a.example", 0.0), Held::Asked(_)));
+        assert!(matches!(
+            held(&mut d, "https://a.example", 0.0),
+            Held::Asked(_)
+        ));
         assert_eq!(held(&mut d, "https://a.example", 1000.0), Held::TooSoon);
         assert!(matches!(
             held(&mut d, "https://a.example", SAME_SITE_PAUSE_MS + 1.0),

@@ -377,7 +377,10 @@ mod tests {
             Some(DialRisk::Unrecognised)
         );
         // PBX feature codes, in the number, the SIP user or the extension.
-        assert_eq!(risk(Some("*72+33123456789"), None, None), Some(DialRisk::FeatureCode));
+        assert_eq!(
+            risk(Some("*72+33123456789"), None, None),
+            Some(DialRisk::FeatureCode)
+        );
         assert_eq!(
             risk(None, Some("sip:*72@pbx.example.com"), None),
             Some(DialRisk::FeatureCode)
@@ -402,7 +405,12 @@ mod tests {
         );
         // No domain configured: every explicit SIP address is foreign.
         assert_eq!(
-            dial_risk(None, Some("sip:alice@pbx.example.com"), None, &SipSettings::default()),
+            dial_risk(
+                None,
+                Some("sip:alice@pbx.example.com"),
+                None,
+                &SipSettings::default()
+            ),
             Some(DialRisk::ForeignSipDomain)
         );
     }

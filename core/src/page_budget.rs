@@ -131,7 +131,10 @@ mod tests {
             Err(DetectRefusal::TooLarge)
         );
         assert_eq!(
-            check(&req(vec![], vec![format!("tel:{}", "1".repeat(MAX_HREF_BYTES))])),
+            check(&req(
+                vec![],
+                vec![format!("tel:{}", "1".repeat(MAX_HREF_BYTES))]
+            )),
             Err(DetectRefusal::TooLarge)
         );
     }

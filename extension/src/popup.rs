@@ -79,7 +79,12 @@ fn held_dial(
     else {
         return Ok(None);
     };
-    let s = section(doc, "card tone-warning confirm", &t.get("confirmTitle"), "confirm-title")?;
+    let s = section(
+        doc,
+        "card tone-warning confirm",
+        &t.get("confirmTitle"),
+        "confirm-title",
+    )?;
     s.set_attribute("role", "alertdialog")?;
     s.set_attribute("data-testid", "confirm-dial")?;
     s.set_attribute("aria-describedby", "confirm-target confirm-why")?;

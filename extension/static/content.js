@@ -42,8 +42,10 @@
   const SLICE = 16 * 1024;
   const OVERLAP = 256;
   const HALF_OVERLAP = OVERLAP / 2;
-  // Most text one scan sends (a page of several megabytes is read in part).
+  // Most text one scan sends (a page of several megabytes is read in part),
+  // and most buttons in one frame (a page of 25,000 links gets the first ones).
   const MAX_SCAN_UNITS = 4 * 1024 * 1024;
+  const MAX_MARKED = 5000;
   // The call button's size in CSS pixels (the stylesheet below); a click
   // counts only when it is drawn at about this size.
   const SIZE = 20;
@@ -123,7 +125,7 @@
   // A dial link counts only when the page shows it (hidden, transparent,
   // off-screen and screen-reader-only links are not marked).
   function considerLink(a, links) {
-    if (ours.has(a) || a.hidden || a.closest('[hidden]')) return;
+    if (ours.has(a) || a.hidden || links.length >= MAX_MARKED || a.closest('[hidden]')) return;
     if (shown(a, a.getBoundingClientRect())) links.push(a);
   }
 
@@ -213,9 +215,11 @@
       }
     }
     flush();
+    let room = MAX_MARKED - marked - texts.length;
     for (const a of links) {
       const href = a.getAttribute('href') || '';
       if (href.length > MAX_HREF) continue;
+      if (room-- <= 0) break;
       if (batch.links.length >= BATCH_LINKS) flush();
       batch.links.push({ a, href });
     }
@@ -228,6 +232,7 @@
       ),
     );
     const hitsByNode = new Map();
+    const linkReplies = [];
     for (const { b, reply } of replies) {
       if (!reply || !reply.ok) {
         // Only a missing host is worth asking again; a refusal is final.
@@ -242,9 +247,11 @@
         list.push({ start: part.base + h.start, end: part.base + h.end, e164: h.e164, extension: h.extension });
         hitsByNode.set(part.node, list);
       }
-      markLinks(b.links.map((l) => l.a), reply.result.links);
+      linkReplies.push([b.links.map((l) => l.a), reply.result.links]);
     }
+    // Text first, then links: the cap on buttons keeps the page's text numbers.
     for (const [node, hits] of hitsByNode) markTexts(node, hits);
+    for (const [anchors, hits] of linkReplies) markLinks(anchors, hits);
   }
 
   // A text node as the parts sent for it: whole when short; otherwise slices
@@ -297,6 +304,7 @@
     hits.sort((x, y) => y.start - x.start);
     let limit = Infinity;
     for (const h of hits) {
+      if (marked >= MAX_MARKED) break;
       if (h.end > limit) continue; // overlaps one already marked
       limit = h.start;
       const tail = node.splitText(h.end);
@@ -311,6 +319,7 @@
 
   function markLinks(anchors, hits) {
     for (const h of hits) {
+      if (marked >= MAX_MARKED) break;
       const a = anchors[h.i];
       if (!a || !a.isConnected || ours.has(a)) continue;
       ours.add(a);

@@ -36,7 +36,9 @@ pub enum Inbound {
     Message(BytesMut),
     /// A frame declared more than [`MAX_FRAME_BYTES`]; its body is discarded
     /// as it arrives and the next frame is read after it.
-    Oversized { declared: u64 },
+    Oversized {
+        declared: u64,
+    },
 }
 
 impl Inbound {
@@ -86,7 +88,9 @@ impl Decoder for NativeMessagingCodec {
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Inbound>, FrameError> {
         if self.skipping > 0 {
-            let n = usize::try_from(self.skipping).unwrap_or(usize::MAX).min(src.len());
+            let n = usize::try_from(self.skipping)
+                .unwrap_or(usize::MAX)
+                .min(src.len());
             let _ = src.split_to(n);
             self.skipping -= n as u64;
             if self.skipping > 0 {

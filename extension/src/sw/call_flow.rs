@@ -150,7 +150,10 @@ pub(super) async fn confirm_dial(id: String) {
     let h = match taken {
         Some(Ok(h)) => h,
         Some(Err(refusal)) => {
-            with_worker(|w| w.desk.notify(refusal.message_key(), &refusal.to_string(), ""));
+            with_worker(|w| {
+                w.desk
+                    .notify(refusal.message_key(), &refusal.to_string(), "")
+            });
             broadcast();
             return;
         }

@@ -644,10 +644,9 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
         }
         (OneShot::ShowContact { number }, SenderKind::ContentScript { tab, origin, .. }) => {
             // The site rules apply to the contact button as to the call button.
-            let decision = with_worker(|w| {
-                settings::site_decision(&w.settings, &w.switched_off, &origin)
-            })
-            .unwrap_or(SiteDecision::BlockedByPolicy);
+            let decision =
+                with_worker(|w| settings::site_decision(&w.settings, &w.switched_off, &origin))
+                    .unwrap_or(SiteDecision::BlockedByPolicy);
             if decision != SiteDecision::Allowed {
                 return reply_err(decision.message_key(), "site not allowed", &[number]);
             }

@@ -45,7 +45,7 @@ export async function axText(page) {
 export async function buttonCentre(page, name, { timeout = 8000 } = {}) {
   const node = await until(
     async () => (await axNodes(page)).find((n) => n.role === 'button' && n.name === name),
-    { timeout, what: `the button "${name}"` },
+    { timeout, interval: 200, what: `the button "${name}"` },
   );
   return withCdp(page, async (cdp) => {
     await cdp.send('DOM.getDocument', { depth: 0 });
@@ -65,9 +65,10 @@ export async function clickButton(page, name, { rest = 400 } = {}) {
   return c;
 }
 
-/** The name of the focused element in the main frame's accessibility tree. */
+/** The name of the focused element in the main frame's accessibility tree (the document itself also counts as focused: the deepest node wins). */
 export async function focusedName(page) {
-  return (await axNodes(page)).find((n) => n.focused)?.name ?? '';
+  const focused = (await axNodes(page)).filter((n) => n.focused && n.role !== 'RootWebArea');
+  return focused.at(-1)?.name ?? '';
 }
 
 /** Tabs (at most `max` times) until the button named `name` has the focus. */
