@@ -291,7 +291,8 @@ mod tests {
                 declared: 0xFFFF_FFFF
             })
         );
-        assert_eq!(buf.capacity(), cap);
+        // Nothing was allocated for the declared 4 GiB.
+        assert!(buf.capacity() <= cap, "{} > {cap}", buf.capacity());
     }
 
     #[test]

@@ -146,13 +146,21 @@ test('a premium-rate number from a page is dialled only after the agent confirms
     assert.equal(held.risk, 'premium_rate');
     assert.equal(held.origin, new URL(emu.url).origin);
 
-    // The popup shows the real number and why; Cancel dials nothing.
+    // The popup shows the real number, why, and who asked.
     let popup = await openExtensionPage(b, 'popup.html', { width: 360, height: 600 });
     let card = popup.getByTestId('confirm-dial');
     await card.waitFor();
     assert.equal(await popup.getByTestId('confirm-target').textContent(), PREMIUM);
     assert.match(await card.textContent(), /premium-rate number/);
-    await popup.getByRole('button', { name: 'Cancel' }).click();
+    assert.match(await card.textContent(), new RegExp(`Asked by ${new URL(emu.url).origin.replace(/[.]/g, '\\.')}`));
+    // So does a notification with Call / Cancel. Headless Chromium has no
+    // notification centre: the worker's own onButtonClicked listener is
+    // called with Cancel's index, and nothing is dialled.
+    const nid = await until(
+      async () => Object.keys(await options.evaluate(() => chrome.notifications.getAll())).find((k) => k.startsWith('ringside-confirm:')),
+      { what: 'the confirmation notification' },
+    );
+    await b.sw.evaluate((id) => self.ringside.onNotificationButton(id, 1), nid);
     await until(async () => (await card.count()) === 0, { what: 'the card gone' });
     await assertNoCall(remoteEvents, options, 'cancelled premium number');
     await popup.close();
@@ -176,6 +184,33 @@ test('a premium-rate number from a page is dialled only after the agent confirms
     await remoteEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', { what: 'the confirmed premium call' });
     assert.equal((await swState(options)).calls.confirm, null);
   });
+});
+
+test('a long text node is read in slices: every number in it is marked once, with its own digits, also across slice edges', async () => {
+  const b = await launch({ host: true });
+  try {
+    const options = await openExtensionPage(b, 'options.html');
+    await options.evaluate((o) => chrome.storage.local.set({ options: o }), { dialer: { adapter: 'tel' }, defaultRegion: 'FR' });
+    await until(async () => (await swState(options)).settings.dialer, { what: 'settings applied' });
+    const page = await b.context.newPage();
+    await page.goto(`${emu.url}/pages/long-text.html`);
+    await page.waitForFunction(() => document.body.dataset.ready === 'yes');
+    const expected = await page.evaluate(() => window.expected);
+    assert.ok(expected.length > 60, `${expected.length} numbers on the page`);
+    const marked = () => page.evaluate(() => [...document.querySelectorAll('#long ringside-call')].map((h) => h.dataset.e164));
+    await until(async () => (await marked()).length >= expected.length, { timeout: 15000, what: 'every number marked' });
+    await page.waitForTimeout(700);
+    assert.deepEqual(await marked(), expected);
+    // Each button sits right after the number it dials.
+    const pairs = await page.evaluate(() =>
+      [...document.querySelectorAll('#long ringside-call')].map((h) => [h.previousSibling.data, h.dataset.e164]),
+    );
+    for (const [text, e164] of pairs) {
+      assert.equal(`+33${text.replace(/\D/g, '').slice(1)}`, e164, `"${text}" → ${e164}`);
+    }
+  } finally {
+    await b.close();
+  }
 });
 
 for (const [file, what] of [
