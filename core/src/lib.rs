@@ -13,6 +13,7 @@ pub mod dial;
 pub mod extension_id;
 pub mod host_link;
 pub mod mail;
+pub mod outbox;
 pub mod phone;
 pub mod protocol;
 pub mod settings;

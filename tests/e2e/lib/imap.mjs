@@ -71,7 +71,7 @@ export function seed(maildir, { count, every = 7 }) {
 
 /**
  * Starts dovecot on a free loopback port. `count` seeded messages.
- * Returns { port, ca, shared, setPassword(p), stop() }, or null when dovecot
+ * Returns { port, ca, shared, setPassword(p), log(), stop() }, or null when dovecot
  * is not installed (fails instead under RINGSIDE_REQUIRE_DOVECOT=1).
  */
 export async function startDovecot({ count = 300, every = 7 } = {}) {
@@ -140,10 +140,13 @@ export async function startDovecot({ count = 300, every = 7 } = {}) {
     }
   };
   await begin();
+  const logPath = path.join(dir, 'dovecot.log');
   return {
     port,
     ca: certs.ca,
     shared,
+    /** dovecot's log: an `imap-login:` line for every connection, `Login: user=<…>` for every login. */
+    log: () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : ''),
     /**
      * The password changes on the server and its open sessions end (as Gmail
      * ends them when app passwords are revoked): `doveadm kick`.
