@@ -710,7 +710,6 @@ mod tests {
         };
         d.dial("+33123456789", "x", 0.0).unwrap();
         // Ana is signed out mid-call, then Bo signs in before the call ends.
-        d.agent = None;
         d.agent = Some(bo.clone());
         d.on_event(&ev_closed("a1"), 10.0);
         let id = d.wrapups[0].id.clone();

@@ -188,7 +188,7 @@ impl Mail {
         let secret = password.clone();
         let (host, port) = (server.host.trim().to_lowercase(), server.port.to_string());
         spawn_store(move || {
-            store.set_with_attributes(&key, &secret, &[("host", &host), ("port", &port)])
+            store.set_with_attributes(&key, &secret, &[("host", host.as_str()), ("port", port.as_str())])
         })
         .await
         .map_err(|e| other(e.to_string()))?;

@@ -201,7 +201,7 @@ async fn send_wrapup(base: &str, session: &str, wrapup: &WrapUp) -> Delivery {
     let body = serde_json::to_value(wrapup).unwrap_or(Value::Null);
     let url = format!("{}/v1/wrapups", base.trim_end_matches('/'));
     let auth = outbox::authorization(session);
-    let answer = chrome::http_with(None, &url, None, Some(&body), None, &[("authorization", &auth)]).await;
+    let answer = chrome::http_with(None, &url, None, Some(&body), None, &[("authorization", auth.as_str())]).await;
     let d = outbox::delivery(answer.as_ref().ok().map(|a| a.status));
     match (&answer, d) {
         (_, Delivery::Delivered) => {}
@@ -241,7 +241,7 @@ pub(super) async fn flush_outbox() {
 /// the platform refused the session (401).
 async fn flush_outbox_of(base: &str, agent: &AgentKey, session: &str) -> bool {
     let key = agent.outbox_storage_key();
-    let Ok(stored) = chrome::storage_get(Area::Local, Some(&[&key])).await else {
+    let Ok(stored) = chrome::storage_get(Area::Local, Some(&[key.as_str()])).await else {
         return false;
     };
     let queued: Vec<WrapUp> = stored
@@ -258,7 +258,7 @@ async fn flush_outbox_of(base: &str, agent: &AgentKey, session: &str) -> bool {
     }
     let (left, unauthorized) = flush.finish();
     let _ = if left.is_empty() {
-        chrome::storage_remove(Area::Local, &[&key]).await
+        chrome::storage_remove(Area::Local, &[key.as_str()]).await
     } else {
         chrome::storage_set(Area::Local, &json!({ key: left })).await
     };

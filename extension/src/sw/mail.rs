@@ -130,7 +130,7 @@ pub(super) async fn connect(email: String, password: AppPassword) {
     .await;
     match answer {
         Ok(_) => {
-            remember(Some((&email, &server))).await;
+            remember(Some((email.as_str(), &server))).await;
             with_worker(|w| w.mail.connected(email, server));
             broadcast();
         }
