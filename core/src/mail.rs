@@ -344,20 +344,21 @@ pub enum ServerCheck {
 
 impl MailView {
     /// A source is tied to the server it was connected to. When the
-    /// configured server is another one (or the source records none: it was
-    /// connected before that rule), it is disconnected and the agent is asked
-    /// to connect again, told the server changed; nothing is sent to the new
-    /// server until the agent types the password for it.
+    /// configured server is another one, it is disconnected and the agent is
+    /// asked to connect again, told the server changed; nothing is sent to
+    /// the new server until the agent types the password for it. A source
+    /// that records no server (connected before that rule) is not trusted
+    /// with any: disconnected too, as having no password.
     pub fn follow_server(&mut self, current: &MailServer) -> ServerCheck {
         if self.connected.is_none() {
             return ServerCheck::Same;
         }
         let old = self.server.clone();
-        if old.as_ref().is_some_and(|s| s.same_as(current)) {
-            return ServerCheck::Same;
+        match &old {
+            Some(s) if s.same_as(current) => return ServerCheck::Same,
+            Some(_) => self.failed(MailFailure::ServerChanged, current.label()),
+            None => self.failed(MailFailure::NoPassword, current.label()),
         }
-        self.failed(MailFailure::ServerChanged, current.label());
-        self.server = None;
         ServerCheck::Changed { forget: old }
     }
 
@@ -548,7 +549,10 @@ mod tests {
             secret_account("ana@example.com", &gmail)
         );
         // The old entry (address alone) is a different account, never looked up.
-        assert_eq!(legacy_secret_account("Ana@example.com"), "imap ana@example.com");
+        assert_eq!(
+            legacy_secret_account("Ana@example.com"),
+            "imap ana@example.com"
+        );
         assert_ne!(
             legacy_secret_account("ana@example.com"),
             secret_account("ana@example.com", &gmail)
@@ -563,7 +567,10 @@ mod tests {
         let mut view = MailView::default();
         assert_eq!(view.follow_server(&b), ServerCheck::Same, "not connected");
         view.connected("ana@example.com".into(), a.clone());
-        assert_eq!(view.follow_server(&server("LOCALHOST", 1993)), ServerCheck::Same);
+        assert_eq!(
+            view.follow_server(&server("LOCALHOST", 1993)),
+            ServerCheck::Same
+        );
         assert_eq!(view.connected.as_deref(), Some("ana@example.com"));
 
         assert_eq!(
@@ -598,12 +605,16 @@ mod tests {
             ServerCheck::Changed { forget: None }
         );
         assert_eq!(old.connected, None);
+        assert_eq!(old.failure, Some(MailFailure::NoPassword));
 
         // The host has no password for the server: disconnected, connect again.
         let mut v = MailView::default();
         v.connected("ana@example.com".into(), a);
         v.failed(MailFailure::NoPassword, "none".into());
-        assert_eq!(v.reconnect_needed().map(|r| r.0), Some(MailFailure::NoPassword));
+        assert_eq!(
+            v.reconnect_needed().map(|r| r.0),
+            Some(MailFailure::NoPassword)
+        );
         assert_eq!((v.connected.clone(), v.server.clone()), (None, None));
         // Connected again: nothing to ask.
         v.connected("ana@example.com".into(), b);

@@ -113,7 +113,10 @@ pub fn route(
 
 /// Which outbox may be sent now, with which bearer: only the signed-in
 /// agent's own, with that agent's platform session; nothing without both.
-pub fn flush_plan(signed_in: Option<&AgentKey>, session: Option<&str>) -> Option<(AgentKey, String)> {
+pub fn flush_plan(
+    signed_in: Option<&AgentKey>,
+    session: Option<&str>,
+) -> Option<(AgentKey, String)> {
     match (signed_in, session) {
         (Some(agent), Some(s)) if !s.is_empty() => Some((agent.clone(), s.to_owned())),
         _ => None,

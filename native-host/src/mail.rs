@@ -188,7 +188,11 @@ impl Mail {
         let secret = password.clone();
         let (host, port) = (server.host.trim().to_lowercase(), server.port.to_string());
         spawn_store(move || {
-            store.set_with_attributes(&key, &secret, &[("host", host.as_str()), ("port", port.as_str())])
+            store.set_with_attributes(
+                &key,
+                &secret,
+                &[("host", host.as_str()), ("port", port.as_str())],
+            )
         })
         .await
         .map_err(|e| other(e.to_string()))?;

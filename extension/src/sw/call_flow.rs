@@ -201,7 +201,15 @@ async fn send_wrapup(base: &str, session: &str, wrapup: &WrapUp) -> Delivery {
     let body = serde_json::to_value(wrapup).unwrap_or(Value::Null);
     let url = format!("{}/v1/wrapups", base.trim_end_matches('/'));
     let auth = outbox::authorization(session);
-    let answer = chrome::http_with(None, &url, None, Some(&body), None, &[("authorization", auth.as_str())]).await;
+    let answer = chrome::http_with(
+        None,
+        &url,
+        None,
+        Some(&body),
+        None,
+        &[("authorization", auth.as_str())],
+    )
+    .await;
     let d = outbox::delivery(answer.as_ref().ok().map(|a| a.status));
     match (&answer, d) {
         (_, Delivery::Delivered) => {}

@@ -46,23 +46,23 @@ pub(super) async fn restore() {
 
 /// The IMAP server configured now (Gmail's unless policy names another).
 fn current_server() -> MailServer {
-    with_worker(|w| MailServer::or_default(w.settings.imap_server.as_ref()))
-        .unwrap_or_default()
+    with_worker(|w| MailServer::or_default(w.settings.imap_server.as_ref())).unwrap_or_default()
 }
 
 /// After a settings change (and before each search): a source connected to
 /// another server than the one configured now is disconnected, the agent is
 /// told the server changed, and the host forgets the old server's password.
-pub(super) async fn follow_server() -> bool {
+/// Returns what the agent is told, when it was disconnected.
+pub(super) async fn follow_server() -> Option<(MailFailure, String)> {
     let current = current_server();
     let Some((check, email)) = with_worker(|w| {
         let email = w.mail.connected.clone();
         (w.mail.follow_server(&current), email)
     }) else {
-        return false;
+        return None;
     };
     let ServerCheck::Changed { forget } = check else {
-        return false;
+        return None;
     };
     broadcast();
     remember(None).await;
@@ -79,7 +79,7 @@ pub(super) async fn follow_server() -> bool {
             ));
         }
     }
-    true
+    with_worker(|w| w.mail.failure.zip(w.mail.detail.clone())).flatten()
 }
 
 async fn remember(source: Option<(&str, &MailServer)>) {
@@ -144,13 +144,9 @@ pub(super) async fn connect(email: String, password: AppPassword) {
 /// "Disconnect": the host deletes the password; the source is forgotten
 /// here even when the host cannot be reached (it is retried on connect).
 pub(super) async fn disconnect() {
-    let Some((email, server)) = with_worker(|w| {
-        w.mail
-            .connected
-            .clone()
-            .map(|e| (e, w.mail.server.clone()))
-    })
-    .flatten() else {
+    let Some((email, server)) =
+        with_worker(|w| w.mail.connected.clone().map(|e| (e, w.mail.server.clone()))).flatten()
+    else {
         return;
     };
     if let Err(e) = host_request(Request::MailForget(MailForgetParams {
@@ -174,19 +170,14 @@ pub(super) async fn disconnect() {
 pub(super) async fn search(
     addresses: Vec<String>,
 ) -> Result<MailSearchResult, (MailFailure, String)> {
-    if follow_server().await {
-        return Err((MailFailure::ServerChanged, current_server().label()));
+    if let Some(told) = follow_server().await {
+        return Err(told);
     }
     // The server the password was typed for (the one configured now, as
     // just checked): never another.
-    let (email, server) = with_worker(|w| {
-        w.mail
-            .connected
-            .clone()
-            .zip(w.mail.server.clone())
-    })
-    .flatten()
-    .ok_or((MailFailure::Other, "no mail source is connected".to_owned()))?;
+    let (email, server) = with_worker(|w| w.mail.connected.clone().zip(w.mail.server.clone()))
+        .flatten()
+        .ok_or((MailFailure::Other, "no mail source is connected".to_owned()))?;
     let answer = host_request(Request::MailSearch(MailSearchParams {
         email,
         addresses,

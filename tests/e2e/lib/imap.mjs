@@ -138,6 +138,11 @@ export async function startDovecot({ count = 300, every = 7 } = {}) {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
+    // The probe that found it listening is logged (asynchronously): wait for
+    // its line, so tests can count the connections that follow.
+    const logged = () => existsSync(path.join(dir, 'dovecot.log'))
+      && readFileSync(path.join(dir, 'dovecot.log'), 'utf8').includes('imap-login:');
+    for (let i = 0; i < 100 && !logged(); i++) await new Promise((r) => setTimeout(r, 20));
   };
   await begin();
   const logPath = path.join(dir, 'dovecot.log');

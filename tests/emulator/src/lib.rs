@@ -564,7 +564,8 @@ mod tests {
     /// A platform session for an invited agent, from a Google ID token.
     async fn session_for(app: &Router, google: &oidc::Provider, email: &str, sub: &str) -> String {
         let exp = oidc::now() + 600;
-        let id_token = google.sign(&serde_json::json!({"iss": "x", "sub": sub, "email": email, "exp": exp}));
+        let id_token =
+            google.sign(&serde_json::json!({"iss": "x", "sub": sub, "email": email, "exp": exp}));
         let (status, body) = call_as(
             app,
             "/platform/v1/sessions",
@@ -579,7 +580,11 @@ mod tests {
     #[tokio::test]
     async fn wrapups_need_a_live_session_are_validated_and_listed_with_their_agent() {
         let google = oidc::Provider::default();
-        let app = app_with(Options::default(), google.clone(), oidc::Provider::microsoft());
+        let app = app_with(
+            Options::default(),
+            google.clone(),
+            oidc::Provider::microsoft(),
+        );
         let agents = r#"[{"login_email":"ana@example.com","name":"Ana"},{"login_email":"bo@example.com","name":"Bo"}]"#;
         let (s, _, _) = call(&app, Method::PUT, "/control/platform/agents", Some(agents)).await;
         assert_eq!(s, 204);
@@ -587,10 +592,17 @@ mod tests {
 
         // No credential, a made-up one: 401 with the platform's error body.
         let (status, e) = call_as(&app, "/platform/v1/wrapups", body, None).await;
-        assert_eq!((status, e["error"]["code"].as_str()), (401, Some("session_required")), "{e}");
+        assert_eq!(
+            (status, e["error"]["code"].as_str()),
+            (401, Some("session_required")),
+            "{e}"
+        );
         assert!(e["error"]["message"].as_str().unwrap().contains("Bearer"));
         let (status, e) = call_as(&app, "/platform/v1/wrapups", body, Some("forged")).await;
-        assert_eq!((status, e["error"]["code"].as_str()), (401, Some("session_revoked")));
+        assert_eq!(
+            (status, e["error"]["code"].as_str()),
+            (401, Some("session_revoked"))
+        );
         let (_, listed, _) = call(&app, Method::GET, "/control/wrapups", None).await;
         assert_eq!(listed, "[]", "nothing recorded without a session");
 
@@ -600,13 +612,34 @@ mod tests {
         assert_eq!(status, 400);
         // The body cannot choose the agent: the session does.
         let claims_bo = r#"{"call":{"id":"1-2"},"tags":[],"note":"","agent":"bo@example.com"}"#;
-        assert_eq!(call_as(&app, "/platform/v1/wrapups", body, Some(&ana)).await.0, 201);
-        assert_eq!(call_as(&app, "/platform/v1/wrapups", claims_bo, Some(&ana)).await.0, 201);
-        assert_eq!(call_as(&app, "/platform/v1/wrapups", body, Some(&bo)).await.0, 201);
+        assert_eq!(
+            call_as(&app, "/platform/v1/wrapups", body, Some(&ana))
+                .await
+                .0,
+            201
+        );
+        assert_eq!(
+            call_as(&app, "/platform/v1/wrapups", claims_bo, Some(&ana))
+                .await
+                .0,
+            201
+        );
+        assert_eq!(
+            call_as(&app, "/platform/v1/wrapups", body, Some(&bo))
+                .await
+                .0,
+            201
+        );
         let (_, listed, _) = call(&app, Method::GET, "/control/wrapups", None).await;
         let listed: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
-        let agents: Vec<&str> = listed.iter().map(|w| w["agent"].as_str().unwrap()).collect();
-        assert_eq!(agents, ["ana@example.com", "ana@example.com", "bo@example.com"]);
+        let agents: Vec<&str> = listed
+            .iter()
+            .map(|w| w["agent"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            agents,
+            ["ana@example.com", "ana@example.com", "bo@example.com"]
+        );
         assert_eq!(listed[0]["tags"][0], "sale");
 
         // A revoked session is refused again.
@@ -618,7 +651,10 @@ mod tests {
         )
         .await;
         let (status, e) = call_as(&app, "/platform/v1/wrapups", body, Some(&ana)).await;
-        assert_eq!((status, e["error"]["code"].as_str()), (401, Some("session_revoked")));
+        assert_eq!(
+            (status, e["error"]["code"].as_str()),
+            (401, Some("session_revoked"))
+        );
     }
 
     #[tokio::test]
