@@ -55,12 +55,10 @@ fn current_server() -> MailServer {
 /// Returns what the agent is told, when it was disconnected.
 pub(super) async fn follow_server() -> Option<(MailFailure, String)> {
     let current = current_server();
-    let Some((check, email)) = with_worker(|w| {
+    let (check, email) = with_worker(|w| {
         let email = w.mail.connected.clone();
         (w.mail.follow_server(&current), email)
-    }) else {
-        return None;
-    };
+    })?;
     let ServerCheck::Changed { forget } = check else {
         return None;
     };
