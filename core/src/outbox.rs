@@ -123,11 +123,6 @@ pub fn flush_plan(
     }
 }
 
-/// The `Authorization` header value for a platform session.
-pub fn authorization(session: &str) -> String {
-    format!("Bearer {session}")
-}
-
 /// What the platform's answer to `POST /v1/wrapups` means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
@@ -325,7 +320,6 @@ mod tests {
         assert_eq!(flush_plan(Some(&bo()), None), None);
         assert_eq!(flush_plan(Some(&bo()), Some("")), None);
         assert_eq!(flush_plan(None, Some("sess")), None);
-        assert_eq!(authorization("abc"), "Bearer abc");
     }
 
     #[test]

@@ -196,32 +196,20 @@ pub(super) async fn save_wrapup(id: String, tags: String, note: String) {
     broadcast();
 }
 
-/// `POST {platform}/v1/wrapups` with the session as the bearer credential.
+/// `POST {platform}/v1/wrapups` with the session as the bearer credential
+/// (`Authorization: Bearer <session>`).
 async fn send_wrapup(base: &str, session: &str, wrapup: &WrapUp) -> Delivery {
     let body = serde_json::to_value(wrapup).unwrap_or(Value::Null);
     let url = format!("{}/v1/wrapups", base.trim_end_matches('/'));
-    let auth = outbox::authorization(session);
-    let answer = chrome::http_with(
-        None,
-        &url,
-        None,
-        Some(&body),
-        None,
-        &[("authorization", auth.as_str())],
-    )
-    .await;
-    let d = outbox::delivery(answer.as_ref().ok().map(|a| a.status));
-    match (&answer, d) {
-        (_, Delivery::Delivered) => {}
-        (Ok(a), _) => log_warn(&format!(
-            "the platform refused a wrap-up: HTTP {} {}",
-            a.status,
-            a.body.chars().take(200).collect::<String>()
-        )),
-        (Err(e), _) => log_warn(&format!(
-            "the platform is unreachable: {}",
-            JsError::from(e.clone())
-        )),
+    let status = chrome::http(&url, None, Some(&body), Some(session))
+        .await
+        .ok()
+        .map(|a| a.status);
+    let d = outbox::delivery(status);
+    if d != Delivery::Delivered {
+        log_warn(&format!(
+            "the platform did not take a wrap-up (HTTP {status:?})"
+        ));
     }
     d
 }
