@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dial::CallEvent;
+use crate::outbox::AgentKey;
 use crate::protocol::{ErrorBody, ErrorCode};
 
 /// How many ended calls may wait for their wrap-up.
@@ -51,6 +52,9 @@ pub struct LiveCall {
     /// Milliseconds since the epoch.
     pub started_ms: f64,
     pub established_ms: Option<f64>,
+    /// The agent signed in when the call started (its wrap-up is theirs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentKey>,
 }
 
 /// A call that ended and awaits its wrap-up.
@@ -70,6 +74,10 @@ pub struct EndedCall {
     pub answered: bool,
     /// The softphone's reason, e.g. "Connection reset by user".
     pub reason: String,
+    /// The agent the call belongs to (`outbox`): never sent to the platform,
+    /// which knows the agent from the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentKey>,
 }
 
 /// A saved wrap-up: the call, tags and note. What goes to the platform or local storage.
@@ -102,6 +110,10 @@ pub struct CallDesk {
     pub notice: Option<CallNotice>,
     /// Where the last wrap-up went.
     pub last_saved: Option<SavedTo>,
+    /// The agent signed in now (set by the worker before it feeds a dial or
+    /// an event): calls that start are theirs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentKey>,
     next_seq: u64,
     /// A page's dial waiting for the agent's confirmation (`confirm.rs`).
     pub confirm: Option<crate::confirm::HeldDial>,
@@ -118,8 +130,17 @@ pub enum SavedTo {
     Local,
     /// The platform was unreachable: kept locally and sent later.
     Outbox,
-    /// Signed out: kept locally and sent after the next sign-in.
+    /// Signed out: kept in the agent's outbox and sent after they sign in.
     AfterSignIn,
+    /// Another agent is signed in: kept in the outbox of the agent who took
+    /// the call, and sent when that agent signs in.
+    OtherAgent,
+    /// The platform refused the session (401): kept in the agent's outbox
+    /// and sent after they sign in again.
+    Unauthorized,
+    /// Nobody was signed in during the call nor when it was written: kept
+    /// in this browser only, never sent (there is no agent to send it as).
+    Unowned,
 }
 
 impl SavedTo {
@@ -129,6 +150,9 @@ impl SavedTo {
             SavedTo::Local => "wrapupSavedLocal",
             SavedTo::Outbox => "wrapupSavedOutbox",
             SavedTo::AfterSignIn => "wrapupSavedAfterSignIn",
+            SavedTo::OtherAgent => "wrapupSavedOtherAgent",
+            SavedTo::Unauthorized => "wrapupSavedUnauthorized",
+            SavedTo::Unowned => "wrapupSavedUnowned",
         }
     }
 }
@@ -179,6 +203,9 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "wrapupSavedLocal",
     "wrapupSavedOutbox",
     "wrapupSavedAfterSignIn",
+    "wrapupSavedOtherAgent",
+    "wrapupSavedUnauthorized",
+    "wrapupSavedUnowned",
 ];
 
 /// The `_locales` key that explains a host error to the agent.
@@ -213,6 +240,7 @@ impl CallDesk {
             phase: Phase::Dialing,
             started_ms: now_ms,
             established_ms: None,
+            agent: self.agent.clone(),
         });
         Ok(())
     }
@@ -277,6 +305,7 @@ impl CallDesk {
                         phase: Phase::Incoming,
                         started_ms: now_ms,
                         established_ms: None,
+                        agent: self.agent.clone(),
                     });
                     effects.push(DeskEffect::NotifyIncoming {
                         call_id: call_id.clone(),
@@ -325,6 +354,7 @@ impl CallDesk {
                         phase: Phase::Established,
                         started_ms: now_ms,
                         established_ms: Some(now_ms),
+                        agent: self.agent.clone(),
                     });
                 }
             }
@@ -365,6 +395,7 @@ impl CallDesk {
             talk_seconds: talk.round() as u64,
             answered: l.established_ms.is_some(),
             reason: reason.to_owned(),
+            agent: l.agent.or_else(|| self.agent.clone()),
         });
         if self.wrapups.len() > MAX_PENDING_WRAPUPS {
             self.wrapups.remove(0);
@@ -393,13 +424,25 @@ impl CallDesk {
     /// Builds the wrap-up for a pending call from the form's fields. The call
     /// stays pending until [`CallDesk::wrapup_saved`].
     pub fn wrapup(&self, id: &str, tags: &str, note: &str, now_ms: f64) -> Option<WrapUp> {
-        let call = self.wrapups.iter().find(|c| c.id == id)?.clone();
+        let mut call = self.wrapups.iter().find(|c| c.id == id)?.clone();
+        // The platform knows the agent from the session, not from the body.
+        call.agent = None;
         Some(WrapUp {
             call,
             tags: parse_tags(tags),
             note: note.trim().chars().take(MAX_NOTE_CHARS).collect(),
             saved_ms: now_ms,
         })
+    }
+
+    /// The agent a pending call's wrap-up belongs to (`outbox::route`).
+    pub fn owner(&self, id: &str) -> Option<AgentKey> {
+        self.wrapups.iter().find(|c| c.id == id)?.agent.clone()
+    }
+
+    /// The agent's outbox was refused (401) while being sent: they are told.
+    pub fn outbox_refused(&mut self) {
+        self.last_saved = Some(SavedTo::Unauthorized);
     }
 
     pub fn wrapup_saved(&mut self, id: &str, to: SavedTo) {
@@ -622,6 +665,9 @@ mod tests {
             SavedTo::Local,
             SavedTo::Outbox,
             SavedTo::AfterSignIn,
+            SavedTo::OtherAgent,
+            SavedTo::Unauthorized,
+            SavedTo::Unowned,
         ] {
             assert!(MESSAGE_KEYS.contains(&s.message_key()));
         }
@@ -655,5 +701,43 @@ mod tests {
         let many: String = (0..30).map(|i| format!("t{i},")).collect();
         assert_eq!(parse_tags(&many).len(), MAX_TAGS);
         assert_eq!(parse_tags(&"x".repeat(100))[0].len(), MAX_TAG_CHARS);
+    }
+
+    #[test]
+    fn a_call_belongs_to_the_agent_signed_in_when_it_started() {
+        let ana = AgentKey::new("https://accounts.google.com", "111");
+        let bo = AgentKey::new("https://accounts.google.com", "222");
+        let mut d = CallDesk {
+            agent: Some(ana.clone()),
+            ..CallDesk::default()
+        };
+        d.dial("+33123456789", "x", 0.0).unwrap();
+        // Ana is signed out mid-call, then Bo signs in before the call ends.
+        d.agent = Some(bo.clone());
+        d.on_event(&ev_closed("a1"), 10.0);
+        let id = d.wrapups[0].id.clone();
+        assert_eq!(d.owner(&id), Some(ana.clone()), "still Ana's call");
+        // The body sent to the platform does not carry the owner.
+        let w = d.wrapup(&id, "", "n", 11.0).unwrap();
+        assert_eq!(w.call.agent, None);
+        assert!(!serde_json::to_string(&w).unwrap().contains("111"));
+        // It survives a worker restart (the desk is saved as JSON).
+        let back: CallDesk = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+        assert_eq!(back.owner(&id), Some(ana));
+
+        // An incoming call while nobody is signed in belongs to nobody yet.
+        d.agent = None;
+        d.on_event(
+            &CallEvent::Incoming {
+                call_id: "in".into(),
+                peer: "sip:+4930@x".into(),
+            },
+            20.0,
+        );
+        d.on_event(&ev_closed("in"), 30.0);
+        let id2 = d.wrapups[1].id.clone();
+        assert_eq!(d.owner(&id2), None);
+        d.outbox_refused();
+        assert_eq!(d.last_saved, Some(SavedTo::Unauthorized));
     }
 }

@@ -14,6 +14,7 @@ pub mod dial;
 pub mod extension_id;
 pub mod host_link;
 pub mod mail;
+pub mod outbox;
 pub mod page_budget;
 pub mod phone;
 pub mod protocol;

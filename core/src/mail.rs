@@ -87,6 +87,14 @@ pub enum MailFailure {
     /// The native host is not there: it does the IMAP work and keeps the
     /// password, so nothing can be done without it. (Never sent by the host.)
     HostMissing,
+    /// The host keeps no app password for this address on this server (it
+    /// was deleted, or was stored before passwords were tied to their
+    /// server): the agent connects again.
+    NoPassword,
+    /// The IMAP server setting changed since the agent connected: the app
+    /// password stays tied to the server it was typed for, so the agent
+    /// types it again for the new one. (Never sent by the host.)
+    ServerChanged,
 }
 
 impl MailFailure {
@@ -100,12 +108,17 @@ impl MailFailure {
             MailFailure::Timeout => "mailTimeout",
             MailFailure::Other => "mailOther",
             MailFailure::HostMissing => "mailNeedsHost",
+            MailFailure::NoPassword => "mailNoPassword",
+            MailFailure::ServerChanged => "mailServerChanged",
         }
     }
 
-    /// Whether the stored password must be dropped (the source disconnected).
+    /// Whether the source is disconnected (and any stored password dropped).
     pub fn disconnects(self) -> bool {
-        self == MailFailure::Revoked
+        matches!(
+            self,
+            MailFailure::Revoked | MailFailure::NoPassword | MailFailure::ServerChanged
+        )
     }
 }
 
@@ -186,6 +199,40 @@ impl Default for MailServer {
     }
 }
 
+impl MailServer {
+    /// The server a request names, or Gmail's when it names none.
+    pub fn or_default(server: Option<&MailServer>) -> MailServer {
+        server.cloned().unwrap_or_default()
+    }
+
+    /// `host:port`, the host lowercased (DNS names are case-insensitive),
+    /// as the agent is shown it and as it keys the password.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.host.trim().to_lowercase(), self.port)
+    }
+
+    /// The same server (host compared case-insensitively).
+    pub fn same_as(&self, other: &MailServer) -> bool {
+        self.label() == other.label()
+    }
+}
+
+/// The secret store account of an app password: the address *and* the
+/// server it was typed for (`imap ana@example.com imap.gmail.com:993`), so a
+/// password is only ever found for, and sent to, that server. The host also
+/// writes `host` and `port` as attributes of the entry.
+pub fn secret_account(email: &str, server: &MailServer) -> String {
+    format!("imap {} {}", email.trim().to_lowercase(), server.label())
+}
+
+/// The account app passwords were stored under before they were tied to
+/// their server (`imap ana@example.com`). Such an entry is never read: its
+/// server cannot be known (the setting may have changed, or been tampered
+/// with, since), so the host deletes it whenever it handles that address.
+pub fn legacy_secret_account(email: &str) -> String {
+    format!("imap {}", email.trim().to_lowercase())
+}
+
 /// `mail.connect`: log in once with the app password; the host keeps it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailConnectParams {
@@ -220,10 +267,13 @@ fn default_limit() -> usize {
     5
 }
 
-/// `mail.forget`: disconnect; the stored password is deleted.
+/// `mail.forget`: disconnect; the password stored for that server is deleted
+/// (Gmail's when `server` is absent), and any entry stored the old way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailForgetParams {
     pub email: String,
+    #[serde(default)]
+    pub server: Option<MailServer>,
 }
 
 /// One message's headers, as `mail.search` returns them.
@@ -275,22 +325,72 @@ pub struct MailView {
     /// The server's words with the failure (diagnostics).
     #[serde(default)]
     pub detail: Option<String>,
+    /// The IMAP server the source was connected to (its password is tied to it).
+    #[serde(default)]
+    pub server: Option<MailServer>,
+}
+
+/// What the worker must do after checking the source against the server
+/// configured now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerCheck {
+    /// Connected to that server (or not connected): nothing to do.
+    Same,
+    /// Another server is configured now: the source was disconnected; the
+    /// host forgets the password it keeps for the old server (`None`: a
+    /// source connected before passwords were tied to servers).
+    Changed { forget: Option<MailServer> },
 }
 
 impl MailView {
+    /// A source is tied to the server it was connected to. When the
+    /// configured server is another one, it is disconnected and the agent is
+    /// asked to connect again, told the server changed; nothing is sent to
+    /// the new server until the agent types the password for it. A source
+    /// that records no server (connected before that rule) is not trusted
+    /// with any: disconnected too, as having no password.
+    pub fn follow_server(&mut self, current: &MailServer) -> ServerCheck {
+        if self.connected.is_none() {
+            return ServerCheck::Same;
+        }
+        let old = self.server.clone();
+        match &old {
+            Some(s) if s.same_as(current) => return ServerCheck::Same,
+            Some(_) => self.failed(MailFailure::ServerChanged, current.label()),
+            None => self.failed(MailFailure::NoPassword, current.label()),
+        }
+        ServerCheck::Changed { forget: old }
+    }
+
     /// After a failed connect or fetch: a revoked password disconnects.
     pub fn failed(&mut self, failure: MailFailure, detail: String) {
         self.connecting = None;
         if failure.disconnects() {
             self.connected = None;
+            self.server = None;
         }
         self.failure = Some(failure);
         self.detail = Some(detail);
     }
 
-    pub fn connected(&mut self, email: String) {
+    /// Why the agent must type the app password again (the server changed,
+    /// or the host keeps none for it), while the source is disconnected: the
+    /// side panel's Gmail section says so instead of a plain "connect".
+    pub fn reconnect_needed(&self) -> Option<(MailFailure, String)> {
+        match self.failure {
+            Some(f @ (MailFailure::ServerChanged | MailFailure::NoPassword))
+                if self.connected.is_none() =>
+            {
+                Some((f, self.detail.clone().unwrap_or_default()))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn connected(&mut self, email: String, server: MailServer) {
         *self = MailView {
             connected: Some(email),
+            server: Some(server),
             ..MailView::default()
         };
     }
@@ -316,6 +416,8 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "mailTimeout",
     "mailOther",
     "mailNeedsHost",
+    "mailNoPassword",
+    "mailServerChanged",
 ];
 
 #[cfg(test)]
@@ -361,6 +463,9 @@ mod tests {
             MailFailure::TlsInvalid,
             MailFailure::Timeout,
             MailFailure::Other,
+            MailFailure::HostMissing,
+            MailFailure::NoPassword,
+            MailFailure::ServerChanged,
         ] {
             assert!(MESSAGE_KEYS.contains(&f.message_key()));
         }
@@ -403,7 +508,7 @@ mod tests {
         assert_eq!(failure_of(&old).0, MailFailure::HostMissing);
 
         let mut view = MailView::default();
-        view.connected("ana@example.com".into());
+        view.connected("ana@example.com".into(), MailServer::default());
         view.failed(MailFailure::Timeout, "timed out".into());
         assert_eq!(view.connected.as_deref(), Some("ana@example.com"));
         view.failed(MailFailure::Revoked, "NO".into());
@@ -413,5 +518,106 @@ mod tests {
         );
         assert_eq!(view.connected, None, "a revoked password disconnects");
         assert_eq!(view.failure, Some(MailFailure::Revoked));
+    }
+
+    fn server(host: &str, port: u16) -> MailServer {
+        MailServer {
+            host: host.into(),
+            port,
+        }
+    }
+
+    #[test]
+    fn the_password_is_keyed_by_address_host_and_port() {
+        let gmail = MailServer::default();
+        assert_eq!(
+            secret_account(" Ana@Example.com ", &gmail),
+            "imap ana@example.com imap.gmail.com:993"
+        );
+        // Another host, or the same host on another port: another entry.
+        assert_ne!(
+            secret_account("ana@example.com", &gmail),
+            secret_account("ana@example.com", &server("imap.evil.example", 993))
+        );
+        assert_ne!(
+            secret_account("ana@example.com", &server("localhost", 1993)),
+            secret_account("ana@example.com", &server("localhost", 1994))
+        );
+        // DNS names are case-insensitive: the same server.
+        assert_eq!(
+            secret_account("ana@example.com", &server("IMAP.Gmail.com", 993)),
+            secret_account("ana@example.com", &gmail)
+        );
+        // The old entry (address alone) is a different account, never looked up.
+        assert_eq!(
+            legacy_secret_account("Ana@example.com"),
+            "imap ana@example.com"
+        );
+        assert_ne!(
+            legacy_secret_account("ana@example.com"),
+            secret_account("ana@example.com", &gmail)
+        );
+        assert_eq!(MailServer::or_default(None), gmail);
+    }
+
+    #[test]
+    fn a_changed_server_disconnects_the_source_and_says_so() {
+        let a = server("localhost", 1993);
+        let b = server("localhost", 1994);
+        let mut view = MailView::default();
+        assert_eq!(view.follow_server(&b), ServerCheck::Same, "not connected");
+        view.connected("ana@example.com".into(), a.clone());
+        assert_eq!(
+            view.follow_server(&server("LOCALHOST", 1993)),
+            ServerCheck::Same
+        );
+        assert_eq!(view.connected.as_deref(), Some("ana@example.com"));
+
+        assert_eq!(
+            view.follow_server(&b),
+            ServerCheck::Changed {
+                forget: Some(a.clone())
+            }
+        );
+        assert_eq!(view.connected, None, "the connect form is shown again");
+        assert_eq!(view.server, None);
+        assert_eq!(view.failure, Some(MailFailure::ServerChanged));
+        assert_eq!(view.detail.as_deref(), Some("localhost:1994"));
+        assert_eq!(
+            view.reconnect_needed(),
+            Some((MailFailure::ServerChanged, "localhost:1994".into()))
+        );
+        assert_eq!(
+            MailFailure::ServerChanged.message_key(),
+            "mailServerChanged"
+        );
+        // Checked again: nothing more to do.
+        assert_eq!(view.follow_server(&b), ServerCheck::Same);
+
+        // A source saved before passwords were tied to servers records none:
+        // it is not trusted with any server.
+        let mut old = MailView {
+            connected: Some("ana@example.com".into()),
+            ..MailView::default()
+        };
+        assert_eq!(
+            old.follow_server(&MailServer::default()),
+            ServerCheck::Changed { forget: None }
+        );
+        assert_eq!(old.connected, None);
+        assert_eq!(old.failure, Some(MailFailure::NoPassword));
+
+        // The host has no password for the server: disconnected, connect again.
+        let mut v = MailView::default();
+        v.connected("ana@example.com".into(), a);
+        v.failed(MailFailure::NoPassword, "none".into());
+        assert_eq!(
+            v.reconnect_needed().map(|r| r.0),
+            Some(MailFailure::NoPassword)
+        );
+        assert_eq!((v.connected.clone(), v.server.clone()), (None, None));
+        // Connected again: nothing to ask.
+        v.connected("ana@example.com".into(), b);
+        assert_eq!(v.reconnect_needed(), None);
     }
 }

@@ -420,18 +420,6 @@ pub async fn active_tab_ids() -> Result<Vec<i32>, JsValue> {
         .collect())
 }
 
-/// POSTs JSON; returns the HTTP status (network failures are errors).
-pub async fn post_json(url: &str, body: &serde_json::Value) -> Result<u16, JsValue> {
-    let init = crate::error::json_to_js(&serde_json::json!({
-        "method": "POST",
-        "headers": { "content-type": "application/json" },
-        "body": serde_json::to_string(body).map_err(crate::error::JsError::from)?,
-    }))?;
-    let resp = wasm_bindgen_futures::JsFuture::from(fetch_js(url, &init)?).await?;
-    let status = js_sys::Reflect::get(&resp, &JsValue::from_str("status"))?;
-    Ok(status.as_f64().unwrap_or(0.0) as u16)
-}
-
 /// This extension's id.
 pub fn runtime_id() -> String {
     RUNTIME.with(|r| r.id())

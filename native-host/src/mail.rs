@@ -5,6 +5,13 @@
 //!
 //! The password never appears in a log or an error: errors carry the
 //! server's answer, which does not echo it.
+//!
+//! A password is tied to the server it was typed for: it is stored under the
+//! address, host and port (`ringside_core::mail::secret_account`), looked up
+//! only for the server a request names, and kept connections are per
+//! server, so a changed `imapServer` finds no password and no connection.
+//! Entries stored the old way (the address alone) are never read, and are
+//! deleted whenever the address is handled.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -58,7 +65,7 @@ impl From<Imap> for Kept {
     }
 }
 
-/// Open sessions by account, reused between searches.
+/// Open sessions by account (address, host and port), reused between searches.
 pub struct Mail {
     store: Arc<dyn SecretStore>,
     /// Extra trust anchors (an enterprise or test CA), PEM.
@@ -72,9 +79,9 @@ impl std::fmt::Debug for Mail {
     }
 }
 
-/// The secret store account for a mailbox.
-pub fn account(email: &str) -> String {
-    format!("imap {}", email.trim().to_lowercase())
+/// The secret store account (and kept-connection key) for a mailbox on a server.
+pub fn account(email: &str, server: &Server) -> String {
+    mail::secret_account(email, server)
 }
 
 fn other(detail: impl Into<String>) -> MailError {
@@ -177,47 +184,87 @@ impl Mail {
     ) -> Result<(), MailError> {
         let session = self.open(server, email, password.expose(), false).await?;
         let store = self.store.clone();
-        let key = account(email);
+        let key = account(email, server);
         let secret = password.clone();
-        spawn_store(move || store.set(&key, &secret))
-            .await
-            .map_err(|e| other(e.to_string()))?;
-        self.sessions
+        let (host, port) = (server.host.trim().to_lowercase(), server.port.to_string());
+        spawn_store(move || {
+            store.set_with_attributes(
+                &key,
+                &secret,
+                &[("host", host.as_str()), ("port", port.as_str())],
+            )
+        })
+        .await
+        .map_err(|e| other(e.to_string()))?;
+        self.forget_legacy(email).await;
+        let old = self
+            .sessions
             .lock()
             .await
-            .insert(account(email), session.into());
-        tracing::info!(server = %server.host, "mailbox connected");
+            .insert(account(email, server), session.into());
+        if let Some(mut old) = old {
+            let _ = tokio::time::timeout(Duration::from_secs(2), old.imap.logout()).await;
+        }
+        tracing::info!(server = %server.host, port = server.port, "mailbox connected");
         Ok(())
     }
 
-    /// `mail.forget`: logs out and deletes the stored password.
-    pub async fn forget(&self, email: &str) -> Result<bool, SecretError> {
-        if let Some(mut s) = self.sessions.lock().await.remove(&account(email)) {
+    /// `mail.forget`: logs out and deletes the password stored for that
+    /// server (and any entry stored the old way).
+    pub async fn forget(&self, server: &Server, email: &str) -> Result<bool, SecretError> {
+        let key = account(email, server);
+        if let Some(mut s) = self.sessions.lock().await.remove(&key) {
             let _ = tokio::time::timeout(Duration::from_secs(2), s.imap.logout()).await;
         }
+        let legacy = self.forget_legacy(email).await;
         let store = self.store.clone();
-        let key = account(email);
-        spawn_store(move || store.delete(&key)).await
+        Ok(spawn_store(move || store.delete(&key)).await? || legacy)
     }
 
-    /// Logs in with the stored password. One that no longer works is
+    /// Deletes the entry an older host stored under the address alone: its
+    /// server cannot be known, so it is never sent anywhere.
+    async fn forget_legacy(&self, email: &str) -> bool {
+        let store = self.store.clone();
+        let key = mail::legacy_secret_account(email);
+        match spawn_store(move || store.delete(&key)).await {
+            Ok(deleted) => {
+                if deleted {
+                    tracing::info!("deleted an app password stored without its server");
+                }
+                deleted
+            }
+            Err(e) => {
+                tracing::warn!("cannot delete the app password stored without its server: {e}");
+                false
+            }
+        }
+    }
+
+    /// Logs in with the password stored for this server; none is
+    /// `no_password` (the agent connects again). One that no longer works is
     /// deleted (the source is disconnected) and reported as revoked.
     async fn log_in_stored(&self, server: &Server, email: &str) -> Result<Imap, MailError> {
         let store = self.store.clone();
-        let key = account(email);
-        let password = spawn_store(move || store.get(&key))
+        let key = account(email, server);
+        let stored = spawn_store(move || store.get(&key))
             .await
-            .map_err(|e| other(e.to_string()))?
-            .ok_or_else(|| MailError {
-                failure: MailFailure::Revoked,
-                detail: "no app password in the OS secret store".into(),
-            })?;
+            .map_err(|e| other(e.to_string()))?;
+        let Some(password) = stored else {
+            self.forget_legacy(email).await;
+            return Err(MailError {
+                failure: MailFailure::NoPassword,
+                detail: format!(
+                    "no app password for {email} on {} in the OS secret store",
+                    server.label()
+                ),
+            });
+        };
         match self.open(server, email, password.expose(), true).await {
             Ok(s) => Ok(s),
             Err(e) => {
                 if e.failure.disconnects() {
                     let store = self.store.clone();
-                    let key = account(email);
+                    let key = account(email, server);
                     let _ = spawn_store(move || store.delete(&key)).await;
                 }
                 Err(e)
@@ -238,7 +285,9 @@ impl Mail {
         let Some(criteria) = mail::search_criteria(addresses) else {
             return Ok(vec![]);
         };
-        let key = account(email);
+        // The kept connection of this address *on this server*: another
+        // server never reuses it (nor its password).
+        let key = account(email, server);
         let mut sessions = self.sessions.lock().await;
         let cached = sessions.remove(&key);
         let was_cached = cached.is_some();

@@ -456,8 +456,9 @@ async fn auth_work(
             reply(id, r.map_err(|e| e.to_body()))
         }
         Request::MailForget(p) => {
+            let server = p.server.unwrap_or_default();
             let r = mail
-                .forget(&p.email)
+                .forget(&server, &p.email)
                 .await
                 .map(|deleted| serde_json::json!({ "deleted": deleted }))
                 .map_err(|e| ErrorBody::new(ErrorCode::SecretStoreUnavailable, e.to_string()));

@@ -199,6 +199,14 @@ fn start() -> Option<Dovecot> {
     let dc = Dovecot { dir, port, child };
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            // That probe is logged (asynchronously): wait for its line, so
+            // tests can count the connections that follow.
+            for _ in 0..100 {
+                if dc.connections() > 0 {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
             return Some(dc);
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -231,6 +239,16 @@ impl Dovecot {
     fn path(&self) -> PathBuf {
         self.dir.path().to_owned()
     }
+
+    /// dovecot's log: `imap-login:` lines for every connection it saw.
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
+    }
+
+    /// How many connections dovecot has seen (start's readiness probe is one).
+    fn connections(&self) -> usize {
+        self.log().matches("imap-login:").count()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -242,7 +260,11 @@ async fn connect_stores_the_password_and_the_search_returns_the_contacts_message
         .await
         .unwrap();
     assert_eq!(
-        store.get(&mail::account(USER)).unwrap().unwrap().expose(),
+        store
+            .get(&mail::account(USER, &dc.server()))
+            .unwrap()
+            .unwrap()
+            .expose(),
         APP_PASSWORD
     );
 
@@ -273,8 +295,9 @@ async fn connect_stores_the_password_and_the_search_returns_the_contacts_message
     let decoded = all.iter().find(|h| h.message_id == "m7@test").unwrap();
     assert_eq!(decoded.subject, "Réunion de lundi");
 
-    assert!(m.forget(USER).await.unwrap());
-    assert_eq!(store.get(&mail::account(USER)).unwrap(), None);
+    assert!(m.forget(&dc.server(), USER).await.unwrap());
+    assert_eq!(store.get(&mail::account(USER, &dc.server())).unwrap(), None);
+    assert!(store.accounts().is_empty(), "{:?}", store.accounts());
     let _ = dc.path();
 }
 
@@ -289,11 +312,7 @@ async fn wrong_password_revoked_password_refused_port_and_untrusted_certificate_
         .unwrap_err();
     assert_eq!(e.failure, MailFailure::WrongPassword, "{e}");
     assert!(!e.detail.contains("the-google-password"));
-    assert_eq!(
-        store.get(&mail::account(USER)).unwrap(),
-        None,
-        "nothing stored on failure"
-    );
+    assert!(store.accounts().is_empty(), "nothing stored on failure");
 
     // A password that worked, then changed on the server: revoked, and dropped.
     m.connect(&dc.server(), USER, &Secret::new(APP_PASSWORD))
@@ -308,7 +327,7 @@ async fn wrong_password_revoked_password_refused_port_and_untrusted_certificate_
         .unwrap_err();
     assert_eq!(e.failure, MailFailure::Revoked, "{e}");
     assert_eq!(
-        store.get(&mail::account(USER)).unwrap(),
+        store.get(&mail::account(USER, &dc.server())).unwrap(),
         None,
         "the source is disconnected"
     );
@@ -329,6 +348,143 @@ async fn wrong_password_revoked_password_refused_port_and_untrusted_certificate_
         .await
         .unwrap_err();
     assert_eq!(e.failure, MailFailure::TlsInvalid, "{e}");
+}
+
+/// The password is tied to its server: stored under the address, host and
+/// port (with `host` and `port` attributes); a search on another server (a
+/// second dovecot with the same user and password) finds no password, does
+/// not reuse the first server's kept connection, and that server sees no
+/// connection at all until the agent connects to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_is_only_sent_to_the_server_it_was_typed_for() {
+    let Some(a) = start() else { return };
+    let Some(b) = start() else { return };
+    // Only the readiness probe of `start` so far.
+    let b_probes = b.connections();
+    let store = Arc::new(MemoryStore::default());
+    let m = Mail::new(store.clone(), [a.ca(), b.ca()].concat());
+    m.connect(&a.server(), USER, &Secret::new(APP_PASSWORD))
+        .await
+        .unwrap();
+    let key = mail::account(USER, &a.server());
+    assert_eq!(key, format!("imap {USER} localhost:{}", a.port));
+    assert_eq!(
+        store.accounts(),
+        vec![key.clone()],
+        "one entry, for server A only"
+    );
+    assert_eq!(
+        store.attributes(&key).unwrap(),
+        vec![
+            ("host".to_owned(), "localhost".to_owned()),
+            ("port".to_owned(), a.port.to_string())
+        ]
+    );
+    // A's connection is kept (warm search).
+    let on_a = m
+        .search(&a.server(), USER, &[CONTACT.into()], 3)
+        .await
+        .unwrap();
+    assert_eq!(on_a.len(), 3);
+
+    // The IMAP server setting now names B: no password, no reused connection.
+    let e = m
+        .search(&b.server(), USER, &[CONTACT.into()], 3)
+        .await
+        .unwrap_err();
+    assert_eq!(e.failure, MailFailure::NoPassword, "{e}");
+    assert!(e.failure.disconnects());
+    assert!(e.detail.contains(&format!("localhost:{}", b.port)), "{e}");
+    assert!(!e.detail.contains(APP_PASSWORD));
+    assert_eq!(b.connections(), b_probes, "B saw a connection: {}", b.log());
+    // A's password and connection are untouched.
+    assert_eq!(
+        store.get(&key).unwrap().unwrap().expose(),
+        APP_PASSWORD,
+        "A's entry is kept"
+    );
+    assert_eq!(
+        m.search(&a.server(), USER, &[CONTACT.into()], 3)
+            .await
+            .unwrap(),
+        on_a
+    );
+    // The same host on another port is another server too.
+    let other_port = Server {
+        host: "LOCALHOST".into(),
+        port: b.port,
+    };
+    assert_eq!(
+        m.search(&other_port, USER, &[CONTACT.into()], 3)
+            .await
+            .unwrap_err()
+            .failure,
+        MailFailure::NoPassword
+    );
+    assert_eq!(b.connections(), b_probes, "{}", b.log());
+
+    // The agent types the password for B: now B sees the login, and both
+    // servers have their own entry.
+    m.connect(&b.server(), USER, &Secret::new(APP_PASSWORD))
+        .await
+        .unwrap();
+    assert!(
+        b.log().contains(&format!("Login: user=<{USER}>")),
+        "{}",
+        b.log()
+    );
+    assert_eq!(store.accounts().len(), 2);
+    assert_eq!(
+        m.search(&b.server(), USER, &[CONTACT.into()], 3)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    // Forgetting B leaves A's.
+    assert!(m.forget(&b.server(), USER).await.unwrap());
+    assert_eq!(store.accounts(), vec![key]);
+}
+
+/// An entry stored the old way (the address alone, no server) is never sent
+/// to any server: the search finds no password, the server sees no
+/// connection, and the old entry is deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_stored_without_its_server_is_deleted_never_sent() {
+    let Some(dc) = start() else { return };
+    let probes = dc.connections();
+    let store = Arc::new(MemoryStore::default());
+    let legacy = ringside_core::mail::legacy_secret_account(USER);
+    assert_eq!(legacy, format!("imap {USER}"));
+    store.set(&legacy, &Secret::new(APP_PASSWORD)).unwrap();
+    let m = Mail::new(store.clone(), dc.ca());
+    let e = m
+        .search(&dc.server(), USER, &[CONTACT.into()], 3)
+        .await
+        .unwrap_err();
+    assert_eq!(e.failure, MailFailure::NoPassword, "{e}");
+    assert_eq!(
+        dc.connections(),
+        probes,
+        "the server saw a connection: {}",
+        dc.log()
+    );
+    assert!(
+        store.accounts().is_empty(),
+        "the old entry is deleted: {:?}",
+        store.accounts()
+    );
+
+    // Connecting (the agent types it again) also clears an old entry.
+    store.set(&legacy, &Secret::new(APP_PASSWORD)).unwrap();
+    m.connect(&dc.server(), USER, &Secret::new(APP_PASSWORD))
+        .await
+        .unwrap();
+    assert_eq!(store.accounts(), vec![mail::account(USER, &dc.server())]);
+    // So does forgetting.
+    store.set(&legacy, &Secret::new(APP_PASSWORD)).unwrap();
+    assert!(m.forget(&dc.server(), USER).await.unwrap());
+    assert!(store.accounts().is_empty());
 }
 
 /// The same through the native messaging session: `mail.connect` with a
@@ -373,5 +529,75 @@ async fn the_session_answers_mail_requests_with_the_failure_to_show() {
             .as_str()
             .unwrap()
             .starts_with("https://mail.google.com/")
+    );
+}
+
+/// The real Secret Service, when run under `scripts/with-keyring`: the app
+/// password's entry carries the server as attributes, so `secret-tool`
+/// finds it by host and port, and the account name holds them too.
+#[test]
+fn the_secret_service_entry_names_its_server() {
+    use ringside_host::secrets::OsStore;
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        assert!(
+            std::env::var_os("RINGSIDE_REQUIRE_KEYRING").is_none(),
+            "RINGSIDE_REQUIRE_KEYRING is set but there is no D-Bus session"
+        );
+        eprintln!("skipped: no D-Bus session (run under scripts/with-keyring)");
+        return;
+    }
+    let server = Server {
+        host: "imap.test-mail.example".into(),
+        port: 40_000 + (std::process::id() % 20_000) as u16,
+    };
+    let email = format!("attr{}@example.com", std::process::id());
+    let key = mail::account(&email, &server);
+    let store = OsStore;
+    let port = server.port.to_string();
+    store
+        .set_with_attributes(
+            &key,
+            &Secret::new(APP_PASSWORD),
+            &[("host", &server.host), ("port", &port)],
+        )
+        .unwrap();
+    let found = std::process::Command::new("secret-tool")
+        .args([
+            "lookup",
+            "service",
+            "ringside",
+            "host",
+            &server.host,
+            "port",
+            &port,
+        ])
+        .output()
+        .unwrap();
+    let search = std::process::Command::new("secret-tool")
+        .args(["search", "service", "ringside", "username", &key])
+        .output()
+        .unwrap();
+    assert!(store.delete(&key).unwrap());
+    assert_eq!(String::from_utf8_lossy(&found.stdout), APP_PASSWORD);
+    // secret-tool prints the attributes on stderr, the rest on stdout.
+    let listed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&search.stdout),
+        String::from_utf8_lossy(&search.stderr)
+    );
+    assert!(
+        listed.contains(&format!("attribute.host = {}", server.host)),
+        "{listed}"
+    );
+    assert!(
+        listed.contains(&format!("attribute.port = {port}")),
+        "{listed}"
+    );
+    assert!(
+        listed.contains(&format!(
+            "attribute.username = imap {email} {}",
+            server.label()
+        )),
+        "{listed}"
     );
 }

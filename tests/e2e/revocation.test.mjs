@@ -87,6 +87,130 @@ test('a call survives a platform revocation; the wrap-up written while signed ou
     }, { timeout: 8000, what: 'the wrap-up delivered' });
     assert.equal(delivered[0].note, 'Written after the sign-out.');
     assert.deepEqual(delivered[0].tags, ['revoked-mid-call']);
+    // Sent with Ana's new platform session: the platform files it under her.
+    assert.equal(delivered[0].agent, ANA.email);
+  } finally {
+    remoteEvents.close();
+    await b.close();
+    await agent.stop();
+    await remote.stop();
+  }
+});
+
+test("wrap-ups carry the agent's platform session and wait in their own agent's outbox: B signing in never sends A's, a 401 keeps it queued and says so, A's goes when A signs in", async () => {
+  const BO = { email: 'bo@example.com', name: 'Bo Berg', hd: 'example.com' };
+  const agent = await startSoftphone({ user: 'agent', autoAnswer: false });
+  const remote = await startSoftphone({ user: PARIS, autoAnswer: true });
+  const remoteEvents = await controlClient(remote.ctrl);
+  const dialer = { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` };
+  await emu.control('POST', '/reset');
+  await provider(emu, '/oidc', { users: [ANA, BO], auto: ANA.email });
+  await emu.control('PUT', '/platform/agents', [{ login_email: ANA.email, name: ANA.name }, { login_email: BO.email, name: BO.name }]);
+  await emu.control('PUT', '/platform/method', { method: 'google' });
+  const b = await launch({ host: true });
+  try {
+    await configure(b, { identityProviders: [google(emu)], platformUrl: `${emu.url}/platform`, dialer, defaultRegion: 'FR' });
+    // The platform refuses a wrap-up without a session, as it refuses its other requests.
+    const anonymous = await fetch(`${emu.url}/platform/v1/wrapups`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ call: { id: 'forged-1' }, tags: [], note: 'no session' }),
+    });
+    assert.equal(anonymous.status, 401);
+    assert.equal((await anonymous.json()).error.code, 'session_required');
+    assert.deepEqual(await emu.control('GET', '/wrapups'), []);
+
+    const popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 640 });
+    const options = await openExtensionPage(b, 'options.html');
+    const page = await b.context.newPage();
+    await page.goto(`${emu.url}/pages/numbers.html`);
+    const callAndHangUp = async () => {
+      remoteEvents.events.splice(0);
+      await page.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true }).click();
+      await remoteEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', { timeout: 10000, what: 'the remote answered' });
+      await until(async () => (await popup.getByTestId('live-call').getAttribute('data-phase').catch(() => null)) === 'established',
+        { what: 'the popup shows the call' });
+      await popup.getByRole('button', { name: 'Hang up' }).click();
+      await remoteEvents.waitFor((e) => e.type === 'CALL_CLOSED', { what: 'the call closed' });
+      await popup.getByTestId('wrapup').waitFor();
+    };
+    const saveWrapup = async (tags, note) => {
+      await popup.getByLabel('Tags').fill(tags);
+      await popup.getByLabel('Note').fill(note);
+      await popup.getByRole('button', { name: 'Save wrap-up' }).click();
+      const saved = popup.getByTestId('wrapup-saved');
+      await saved.waitFor();
+      return saved.textContent();
+    };
+    const signOut = async () => {
+      await options.getByRole('button', { name: 'Sign out' }).click();
+      await until(async () => (await phase(popup)) === 'signed_out', { what: 'signed out' });
+    };
+    const outboxes = () => options.evaluate(async () => {
+      const all = await chrome.storage.local.get(null);
+      return Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('wrapupOutbox')));
+    });
+
+    // Ana's call; she signs out before writing its wrap-up: it waits in her outbox.
+    await signInGoogle(b, popup);
+    const ana = (await swState(popup)).auth.profile;
+    const anaOutbox = `wrapupOutbox ${ana.issuer} ${ana.subject}`;
+    await callAndHangUp();
+    await signOut();
+    assert.match(await saveWrapup('ana-call', "Ana's note."), /signed out.*sent after you sign in/);
+    assert.deepEqual(Object.keys(await outboxes()), [anaOutbox], 'one outbox, keyed by issuer and subject');
+    assert.equal((await outboxes())[anaOutbox].length, 1);
+
+    // Bo signs in on the same browser: Ana's wrap-up is not sent.
+    await emu.control('PUT', '/oidc/consent', { auto: BO.email });
+    await emu.control('DELETE', '/requests');
+    await signInGoogle(b, popup);
+    assert.equal((await swState(popup)).auth.profile.email, BO.email);
+    await page.waitForTimeout(1500);
+    const posted = (await emu.control('GET', '/requests')).filter((r) => r.path === '/platform/v1/wrapups');
+    assert.deepEqual(posted, [], "nothing was posted for Ana while Bo is signed in");
+    assert.deepEqual(await emu.control('GET', '/wrapups'), []);
+
+    // Bo's own call goes at once, with his session, filed under him.
+    await callAndHangUp();
+    assert.equal(await saveWrapup('sale, follow-up', 'Wants a quote by Friday.'), 'Wrap-up saved to your phone system.');
+    const bos = await emu.control('GET', '/wrapups');
+    assert.equal(bos.length, 1);
+    assert.equal(bos[0].agent, BO.email);
+    assert.deepEqual(bos[0].tags, ['sale', 'follow-up']);
+    assert.equal(bos[0].note, 'Wants a quote by Friday.');
+    assert.equal(bos[0].call.number, PARIS);
+    assert.equal(bos[0].call.direction, 'outgoing');
+    assert.equal(bos[0].call.answered, true);
+    assert.equal(bos[0].call.agent, undefined, 'the body names no agent: the session does');
+    assert.equal((await outboxes())[anaOutbox].length, 1, "Ana's wrap-up still waits for her");
+
+    // Ana signs in again, but the platform answers 401: it stays queued, and she is told.
+    await signOut();
+    await emu.control('PUT', '/faults', [{
+      path_prefix: '/platform/v1/wrapups', status: 401,
+      body: { error: { code: 'session_revoked', message: 'This session was revoked or has ended. Sign in again.' } }, count: 1,
+    }]);
+    await emu.control('PUT', '/oidc/consent', { auto: ANA.email });
+    await signInGoogle(b, popup);
+    const refused = popup.getByTestId('wrapup-saved');
+    await until(async () => /refused the wrap-up: your session with it is no longer valid/.test((await refused.textContent().catch(() => '')) ?? ''),
+      { timeout: 8000, what: 'the agent told about the 401' });
+    assert.deepEqual(await emu.control('GET', '/faults'), [], 'the 401 was served');
+    assert.equal((await emu.control('GET', '/wrapups')).length, 1, 'only Bo\'s');
+    assert.equal((await outboxes())[anaOutbox].length, 1, 'kept after the 401');
+    await popup.screenshot({ path: artifact('popup-wrapup-unauthorized.png') });
+
+    // Her next sign-in delivers it, under her name; her outbox is empty.
+    await signOut();
+    await signInGoogle(b, popup);
+    const delivered = await until(async () => {
+      const w = await emu.control('GET', '/wrapups');
+      return w.length === 2 && w;
+    }, { timeout: 8000, what: "Ana's wrap-up delivered" });
+    assert.equal(delivered[1].agent, ANA.email);
+    assert.equal(delivered[1].note, "Ana's note.");
+    assert.deepEqual(delivered[1].tags, ['ana-call']);
+    await until(async () => !(anaOutbox in (await outboxes())), { what: "Ana's outbox emptied" });
   } finally {
     remoteEvents.close();
     await b.close();

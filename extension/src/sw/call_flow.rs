@@ -56,7 +56,11 @@ pub(super) fn on_host_event(ev: Event) {
             return;
         }
     };
-    let effects = with_worker(|w| w.desk.on_event(&call, now_ms())).unwrap_or_default();
+    let effects = with_worker(|w| {
+        w.desk.agent = signed_in_agent(w);
+        w.desk.on_event(&call, now_ms())
+    })
+    .unwrap_or_default();
     for fx in effects {
         spawn_local(async move {
             let result = match fx {
@@ -226,79 +230,150 @@ pub(super) async fn call_control(request: Request) {
     broadcast();
 }
 
-/// Saves a wrap-up: to the platform when one is configured, else locally. A
-/// platform that cannot be reached gets it later (outbox).
+/// The agent signed in now: calls that start are theirs, and only their
+/// outbox is sent (`ringside_core::outbox`).
+pub(super) fn signed_in_agent(w: &Worker) -> Option<AgentKey> {
+    w.session
+        .view
+        .profile
+        .as_ref()
+        .filter(|_| w.session.view.signed_in())
+        .map(AgentKey::of)
+}
+
+/// Saves a wrap-up where `outbox::route` says: to the platform as its own
+/// agent (with that agent's platform session as the bearer), into that
+/// agent's outbox, or locally.
 pub(super) async fn save_wrapup(id: String, tags: String, note: String) {
-    let Some((wrapup, platform)) = with_worker(|w| {
-        w.desk
-            .wrapup(&id, &tags, &note, now_ms())
-            .map(|wu| (wu, w.settings.platform_url.clone()))
+    let Some((wrapup, platform, owner, me)) = with_worker(|w| {
+        w.desk.wrapup(&id, &tags, &note, now_ms()).map(|wu| {
+            (
+                wu,
+                w.settings.platform_url.clone(),
+                w.desk.owner(&id),
+                signed_in_agent(w),
+            )
+        })
     })
     .flatten() else {
         return;
     };
-    let signed_out = with_worker(|w| super::revocation::sign_in_required(w)).unwrap_or(false);
-    let to = match platform {
-        // Signed out: queued, and delivered after the next sign-in.
-        Some(_) if signed_out => {
-            append_local(KEY_OUTBOX, &wrapup).await;
-            SavedTo::AfterSignIn
-        }
-        Some(base) => {
-            flush_outbox(&base).await;
-            if send_wrapup(&base, &wrapup).await {
-                SavedTo::Platform
-            } else {
-                append_local(KEY_OUTBOX, &wrapup).await;
-                SavedTo::Outbox
-            }
-        }
-        None => {
+    let session = super::revocation::platform_session_id().await;
+    let to = match outbox::route(
+        platform.is_some(),
+        owner.as_ref(),
+        me.as_ref(),
+        session.as_deref(),
+    ) {
+        Route::Local => {
             append_local(KEY_WRAPUPS, &wrapup).await;
             SavedTo::Local
+        }
+        Route::Unowned => {
+            append_local(KEY_WRAPUPS, &wrapup).await;
+            SavedTo::Unowned
+        }
+        Route::Queue { agent, saved } => {
+            append_local(&agent.outbox_storage_key(), &wrapup).await;
+            saved
+        }
+        Route::Send { agent, bearer } => {
+            let base = platform.unwrap_or_default();
+            flush_outbox_of(&base, &agent, &bearer).await;
+            let d = send_wrapup(&base, &bearer, &wrapup).await;
+            if d != Delivery::Delivered {
+                append_local(&agent.outbox_storage_key(), &wrapup).await;
+            }
+            outbox::saved_to(d)
         }
     };
     with_worker(|w| w.desk.wrapup_saved(&id, to));
     broadcast();
 }
 
-pub(super) async fn send_wrapup(base: &str, wrapup: &WrapUp) -> bool {
+/// `POST {platform}/v1/wrapups` with the session as the bearer credential
+/// (`Authorization: Bearer <session>`).
+async fn send_wrapup(base: &str, session: &str, wrapup: &WrapUp) -> Delivery {
     let body = serde_json::to_value(wrapup).unwrap_or(Value::Null);
-    match chrome::post_json(&format!("{base}/v1/wrapups"), &body).await {
-        Ok(status) if (200..300).contains(&status) => true,
-        Ok(status) => {
-            log_warn(&format!("the platform refused a wrap-up: HTTP {status}"));
-            false
-        }
-        Err(e) => {
-            log_warn(&format!(
-                "the platform is unreachable: {}",
-                JsError::from(e)
-            ));
-            false
-        }
+    let url = format!("{}/v1/wrapups", base.trim_end_matches('/'));
+    let status = chrome::http(&url, None, Some(&body), Some(session))
+        .await
+        .ok()
+        .map(|a| a.status);
+    let d = outbox::delivery(status);
+    if d != Delivery::Delivered {
+        log_warn(&format!(
+            "the platform did not take a wrap-up (HTTP {status:?})"
+        ));
+    }
+    d
+}
+
+/// Sends the signed-in agent's own outbox with their platform session (after
+/// a sign-in, or once the platform session is back); nobody else's. A 401 keeps
+/// everything and tells the agent.
+pub(super) async fn flush_outbox() {
+    let Some((Some(base), me)) =
+        with_worker(|w| (w.settings.platform_url.clone(), signed_in_agent(w)))
+    else {
+        return;
+    };
+    let session = super::revocation::platform_session_id().await;
+    let Some((agent, bearer)) = outbox::flush_plan(me.as_ref(), session.as_deref()) else {
+        return;
+    };
+    if flush_outbox_of(&base, &agent, &bearer).await {
+        with_worker(|w| w.desk.outbox_refused());
+        broadcast();
     }
 }
 
-/// Sends what earlier failed; keeps what still fails.
-pub(super) async fn flush_outbox(base: &str) {
-    let Ok(stored) = chrome::storage_get(Area::Local, Some(&[KEY_OUTBOX])).await else {
-        return;
+/// Sends one agent's outbox; keeps what is not delivered. Returns whether
+/// the platform refused the session (401).
+async fn flush_outbox_of(base: &str, agent: &AgentKey, session: &str) -> bool {
+    let key = agent.outbox_storage_key();
+    let Ok(stored) = chrome::storage_get(Area::Local, Some(&[key.as_str()])).await else {
+        return false;
     };
     let queued: Vec<WrapUp> = stored
-        .get(KEY_OUTBOX)
+        .get(&key)
         .and_then(|v| serde_json::from_value(v.clone()).ok())
         .unwrap_or_default();
     if queued.is_empty() {
+        return false;
+    }
+    let mut flush = outbox::Flush::new(queued);
+    while let Some(w) = flush.request().cloned() {
+        let d = send_wrapup(base, session, &w).await;
+        flush.answer(d);
+    }
+    let (left, unauthorized) = flush.finish();
+    let _ = if left.is_empty() {
+        chrome::storage_remove(Area::Local, &[key.as_str()]).await
+    } else {
+        chrome::storage_set(Area::Local, &json!({ key: left })).await
+    };
+    unauthorized
+}
+
+/// The single outbox of older versions had no owner: its wrap-ups are never
+/// sent (they could be anyone's); they move to the browser's local list.
+pub(super) async fn retire_legacy_outbox() {
+    let Ok(stored) = chrome::storage_get(Area::Local, Some(&[outbox::LEGACY_OUTBOX_KEY])).await
+    else {
+        return;
+    };
+    let queued: Vec<WrapUp> = stored
+        .get(outbox::LEGACY_OUTBOX_KEY)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    if stored.get(outbox::LEGACY_OUTBOX_KEY).is_none() {
         return;
     }
-    let mut left = vec![];
-    for w in queued {
-        if !send_wrapup(base, &w).await {
-            left.push(w);
-        }
+    for w in &queued {
+        append_local(KEY_WRAPUPS, w).await;
     }
-    let _ = chrome::storage_set(Area::Local, &json!({ KEY_OUTBOX: left })).await;
+    let _ = chrome::storage_remove(Area::Local, &[outbox::LEGACY_OUTBOX_KEY]).await;
 }
 
 pub(super) async fn append_local(key: &str, wrapup: &WrapUp) {
@@ -363,7 +438,10 @@ pub(super) async fn dial(
     if !has_dialer {
         return refuse("errDialerNotConfigured", "no dialer is configured");
     }
-    let started = with_worker(|w| w.desk.dial(&target, &display, now_ms()));
+    let started = with_worker(|w| {
+        w.desk.agent = signed_in_agent(w);
+        w.desk.dial(&target, &display, now_ms())
+    });
     if let Some(Err(refusal)) = started {
         return refuse(refusal.message_key(), &refusal.to_string());
     }

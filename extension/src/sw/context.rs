@@ -201,6 +201,17 @@ pub(super) async fn section(integration: Integration, emails: Vec<String>) -> Se
     if integration == Integration::Gmail && !api && imap {
         return imap_emails(emails).await;
     }
+    // The source was disconnected because its password must be typed again
+    // (the IMAP server changed, or the host has none for it): say so.
+    if integration == Integration::Gmail
+        && !api
+        && let Some((failure, detail)) = with_worker(|w| w.mail.reconnect_needed()).flatten()
+    {
+        return SectionAnswer::Failed {
+            key: failure.message_key().to_owned(),
+            detail,
+        };
+    }
     let Some((kind, me)) = agent else {
         return SectionAnswer::SignedOut;
     };

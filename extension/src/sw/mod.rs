@@ -10,6 +10,7 @@ use futures::channel::oneshot;
 use ringside_core::calls::{self, CallDesk, DeskEffect, SavedTo, WrapUp};
 use ringside_core::dial::CallEvent;
 use ringside_core::host_link::{HostLink, LinkAction, LinkInput};
+use ringside_core::outbox::{self, AgentKey, Delivery, Route};
 use ringside_core::protocol::{
     self, DetectParams, DialParams, ErrorBody, ErrorCode, Event, HOST_NAME, Incoming, NoParams,
     Request, Response,
@@ -45,7 +46,6 @@ use self::update::apply_pending_update;
 const KEY_OPTIONS: &str = "options";
 const KEY_SWITCHED_OFF: &str = "switchedOff";
 const KEY_WRAPUPS: &str = "wrapups";
-const KEY_OUTBOX: &str = "wrapupOutbox";
 /// The call desk in session storage.
 const KEY_DESK: &str = "desk";
 /// The managed policy last read, applied at startup until managed storage answers.
@@ -164,6 +164,7 @@ pub fn sw_start() {
         drive(LinkInput::Connect);
         spawn_local(load_settings());
         spawn_local(restore_desk());
+        spawn_local(retire_legacy_outbox());
         spawn_local(mail::restore());
         spawn_local(context::restore());
         spawn_local(async {

@@ -202,6 +202,15 @@ pub(super) async fn following_platform() -> bool {
     s[KEY_PLATFORM_SESSION].is_string()
 }
 
+/// The platform session of this browser session (the signed-in agent's; it
+/// is dropped at sign-out): the bearer credential of platform requests.
+pub(super) async fn platform_session_id() -> Option<String> {
+    let s = chrome::storage_get(Area::Session, Some(&[KEY_PLATFORM_SESSION]))
+        .await
+        .unwrap_or_default();
+    s[KEY_PLATFORM_SESSION].as_str().map(str::to_owned)
+}
+
 /// Keeps the platform session and follows its event stream.
 pub(super) async fn follow_platform(base: String, session: String) {
     let _ = chrome::storage_set(Area::Session, &json!({ KEY_PLATFORM_SESSION: session })).await;

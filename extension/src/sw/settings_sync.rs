@@ -109,6 +109,11 @@ pub(super) async fn apply_settings(
     if dialer_changed && with_worker(|w| w.link.is_connected()).unwrap_or(false) {
         let _ = configure_dialer().await;
     }
+    // A changed IMAP server disconnects the mail source (its password is
+    // tied to the old server) and asks the agent to connect again.
+    spawn_local(async {
+        super::mail::follow_server().await;
+    });
     broadcast();
     tell_pages().await;
 }

@@ -94,12 +94,10 @@ pub(super) async fn sign_in(kind: ProviderKind) {
                 v.phase = Phase::SignedIn;
                 v.call_note = None;
             });
-            // Wrap-ups written while signed out go now.
-            let platform = with_worker(|w| w.settings.platform_url.clone()).flatten();
-            if let Some(base) = platform {
-                broadcast();
-                super::call_flow::flush_outbox(&base).await;
-            }
+            // This agent's wrap-ups written while signed out go now (only
+            // theirs, with their own platform session).
+            broadcast();
+            super::call_flow::flush_outbox().await;
         }
         Err((f, email)) => failure_notice(&f, &email),
     }
@@ -518,7 +516,11 @@ pub(super) async fn refresh() -> bool {
                 && !super::revocation::following_platform().await
             {
                 match platform_session(&base, id_token).await {
-                    Ok((_, Some(id))) => super::revocation::follow_platform(base, id).await,
+                    Ok((_, Some(id))) => {
+                        super::revocation::follow_platform(base, id).await;
+                        // The session is back: this agent's outbox can go.
+                        wasm_bindgen_futures::spawn_local(super::call_flow::flush_outbox());
+                    }
                     Ok((_, None)) => {}
                     Err(PlatformRefusal::NotInvited) => {
                         super::revocation::session_ends(Cause::AgentRemoved).await;

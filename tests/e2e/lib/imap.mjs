@@ -71,7 +71,7 @@ export function seed(maildir, { count, every = 7 }) {
 
 /**
  * Starts dovecot on a free loopback port. `count` seeded messages.
- * Returns { port, ca, shared, setPassword(p), stop() }, or null when dovecot
+ * Returns { port, ca, shared, setPassword(p), log(), stop() }, or null when dovecot
  * is not installed (fails instead under RINGSIDE_REQUIRE_DOVECOT=1).
  */
 export async function startDovecot({ count = 300, every = 7 } = {}) {
@@ -138,12 +138,20 @@ export async function startDovecot({ count = 300, every = 7 } = {}) {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
+    // The probe that found it listening is logged (asynchronously): wait for
+    // its line, so tests can count the connections that follow.
+    const logged = () => existsSync(path.join(dir, 'dovecot.log'))
+      && readFileSync(path.join(dir, 'dovecot.log'), 'utf8').includes('imap-login:');
+    for (let i = 0; i < 100 && !logged(); i++) await new Promise((r) => setTimeout(r, 20));
   };
   await begin();
+  const logPath = path.join(dir, 'dovecot.log');
   return {
     port,
     ca: certs.ca,
     shared,
+    /** dovecot's log: an `imap-login:` line for every connection, `Login: user=<…>` for every login. */
+    log: () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : ''),
     /**
      * The password changes on the server and its open sessions end (as Gmail
      * ends them when app passwords are revoked): `doveadm kick`.

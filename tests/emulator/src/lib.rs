@@ -117,13 +117,24 @@ fn now_ms() -> u128 {
 
 /// Builds the router.
 pub fn app(options: Options) -> Router {
+    app_with(
+        options,
+        oidc::Provider::default(),
+        oidc::Provider::microsoft(),
+    )
+}
+
+/// The router with these providers (tests sign ID tokens with them).
+fn app_with(options: Options, provider: oidc::Provider, microsoft: oidc::Provider) -> Router {
     let emu = Emulator::default();
+    let phone = platform::Platform::new(provider.clone(), microsoft.clone());
     let platform = Router::new()
         .route("/platform/v1/wrapups", post(post_wrapup))
+        .with_state(WrapupState {
+            emu: emu.clone(),
+            platform: phone.clone(),
+        })
         .layer(CorsLayer::permissive());
-    let provider = oidc::Provider::default();
-    let microsoft = oidc::Provider::microsoft();
-    let phone = platform::Platform::new(provider.clone(), microsoft.clone());
     let apis = google_apis::Apis::new(provider.clone());
     let graph = graph_contacts::Graph::new(microsoft.clone());
     let mut public = Router::new()
@@ -200,8 +211,27 @@ pub fn control_routes() -> Router<Emulator> {
         .route("/wrapups", get(get_wrapups))
 }
 
-/// The platform's wrap-up endpoint: a call with tags and a note.
-async fn post_wrapup(State(emu): State<Emulator>, body: axum::body::Bytes) -> Response {
+/// What the wrap-up endpoint needs: where wrap-ups are recorded, and the
+/// platform's sessions.
+#[derive(Clone)]
+struct WrapupState {
+    emu: Emulator,
+    platform: platform::Platform,
+}
+
+/// The platform's wrap-up endpoint: a call with tags and a note, with the
+/// agent's platform session as the bearer credential. Without a valid
+/// session: 401. Each wrap-up is recorded with the session's agent
+/// (`"agent": <login email>`), never with anything the body says.
+async fn post_wrapup(
+    State(WrapupState { emu, platform }): State<WrapupState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let agent = match platform.agent_of(&headers) {
+        Ok(a) => a,
+        Err(refusal) => return refusal,
+    };
     let bad = |msg: &str| {
         (
             StatusCode::BAD_REQUEST,
@@ -224,6 +254,10 @@ async fn post_wrapup(State(emu): State<Emulator>, body: axum::body::Bytes) -> Re
     let (Some(call_id), true, true) = (call_id, tags_ok, note_ok) else {
         return bad("expected {call: {id, ...}, tags: [string], note: string}");
     };
+    let mut v = v;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("agent".into(), serde_json::Value::String(agent));
+    }
     emu.lock().wrapups.push(v);
     (
         StatusCode::CREATED,
@@ -500,16 +534,127 @@ mod tests {
         assert!(headers.get(header::CONTENT_SECURITY_POLICY).is_none());
     }
 
+    /// A request with an `Authorization: Bearer` header.
+    async fn call_as(
+        app: &Router,
+        uri: &str,
+        body: &str,
+        bearer: Option<&str>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(b) = bearer {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {b}"));
+        }
+        let res = app
+            .clone()
+            .oneshot(req.body(Body::from(body.to_owned())).unwrap())
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// A platform session for an invited agent, from a Google ID token.
+    async fn session_for(app: &Router, google: &oidc::Provider, email: &str, sub: &str) -> String {
+        let exp = oidc::now() + 600;
+        let id_token =
+            google.sign(&serde_json::json!({"iss": "x", "sub": sub, "email": email, "exp": exp}));
+        let (status, body) = call_as(
+            app,
+            "/platform/v1/sessions",
+            &serde_json::json!({ "id_token": id_token }).to_string(),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        body["session"]["id"].as_str().unwrap().to_owned()
+    }
+
     #[tokio::test]
-    async fn wrapups_are_validated_and_listed() {
-        let app = app(Options::default());
-        let (status, _, _) = call(&app, Method::POST, "/platform/v1/wrapups", Some("{}")).await;
-        assert_eq!(status, 400);
+    async fn wrapups_need_a_live_session_are_validated_and_listed_with_their_agent() {
+        let google = oidc::Provider::default();
+        let app = app_with(
+            Options::default(),
+            google.clone(),
+            oidc::Provider::microsoft(),
+        );
+        let agents = r#"[{"login_email":"ana@example.com","name":"Ana"},{"login_email":"bo@example.com","name":"Bo"}]"#;
+        let (s, _, _) = call(&app, Method::PUT, "/control/platform/agents", Some(agents)).await;
+        assert_eq!(s, 204);
         let body = r#"{"call":{"id":"1-1"},"tags":["sale"],"note":"ok"}"#;
-        let (status, _, _) = call(&app, Method::POST, "/platform/v1/wrapups", Some(body)).await;
-        assert_eq!(status, 201);
+
+        // No credential, a made-up one: 401 with the platform's error body.
+        let (status, e) = call_as(&app, "/platform/v1/wrapups", body, None).await;
+        assert_eq!(
+            (status, e["error"]["code"].as_str()),
+            (401, Some("session_required")),
+            "{e}"
+        );
+        assert!(e["error"]["message"].as_str().unwrap().contains("Bearer"));
+        let (status, e) = call_as(&app, "/platform/v1/wrapups", body, Some("forged")).await;
+        assert_eq!(
+            (status, e["error"]["code"].as_str()),
+            (401, Some("session_revoked"))
+        );
         let (_, listed, _) = call(&app, Method::GET, "/control/wrapups", None).await;
-        assert!(listed.contains("\"sale\""), "{listed}");
+        assert_eq!(listed, "[]", "nothing recorded without a session");
+
+        let ana = session_for(&app, &google, "ana@example.com", "111").await;
+        let bo = session_for(&app, &google, "bo@example.com", "222").await;
+        let (status, _) = call_as(&app, "/platform/v1/wrapups", "{}", Some(&ana)).await;
+        assert_eq!(status, 400);
+        // The body cannot choose the agent: the session does.
+        let claims_bo = r#"{"call":{"id":"1-2"},"tags":[],"note":"","agent":"bo@example.com"}"#;
+        assert_eq!(
+            call_as(&app, "/platform/v1/wrapups", body, Some(&ana))
+                .await
+                .0,
+            201
+        );
+        assert_eq!(
+            call_as(&app, "/platform/v1/wrapups", claims_bo, Some(&ana))
+                .await
+                .0,
+            201
+        );
+        assert_eq!(
+            call_as(&app, "/platform/v1/wrapups", body, Some(&bo))
+                .await
+                .0,
+            201
+        );
+        let (_, listed, _) = call(&app, Method::GET, "/control/wrapups", None).await;
+        let listed: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
+        let agents: Vec<&str> = listed
+            .iter()
+            .map(|w| w["agent"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            agents,
+            ["ana@example.com", "ana@example.com", "bo@example.com"]
+        );
+        assert_eq!(listed[0]["tags"][0], "sale");
+
+        // A revoked session is refused again.
+        call(
+            &app,
+            Method::POST,
+            "/control/platform/revoke-sessions",
+            Some(r#"{"login_email":"ana@example.com"}"#),
+        )
+        .await;
+        let (status, e) = call_as(&app, "/platform/v1/wrapups", body, Some(&ana)).await;
+        assert_eq!(
+            (status, e["error"]["code"].as_str()),
+            (401, Some("session_revoked"))
+        );
     }
 
     #[tokio::test]

@@ -228,6 +228,34 @@ fn session_login(p: &Platform, headers: &HeaderMap) -> Option<String> {
     p.lock().sessions.get(token).cloned()
 }
 
+impl Platform {
+    /// The agent (login email) whose live session the request's bearer
+    /// credential is, or the platform's 401 refusal: `session_required`
+    /// without one, `session_revoked` for an unknown, revoked or ended one.
+    #[allow(
+        clippy::result_large_err,
+        reason = "the error is the HTTP response itself, built once per refusal"
+    )]
+    pub fn agent_of(&self, headers: &HeaderMap) -> Result<String, Response> {
+        if !headers.contains_key(header::AUTHORIZATION) {
+            return Err(refuse(
+                StatusCode::UNAUTHORIZED,
+                "session_required",
+                "This request needs the agent's platform session (Authorization: Bearer <session>). Sign in to Ringside.",
+                json!({}),
+            ));
+        }
+        session_login(self, headers).ok_or_else(|| {
+            refuse(
+                StatusCode::UNAUTHORIZED,
+                "session_revoked",
+                "This session was revoked or has ended. Sign in again.",
+                json!({}),
+            )
+        })
+    }
+}
+
 /// `GET /platform/v1/events`: server-sent events for the session's agent
 /// (`session.revoked`, `agent.removed`) and for everyone
 /// (`sign_in_method.changed`). An unknown or revoked session gets 401.
