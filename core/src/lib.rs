@@ -15,6 +15,7 @@ pub mod host_link;
 pub mod mail;
 pub mod phone;
 pub mod protocol;
+pub mod secret;
 pub mod settings;
 pub mod surface;
 pub mod ui;

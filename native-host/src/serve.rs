@@ -416,7 +416,7 @@ async fn auth_work(
         Request::MailConnect(p) => {
             let server = p.server.unwrap_or_default();
             let r = mail
-                .connect(&server, &p.email, &Secret::new(p.password))
+                .connect(&server, &p.email, &p.password)
                 .await
                 .map(|()| serde_json::json!({ "connected": true }));
             reply(id, r.map_err(|e| e.to_body()))
