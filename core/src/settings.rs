@@ -397,10 +397,7 @@ impl Settings {
     /// sign-in method: any provider when none is set; otherwise the method's
     /// own provider, or any provider for privileged users ([`Self::is_privileged`]).
     /// `Err` names the method.
-    pub fn method_allows(
-        &self,
-        agent: &crate::auth::session::Profile,
-    ) -> Result<(), SignInMethod> {
+    pub fn method_allows(&self, agent: &crate::auth::session::Profile) -> Result<(), SignInMethod> {
         let kind = agent.provider;
         let Some(method) = self.sign_in_method else {
             return Ok(());
@@ -619,7 +616,11 @@ mod method_tests {
         let s = with_microsoft_tenant(Some(TENANT));
         // The admin's own tenant: the UPN decides.
         assert!(s.is_privileged(&microsoft("x@y", TENANT, "Boss@Contoso.com")));
-        assert!(s.is_privileged(&microsoft("x@y", &TENANT.to_uppercase(), "boss@contoso.com")));
+        assert!(s.is_privileged(&microsoft(
+            "x@y",
+            &TENANT.to_uppercase(),
+            "boss@contoso.com"
+        )));
         // An `email` claim saying the boss's address is not enough: in any
         // tenant (its admin sets `email` freely), not in the configured one.
         let other = "11111111-2222-3333-4444-555555555555";

@@ -231,10 +231,7 @@ fn a_config_file_other_users_can_read_is_a_warning() {
     let r = diagnose(&d, Some(&bin));
     assert!(r.healthy(), "a warning, not a failure: {}", render(&r));
     let text = render(&r);
-    assert!(
-        text.contains("other local users can read it"),
-        "{text}"
-    );
+    assert!(text.contains("other local users can read it"), "{text}");
     assert!(
         text.contains(&format!("fix: chmod 0600 {}", cfg_path.display())),
         "{text}"

@@ -44,7 +44,10 @@ pub enum InstallError {
     #[error(
         "no extension id given. Pass `--extension-id <id>`: the id of the Ringside extension your agents run ({how}). For a development setup with the development build (id {dev}), pass `--dev` instead."
     )]
-    NoExtensionId { how: &'static str, dev: &'static str },
+    NoExtensionId {
+        how: &'static str,
+        dev: &'static str,
+    },
 }
 
 /// The extension `install` allow-lists: the one named, else the development
@@ -397,7 +400,13 @@ pub fn allowed_callers(dirs: &Dirs) -> (Vec<String>, Vec<String>) {
     let mut problems = vec![];
     for system in [false, true] {
         let path = locations::config_file(dirs, system);
-        callers_of(dirs, system, HostConfig::load(&path), &mut callers, &mut problems);
+        callers_of(
+            dirs,
+            system,
+            HostConfig::load(&path),
+            &mut callers,
+            &mut problems,
+        );
     }
     (callers, problems)
 }
@@ -637,7 +646,15 @@ mod tests {
         // Browsers (and every user, for a system manifest) read the manifests.
         assert_eq!(mode(&system.location.manifest) & 0o004, 0o004);
         // Rewrites keep the mode: a second extension, the dialer record.
-        install(&d, &req(Browser::Chromium, Scope::System, "abcdefghijklmnopabcdefghijklmnop")).unwrap();
+        install(
+            &d,
+            &req(
+                Browser::Chromium,
+                Scope::System,
+                "abcdefghijklmnopabcdefghijklmnop",
+            ),
+        )
+        .unwrap();
         assert_eq!(mode(&system.config), 0o640);
         let dialer = ringside_core::protocol::DialerConfig {
             adapter: ringside_core::protocol::DialerKind::Tel,

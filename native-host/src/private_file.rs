@@ -42,8 +42,15 @@ pub fn create(tmp: &Path, target: &Path, system: bool) -> io::Result<File> {
         file.set_permissions(std::fs::Permissions::from_mode(mode(system)))?;
         if let Ok(old) = std::fs::metadata(target)
             && old.gid() != file.metadata()?.gid()
+            && let Err(e) = std::os::unix::fs::fchown(&file, None, Some(old.gid()))
         {
-            std::os::unix::fs::fchown(&file, None, Some(old.gid()))?;
+            // The new file keeps its creator's group: narrower, not wider.
+            tracing::warn!(
+                "cannot give {} the group {} of {}: {e}",
+                tmp.display(),
+                old.gid(),
+                target.display()
+            );
         }
         Ok(file)
     }
@@ -162,6 +169,25 @@ mod tests {
         .unwrap();
         assert_eq!(exposure(&g, true), None);
         assert!(exposure(&g, false).is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_replaced_files_group_is_kept() {
+        use std::os::unix::fs::MetadataExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("host.json");
+        std::fs::write(&target, "{}").unwrap();
+        // An admin's `chgrp agents host.json` (any group id will do; only
+        // root may give a file a group it is not in).
+        if std::os::unix::fs::chown(&target, None, Some(4242)).is_err() {
+            eprintln!("skipped: not root");
+            return;
+        }
+        let t = tmp.path().join("host.json.tmp");
+        create(&t, &target, true).unwrap();
+        assert_eq!(std::fs::metadata(&t).unwrap().gid(), 4242);
+        assert_eq!(mode_of(&t), 0o640);
     }
 
     #[cfg(unix)]

@@ -19,7 +19,7 @@ use crate::dialer::baresip::Baresip;
 use crate::dialer::{DialerError, tel};
 use crate::framing::{FrameError, NativeMessagingCodec};
 use crate::mail::Mail;
-use crate::secrets::{OsStore, Secret};
+use crate::secrets::OsStore;
 use crate::tokens::Auth;
 
 /// What the host says about itself in `hello`.

@@ -224,7 +224,10 @@ fn install_without_an_extension_id_needs_dev() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--extension-id <id>") && err.contains("--dev"), "{err}");
+    assert!(
+        err.contains("--extension-id <id>") && err.contains("--dev"),
+        "{err}"
+    );
     assert!(
         !home.path().join("profile/NativeMessagingHosts").exists(),
         "nothing is registered"

@@ -542,7 +542,10 @@ mod tests {
         };
         let c = verify(&token(tid), &jwks("k1"), &x).unwrap();
         assert_eq!(c.login_email(), Some("ana@contoso.com"));
-        assert_eq!(c.oid.as_deref(), Some("00000000-0000-0000-66f3-3332eca7ea81"));
+        assert_eq!(
+            c.oid.as_deref(),
+            Some("00000000-0000-0000-66f3-3332eca7ea81")
+        );
         assert!(matches!(
             verify(&token("other-tenant"), &jwks("k1"), &x),
             Err(IdTokenError::WrongTenant { .. })

@@ -105,10 +105,13 @@ impl Profile {
     pub fn store_owner(&self) -> Option<String> {
         match self.provider {
             ProviderKind::Google => Some(self.email.trim().to_lowercase()),
-            ProviderKind::Microsoft => self
-                .entra
-                .as_ref()
-                .map(|e| format!("microsoft:{}:{}", e.tenant.to_lowercase(), e.object_id.to_lowercase())),
+            ProviderKind::Microsoft => self.entra.as_ref().map(|e| {
+                format!(
+                    "microsoft:{}:{}",
+                    e.tenant.to_lowercase(),
+                    e.object_id.to_lowercase()
+                )
+            }),
             ProviderKind::Oidc => None,
         }
     }
@@ -399,7 +402,9 @@ mod tests {
         let m = Profile::from_claims(&mallory, ProviderKind::Microsoft, "i", "c", TokenHome::Host);
         assert_eq!(m.email, p.email);
         assert_ne!(m.store_owner(), p.store_owner());
-        let renamed = claims(serde_json::json!({"tid": tid, "oid": "OID-1", "email": "ana.ruiz@contoso.com"}));
+        let renamed = claims(
+            serde_json::json!({"tid": tid, "oid": "OID-1", "email": "ana.ruiz@contoso.com"}),
+        );
         let r = Profile::from_claims(&renamed, ProviderKind::Microsoft, "i", "c", TokenHome::Host);
         assert_eq!(r.store_owner(), p.store_owner());
         // A profile an older version stored (no tid/oid) has no store until

@@ -296,10 +296,17 @@ mod tests {
         assert_eq!(t.expires_in, Some(3599));
         assert_eq!(t.refresh_token, None);
         assert_eq!(t.access_token.expose(), "ya29.x");
-        let with_refresh = parse_tokens(r#"{"access_token":"ya29.x","refresh_token":"1//rt"}"#).unwrap();
-        assert_eq!(with_refresh.refresh_token.as_ref().map(Secret::expose), Some("1//rt"));
+        let with_refresh =
+            parse_tokens(r#"{"access_token":"ya29.x","refresh_token":"1//rt"}"#).unwrap();
+        assert_eq!(
+            with_refresh.refresh_token.as_ref().map(Secret::expose),
+            Some("1//rt")
+        );
         let debug = format!("{with_refresh:?}");
-        assert!(!debug.contains("ya29") && !debug.contains("1//rt"), "{debug}");
+        assert!(
+            !debug.contains("ya29") && !debug.contains("1//rt"),
+            "{debug}"
+        );
         assert!(parse_tokens("{}").is_err());
     }
 

@@ -15,11 +15,11 @@ use ringside_core::auth::session::{
     self as auth, Notice, Phase, PlatformRefusal, Profile, SignInFailure, TokenHome,
 };
 use ringside_core::auth::token::{self, TokenFailure};
-use ringside_core::secret::Secret;
 use ringside_core::protocol::{
     AuthAccount, AuthExchangeParams, AuthForgetParams, AuthRefreshParams, ErrorCode, Request,
     TokenGrant,
 };
+use ringside_core::secret::Secret;
 use serde_json::{Value, json};
 
 use super::{broadcast, host_request, now_ms, wait_connected, with_worker};
