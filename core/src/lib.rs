@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod page_budget;
 pub mod phone;
 pub mod protocol;
+pub mod secret;
 pub mod settings;
 pub mod surface;
 pub mod ui;

@@ -9,26 +9,8 @@ pub const GMAIL_IMAP_HOST: &str = "imap.gmail.com";
 pub const GMAIL_IMAP_PORT: u16 = 993;
 
 /// An app password on its way from the options page to the host: Debug
-/// prints `[redacted]`, so it cannot end up in a log by accident.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct AppPassword(String);
-
-impl AppPassword {
-    pub fn new(value: impl Into<String>) -> Self {
-        AppPassword(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for AppPassword {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+/// prints `[redacted]` and the memory is zeroed on drop ([`crate::secret`]).
+pub type AppPassword = crate::secret::Secret;
 
 /// Why a typed value does not look like a Google app password.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,7 +219,7 @@ pub fn legacy_secret_account(email: &str) -> String {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailConnectParams {
     pub email: String,
-    pub password: String,
+    pub password: crate::secret::Secret,
     #[serde(default)]
     pub server: Option<MailServer>,
 }

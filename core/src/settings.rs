@@ -349,10 +349,34 @@ impl Settings {
         self.sign_out_grace_minutes.unwrap_or(DEFAULT_GRACE_MINUTES)
     }
 
-    /// Whether `email` is a privileged user (case-insensitive).
-    pub fn is_privileged(&self, email: &str) -> bool {
-        let email = email.trim().to_lowercase();
-        self.privileged_users.contains(&email)
+    /// Whether the signed-in agent is one of `privilegedUsers`
+    /// (case-insensitive). A Google (or generic OIDC) agent is matched by the
+    /// `email` its ID token carried, which sign-in checked is verified. A
+    /// Microsoft agent's `email` claim is not verified, so a Microsoft agent
+    /// is matched by sign-in name (`preferred_username`, the UPN, whose
+    /// domain must be one the tenant verified), and only when the token's
+    /// tenant is the one configured for the Microsoft provider: without a
+    /// configured tenant (`organizations`), no Microsoft agent is privileged.
+    pub fn is_privileged(&self, agent: &crate::auth::session::Profile) -> bool {
+        let listed = |name: &str| {
+            let name = name.trim().to_lowercase();
+            !name.is_empty() && self.privileged_users.contains(&name)
+        };
+        match agent.provider {
+            ProviderKind::Google | ProviderKind::Oidc => listed(&agent.email),
+            ProviderKind::Microsoft => {
+                let Some(entra) = &agent.entra else {
+                    return false;
+                };
+                let tenant_configured = self.identity_providers.iter().any(|p| {
+                    p.kind == ProviderKind::Microsoft
+                        && p.tenant
+                            .as_deref()
+                            .is_some_and(|t| t.trim().eq_ignore_ascii_case(entra.tenant.trim()))
+                });
+                tenant_configured && entra.username.as_deref().is_some_and(listed)
+            }
+        }
     }
 
     /// The providers the sign-in buttons offer: all configured ones, or only
@@ -369,10 +393,12 @@ impl Settings {
             .collect()
     }
 
-    /// Whether `email` may sign in with `kind` under the company's sign-in
-    /// method: any provider when none is set; otherwise the method's own
-    /// provider, or any provider for privileged users. `Err` names the method.
-    pub fn method_allows(&self, kind: ProviderKind, email: &str) -> Result<(), SignInMethod> {
+    /// Whether `agent` may sign in with their provider under the company's
+    /// sign-in method: any provider when none is set; otherwise the method's
+    /// own provider, or any provider for privileged users ([`Self::is_privileged`]).
+    /// `Err` names the method.
+    pub fn method_allows(&self, agent: &crate::auth::session::Profile) -> Result<(), SignInMethod> {
+        let kind = agent.provider;
         let Some(method) = self.sign_in_method else {
             return Ok(());
         };
@@ -381,7 +407,7 @@ impl Settings {
             (SignInMethod::Google, ProviderKind::Google)
                 | (SignInMethod::Microsoft, ProviderKind::Microsoft)
         );
-        if same || self.is_privileged(email) {
+        if same || self.is_privileged(agent) {
             Ok(())
         } else {
             Err(method)
@@ -509,6 +535,54 @@ pub fn site_decision(settings: &Settings, switched_off: &[String], origin: &str)
 mod method_tests {
     use super::*;
 
+    use crate::auth::session::{EntraIdentity, Profile, TokenHome};
+
+    const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+    fn google(email: &str) -> Profile {
+        Profile {
+            name: "A".into(),
+            email: email.into(),
+            picture: None,
+            provider: ProviderKind::Google,
+            issuer: "https://accounts.google.com".into(),
+            client_id: "c".into(),
+            subject: "s".into(),
+            home: TokenHome::Host,
+            agent: None,
+            entra: None,
+        }
+    }
+
+    /// A Microsoft agent whose token said `email`, `tid` = `tenant`, and the
+    /// sign-in name `upn`.
+    fn microsoft(email: &str, tenant: &str, upn: &str) -> Profile {
+        Profile {
+            provider: ProviderKind::Microsoft,
+            issuer: crate::auth::provider::microsoft_issuer(tenant),
+            entra: Some(EntraIdentity {
+                tenant: tenant.into(),
+                object_id: "o-1".into(),
+                username: Some(upn.into()),
+            }),
+            ..google(email)
+        }
+    }
+
+    fn with_microsoft_tenant(tenant: Option<&str>) -> Settings {
+        Settings {
+            privileged_users: vec!["boss@contoso.com".into()],
+            identity_providers: vec![crate::auth::provider::ProviderConfig {
+                kind: ProviderKind::Microsoft,
+                issuer: None,
+                client_id: Some("c".into()),
+                allowed_domains: vec![],
+                tenant: tenant.map(str::to_owned),
+            }],
+            ..Settings::default()
+        }
+    }
+
     #[test]
     fn password_companies_let_only_privileged_users_use_a_provider() {
         let s = Settings {
@@ -517,32 +591,63 @@ mod method_tests {
             ..Settings::default()
         };
         assert_eq!(
-            s.method_allows(ProviderKind::Google, "ana@example.com"),
+            s.method_allows(&google("ana@example.com")),
             Err(SignInMethod::Password)
         );
-        assert_eq!(
-            s.method_allows(ProviderKind::Google, "Boss@Example.com"),
-            Ok(())
-        );
+        assert_eq!(s.method_allows(&google("Boss@Example.com ")), Ok(()));
         let g = Settings {
             sign_in_method: Some(SignInMethod::Google),
             ..Settings::default()
         };
+        assert_eq!(g.method_allows(&google("ana@example.com")), Ok(()));
         assert_eq!(
-            g.method_allows(ProviderKind::Google, "ana@example.com"),
-            Ok(())
+            g.method_allows(&microsoft("ana@example.com", TENANT, "ana@example.com")),
+            Err(SignInMethod::Google)
         );
+        let oidc = Profile {
+            provider: ProviderKind::Oidc,
+            ..google("x@y")
+        };
+        assert_eq!(Settings::default().method_allows(&oidc), Ok(()));
+    }
+
+    #[test]
+    fn microsoft_agents_are_privileged_by_sign_in_name_in_the_configured_tenant_only() {
+        let s = with_microsoft_tenant(Some(TENANT));
+        // The admin's own tenant: the UPN decides.
+        assert!(s.is_privileged(&microsoft("x@y", TENANT, "Boss@Contoso.com")));
+        assert!(s.is_privileged(&microsoft(
+            "x@y",
+            &TENANT.to_uppercase(),
+            "boss@contoso.com"
+        )));
+        // An `email` claim saying the boss's address is not enough: in any
+        // tenant (its admin sets `email` freely), not in the configured one.
+        let other = "11111111-2222-3333-4444-555555555555";
+        assert!(!s.is_privileged(&microsoft("boss@contoso.com", other, "boss@contoso.com")));
+        assert!(!s.is_privileged(&microsoft("boss@contoso.com", TENANT, "eve@contoso.com")));
+        // No Entra identity (an older stored profile): not privileged.
+        let mut old = microsoft("boss@contoso.com", TENANT, "boss@contoso.com");
+        old.entra = None;
+        assert!(!s.is_privileged(&old));
+        // No tenant configured (any work account may sign in): nobody is
+        // privileged through Microsoft.
+        let any = with_microsoft_tenant(None);
+        assert!(!any.is_privileged(&microsoft("boss@contoso.com", TENANT, "boss@contoso.com")));
+        // A Google agent with that verified email is, as before.
+        assert!(any.is_privileged(&google("boss@contoso.com")));
+        // And under a Google-only method, the rule decides who may still use Microsoft.
+        let method = Settings {
+            sign_in_method: Some(SignInMethod::Google),
+            ..with_microsoft_tenant(Some(TENANT))
+        };
         assert_eq!(
-            g.method_allows(ProviderKind::Microsoft, "ana@example.com"),
+            method.method_allows(&microsoft("boss@contoso.com", other, "boss@contoso.com")),
             Err(SignInMethod::Google)
         );
         assert_eq!(
-            Settings::default().method_allows(ProviderKind::Oidc, "x@y"),
+            method.method_allows(&microsoft("x@y", TENANT, "boss@contoso.com")),
             Ok(())
         );
     }
 }
-
-#[cfg(test)]
-#[path = "settings_tests.rs"]
-mod tests;

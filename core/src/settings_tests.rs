@@ -77,8 +77,7 @@ fn identity_settings_and_setup_warnings() {
     let s = merge(&managed, &json!({"signOutGraceMinutes": 15}));
     assert_eq!(s.identity_providers.len(), 2);
     assert_eq!(s.sign_in_method, Some(SignInMethod::Google));
-    assert!(s.is_privileged("boss@example.com "));
-    assert!(!s.is_privileged("ana@example.com"));
+    assert_eq!(s.privileged_users, vec!["boss@example.com".to_owned()]);
     assert_eq!(s.grace_minutes(), 15);
     assert_eq!(s.offered_providers().len(), 1);
     assert_eq!(s.setup_problem(None), None);

@@ -264,6 +264,7 @@ fn popup_shows_contact_sync_progress_then_the_count_and_the_caller_by_name() {
             subject: "1".into(),
             home: TokenHome::Host,
             agent: None,
+            entra: None,
         }),
         ..AuthView::default()
     };
@@ -515,6 +516,7 @@ fn account_card_warns_the_admin_and_shows_who_is_signed_in() {
         subject: "1".into(),
         home: TokenHome::Host,
         agent: None,
+        entra: None,
     });
     let popup = account::card(&doc(), &state, &en(), Place::Popup).unwrap();
     assert!(popup.query_selector("b").unwrap().is_none());

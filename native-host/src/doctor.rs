@@ -41,6 +41,17 @@ pub struct Report {
     pub softphone: Option<SoftphoneCheck>,
     pub problems: Vec<String>,
     pub fixes: Vec<String>,
+    /// What works but should be fixed (e.g. a config file other users can
+    /// read), each with its fix; they do not make the report unhealthy.
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
+}
+
+/// Something that works but should be fixed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Warning {
+    pub warning: String,
+    pub fix: String,
 }
 
 /// Reachability of the configured dialer.
@@ -431,6 +442,28 @@ pub fn diagnose(dirs: &Dirs, this_binary: Option<&Path>) -> Report {
         }
         check
     });
+    let mut warnings: Vec<Warning> = [false, true]
+        .into_iter()
+        .filter_map(|system| {
+            crate::private_file::exposure(&locations::config_file(dirs, system), system)
+        })
+        .map(|(warning, fix)| Warning { warning, fix })
+        .collect();
+    let system_cfg = locations::config_file(dirs, true);
+    if let Err(install::InstallError::Io { source, .. }) = HostConfig::load(&system_cfg)
+        && source.kind() == std::io::ErrorKind::PermissionDenied
+    {
+        warnings.push(Warning {
+            warning: format!(
+                "this user cannot read {}: the host takes its allow-list from the system manifests instead, but OAuth client secrets and IMAP CA files in it do not reach this user's host",
+                system_cfg.display()
+            ),
+            fix: format!(
+                "if it holds oauth_clients or imap_ca_files, let your agents' group read it: sudo chgrp <agents' group> {}",
+                system_cfg.display()
+            ),
+        });
+    }
     if registrations.is_empty() {
         problems.push("the host is not registered with any browser".to_owned());
         fixes.push("ringside-host install --browser chrome   (or chromium, edge; add --system for every user)".to_owned());
@@ -443,6 +476,7 @@ pub fn diagnose(dirs: &Dirs, this_binary: Option<&Path>) -> Report {
         softphone,
         problems,
         fixes,
+        warnings,
     }
 }
 
@@ -504,6 +538,9 @@ pub fn render(report: &Report) -> String {
                 "NOT reachable"
             }
         );
+    }
+    for w in &report.warnings {
+        let _ = writeln!(s, "\nwarning: {}\nfix: {}", w.warning, w.fix);
     }
     for p in &report.problems {
         let _ = writeln!(s, "\nproblem: {p}");

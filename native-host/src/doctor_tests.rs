@@ -205,3 +205,35 @@ fn vanished_profile_is_reported() {
     assert!(!r.healthy());
     assert!(render(&r).contains("recorded at install is gone"));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_config_file_other_users_can_read_is_a_warning() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = dirs(tmp.path());
+    let bin = fake_binary(tmp.path());
+    install(
+        &d,
+        &InstallRequest {
+            browser: Browser::Chromium,
+            scope: Scope::Profile(tmp.path().join("prof")),
+            extension_id: DEV_EXTENSION_ID.into(),
+            host_path: bin.clone(),
+        },
+    )
+    .unwrap();
+    let cfg_path = locations::config_file(&d, false);
+    let r = diagnose(&d, Some(&bin));
+    assert!(r.warnings.is_empty(), "{}", render(&r));
+    // As an older version (or an admin's editor) left it.
+    std::fs::set_permissions(&cfg_path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = diagnose(&d, Some(&bin));
+    assert!(r.healthy(), "a warning, not a failure: {}", render(&r));
+    let text = render(&r);
+    assert!(text.contains("other local users can read it"), "{text}");
+    assert!(
+        text.contains(&format!("fix: chmod 0600 {}", cfg_path.display())),
+        "{text}"
+    );
+}

@@ -41,6 +41,41 @@ pub enum InstallError {
     BadExtensionId(String),
     #[error("registry: {0}")]
     Registry(String),
+    #[error(
+        "no extension id given. Pass `--extension-id <id>`: the id of the Ringside extension your agents run ({how}). For a development setup with the development build (id {dev}), pass `--dev` instead."
+    )]
+    NoExtensionId {
+        how: &'static str,
+        dev: &'static str,
+    },
+}
+
+/// The extension `install` allow-lists: the one named, else the development
+/// build's id, but only when the person asked for a development setup with
+/// `--dev`. The development key is committed, so anyone can build an
+/// extension with that id; a release install must name its own.
+pub fn extension_id_to_allow(
+    browser: Browser,
+    given: Option<&str>,
+    dev: bool,
+) -> Result<String, InstallError> {
+    let dev_id = if browser == Browser::Firefox {
+        FIREFOX_ADDON_ID
+    } else {
+        extension_id::DEV_EXTENSION_ID
+    };
+    match given {
+        Some(id) => Ok(id.to_owned()),
+        None if dev => Ok(dev_id.to_owned()),
+        None => Err(InstallError::NoExtensionId {
+            how: if browser == Browser::Firefox {
+                "the add-on id in its manifest, browser_specific_settings.gecko.id"
+            } else {
+                "32 letters from a to p: chrome://extensions shows it with Developer mode on, the options page of Ringside shows it, and `scripts/package` prints it"
+            },
+            dev: dev_id,
+        }),
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> InstallError + '_ {
@@ -116,8 +151,11 @@ impl HostConfig {
         }
     }
 
-    pub fn save(&self, path: &Path) -> Result<(), InstallError> {
-        write_json(path, self)
+    /// Writes the file readable by its owner only (`system`: and root's
+    /// group), never by other local users: it may hold client secrets
+    /// (`private_file`).
+    pub fn save(&self, path: &Path, system: bool) -> Result<(), InstallError> {
+        write_json(path, self, Some(system))
     }
 }
 
@@ -136,7 +174,14 @@ pub fn read_manifest(path: &Path) -> Result<Option<HostManifest>, InstallError> 
     }
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), InstallError> {
+/// Writes `value` as JSON to `path`. `private`: a host config file of the
+/// system (`Some(true)`) or user scope, created with restricted access;
+/// `None`: a browser manifest, readable by everyone.
+fn write_json<T: Serialize>(
+    path: &Path,
+    value: &T,
+    private: Option<bool>,
+) -> Result<(), InstallError> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(io(dir))?;
     }
@@ -147,7 +192,15 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), InstallError> 
     text.push('\n');
     // Write then rename, so a browser never reads half a manifest.
     let tmp = path.with_extension("json.tmp");
-    fs::write(&tmp, text).map_err(io(&tmp))?;
+    match private {
+        None => fs::write(&tmp, text).map_err(io(&tmp))?,
+        Some(system) => {
+            use std::io::Write as _;
+            let mut f = crate::private_file::create(&tmp, path, system).map_err(io(&tmp))?;
+            f.write_all(text.as_bytes()).map_err(io(&tmp))?;
+            f.sync_all().map_err(io(&tmp))?;
+        }
+    }
     fs::rename(&tmp, path).map_err(io(path))
 }
 
@@ -207,7 +260,7 @@ pub fn install(dirs: &Dirs, req: &InstallRequest) -> Result<InstallOutcome, Inst
     if !list.contains(&caller) {
         list.push(caller.clone());
     }
-    write_json(&location.manifest, &manifest)?;
+    write_json(&location.manifest, &manifest, None)?;
     if let Some(key) = &location.registry_key {
         registry::set_default(key, &location.manifest)?;
     }
@@ -226,7 +279,7 @@ pub fn install(dirs: &Dirs, req: &InstallRequest) -> Result<InstallOutcome, Inst
     if !config.installs.contains(&record) {
         config.installs.push(record);
     }
-    config.save(&config_path)?;
+    config.save(&config_path, req.scope == Scope::System)?;
     Ok(InstallOutcome {
         location,
         config: config_path,
@@ -278,7 +331,7 @@ pub fn uninstall(
             Err(e) => return Err(io(&config_path)(e)),
         }
     } else {
-        config.save(&config_path)?;
+        config.save(&config_path, *scope == Scope::System)?;
     }
     Ok(UninstallOutcome {
         removed_manifest,
@@ -287,6 +340,7 @@ pub fn uninstall(
 }
 
 /// Records the dialer configuration in the user config (when it changed).
+/// The file is rewritten with the user scope's access.
 pub fn remember_dialer(
     config_path: &Path,
     dialer: &ringside_core::protocol::DialerConfig,
@@ -296,7 +350,7 @@ pub fn remember_dialer(
         return Ok(());
     }
     config.dialer = Some(dialer.clone());
-    config.save(config_path)
+    config.save(config_path, false)
 }
 
 /// The OAuth client secrets from the system config, then the user's (the
@@ -335,17 +389,62 @@ pub fn imap_roots(dirs: &Dirs) -> Vec<Vec<u8>> {
 /// The callers this host accepts: the union of the user and system configs.
 /// Unreadable files are reported, not fatal: the host then refuses callers
 /// the readable files do not name.
+///
+/// The system config is readable by root's group only (it may hold client
+/// secrets), and the host runs as the agent. When it cannot be read for lack
+/// of permission, the system-scope manifests stand in for its allow-list:
+/// root writes both, every user may read the manifests, and `install
+/// --system` puts the same callers in each.
 pub fn allowed_callers(dirs: &Dirs) -> (Vec<String>, Vec<String>) {
     let mut callers = vec![];
     let mut problems = vec![];
     for system in [false, true] {
         let path = locations::config_file(dirs, system);
-        match HostConfig::load(&path) {
-            Ok(c) => callers.extend(c.allowed_origins),
-            Err(e) => problems.push(e.to_string()),
-        }
+        callers_of(
+            dirs,
+            system,
+            HostConfig::load(&path),
+            &mut callers,
+            &mut problems,
+        );
     }
     (callers, problems)
+}
+
+fn callers_of(
+    dirs: &Dirs,
+    system: bool,
+    loaded: Result<HostConfig, InstallError>,
+    callers: &mut Vec<String>,
+    problems: &mut Vec<String>,
+) {
+    match loaded {
+        Ok(c) => callers.extend(c.allowed_origins),
+        Err(InstallError::Io { source, .. })
+            if system && source.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
+            callers.extend(system_manifest_callers(dirs));
+        }
+        Err(e) => problems.push(e.to_string()),
+    }
+}
+
+/// The callers the system-scope manifests of every browser admit.
+fn system_manifest_callers(dirs: &Dirs) -> Vec<String> {
+    let mut callers: Vec<String> = vec![];
+    for &browser in Browser::ALL {
+        let Ok(loc) = locations::location(dirs, browser, &Scope::System) else {
+            continue;
+        };
+        if let Ok(Some(m)) = read_manifest(&loc.manifest) {
+            for c in m.callers() {
+                if !callers.contains(c) {
+                    callers.push(c.clone());
+                }
+            }
+        }
+    }
+    callers
 }
 
 #[cfg(windows)]
@@ -527,6 +626,76 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn config_files_are_not_readable_by_other_users() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        // An older version's world-readable file is replaced by a private one.
+        let user_cfg = locations::config_file(&d, false);
+        fs::create_dir_all(user_cfg.parent().unwrap()).unwrap();
+        fs::write(&user_cfg, "{}").unwrap();
+        fs::set_permissions(&user_cfg, fs::Permissions::from_mode(0o644)).unwrap();
+        let user = install(&d, &req(Browser::Chrome, Scope::User, DEV_EXTENSION_ID)).unwrap();
+        assert_eq!(user.config, user_cfg);
+        assert_eq!(mode(&user.config), 0o600);
+        let system = install(&d, &req(Browser::Chrome, Scope::System, DEV_EXTENSION_ID)).unwrap();
+        assert_eq!(mode(&system.config), 0o640);
+        // Browsers (and every user, for a system manifest) read the manifests.
+        assert_eq!(mode(&system.location.manifest) & 0o004, 0o004);
+        // Rewrites keep the mode: a second extension, the dialer record.
+        install(
+            &d,
+            &req(
+                Browser::Chromium,
+                Scope::System,
+                "abcdefghijklmnopabcdefghijklmnop",
+            ),
+        )
+        .unwrap();
+        assert_eq!(mode(&system.config), 0o640);
+        let dialer = ringside_core::protocol::DialerConfig {
+            adapter: ringside_core::protocol::DialerKind::Tel,
+            address: None,
+            sip: Default::default(),
+        };
+        remember_dialer(&user.config, &dialer).unwrap();
+        assert_eq!(mode(&user.config), 0o600);
+        assert!(!user.config.with_extension("json.tmp").exists());
+    }
+
+    #[test]
+    fn an_unreadable_system_config_falls_back_to_the_system_manifests() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = dirs(tmp.path());
+        let other = "abcdefghijklmnopabcdefghijklmnop";
+        install(&d, &req(Browser::Chrome, Scope::System, DEV_EXTENSION_ID)).unwrap();
+        install(&d, &req(Browser::Edge, Scope::System, other)).unwrap();
+        // The test runs as root, whom modes do not stop: the agent's
+        // permission error is given as what loading the file returned.
+        let denied = || InstallError::Io {
+            path: locations::config_file(&d, true),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        let (mut callers, mut problems) = (vec![], vec![]);
+        callers_of(&d, true, Err(denied()), &mut callers, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            callers,
+            vec![
+                format!("chrome-extension://{DEV_EXTENSION_ID}/"),
+                format!("chrome-extension://{other}/")
+            ]
+        );
+        // The user's own file gets no such stand-in, and other errors are reported.
+        let (mut callers, mut problems) = (vec![], vec![]);
+        callers_of(&d, false, Err(denied()), &mut callers, &mut problems);
+        assert!(callers.is_empty());
+        assert_eq!(problems.len(), 1);
+    }
+
     #[test]
     fn bad_extension_id_is_refused_before_writing() {
         let tmp = tempfile::tempdir().unwrap();
@@ -534,6 +703,31 @@ mod tests {
         let e = install(&d, &req(Browser::Chrome, Scope::User, "nope")).unwrap_err();
         assert!(matches!(e, InstallError::BadExtensionId(_)));
         assert!(!tmp.path().join("home").exists());
+    }
+
+    #[test]
+    fn no_extension_id_is_refused_unless_dev() {
+        for browser in [Browser::Chrome, Browser::Edge, Browser::Firefox] {
+            let e = extension_id_to_allow(browser, None, false).unwrap_err();
+            let text = e.to_string();
+            assert!(text.contains("--extension-id <id>"), "{text}");
+            assert!(text.contains("--dev"), "{text}");
+        }
+        let e = extension_id_to_allow(Browser::Chrome, None, false).unwrap_err();
+        assert!(e.to_string().contains("chrome://extensions"), "{e}");
+        assert_eq!(
+            extension_id_to_allow(Browser::Chrome, None, true).unwrap(),
+            DEV_EXTENSION_ID
+        );
+        assert_eq!(
+            extension_id_to_allow(Browser::Firefox, None, true).unwrap(),
+            FIREFOX_ADDON_ID
+        );
+        let other = "abcdefghijklmnopabcdefghijklmnop";
+        assert_eq!(
+            extension_id_to_allow(Browser::Chrome, Some(other), false).unwrap(),
+            other
+        );
     }
 
     #[test]

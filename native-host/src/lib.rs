@@ -9,6 +9,7 @@ pub mod framing;
 pub mod install;
 pub mod locations;
 pub mod mail;
+pub mod private_file;
 pub mod secrets;
 pub mod serve;
 pub mod tokens;

@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use ringside_core::browser::Browser;
 use ringside_core::extension_id::DEV_EXTENSION_ID;
 use ringside_host::doctor;
-use ringside_host::install::{self, FIREFOX_ADDON_ID, InstallRequest};
+use ringside_host::install::{self, InstallRequest};
 use ringside_host::locations::{Dirs, Scope};
 use ringside_host::serve::{self, HostIdentity, ServeEnd};
 
@@ -65,10 +65,15 @@ struct Target {
     /// Register for one Chromium profile only (its --user-data-dir).
     #[arg(long, value_name = "DIR")]
     profile_dir: Option<PathBuf>,
-    /// The extension allowed to start the host (default: the development build's id;
-    /// for Firefox, the add-on id).
+    /// The extension allowed to start the host: its 32-letter id
+    /// (chrome://extensions shows it), or for Firefox the add-on id.
+    /// `install` needs it, or `--dev`.
     #[arg(long, value_name = "ID")]
     extension_id: Option<String>,
+    /// Development setup: allow the development build's id (its key is
+    /// committed, so never on an agent's machine).
+    #[arg(long, conflicts_with = "extension_id")]
+    dev: bool,
 }
 
 #[derive(clap::Args)]
@@ -157,8 +162,19 @@ fn deploy_files(a: &DeployArgs, out: &mut impl std::io::Write) -> anyhow::Result
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        std::fs::write(&path, &f.text)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        if path.file_name().is_some_and(|n| n == "host.json") {
+            // The host configuration an admin may add client secrets to:
+            // 0640 here, so a copy (`cp -R`) keeps it from other users.
+            let tmp = path.with_extension("json.tmp");
+            let mut file = ringside_host::private_file::create(&tmp, &path, true)
+                .with_context(|| format!("cannot create {}", tmp.display()))?;
+            file.write_all(f.text.as_bytes())
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        } else {
+            std::fs::write(&path, &f.text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
         writeln!(out, "{}", path.display())?;
     }
     Ok(())
@@ -226,21 +242,15 @@ fn run_command(command: Command) -> anyhow::Result<ExitCode> {
         Command::Detect { .. } | Command::DeployFiles(_) => Ok(ExitCode::SUCCESS),
         Command::Install(t) => {
             let browser = t.browser();
-            let default_id = if browser == Browser::Firefox {
-                FIREFOX_ADDON_ID
-            } else {
-                DEV_EXTENSION_ID
-            };
+            let extension_id =
+                install::extension_id_to_allow(browser, t.extension_id.as_deref(), t.dev)?;
             let exe = std::env::current_exe()
                 .and_then(std::fs::canonicalize)
                 .context("cannot tell where this binary is")?;
             let req = InstallRequest {
                 browser,
                 scope: t.scope()?,
-                extension_id: t
-                    .extension_id
-                    .clone()
-                    .unwrap_or_else(|| default_id.to_owned()),
+                extension_id,
                 host_path: exe,
             };
             let done = install::install(&dirs, &req)?;

@@ -19,7 +19,7 @@ use crate::dialer::baresip::Baresip;
 use crate::dialer::{DialerError, tel};
 use crate::framing::{FrameError, Inbound, NativeMessagingCodec, oversized_message};
 use crate::mail::Mail;
-use crate::secrets::{OsStore, Secret};
+use crate::secrets::OsStore;
 use crate::tokens::Auth;
 
 /// What the host says about itself in `hello`.
@@ -437,7 +437,7 @@ async fn auth_work(
         Request::MailConnect(p) => {
             let server = p.server.unwrap_or_default();
             let r = mail
-                .connect(&server, &p.email, &Secret::new(p.password))
+                .connect(&server, &p.email, &p.password)
                 .await
                 .map(|()| serde_json::json!({ "connected": true }));
             reply(id, r.map_err(|e| e.to_body()))

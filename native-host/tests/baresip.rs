@@ -233,7 +233,7 @@ async fn the_host_dials_through_baresip_and_relays_call_events() {
     env(&mut install);
     assert!(
         install
-            .args(["install", "--browser", "chromium", "--profile-dir"])
+            .args(["install", "--browser", "chromium", "--dev", "--profile-dir"])
             .arg(home.path().join("p"))
             .output()
             .unwrap()

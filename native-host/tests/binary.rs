@@ -42,7 +42,7 @@ fn cmd(home: &Path) -> Command {
 
 fn install(home: &Path) {
     let out = cmd(home)
-        .args(["install", "--browser", "chromium", "--profile-dir"])
+        .args(["install", "--browser", "chromium", "--dev", "--profile-dir"])
         .arg(home.join("profile"))
         .output()
         .unwrap();
@@ -212,6 +212,27 @@ fn bad_extension_id_is_explained() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("32 letters from a to p"));
+}
+
+#[test]
+fn install_without_an_extension_id_needs_dev() {
+    let home = tempfile::tempdir().unwrap();
+    let out = cmd(home.path())
+        .args(["install", "--browser", "chromium", "--profile-dir"])
+        .arg(home.path().join("profile"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--extension-id <id>") && err.contains("--dev"),
+        "{err}"
+    );
+    assert!(
+        !home.path().join("profile/NativeMessagingHosts").exists(),
+        "nothing is registered"
+    );
+    assert!(!home.path().join(".config/ringside/host.json").exists());
 }
 
 #[test]

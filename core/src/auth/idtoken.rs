@@ -101,6 +101,10 @@ pub struct Claims {
     /// Entra tenant id.
     #[serde(default)]
     pub tid: Option<String>,
+    /// Entra object id of the user: with `tid`, who the agent is (email and
+    /// name can be changed, or set to anything in another tenant).
+    #[serde(default)]
+    pub oid: Option<String>,
     /// Entra's sign-in name (its tokens may lack `email`).
     #[serde(default)]
     pub preferred_username: Option<String>,
@@ -155,6 +159,9 @@ pub enum IdTokenError {
     WrongDomain { got: String, allowed: String },
     #[error("this Microsoft account belongs to another organization (tenant `{got}`)")]
     WrongTenant { got: String },
+    /// A Microsoft token without `tid` or `oid`: the agent cannot be identified.
+    #[error("the Microsoft ID token has no `{0}` claim")]
+    MissingClaim(&'static str),
 }
 
 impl IdTokenError {
@@ -166,7 +173,8 @@ impl IdTokenError {
             | IdTokenError::UnknownKey(_)
             | IdTokenError::BadSignature
             | IdTokenError::WrongIssuer { .. }
-            | IdTokenError::WrongAudience => "signinTokenInvalid",
+            | IdTokenError::WrongAudience
+            | IdTokenError::MissingClaim(_) => "signinTokenInvalid",
             IdTokenError::Expired | IdTokenError::IssuedInFuture => "signinClock",
             IdTokenError::NonceMismatch => "signinReplay",
             IdTokenError::EmailNotVerified => "signinEmailUnverified",
@@ -290,7 +298,13 @@ pub fn check_claims(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenError
     }
     match x.kind {
         ProviderKind::Microsoft => {
-            // Entra tokens carry no email_verified; the tenant vouches.
+            // Entra tokens carry no email_verified, and `email` is whatever
+            // the account's tenant put there: the agent is tid + oid.
+            for (claim, value) in [("tid", &c.tid), ("oid", &c.oid)] {
+                if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
+                    return Err(IdTokenError::MissingClaim(claim));
+                }
+            }
             if let Some(t) = x.tenant
                 && c.tid.as_deref() != Some(t)
             {
@@ -521,16 +535,60 @@ mod tests {
                 serde_json::json!({
                     "iss": crate::auth::provider::microsoft_issuer(tenant), "sub": "s", "aud": CLIENT,
                     "exp": NOW + 3600, "iat": NOW, "nonce": "n-123", "tid": tenant,
+                    "oid": "00000000-0000-0000-66f3-3332eca7ea81",
                     "preferred_username": "ana@contoso.com",
                 }),
             )
         };
         let c = verify(&token(tid), &jwks("k1"), &x).unwrap();
         assert_eq!(c.login_email(), Some("ana@contoso.com"));
+        assert_eq!(
+            c.oid.as_deref(),
+            Some("00000000-0000-0000-66f3-3332eca7ea81")
+        );
         assert!(matches!(
             verify(&token("other-tenant"), &jwks("k1"), &x),
             Err(IdTokenError::WrongTenant { .. })
         ));
+    }
+
+    #[test]
+    fn microsoft_tokens_need_tid_and_oid() {
+        let tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        let issuer = crate::auth::provider::microsoft_issuer(tid);
+        let claims = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut c = serde_json::json!({
+                "iss": issuer, "sub": "s", "aud": CLIENT, "exp": NOW + 3600, "iat": NOW,
+                "nonce": "n-123", "tid": tid, "oid": "o-1", "email": "ana@contoso.com",
+            });
+            edit(&mut c);
+            serde_json::from_value::<Claims>(c).unwrap()
+        };
+        for tenant in [Some(tid), None] {
+            let x = Expectations {
+                kind: ProviderKind::Microsoft,
+                issuer: &issuer,
+                client_id: CLIENT,
+                nonce: "n-123",
+                now: NOW,
+                allowed_domains: &[],
+                tenant,
+            };
+            assert_eq!(check_claims(&claims(&|_| {}), &x), Ok(()));
+            for missing in ["tid", "oid"] {
+                let e = check_claims(
+                    &claims(&|c| {
+                        c.as_object_mut().unwrap().remove(missing);
+                    }),
+                    &x,
+                )
+                .unwrap_err();
+                assert_eq!(e, IdTokenError::MissingClaim(missing));
+                assert_eq!(e.message_key(), "signinTokenInvalid");
+            }
+            let blank = check_claims(&claims(&|c| c["oid"] = "".into()), &x);
+            assert_eq!(blank, Err(IdTokenError::MissingClaim("oid")));
+        }
     }
 
     #[test]

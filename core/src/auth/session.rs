@@ -46,6 +46,25 @@ pub struct Profile {
     pub home: TokenHome,
     #[serde(default)]
     pub agent: Option<PlatformAgent>,
+    /// A Microsoft agent's Entra identity, from the verified ID token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entra: Option<EntraIdentity>,
+}
+
+/// Who a Microsoft agent is. `email` in an Entra token is not verified (any
+/// tenant's admin, or a user of some tenants, can set it to any address), so
+/// Ringside keys the agent on the tenant and the object id, and trusts a
+/// sign-in name only within the tenant the admin configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntraIdentity {
+    /// `tid`: the agent's tenant.
+    pub tenant: String,
+    /// `oid`: the user's object id in that tenant.
+    pub object_id: String,
+    /// `preferred_username`: the UPN, whose domain the tenant has verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
 }
 
 impl Profile {
@@ -67,6 +86,33 @@ impl Profile {
             subject: c.sub.clone(),
             home,
             agent: None,
+            entra: match (provider, &c.tid, &c.oid) {
+                (ProviderKind::Microsoft, Some(tenant), Some(object_id)) => Some(EntraIdentity {
+                    tenant: tenant.clone(),
+                    object_id: object_id.clone(),
+                    username: c.preferred_username.clone(),
+                }),
+                _ => None,
+            },
+        }
+    }
+
+    /// Whose local contact store this agent's is: a Google agent by email
+    /// (verified: `email_verified` is checked), a Microsoft agent by tenant
+    /// and object id (`microsoft:<tid>:<oid>`). None for an agent who has no
+    /// store (a generic OIDC provider, or a Microsoft profile kept by an older
+    /// version, without tid/oid, until the agent signs in again).
+    pub fn store_owner(&self) -> Option<String> {
+        match self.provider {
+            ProviderKind::Google => Some(self.email.trim().to_lowercase()),
+            ProviderKind::Microsoft => self.entra.as_ref().map(|e| {
+                format!(
+                    "microsoft:{}:{}",
+                    e.tenant.to_lowercase(),
+                    e.object_id.to_lowercase()
+                )
+            }),
+            ProviderKind::Oidc => None,
         }
     }
 }
@@ -323,6 +369,65 @@ pub const MESSAGE_KEYS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn claims(v: serde_json::Value) -> Claims {
+        let mut base = serde_json::json!({
+            "iss": "https://issuer", "sub": "s-1", "aud": "c", "exp": 2, "iat": 1,
+        });
+        for (k, x) in v.as_object().unwrap() {
+            base[k] = x.clone();
+        }
+        serde_json::from_value(base).unwrap()
+    }
+
+    #[test]
+    fn microsoft_agents_are_keyed_on_tenant_and_object_id_not_email() {
+        let tid = "72F988BF-86F1-41AF-91AB-2D7CD011DB47";
+        let ana = claims(serde_json::json!({
+            "tid": tid, "oid": "OID-1", "email": "ana@contoso.com",
+            "preferred_username": "ana@contoso.com",
+        }));
+        let p = Profile::from_claims(&ana, ProviderKind::Microsoft, "i", "c", TokenHome::Host);
+        assert_eq!(
+            p.store_owner().as_deref(),
+            Some("microsoft:72f988bf-86f1-41af-91ab-2d7cd011db47:oid-1")
+        );
+        let e = p.entra.as_ref().unwrap();
+        assert_eq!(e.username.as_deref(), Some("ana@contoso.com"));
+        // Someone in another tenant whose `email` says Ana's address gets
+        // another store; the same person under a new address keeps hers.
+        let mallory = claims(serde_json::json!({
+            "tid": "11111111-2222-3333-4444-555555555555", "oid": "OID-9", "email": "ana@contoso.com",
+        }));
+        let m = Profile::from_claims(&mallory, ProviderKind::Microsoft, "i", "c", TokenHome::Host);
+        assert_eq!(m.email, p.email);
+        assert_ne!(m.store_owner(), p.store_owner());
+        let renamed = claims(
+            serde_json::json!({"tid": tid, "oid": "OID-1", "email": "ana.ruiz@contoso.com"}),
+        );
+        let r = Profile::from_claims(&renamed, ProviderKind::Microsoft, "i", "c", TokenHome::Host);
+        assert_eq!(r.store_owner(), p.store_owner());
+        // A profile an older version stored (no tid/oid) has no store until
+        // the agent signs in again.
+        let old: Profile = serde_json::from_value(serde_json::json!({
+            "name": "Ana", "email": "ana@contoso.com", "provider": "microsoft", "issuer": "i",
+            "clientId": "c", "subject": "s", "home": "host",
+        }))
+        .unwrap();
+        assert_eq!(old.store_owner(), None);
+        // Google: the verified email, lower case; no Entra identity.
+        let g = Profile::from_claims(
+            &claims(serde_json::json!({"email": "Ana@Example.com", "tid": tid, "oid": "x"})),
+            ProviderKind::Google,
+            "i",
+            "c",
+            TokenHome::Host,
+        );
+        assert_eq!(g.entra, None);
+        assert_eq!(g.store_owner().as_deref(), Some("ana@example.com"));
+        let o = Profile::from_claims(&ana, ProviderKind::Oidc, "i", "c", TokenHome::Host);
+        assert_eq!(o.store_owner(), None);
+    }
 
     #[test]
     fn platform_refusals_are_told_apart() {

@@ -7,18 +7,21 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 
+use crate::secret::Secret;
+
 /// A successful token response (RFC 6749 §5.1 plus OpenID's `id_token`).
+/// The tokens are [`Secret`]s: Debug shows `[redacted]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {
-    pub access_token: String,
+    pub access_token: Secret,
     #[serde(default)]
     pub token_type: Option<String>,
     #[serde(default)]
     pub expires_in: Option<u64>,
     #[serde(default)]
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<Secret>,
     #[serde(default)]
-    pub id_token: Option<String>,
+    pub id_token: Option<Secret>,
     #[serde(default)]
     pub scope: Option<String>,
 }
@@ -292,6 +295,18 @@ mod tests {
         let t = parse_tokens(r#"{"access_token":"ya29.x","expires_in":3599,"token_type":"Bearer","id_token":"a.b.c"}"#).unwrap();
         assert_eq!(t.expires_in, Some(3599));
         assert_eq!(t.refresh_token, None);
+        assert_eq!(t.access_token.expose(), "ya29.x");
+        let with_refresh =
+            parse_tokens(r#"{"access_token":"ya29.x","refresh_token":"1//rt"}"#).unwrap();
+        assert_eq!(
+            with_refresh.refresh_token.as_ref().map(Secret::expose),
+            Some("1//rt")
+        );
+        let debug = format!("{with_refresh:?}");
+        assert!(
+            !debug.contains("ya29") && !debug.contains("1//rt"),
+            "{debug}"
+        );
         assert!(parse_tokens("{}").is_err());
     }
 

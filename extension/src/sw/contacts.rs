@@ -73,8 +73,8 @@ fn meta_key(source: Source) -> String {
 
 /// The signed-in agent whose contacts Ringside keeps.
 struct Agent {
-    /// Whose store it is: the email (lower case) of a Google agent,
-    /// `microsoft:<email>` of a Microsoft one.
+    /// Whose store it is (`Profile::store_owner`): the verified email of a
+    /// Google agent, `microsoft:<tid>:<oid>` of a Microsoft one.
     owner: String,
     kind: ProviderKind,
 }
@@ -98,12 +98,7 @@ fn agent() -> Option<Agent> {
         if !w.session.view.signed_in() {
             return None;
         }
-        let email = p.email.to_lowercase();
-        let owner = match p.provider {
-            ProviderKind::Google => email,
-            ProviderKind::Microsoft => format!("microsoft:{email}"),
-            ProviderKind::Oidc => return None,
-        };
+        let owner = p.store_owner()?;
         Some(Agent {
             owner,
             kind: p.provider,

@@ -122,7 +122,7 @@ pub(super) async fn connect(email: String, password: AppPassword) {
     broadcast();
     let answer = host_request(Request::MailConnect(MailConnectParams {
         email: email.clone(),
-        password,
+        password: AppPassword::new(password),
         server: Some(server.clone()),
     }))
     .await;

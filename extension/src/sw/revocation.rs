@@ -37,7 +37,7 @@ fn now() -> u64 {
 pub(super) async fn session_ends(cause: Cause) {
     let decided = with_worker(|w| {
         let profile = w.session.view.profile.clone()?;
-        let privileged = w.settings.is_privileged(&profile.email)
+        let privileged = w.settings.is_privileged(&profile)
             || profile.agent.as_ref().is_some_and(|a| a.privileged);
         let cx = Context {
             now_ms: now(),

@@ -19,6 +19,7 @@ use ringside_core::protocol::{
     AuthAccount, AuthExchangeParams, AuthForgetParams, AuthRefreshParams, ErrorCode, Request,
     TokenGrant,
 };
+use ringside_core::secret::Secret;
 use serde_json::{Value, json};
 
 use super::{broadcast, host_request, now_ms, wait_connected, with_worker};
@@ -255,7 +256,8 @@ pub(super) async fn run_flow(
             return Err((f, email));
         }
     };
-    let allowed = with_worker(|w| w.settings.method_allows(kind, &email)).unwrap_or(Ok(()));
+    let mut profile = Profile::from_claims(&claims, kind, &issuer, &client_id, home);
+    let allowed = with_worker(|w| w.settings.method_allows(&profile)).unwrap_or(Ok(()));
     if let Err(method) = allowed {
         forget().await;
         let method = serde_json::to_value(method)
@@ -272,7 +274,6 @@ pub(super) async fn run_flow(
         forget().await;
         return Err((SignInFailure::Exchange("another account".into()), email));
     }
-    let mut profile = Profile::from_claims(&claims, kind, &issuer, &client_id, home);
     let adding_scope = challenge.as_ref().is_some_and(|c| c.scope.is_some());
     if adding_scope {
         // The same session with one more scope: the platform already knows it.
@@ -302,7 +303,7 @@ pub(super) async fn run_flow(
             }
         }
     }
-    keep(&profile, &grant, refresh.as_deref()).await;
+    keep(&profile, &grant, refresh.as_ref().map(Secret::expose)).await;
     if let Some(e) = &grant.store_error {
         view(|v| v.notice = Some(Notice::new("signinStoreUnavailable", &[e])));
     } else if home == TokenHome::Browser {
@@ -344,7 +345,7 @@ async fn exchange_here(
     code: &str,
     verifier: &str,
     redirect: &str,
-) -> Result<(TokenGrant, Option<String>), SignInFailure> {
+) -> Result<(TokenGrant, Option<Secret>), SignInFailure> {
     let a = chrome::http(
         &d.token_endpoint,
         Some(&[
@@ -365,8 +366,8 @@ async fn exchange_here(
     let t = token::parse_tokens(&a.body).map_err(SignInFailure::Exchange)?;
     Ok((
         TokenGrant {
-            access_token: t.access_token,
-            id_token: t.id_token,
+            access_token: t.access_token.expose().to_owned(),
+            id_token: t.id_token.as_ref().map(|s| s.expose().to_owned()),
             expires_in: t.expires_in,
             scope: t.scope,
             stored: false,

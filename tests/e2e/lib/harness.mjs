@@ -64,9 +64,13 @@ export function envFor(dirs) {
   return { ...process.env, HOME: dirs.home, XDG_CONFIG_HOME: dirs.config };
 }
 
-/** `ringside-host install --browser chromium --profile-dir <profile>`, as a person would run it. */
+/**
+ * `ringside-host install --browser chromium --profile-dir <profile> --dev`, as a developer would
+ * run it (the test build is the development build); `extra` may name `--extension-id` instead.
+ */
 export function installHost(dirs, extra = []) {
-  return execFileSync(HOST_BIN, ['install', '--browser', 'chromium', '--profile-dir', dirs.profile, ...extra], {
+  const id = extra.includes('--extension-id') ? [] : ['--dev'];
+  return execFileSync(HOST_BIN, ['install', '--browser', 'chromium', '--profile-dir', dirs.profile, ...id, ...extra], {
     env: envFor(dirs),
     encoding: 'utf8',
   });
