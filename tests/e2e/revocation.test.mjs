@@ -125,7 +125,8 @@ test("wrap-ups carry the agent's platform session and wait in their own agent's 
     await page.goto(`${emu.url}/pages/numbers.html`);
     const callAndHangUp = async () => {
       remoteEvents.events.splice(0);
-      await page.getByRole('button', { name: 'Call 01 23 45 67 89', exact: true }).click();
+      await page.bringToFront();
+      await clickButton(page, 'Call 01 23 45 67 89');
       await remoteEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', { timeout: 10000, what: 'the remote answered' });
       await until(async () => (await popup.getByTestId('live-call').getAttribute('data-phase').catch(() => null)) === 'established',
         { what: 'the popup shows the call' });
