@@ -20,7 +20,10 @@ pub(super) async fn settings_ready() {
 
 /// Reads policy and options and merges them (core::settings). Managed
 /// storage can take seconds to answer while the browser starts, so the policy
-/// last seen (cached in local storage) applies until it does.
+/// last seen applies until it does. That copy lives in `storage.session`
+/// (trusted contexts only, cleared when the browser closes), never in
+/// `storage.local`, which any content-script context can write: a forged copy
+/// there would route tokens until managed storage answered.
 pub(super) async fn load_settings() {
     let Some(generation) = with_worker(|w| {
         w.settings_generation += 1;
@@ -42,7 +45,10 @@ pub(super) async fn load_settings() {
         .get(KEY_SWITCHED_OFF)
         .and_then(|v| serde_json::from_value(v.clone()).ok())
         .unwrap_or_default();
-    let cached = local.get(KEY_POLICY_CACHE).cloned();
+    let cached = chrome::storage_get(Area::Session, Some(&[KEY_POLICY_CACHE]))
+        .await
+        .ok()
+        .and_then(|s| s.get(KEY_POLICY_CACHE).cloned());
     let first = with_worker(|w| !w.settings_loaded).unwrap_or(false);
     if let (true, Some(cached)) = (first, cached.clone()) {
         apply_settings(generation, cached, options.clone(), switched_off.clone()).await;
@@ -54,7 +60,11 @@ pub(super) async fn load_settings() {
     };
     if cached.as_ref() != Some(&managed) {
         let _ =
-            chrome::storage_set(Area::Local, &json!({ KEY_POLICY_CACHE: managed.clone() })).await;
+            chrome::storage_set(Area::Session, &json!({ KEY_POLICY_CACHE: managed.clone() })).await;
+    }
+    // Earlier versions kept the copy in storage.local: drop it, never read it.
+    if local.get(KEY_POLICY_CACHE).is_some() {
+        let _ = chrome::storage_remove(Area::Local, &[KEY_POLICY_CACHE]).await;
     }
     apply_settings(generation, managed, options, switched_off).await;
 }
