@@ -185,6 +185,23 @@ pub fn parse_discovery(body: &str, issuer: &str) -> Result<Discovery, SetupProbl
     {
         return Err(bad("the provider does not support PKCE S256".into()));
     }
+    // The endpoints get the code, the PKCE verifier and (in the host) the
+    // client secret: the same https rule as the issuer.
+    let endpoints = [
+        Some(&d.authorization_endpoint),
+        Some(&d.token_endpoint),
+        Some(&d.jwks_uri),
+        d.userinfo_endpoint.as_ref(),
+        d.revocation_endpoint.as_ref(),
+        d.end_session_endpoint.as_ref(),
+    ];
+    if let Some(e) = endpoints
+        .into_iter()
+        .flatten()
+        .find(|e| !url_is_acceptable(e, crate::EMULATOR_BUILD))
+    {
+        return Err(bad(format!("the endpoint `{e}` is not an https URL")));
+    }
     Ok(d)
 }
 
@@ -576,6 +593,15 @@ mod tests {
         assert_eq!(d.token_endpoint, "https://accounts.google.com/token");
         assert!(parse_discovery(&discovery("https://evil.example"), GOOGLE_ISSUER).is_err());
         assert!(parse_discovery("{}", GOOGLE_ISSUER).is_err());
+        // An endpoint off https is refused, whatever the issuer says.
+        let plain = discovery(GOOGLE_ISSUER).replace(
+            "https://accounts.google.com/token",
+            "http://accounts.google.com/token",
+        );
+        assert!(matches!(
+            parse_discovery(&plain, GOOGLE_ISSUER),
+            Err(SetupProblem::BadDiscovery { reason }) if reason.contains("http://accounts.google.com/token")
+        ));
         let ms = "https://login.microsoftonline.com/organizations/v2.0";
         let templated = discovery("https://login.microsoftonline.com/{tenantid}/v2.0");
         assert!(parse_discovery(&templated, ms).is_ok());
