@@ -133,3 +133,22 @@ test('a softphone address from the options page must be on this computer; the sa
     await managed.close();
   }
 });
+
+test('the options page shows a platform URL set by policy read-only, and saving the form never stores one', async () => {
+  const platformUrl = `${emu.url}/platform`;
+  const b = await launch({ host: false, policy: { platformUrl } });
+  try {
+    const options = await openExtensionPage(b, 'options.html');
+    const field = options.getByLabel('Phone platform URL');
+    await field.waitFor();
+    assert.equal(await field.inputValue(), platformUrl);
+    assert.equal(await field.isDisabled(), true);
+    assert.match(await options.locator('#opt-platform-locked').textContent(), /Set by your administrator/);
+    await options.getByLabel('Default country').fill('FR');
+    await options.getByRole('button', { name: 'Save settings', exact: true }).click();
+    await until(async () => (await swState(options)).raw_options.defaultRegion === 'FR', { what: 'the form saved' });
+    assert.deepEqual(Object.keys((await swState(options)).raw_options), ['defaultRegion'], 'only the agent\'s own keys are saved');
+  } finally {
+    await b.close();
+  }
+});
