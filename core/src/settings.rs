@@ -322,6 +322,22 @@ fn validate_url(v: &Value, loopback_http: bool) -> Result<String, String> {
     Ok(s.trim_end_matches('/').to_owned())
 }
 
+/// The part of a policy that may be kept in `storage.local` for the seconds
+/// at browser start before managed storage answers: the site lists only.
+/// That copy can be forged by any content-script context, and the site lists
+/// only ever narrow where call buttons appear; nothing that routes tokens,
+/// passwords or calls is ever read from it (a full copy lives in
+/// `storage.session`, trusted contexts only, for worker restarts).
+pub fn site_rules_only(policy: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for key in [KEY_ALLOW, KEY_BLOCK] {
+        if let Some(v) = policy.get(key) {
+            out.insert(key.to_owned(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
 /// Merges policy (`managed`) and the options page (`local`) under the rules
 /// of this build (see [`merge_for`]).
 pub fn merge(managed: &Value, local: &Value) -> Settings {

@@ -513,3 +513,29 @@ fn urls_are_https_and_loopback_http_only_in_the_emulator_build() {
         crate::EMULATOR_BUILD
     );
 }
+
+/// The copy of the policy kept in browser storage for the start of the
+/// browser holds the site lists and nothing that routes secrets.
+#[test]
+fn the_startup_copy_in_browser_storage_holds_only_the_site_lists() {
+    let forged = json!({
+        "siteBlockList": ["bank.example.com"],
+        "siteAllowList": ["crm.example.com"],
+        "googleApiRoot": "https://evil.example",
+        "platformUrl": "https://evil.example",
+        "identityProviders": [{"kind": "google", "issuer": "https://evil.example", "clientId": "x"}],
+        "dialer": {"adapter": "baresip", "address": "evil.example:4444"},
+    });
+    let copy = site_rules_only(&forged);
+    assert_eq!(
+        copy,
+        json!({"siteAllowList": ["crm.example.com"], "siteBlockList": ["bank.example.com"]})
+    );
+    let s = merge(&copy, &json!({}));
+    assert_eq!(s.site_block_list, vec!["bank.example.com"]);
+    assert_eq!(s.google_api_root, None);
+    assert_eq!(s.platform_url, None);
+    assert!(s.identity_providers.is_empty());
+    assert_eq!(s.dialer, None);
+    assert_eq!(site_rules_only(&json!(null)), json!({}));
+}
