@@ -3,6 +3,13 @@
 //! around what lives here.
 #![forbid(unsafe_code)]
 
+/// Whether this is a build made for the emulator (cargo feature `emulator`,
+/// which `scripts/build` turns on and the release path of `scripts/package`
+/// does not): only then is plain `http://` accepted, and only on a loopback
+/// host, for issuers, API roots and the platform URL. A release build is
+/// https only.
+pub const EMULATOR_BUILD: bool = cfg!(feature = "emulator");
+
 pub mod auth;
 pub mod browser;
 pub mod calls;

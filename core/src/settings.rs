@@ -106,14 +106,43 @@ pub struct Settings {
     pub problems: Vec<Problem>,
 }
 
-/// An ignored setting.
+/// An ignored setting (or, for a list, an ignored entry of it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub key: String,
     /// "policy" or "options".
     pub source: String,
     pub message: String,
+    /// A value saved in the browser for a key only policy may set: the
+    /// options page says "set by your administrator only".
+    #[serde(default)]
+    pub admin_only: bool,
 }
+
+/// Who may set a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// The options page's own keys: the agent's choice, unless policy sets
+    /// (and so locks) them.
+    Agent,
+    /// Keys that route tokens, passwords or calls, or decide who may sign in
+    /// (and the forced language, which the options page does not offer):
+    /// policy only. Browser storage is writable by any content-script
+    /// context, so a value saved there is ignored and reported.
+    Admin,
+}
+
+/// The owner of a settings key.
+pub fn owner(key: &str) -> Owner {
+    match key {
+        KEY_DIALER | KEY_REGION => Owner::Agent,
+        _ => Owner::Admin,
+    }
+}
+
+/// The problem reported for a browser-storage value of a policy-only key.
+pub const ADMIN_ONLY: &str =
+    "set by your administrator only; the value saved in this browser is ignored";
 
 /// The dialer as the options page and policy write it (flat, camelCase).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,7 +157,24 @@ pub struct DialerSetting {
     pub dial_prefix: Option<String>,
 }
 
-fn validate_dialer(v: &Value) -> Result<DialerConfig, String> {
+/// Where a value comes from: policy (managed storage) or the options page
+/// (browser storage, which a content-script context can write).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Policy,
+    Options,
+}
+
+impl Source {
+    fn name(self) -> &'static str {
+        match self {
+            Source::Policy => "policy",
+            Source::Options => "options",
+        }
+    }
+}
+
+fn validate_dialer(v: &Value, source: Source) -> Result<DialerConfig, String> {
     let d: DialerSetting = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
     let sip = SipSettings {
         domain: d.sip_domain.unwrap_or_default().trim().to_owned(),
@@ -144,12 +190,17 @@ fn validate_dialer(v: &Value) -> Result<DialerConfig, String> {
         let a = address
             .as_deref()
             .ok_or("the SIP softphone needs its control address (host:port)")?;
-        let port_ok = a
+        let host = a
             .rsplit_once(':')
-            .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|n| n > 0));
-        if !port_ok {
+            .filter(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|n| n > 0))
+            .map(|(h, _)| h)
+            .ok_or_else(|| format!("`{a}` is not host:port (for example 127.0.0.1:4444)"))?;
+        // The softphone's control connection places calls: from the options
+        // page it must stay on this computer; another host only by policy.
+        if source == Source::Options && !crate::auth::provider::is_loopback_host(host) {
             return Err(format!(
-                "`{a}` is not host:port (for example 127.0.0.1:4444)"
+                "`{a}` is not on this computer: the softphone's control address must be \
+                 127.0.0.1, [::1] or localhost (another host only by policy)"
             ));
         }
     }
@@ -167,45 +218,54 @@ fn validate_region(v: &Value) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-fn validate_sites(v: &Value) -> Result<Vec<String>, String> {
-    let list = v.as_array().ok_or("expected a list of sites")?;
-    list.iter()
-        .map(|p| {
-            let p = p.as_str().ok_or("every entry must be text")?;
-            SitePattern::parse(p).map(|_| p.trim().to_owned())
-        })
-        .collect()
-}
-
-fn validate_providers(v: &Value) -> Result<Vec<ProviderConfig>, String> {
-    let list: Vec<ProviderConfig> = serde_json::from_value(v.clone())
-        .map_err(|e| format!("expected a list of providers: {e}"))?;
-    for p in &list {
-        // A missing client id is kept: it is a setup warning, not a bad value.
-        p.issuer().map_err(|e| e.to_string())?;
+/// A list whose bad entries are reported (one message each) and skipped, the
+/// rest kept; `Err` when the value is not a list at all.
+fn each<T>(
+    v: &Value,
+    what: &str,
+    check: impl Fn(&Value) -> Result<T, String>,
+) -> Result<(Vec<T>, Vec<String>), String> {
+    let list = v
+        .as_array()
+        .ok_or_else(|| format!("expected a list of {what}"))?;
+    let mut kept = vec![];
+    let mut skipped = vec![];
+    for (i, entry) in list.iter().enumerate() {
+        match check(entry) {
+            Ok(t) => kept.push(t),
+            Err(m) => skipped.push(format!("entry {} was skipped: {m}", i + 1)),
+        }
     }
-    Ok(list)
+    Ok((kept, skipped))
 }
 
-fn validate_emails(v: &Value) -> Result<Vec<String>, String> {
-    let list = v.as_array().ok_or("expected a list of email addresses")?;
-    list.iter()
-        .map(|e| {
-            let e = e
-                .as_str()
-                .ok_or("every entry must be text")?
-                .trim()
-                .to_lowercase();
-            let ok = e
-                .split_once('@')
-                .is_some_and(|(u, d)| !u.is_empty() && d.contains('.'));
-            if ok {
-                Ok(e)
-            } else {
-                Err(format!("`{e}` is not an email address"))
-            }
-        })
-        .collect()
+fn check_site(v: &Value) -> Result<String, String> {
+    let p = v.as_str().ok_or("every entry must be text")?;
+    SitePattern::parse(p).map(|_| p.trim().to_owned())
+}
+
+fn check_provider(v: &Value, loopback_http: bool) -> Result<ProviderConfig, String> {
+    let p: ProviderConfig =
+        serde_json::from_value(v.clone()).map_err(|e| format!("not a provider: {e}"))?;
+    // A missing client id is kept: it is a setup warning, not a bad value.
+    p.issuer_for(loopback_http).map_err(|e| e.to_string())?;
+    Ok(p)
+}
+
+fn check_email(v: &Value) -> Result<String, String> {
+    let e = v
+        .as_str()
+        .ok_or("every entry must be text")?
+        .trim()
+        .to_lowercase();
+    let ok = e
+        .split_once('@')
+        .is_some_and(|(u, d)| !u.is_empty() && d.contains('.'));
+    if ok {
+        Ok(e)
+    } else {
+        Err(format!("`{e}` is not an email address"))
+    }
 }
 
 fn validate_grace(v: &Value) -> Result<u32, String> {
@@ -248,88 +308,161 @@ fn validate_language(v: &Value) -> Result<String, String> {
         .ok_or_else(|| format!("`{s}` is not a language Ringside ships (en, fr, de)"))
 }
 
-fn validate_url(v: &Value) -> Result<String, String> {
+/// A URL that receives tokens or calls: https (plain http on loopback only in
+/// the emulator build, see `auth::provider::url_is_acceptable`).
+fn validate_url(v: &Value, loopback_http: bool) -> Result<String, String> {
     let s = v.as_str().ok_or("expected a URL")?.trim();
-    let ok = (s.starts_with("https://") || s.starts_with("http://"))
-        && s.len() > "https://".len()
-        && !s.contains(char::is_whitespace);
-    if !ok {
-        return Err(format!("`{s}` is not an http(s) URL"));
+    if !crate::auth::provider::url_is_acceptable(s, loopback_http) {
+        return Err(if loopback_http {
+            format!("`{s}` is not an https URL (plain http only on 127.0.0.1, [::1] or localhost)")
+        } else {
+            format!("`{s}` is not an https URL")
+        });
     }
     Ok(s.trim_end_matches('/').to_owned())
 }
 
-/// Merges policy (`managed`) and the options page (`local`): a valid policy
-/// value wins and locks the key; an invalid one is reported and the local
-/// value (if valid) applies.
+/// The part of a policy that may be kept in `storage.local` for the seconds
+/// at browser start before managed storage answers: the site lists only.
+/// That copy can be forged by any content-script context, and the site lists
+/// only ever narrow where call buttons appear; nothing that routes tokens,
+/// passwords or calls is ever read from it (a full copy lives in
+/// `storage.session`, trusted contexts only, for worker restarts).
+pub fn site_rules_only(policy: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for key in [KEY_ALLOW, KEY_BLOCK] {
+        if let Some(v) = policy.get(key) {
+            out.insert(key.to_owned(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+/// Merges policy (`managed`) and the options page (`local`) under the rules
+/// of this build (see [`merge_for`]).
 pub fn merge(managed: &Value, local: &Value) -> Settings {
+    merge_for(managed, local, crate::EMULATOR_BUILD)
+}
+
+/// Merges policy and the options page. Keys have owners ([`owner`]):
+/// - a valid policy value always wins and locks the key;
+/// - the options page's own keys (dialer, region) come from options when
+///   policy does not set them validly; a dialer from options must control a
+///   softphone on this computer (loopback);
+/// - every other key comes from policy only: an options value is ignored and
+///   reported ([`ADMIN_ONLY`]); an invalid policy value is reported and the
+///   key keeps its safe default (unset, empty), never the options value;
+/// - a list's bad entries are reported one by one and skipped, the rest kept;
+/// - URLs are https; `loopback_http` (the emulator build) also accepts plain
+///   http on loopback hosts.
+pub fn merge_for(managed: &Value, local: &Value, loopback_http: bool) -> Settings {
     let mut out = Settings::default();
-    let pick = |key: &str, out: &mut Settings| -> Option<(Value, &'static str)> {
-        for (source, obj) in [("policy", managed), ("options", local)] {
-            if let Some(v) = obj.get(key).filter(|v| !v.is_null()) {
-                let checked = match key {
-                    KEY_DIALER => validate_dialer(v).map(|d| serde_json::to_value(d).ok()),
-                    KEY_REGION => validate_region(v).map(|r| Some(Value::String(r))),
-                    KEY_ALLOW | KEY_BLOCK => validate_sites(v).map(|l| Some(l.into())),
-                    KEY_PLATFORM => validate_url(v).map(|u| Some(Value::String(u))),
-                    KEY_PROVIDERS => validate_providers(v).map(|p| serde_json::to_value(p).ok()),
-                    KEY_SIGN_IN_METHOD => serde_json::from_value::<SignInMethod>(v.clone())
-                        .map(|_| Some(v.clone()))
-                        .map_err(|_| "expected google, microsoft or password".to_owned()),
-                    KEY_PRIVILEGED => validate_emails(v).map(|l| Some(l.into())),
-                    KEY_GRACE => validate_grace(v).map(|n| Some(n.into())),
-                    KEY_IMAP => validate_imap(v).map(|m| serde_json::to_value(m).ok()),
-                    KEY_GOOGLE_API_ROOT | KEY_GRAPH_API_ROOT => {
-                        validate_url(v).map(|u| Some(Value::String(u)))
-                    }
-                    KEY_LANGUAGE => validate_language(v).map(|l| Some(Value::String(l))),
-                    KEY_CONTACTS_DIRECTORY => v
-                        .as_bool()
-                        .map(|b| Some(Value::Bool(b)))
-                        .ok_or_else(|| "expected true or false".to_owned()),
-                    _ => Ok(None),
-                };
-                match checked {
-                    Ok(Some(v)) => return Some((v, source)),
-                    Ok(None) => {}
-                    Err(message) => out.problems.push(Problem {
-                        key: key.to_owned(),
-                        source: source.to_owned(),
-                        message,
-                    }),
-                }
+    for key in ALL_KEYS {
+        let from_policy = managed.get(key).filter(|v| !v.is_null());
+        let from_options = local.get(key).filter(|v| !v.is_null());
+        let mut set_by_policy = false;
+        if let Some(v) = from_policy {
+            set_by_policy = out.apply(key, v, Source::Policy, loopback_http);
+            if set_by_policy {
+                out.locked.push(key.to_owned());
             }
         }
-        None
-    };
-    for key in ALL_KEYS {
-        let Some((v, source)) = pick(key, &mut out) else {
-            continue;
-        };
-        if source == "policy" {
-            out.locked.push(key.to_owned());
-        }
-        match key {
-            KEY_DIALER => out.dialer = serde_json::from_value(v).ok(),
-            KEY_REGION => out.default_region = v.as_str().map(str::to_owned),
-            KEY_ALLOW => out.site_allow_list = serde_json::from_value(v).unwrap_or_default(),
-            KEY_BLOCK => out.site_block_list = serde_json::from_value(v).unwrap_or_default(),
-            KEY_PLATFORM => out.platform_url = v.as_str().map(str::to_owned),
-            KEY_PROVIDERS => out.identity_providers = serde_json::from_value(v).unwrap_or_default(),
-            KEY_SIGN_IN_METHOD => out.sign_in_method = serde_json::from_value(v).ok(),
-            KEY_PRIVILEGED => out.privileged_users = serde_json::from_value(v).unwrap_or_default(),
-            KEY_IMAP => out.imap_server = serde_json::from_value(v).ok(),
-            KEY_GOOGLE_API_ROOT => out.google_api_root = v.as_str().map(str::to_owned),
-            KEY_GRAPH_API_ROOT => out.graph_api_root = v.as_str().map(str::to_owned),
-            KEY_LANGUAGE => out.language = v.as_str().map(str::to_owned),
-            KEY_CONTACTS_DIRECTORY => out.contacts_directory = v.as_bool().unwrap_or(false),
-            _ => out.sign_out_grace_minutes = v.as_u64().and_then(|n| u32::try_from(n).ok()),
+        match (owner(key), from_options) {
+            (_, None) => {}
+            (Owner::Admin, Some(_)) => out.problems.push(Problem {
+                key: key.to_owned(),
+                source: Source::Options.name().to_owned(),
+                message: ADMIN_ONLY.to_owned(),
+                admin_only: true,
+            }),
+            (Owner::Agent, Some(v)) => {
+                if !set_by_policy {
+                    out.apply(key, v, Source::Options, loopback_http);
+                }
+            }
         }
     }
     out
 }
 
 impl Settings {
+    fn report(&mut self, key: &str, source: Source, message: String) {
+        self.problems.push(Problem {
+            key: key.to_owned(),
+            source: source.name().to_owned(),
+            message,
+            admin_only: false,
+        });
+    }
+
+    /// Checks and applies one value; false (and the problem reported) when it
+    /// is unusable as a whole. A list keeps its good entries and reports the
+    /// others.
+    fn apply(&mut self, key: &str, v: &Value, source: Source, loopback_http: bool) -> bool {
+        let mut skipped = vec![];
+        let result = self.apply_checked(key, v, source, loopback_http, &mut skipped);
+        for m in skipped {
+            self.report(key, source, m);
+        }
+        match result {
+            Ok(()) => true,
+            Err(m) => {
+                self.report(key, source, m);
+                false
+            }
+        }
+    }
+
+    fn apply_checked(
+        &mut self,
+        key: &str,
+        v: &Value,
+        source: Source,
+        loopback_http: bool,
+        skipped: &mut Vec<String>,
+    ) -> Result<(), String> {
+        match key {
+            KEY_DIALER => self.dialer = Some(validate_dialer(v, source)?),
+            KEY_REGION => self.default_region = Some(validate_region(v)?),
+            KEY_ALLOW | KEY_BLOCK => {
+                let (sites, bad) = each(v, "sites", check_site)?;
+                *skipped = bad;
+                if key == KEY_ALLOW {
+                    self.site_allow_list = sites;
+                } else {
+                    self.site_block_list = sites;
+                }
+            }
+            KEY_PLATFORM => self.platform_url = Some(validate_url(v, loopback_http)?),
+            KEY_PROVIDERS => {
+                let (providers, bad) = each(v, "providers", |p| check_provider(p, loopback_http))?;
+                *skipped = bad;
+                self.identity_providers = providers;
+            }
+            KEY_SIGN_IN_METHOD => {
+                self.sign_in_method = Some(
+                    serde_json::from_value::<SignInMethod>(v.clone())
+                        .map_err(|_| "expected google, microsoft or password".to_owned())?,
+                );
+            }
+            KEY_PRIVILEGED => {
+                let (emails, bad) = each(v, "email addresses", check_email)?;
+                *skipped = bad;
+                self.privileged_users = emails;
+            }
+            KEY_GRACE => self.sign_out_grace_minutes = Some(validate_grace(v)?),
+            KEY_IMAP => self.imap_server = Some(validate_imap(v)?),
+            KEY_GOOGLE_API_ROOT => self.google_api_root = Some(validate_url(v, loopback_http)?),
+            KEY_GRAPH_API_ROOT => self.graph_api_root = Some(validate_url(v, loopback_http)?),
+            KEY_LANGUAGE => self.language = Some(validate_language(v)?),
+            KEY_CONTACTS_DIRECTORY => {
+                self.contacts_directory = v.as_bool().ok_or("expected true or false")?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// Where the side panel's Google API calls, and the contact sync's
     /// Google and Graph calls, go.
     pub fn api_roots(&self) -> crate::context::ApiRoots {

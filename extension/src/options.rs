@@ -130,14 +130,18 @@ fn problems_block(
             doc,
             "p",
             "problem",
-            Some(&t.message(
-                if p.source == "policy" {
-                    "policyInvalid"
-                } else {
-                    "optionInvalid"
-                },
-                &[p.key.clone(), p.message.clone()],
-            )),
+            Some(&if p.admin_only {
+                t.message("optionAdminOnly", std::slice::from_ref(&p.key))
+            } else {
+                t.message(
+                    if p.source == "policy" {
+                        "policyInvalid"
+                    } else {
+                        "optionInvalid"
+                    },
+                    &[p.key.clone(), p.message.clone()],
+                )
+            }),
         )?;
         e.set_attribute("role", "alert")?;
         e.set_attribute("data-testid", "setting-problem")?;
@@ -146,7 +150,8 @@ fn problems_block(
     Ok(Some(block))
 }
 
-/// The click-to-call settings: dialer, region, platform; site rules (policy only).
+/// The click-to-call settings: dialer and region (the agent's, unless policy
+/// sets them); the platform URL and site rules (policy only, read-only).
 fn calling_section(
     doc: &Document,
     t: &dyn Translate,
@@ -255,22 +260,20 @@ fn calling_section(
         region_locked,
         "FR",
     )?)?;
-    let platform_locked = locked(settings::KEY_PLATFORM);
-    let platform = if platform_locked {
-        s.platform_url.clone().unwrap_or_default()
-    } else {
-        text_at(raw, &[settings::KEY_PLATFORM]).to_owned()
-    };
-    sec.add(&input_row(
-        doc,
-        t,
-        "opt-platform",
-        "platformLabel",
-        Some("platformHelp"),
-        &platform,
-        platform_locked,
-        "https://",
-    )?)?;
+    // The platform receives the agent's ID token: policy only, shown
+    // read-only when set (never an editable field).
+    if let Some(platform) = &s.platform_url {
+        sec.add(&input_row(
+            doc,
+            t,
+            "opt-platform",
+            "platformLabel",
+            Some("platformHelp"),
+            platform,
+            true,
+            "",
+        )?)?;
+    }
     let save = dom::button(doc, "save-options", &t.get("saveSettings"), None)?;
     save.set_class_name("button primary");
     sec.add(&save)?;
@@ -314,14 +317,9 @@ fn collect_options(doc: &Document) -> Value {
             }),
         );
     }
-    for (key, id) in [
-        (settings::KEY_REGION, "opt-region"),
-        (settings::KEY_PLATFORM, "opt-platform"),
-    ] {
-        let v = field_value(doc, id);
-        if !v.is_empty() {
-            out.insert(key.into(), Value::String(v));
-        }
+    let region = field_value(doc, "opt-region");
+    if !region.is_empty() {
+        out.insert(settings::KEY_REGION.into(), Value::String(region));
     }
     Value::Object(out)
 }

@@ -22,21 +22,19 @@ const pct = (xs, p) => {
 /** Adds contacts_outlook_* keys to `report`. */
 export async function benchOutlookContacts(report) {
   const emu = await startEmulator();
-  const b = await launch({ host: true });
+  // The admin's policy (written before launch, removed by close).
+  const b = await launch({
+    host: true,
+    policy: {
+      identityProviders: [{ kind: 'microsoft', issuer: `${emu.url}/microsoft/${TENANT}/v2.0`, clientId: 'ringside-e2e', tenant: TENANT }],
+      graphApiRoot: `${emu.url}/graph/v1.0`,
+    },
+  });
   try {
     await emu.control('PUT', '/oidc-microsoft/clients', [{ client_id: 'ringside-e2e', redirect_uris: [`https://${b.extensionId}.chromiumapp.org/`] }]);
     await emu.control('PUT', '/oidc-microsoft/users', [{ email: AGENT, name: 'Ana Ruiz' }]);
     await emu.control('PUT', '/oidc-microsoft/consent', { auto: AGENT });
     await emu.control('POST', '/graph/generate', { contacts: CONTACTS });
-    const options = await openExtensionPage(b, 'options.html');
-    await options.evaluate(([url, tenant]) => chrome.storage.local.set({
-      options: {
-        identityProviders: [{ kind: 'microsoft', issuer: `${url}/microsoft/${tenant}/v2.0`, clientId: 'ringside-e2e', tenant }],
-        graphApiRoot: `${url}/graph/v1.0`,
-      },
-    }), [emu.url, TENANT]);
-    await until(async () => (await swState(options)).settings.identityProviders.length === 1, { what: 'settings' });
-    await options.close();
 
     const popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 640 });
     const t0 = performance.now();

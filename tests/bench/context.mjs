@@ -67,16 +67,19 @@ async function timeToContext(panel, query) {
 /** Adds sidebar_time_to_context_ms_* and sidebar_cached_ms_* to `report`. */
 export async function benchSidebar(report) {
   const emu = await startEmulator();
-  const b = await launch({ host: true });
+  // The admin's policy (written before launch, removed by close).
+  const b = await launch({
+    host: true,
+    policy: {
+      identityProviders: [{ kind: 'google', issuer: `${emu.url}/google`, clientId: 'ringside-bench' }],
+      googleApiRoot: `${emu.url}/googleapis`,
+    },
+  });
   try {
     await emu.control('PUT', '/oidc/clients', [{ client_id: 'ringside-bench', redirect_uris: [`https://${EXTENSION_ID}.chromiumapp.org/`] }]);
     await emu.control('PUT', '/oidc/users', [{ email: ANA, name: 'Ana Ruiz', hd: 'example.com' }]);
     await emu.control('PUT', '/oidc/consent', { auto: ANA });
     await emu.control('PUT', '/google/fixtures', fixtures(RUNS + 1, Date.now()));
-    const options = await openExtensionPage(b, 'options.html');
-    await options.evaluate(({ issuer, root }) => chrome.storage.local.set({
-      options: { identityProviders: [{ kind: 'google', issuer, clientId: 'ringside-bench' }], googleApiRoot: root },
-    }), { issuer: `${emu.url}/google`, root: `${emu.url}/googleapis` });
     const popup = await openExtensionPage(b, 'popup.html');
     const signIn = popup.getByRole('button', { name: 'Sign in with Google' });
     await signIn.waitFor({ timeout: 15000 });

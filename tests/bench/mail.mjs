@@ -4,7 +4,7 @@
 // five messages rendered. Real Chromium, host and Secret Service.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freshDirs, installHost, launch, openExtensionPage, swState, until } from '../e2e/lib/harness.mjs';
+import { freshDirs, installHost, launch, openExtensionPage } from '../e2e/lib/harness.mjs';
 import { startDovecot, USER, APP_PASSWORD, CONTACT } from '../e2e/lib/imap.mjs';
 
 const RUNS = Number(process.env.RINGSIDE_BENCH_IMAP_RUNS || 20);
@@ -29,11 +29,10 @@ export async function benchMail(report) {
   const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
   cfg.imap_ca_files = [dovecot.ca];
   writeFileSync(cfgPath, JSON.stringify(cfg));
-  const b = await launch({ host: false, dirs });
+  // The IMAP server is the admin's policy (written before launch, removed by close).
+  const b = await launch({ host: false, dirs, policy: { imapServer: { host: 'localhost', port: dovecot.port } } });
   try {
     const options = await openExtensionPage(b, 'options.html');
-    await options.evaluate((port) => chrome.storage.local.set({ options: { imapServer: { host: 'localhost', port } } }), dovecot.port);
-    await until(async () => (await swState(options)).settings.imapServer?.port === dovecot.port, { what: 'the IMAP server setting' });
     await options.getByLabel('Gmail address').fill(USER);
     await options.getByLabel('App password (16 letters)').fill(APP_PASSWORD);
     await options.getByLabel('App password (16 letters)').press('Enter');

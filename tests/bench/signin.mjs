@@ -2,6 +2,7 @@
 // the signed-in popup, against the emulator with auto-consent, the real host
 // and the real Secret Service; and a token refresh through the host.
 import { launch, openExtensionPage, startEmulator, swState, until, EXTENSION_ID } from '../e2e/lib/harness.mjs';
+import { configure } from '../e2e/lib/auth.mjs';
 
 const RUNS = Number(process.env.RINGSIDE_BENCH_SIGNINS || 10);
 
@@ -13,17 +14,15 @@ const pct = (xs, p) => {
 /** Adds signin_click_to_ready_ms_*, token_refresh_ms_* and revocation_to_ui_ms_* to `report`. */
 export async function benchSignIn(report) {
   const emu = await startEmulator();
-  const b = await launch({ host: true });
+  // The admin's policy (written before launch, removed by close).
+  const provider = { kind: 'google', issuer: `${emu.url}/google`, clientId: 'ringside-bench' };
+  const b = await launch({ host: true, policy: { identityProviders: [provider] } });
   try {
     const email = 'ana@example.com';
     await emu.control('PUT', '/oidc/clients', [{ client_id: 'ringside-bench', redirect_uris: [`https://${EXTENSION_ID}.chromiumapp.org/`] }]);
     await emu.control('PUT', '/oidc/users', [{ email, name: 'Ana Ruiz', hd: 'example.com' }]);
     await emu.control('PUT', '/oidc/consent', { auto: email });
     const options = await openExtensionPage(b, 'options.html');
-    await options.evaluate((issuer) => chrome.storage.local.set({
-      options: { identityProviders: [{ kind: 'google', issuer, clientId: 'ringside-bench' }] },
-    }), `${emu.url}/google`);
-    await until(async () => (await swState(options)).settings.identityProviders.length === 1, { what: 'the provider' });
     const popup = await openExtensionPage(b, 'popup.html');
     const phase = () => popup.locator('[data-testid=account]').getAttribute('data-phase');
     const signin = [];
@@ -62,11 +61,8 @@ export async function benchSignIn(report) {
     // Revocation to UI: the platform revokes the agent's sessions (its event
     // stream tells the worker) until the popup shows signed out.
     await emu.control('PUT', '/platform/agents', [{ login_email: email, name: 'Ana Ruiz' }]);
-    await options.evaluate((o) => chrome.storage.local.set({ options: o }), {
-      identityProviders: [{ kind: 'google', issuer: `${emu.url}/google`, clientId: 'ringside-bench' }],
-      platformUrl: `${emu.url}/platform`,
-    });
-    await until(async () => (await swState(options)).settings.platformUrl, { what: 'the platform URL' });
+    // The admin adds the platform (a policy change at runtime: Chromium's settle delay, about 5 s).
+    await configure(b, { identityProviders: [provider], platformUrl: `${emu.url}/platform` });
     const revocation = [];
     for (let i = 0; i < 5; i++) {
       if ((await phase()) !== 'signed_out') {

@@ -35,7 +35,8 @@ const stopPhones = async () => {
   await remote.stop();
 };
 const headed = Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
-const b = await launch({ host: true, dirs, headless: !headed });
+// The phone platform is the admin's policy (removed when the demo exits).
+const b = await launch({ host: true, dirs, headless: !headed, policy: { platformUrl: `${emu.url}/platform` } });
 console.log(`extension ${b.extensionId} loaded; native host registered for ${dirs.profile}`);
 
 const shots = [];
@@ -50,7 +51,6 @@ const setup = await openExtensionPage(b, 'options.html');
 await setup.evaluate((o) => chrome.storage.local.set({ options: o }), {
   dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` },
   defaultRegion: 'FR',
-  platformUrl: `${emu.url}/platform`,
 });
 await setup.close();
 const site = await b.context.newPage();

@@ -139,7 +139,8 @@ for (const file of ['numbers.html', 'numbers.strict.html']) {
 
 test('a click dials the remote softphone; the popup shows the call, hangs up, and keeps the wrap-up of a call nobody was signed in for in the browser, never sent', async () => {
   await withPhones(async ({ agent, remote, remoteEvents }) => {
-    const b = await launch({ host: true });
+    // The platform (which receives wrap-ups) is the admin's policy.
+    const b = await launch({ host: true, policy: { platformUrl: `${emu.url}/platform` } });
     try {
       // The agent sets up the softphone in the options page, by keyboard and form.
       const options = await openExtensionPage(b, 'options.html');
@@ -147,7 +148,9 @@ test('a click dials the remote softphone; the popup shows the call, hangs up, an
       await options.getByLabel('Control address').fill(`127.0.0.1:${agent.ctrl}`);
       await options.getByLabel('SIP domain').fill(`127.0.0.1:${remote.sip}`);
       await options.getByLabel('Default country').fill('FR');
-      await options.getByLabel('Phone platform URL').fill(`${emu.url}/platform`);
+      // The platform URL shows, read-only: policy only.
+      assert.equal(await options.getByLabel('Phone platform URL').inputValue(), `${emu.url}/platform`);
+      assert.equal(await options.getByLabel('Phone platform URL').isDisabled(), true);
       await options.getByRole('button', { name: 'Save settings' }).click();
       await until(async () => (await swState(options)).settings.dialer?.address === `127.0.0.1:${agent.ctrl}`, {
         what: 'saved dialer',

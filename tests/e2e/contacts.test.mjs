@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
-import { ANA, provider as setProvider, google as googleAt, configure, signInGoogle, dumpStorage } from './lib/auth.mjs';
+import { ANA, provider as setProvider, google as googleAt, signInGoogle, dumpStorage } from './lib/auth.mjs';
 import { synced, storedIds, search, stale, syncError, whileRinging } from './lib/contacts.mjs';
 import { buttonCentre, buttonNames, axText, wholeDom } from './lib/buttons.mjs';
 
@@ -26,13 +26,13 @@ before(async () => {
   // The same person in the agent's contacts and the directory (same email).
   await emu.control('PATCH', '/google/people/directory/d0', { emailAddresses: [{ value: 'ana.ruiz0@example.com' }] });
   await setProvider(emu, '/oidc', { auto: ANA.email });
-  b = await launch({ host: true });
   settings = {
     identityProviders: [googleAt(emu)],
     googleApiRoot: `${emu.url}/googleapis`,
     contactsDirectory: true,
   };
-  await configure(b, settings);
+  // The admin's policy, there before the browser starts.
+  b = await launch({ host: true, policy: settings });
 });
 
 after(async () => {

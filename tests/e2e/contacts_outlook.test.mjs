@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
-import { provider as setProvider, configure, clickSignIn, phase } from './lib/auth.mjs';
+import { provider as setProvider, clickSignIn, phase } from './lib/auth.mjs';
 import { synced, storedIds, search, stale, syncError, whileRinging } from './lib/contacts.mjs';
 
 const CONTACTS = 500;
@@ -24,14 +24,14 @@ before(async () => {
   emu = await startEmulator();
   await emu.control('POST', '/graph/generate', { contacts: CONTACTS });
   await setProvider(emu, '/oidc-microsoft', { auto: AGENT, users: [{ email: AGENT, name: 'Ana Ruiz' }] });
-  b = await launch({ host: true });
   settings = {
     identityProviders: [{ kind: 'microsoft', issuer: `${emu.url}/microsoft/${TENANT}/v2.0`, clientId: 'ringside-e2e', tenant: TENANT }],
     graphApiRoot: `${emu.url}/graph/v1.0`,
     // Numbers typed in Outlook without a country code are read as French.
     defaultRegion: 'FR',
   };
-  await configure(b, settings);
+  // The admin's policy, there before the browser starts.
+  b = await launch({ host: true, policy: settings });
 });
 
 after(async () => {

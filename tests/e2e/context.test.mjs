@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
-import { ANA, provider as setProvider, google as googleAt, configure, signInGoogle } from './lib/auth.mjs';
+import { ANA, provider as setProvider, google as googleAt, setOptions, signInGoogle } from './lib/auth.mjs';
 import { startSoftphone, controlClient } from './lib/softphone.mjs';
 import { buttonCentre, buttonNames, tabTo } from './lib/buttons.mjs';
 
@@ -64,9 +64,10 @@ function fixtures(now) {
   return { body: { contacts, messages, files, events }, expectedEmails, expectedDocs, expectedEvents };
 }
 
-async function setup(b, { auto = ANA.email } = {}) {
+/** Ringside with the emulator's Google as the admin's policy (written before the browser starts). */
+async function launchSetUp({ auto = ANA.email } = {}) {
   await setProvider(emu, '/oidc', { auto });
-  await configure(b, { identityProviders: [googleAt(emu)], googleApiRoot: `${emu.url}/googleapis` });
+  return launch({ host: true, policy: { identityProviders: [googleAt(emu)], googleApiRoot: `${emu.url}/googleapis` } });
 }
 
 async function titles(section, testid) {
@@ -78,9 +79,8 @@ test('sidebar: the contact by phone, Gmail consent clicked through, every sectio
   const fx = fixtures(now);
   await emu.control('PUT', '/google/fixtures', fx.body);
   await emu.control('PUT', '/faults', []);
-  const b = await launch({ host: true });
+  const b = await launchSetUp();
   try {
-    await setup(b);
     const popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 600 });
     await signInGoogle(b, popup);
 
@@ -166,9 +166,8 @@ test('sidebar: the contact by phone, Gmail consent clicked through, every sectio
 
 test('"show contact" beside a call button in a page puts that contact in the side panel', async () => {
   await emu.control('PUT', '/google/fixtures', fixtures(Date.now()).body);
-  const b = await launch({ host: true });
+  const b = await launchSetUp();
   try {
-    await setup(b);
     const popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 600 });
     await signInGoogle(b, popup);
     const page = await b.context.newPage();
@@ -191,16 +190,12 @@ test('an incoming call from a known number puts that contact in the panel', asyn
   const agent = await startSoftphone({ user: 'agent', autoAnswer: false });
   const remote = await startSoftphone({ user: BOB_PHONE, autoAnswer: true });
   const remoteEvents = await controlClient(remote.ctrl);
-  const b = await launch({ host: true });
+  const b = await launchSetUp();
   try {
-    await setup(b);
     const popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 600 });
     await signInGoogle(b, popup);
-    await configure(b, {
-      identityProviders: [googleAt(emu)],
-      googleApiRoot: `${emu.url}/googleapis`,
-      dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` },
-    });
+    // The softphone is the agent's own setting (the options page's).
+    await setOptions(b, { dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` } });
     const panel = await openExtensionPage(b, 'sidepanel.html', { width: 420, height: 900 });
     await until(async () => (await swState(panel)).host.state === 'connected', { what: 'host connected' });
     remoteEvents.command('dial', agent.uri);
@@ -220,14 +215,16 @@ test('an incoming call from a known number puts that contact in the panel', asyn
 });
 
 test('a Microsoft-signed-in agent sees the contact from the call and a Google Workspace note', async () => {
-  const b = await launch({ host: true });
-  try {
-    await setProvider(emu, '/oidc-microsoft', { auto: 'ana@contoso.com', users: [{ email: 'ana@contoso.com', name: 'Ana Ruiz' }] });
-    const tenant = '11111111-2222-4333-8444-555555555555';
-    await configure(b, {
+  await setProvider(emu, '/oidc-microsoft', { auto: 'ana@contoso.com', users: [{ email: 'ana@contoso.com', name: 'Ana Ruiz' }] });
+  const tenant = '11111111-2222-4333-8444-555555555555';
+  const b = await launch({
+    host: true,
+    policy: {
       identityProviders: [{ kind: 'microsoft', issuer: `${emu.url}/microsoft/${tenant}/v2.0`, clientId: 'ringside-e2e', tenant }],
       googleApiRoot: `${emu.url}/googleapis`,
-    });
+    },
+  });
+  try {
     const popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 600 });
     await popup.getByRole('button', { name: 'Sign in with Microsoft' }).click();
     await until(async () => (await popup.locator('[data-testid=account]').getAttribute('data-phase')) === 'signed_in', {

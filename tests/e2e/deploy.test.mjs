@@ -7,9 +7,11 @@
 // unpacked.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { startEmulator, openExtensionPage, swState, until, artifact, EXTENSION_ID, HOST_BIN } from './lib/harness.mjs';
+import { startEmulator, openExtensionPage, swState, until, artifact, EXTENSION_ID, HOST_BIN, ROOT } from './lib/harness.mjs';
 import { provider, google, secretFor, signInGoogle, ANA } from './lib/auth.mjs';
 import {
   canDeploy, startUpdateServer, packageVersion, writeDeployPolicy, removeDeployPolicy, installHostPackage,
@@ -161,4 +163,27 @@ test('purging the package removes the system registration', { skip }, async () =
   assert.ok(!existsSync('/usr/bin/ringside-host'), 'binary removed');
   assert.ok(!existsSync('/etc/ringside/host.json'), 'host config removed on purge');
   assert.ok(existsSync(HOST_BIN), 'the build itself is untouched');
+});
+
+// The release path refuses the development defaults: the committed key (anyone
+// can sign an "update" with it) and an http base URL. Each refusal says what
+// to pass instead; --dev (used above) allows them and builds for the emulator.
+test('scripts/package without --dev refuses the committed key and an http base URL, and says what to pass', () => {
+  const run = (args) => spawnSync(path.join(ROOT, 'scripts', 'package'), ['--skip-build', '--out', path.join(tmpdir(), 'ringside-refused'), ...args], { encoding: 'utf8' });
+  const noKey = run([]);
+  assert.equal(noKey.status, 2, noKey.stderr);
+  assert.match(noKey.stderr, /pass --key <your signing key>\.pem .*\n.*or --dev/);
+  const devKey = run(['--key', path.join(ROOT, 'keys', 'dev-extension-key.pem'), '--base-url', 'https://deploy.example.com']);
+  assert.equal(devKey.status, 2, devKey.stderr);
+  assert.match(devKey.stderr, /is the committed development key.*\n.*pass --key <your own key>\.pem, or --dev/);
+  const own = path.join(mkdtempSync(path.join(tmpdir(), 'ringside-key-')), 'own.pem');
+  execFileSync('openssl', ['genrsa', '-out', own, '2048'], { stdio: 'ignore' });
+  const http = run(['--key', own, '--base-url', 'http://deploy.example.com']);
+  assert.equal(http.status, 2, http.stderr);
+  assert.match(http.stderr, /pass --base-url https:\/\/.*or --dev/s);
+  // With an own key and https, the refusal left is the flavour: this dist/ is the emulator build.
+  const flavour = run(['--key', own, '--base-url', 'https://deploy.example.com']);
+  assert.equal(flavour.status, 2, flavour.stderr);
+  assert.match(flavour.stderr, /holds the emulator build, this package needs the release one/);
+  rmSync(path.dirname(own), { recursive: true, force: true });
 });

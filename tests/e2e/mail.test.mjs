@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freshDirs, installHost, launch, openExtensionPage, swState, until, artifact } from './lib/harness.mjs';
-import { configure, dumpStorage } from './lib/auth.mjs';
+import { dumpStorage } from './lib/auth.mjs';
 import { startDovecot, startGmailAlert, makeCerts, USER, APP_PASSWORD, CONTACT } from './lib/imap.mjs';
 
 // Started before the tests are declared, so a missing dovecot skips them
@@ -42,15 +42,15 @@ function secretToolAll(args) {
   return `${r.stdout}${r.stderr}`;
 }
 
-/** A browser whose host trusts the test CAs (the admin's host.json). */
-async function browserTrusting(...cas) {
+/** A browser whose host trusts the test CA(s) `cas` (the admin's host.json), with the admin's `policy` (the IMAP server) in place at launch. */
+async function browserTrusting(cas, policy) {
   const dirs = freshDirs('ringside-mail');
   installHost(dirs);
   const cfgPath = path.join(dirs.config, 'ringside', 'host.json');
   const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
-  cfg.imap_ca_files = cas;
+  cfg.imap_ca_files = [cas].flat();
   writeFileSync(cfgPath, JSON.stringify(cfg));
-  return launch({ host: false, dirs });
+  return launch({ host: false, dirs, policy });
 }
 
 async function connect(options, email, password) {
@@ -66,9 +66,8 @@ async function failureKey(options) {
 }
 
 test('connect from the options page, the panel lists the shared emails newest first, a changed password disconnects, disconnect empties the store', { skip: skip() }, async () => {
-  const b = await browserTrusting(dovecot.ca);
+  const b = await browserTrusting(dovecot.ca, { imapServer: { host: 'localhost', port: dovecot.port } });
   try {
-    await configure(b, { imapServer: { host: 'localhost', port: dovecot.port } });
     const options = await openExtensionPage(b, 'options.html');
     await options.getByRole('heading', { name: 'Gmail with an app password' }).waitFor();
 
@@ -154,9 +153,8 @@ test('connect from the options page, the panel lists the shared emails newest fi
 test("Gmail's 2-Step Verification answer tells the agent to create an app password", { skip: skip() }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ringside-gmail-'));
   const gmail = await startGmailAlert(makeCerts(dir));
-  const b = await browserTrusting(path.join(dir, 'ca.pem'));
+  const b = await browserTrusting(path.join(dir, 'ca.pem'), { imapServer: { host: 'localhost', port: gmail.port } });
   try {
-    await configure(b, { imapServer: { host: 'localhost', port: gmail.port } });
     const options = await openExtensionPage(b, 'options.html');
     await connect(options, USER, 'Summer2026!');
     // Not 16 letters: warned first, then sent anyway.
@@ -178,9 +176,8 @@ test('the app password is tied to its server: when the IMAP server setting chang
   // Connections B has seen: only startDovecot's readiness probe so far.
   const connections = () => second.log().split('\n').filter((l) => l.includes('imap-login:')).length;
   const probes = connections();
-  const b = await browserTrusting(dovecot.ca, second.ca);
+  const b = await browserTrusting([dovecot.ca, second.ca], { imapServer: { host: 'localhost', port: dovecot.port } });
   try {
-    await configure(b, { imapServer: { host: 'localhost', port: dovecot.port } });
     const options = await openExtensionPage(b, 'options.html');
     await connect(options, USER, APP_PASSWORD);
     await options.getByTestId('mail-connected').waitFor({ timeout: 20000 });

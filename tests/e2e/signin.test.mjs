@@ -3,7 +3,7 @@
 // scripts/with-keyring: a private D-Bus session with gnome-keyring), and the
 // emulator playing Google, Microsoft and the phone platform. The extension
 // reaches the emulator only through its settings (identity providers and
-// platform URL), as an admin would configure them.
+// platform URL), set as an admin sets them: managed policy.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openExtensionPage, startEmulator, until, artifact } from './lib/harness.mjs';
@@ -23,10 +23,11 @@ const google = (extra) => googleAt(emu, extra);
 
 test('Google: consent page, profile in the popup, refresh token only in the Secret Service, kept across a restart, revoked at sign-out', async () => {
   await provider('/oidc');
-  let b = await launch({ host: true });
+  // The admin's policy, there before the browser starts (and again at the restart).
+  const policy = { identityProviders: [google()] };
+  let b = await launch({ host: true, policy });
   const dirs = b.dirs;
   try {
-    await configure(b, { identityProviders: [google()] });
     let popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 600 });
     assert.equal(await phase(popup), 'signed_out');
     const consent = await clickSignIn(b, popup, 'Sign in with Google', { consent: true });
@@ -50,7 +51,7 @@ test('Google: consent page, profile in the popup, refresh token only in the Secr
 
     // Restart with the same profile: signed in again without a prompt.
     await b.close({ keep: true });
-    b = await launch({ host: true, dirs });
+    b = await launch({ host: true, dirs, policy });
     const prompted = b.context.waitForEvent('page', { timeout: 4000 }).catch(() => null);
     popup = await openExtensionPage(b, 'popup.html');
     await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: 'signed in after restart' });
@@ -73,11 +74,11 @@ test('Google: consent page, profile in the popup, refresh token only in the Secr
 
 test('Microsoft: signs in through the Entra-flavoured provider, from the keyboard alone', async () => {
   await provider('/oidc-microsoft', { users: [{ email: 'li@contoso.com', name: 'Li Wei' }], auto: 'li@contoso.com' });
-  const b = await launch({ host: true });
+  const b = await launch({
+    host: true,
+    policy: { identityProviders: [{ kind: 'microsoft', issuer: `${emu.url}/microsoft/${TENANT}/v2.0`, clientId: 'ringside-e2e', tenant: TENANT }] },
+  });
   try {
-    await configure(b, {
-      identityProviders: [{ kind: 'microsoft', issuer: `${emu.url}/microsoft/${TENANT}/v2.0`, clientId: 'ringside-e2e', tenant: TENANT }],
-    });
     const popup = await openExtensionPage(b, 'popup.html');
     // Keyboard only: Tab to the button, Enter.
     await popup.getByRole('button', { name: 'Sign in with Microsoft' }).waitFor();
@@ -100,9 +101,8 @@ test('refusals: wrong domain, unverified email, tampered signature, wrong nonce 
   const users = [ANA, { email: 'bo@other.org', name: 'Bo', hd: 'other.org' }, { email: 'cy@example.com', name: 'Cy', hd: 'example.com', email_verified: false }];
   await provider('/oidc', { users });
   await emu.control('PUT', '/platform/agents', [{ login_email: 'cy@example.com', name: 'Cy' }]);
-  const b = await launch({ host: true });
+  const b = await launch({ host: true, policy: { identityProviders: [google({ allowedDomains: ['example.com'] })] } });
   try {
-    await configure(b, { identityProviders: [google({ allowedDomains: ['example.com'] })] });
     const popup = await openExtensionPage(b, 'popup.html');
     const attempt = async (email, fault = null) => {
       await emu.control('PUT', '/oidc/consent', { auto: email });
@@ -120,6 +120,7 @@ test('refusals: wrong domain, unverified email, tampered signature, wrong nonce 
     assert.equal((await attempt(ANA.email, 'wrong_nonce')).key, 'signinReplay');
     await emu.control('PUT', '/oidc/id-token-fault', { fault: null });
 
+    // The admin changes the policy while the browser runs (Chromium applies it after its settle delay).
     await configure(b, { identityProviders: [google({ allowedDomains: ['example.com'] })], platformUrl: `${emu.url}/platform` });
     const notInvited = await attempt(ANA.email);
     assert.equal(notInvited.key, 'signinNotInvited');
@@ -169,9 +170,8 @@ test('setup: no provider, and a provider that rejects the client, each show the 
 
 test('without the host: signs in as a public client for this browser session and says so', async () => {
   await provider('/oidc', { client: 'ringside-public', auto: ANA.email });
-  const b = await launch({ host: false });
+  const b = await launch({ host: false, policy: { identityProviders: [google({ clientId: 'ringside-public' })] } });
   try {
-    await configure(b, { identityProviders: [google({ clientId: 'ringside-public' })] });
     const popup = await openExtensionPage(b, 'popup.html');
     await clickSignIn(b, popup, 'Sign in with Google');
     await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: 'signed in' });

@@ -84,8 +84,15 @@ impl SetupProblem {
 }
 
 impl ProviderConfig {
-    /// The issuer to discover: configured, else the provider's default.
+    /// The issuer to discover: configured, else the provider's default;
+    /// https only (plain http on loopback in the emulator build).
     pub fn issuer(&self) -> Result<String, SetupProblem> {
+        self.issuer_for(crate::EMULATOR_BUILD)
+    }
+
+    /// [`Self::issuer`] with the build's http rule given (`loopback_http`:
+    /// the emulator build), so both flavours can be tested.
+    pub fn issuer_for(&self, loopback_http: bool) -> Result<String, SetupProblem> {
         let issuer = match (&self.issuer, self.kind) {
             (Some(i), _) if !i.trim().is_empty() => i.trim().trim_end_matches('/').to_owned(),
             (_, ProviderKind::Google) => GOOGLE_ISSUER.to_owned(),
@@ -98,7 +105,7 @@ impl ProviderConfig {
                 });
             }
         };
-        if !issuer_is_acceptable(&issuer) {
+        if !url_is_acceptable(&issuer, loopback_http) {
             return Err(SetupProblem::BadIssuer { issuer });
         }
         Ok(issuer)
@@ -178,25 +185,53 @@ pub fn parse_discovery(body: &str, issuer: &str) -> Result<Discovery, SetupProbl
     {
         return Err(bad("the provider does not support PKCE S256".into()));
     }
+    // The endpoints get the code, the PKCE verifier and (in the host) the
+    // client secret: the same https rule as the issuer.
+    let endpoints = [
+        Some(&d.authorization_endpoint),
+        Some(&d.token_endpoint),
+        Some(&d.jwks_uri),
+        d.userinfo_endpoint.as_ref(),
+        d.revocation_endpoint.as_ref(),
+        d.end_session_endpoint.as_ref(),
+    ];
+    if let Some(e) = endpoints
+        .into_iter()
+        .flatten()
+        .find(|e| !url_is_acceptable(e, crate::EMULATOR_BUILD))
+    {
+        return Err(bad(format!("the endpoint `{e}` is not an https URL")));
+    }
     Ok(d)
 }
 
-/// An issuer Ringside talks to: https, or plain http on loopback only (the
-/// emulator and local test servers). Checked by the extension and again by
-/// the host, which fetches discovery itself.
+/// An issuer Ringside talks to: https; plain http only on a loopback host and
+/// only in a build made for the emulator ([`crate::EMULATOR_BUILD`]). Checked by
+/// the extension and again by the host, which fetches discovery itself.
+pub fn issuer_is_acceptable(issuer: &str) -> bool {
+    url_is_acceptable(issuer, crate::EMULATOR_BUILD)
+}
+
+/// The rule for every URL that receives a token, a password or a call
+/// (issuers, API roots, the platform URL): `https://host[:port]/...`, or
+/// `http://` on a loopback host (127.0.0.0/8, `localhost`, `[::1]`) when
+/// `loopback_http` (the emulator build) allows it.
 ///
 /// The authority is read whole, so `http://localhost:1@evil.example/` (a
 /// user-info trick) is refused. (No `url` crate: it would weigh on the wasm.)
-pub fn issuer_is_acceptable(issuer: &str) -> bool {
-    let (secure, rest) = if let Some(r) = issuer.strip_prefix("https://") {
+pub fn url_is_acceptable(url: &str, loopback_http: bool) -> bool {
+    let (secure, rest) = if let Some(r) = url.strip_prefix("https://") {
         (true, r)
-    } else if let Some(r) = issuer.strip_prefix("http://") {
+    } else if let Some(r) = url.strip_prefix("http://") {
         (false, r)
     } else {
         return false;
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.is_empty() || authority.contains(['@', ' ', '\\']) {
+    if authority.is_empty()
+        || authority.contains(['@', ' ', '\\'])
+        || url.contains(char::is_whitespace)
+    {
         return false;
     }
     // host, then an optional :port of digits; an IPv6 host is bracketed.
@@ -211,7 +246,24 @@ pub fn issuer_is_acceptable(issuer: &str) -> bool {
     if host.is_empty() || !port_ok {
         return false;
     }
-    secure || matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+    secure || (loopback_http && is_loopback_host(host))
+}
+
+/// 127.0.0.0/8 (dotted quad), `localhost` or `[::1]` (case-insensitive).
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    if host == "localhost" || host == "[::1]" {
+        return true;
+    }
+    let parts: Vec<&str> = host.split('.').collect();
+    parts.len() == 4
+        && parts[0] == "127"
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.len() <= 3
+                && p.chars().all(|c| c.is_ascii_digit())
+                && p.parse::<u8>().is_ok()
+        })
 }
 
 /// The URL of the discovery document for an issuer.
@@ -472,7 +524,20 @@ mod tests {
             issuer: Some("http://127.0.0.1:4000/google/".into()),
             ..google()
         };
-        assert_eq!(loopback.issuer().unwrap(), "http://127.0.0.1:4000/google");
+        assert_eq!(
+            loopback.issuer_for(true).unwrap(),
+            "http://127.0.0.1:4000/google"
+        );
+        // A release build refuses plain http even on loopback.
+        assert!(matches!(
+            loopback.issuer_for(false),
+            Err(SetupProblem::BadIssuer { .. })
+        ));
+        assert_eq!(
+            loopback.issuer().is_ok(),
+            crate::EMULATOR_BUILD,
+            "the default follows the build"
+        );
         for refused in [
             "http://localhost:1@evil.example/",
             "https://user:pw@idp.example.com",
@@ -482,17 +547,34 @@ mod tests {
             "https://",
             "https://idp.example.com:x/",
             "http://[::1]:x",
+            "http://127.0.0.1.evil.example/",
+            "http://128.0.0.1/",
+            "http://127.0.0.256/",
+            "https://idp.example.com/a b",
         ] {
-            assert!(!issuer_is_acceptable(refused), "{refused}");
+            assert!(!url_is_acceptable(refused, true), "{refused}");
+            assert!(!url_is_acceptable(refused, false), "{refused}");
         }
-        for accepted in [
+        for https in [
             "https://idp.example.com",
             "https://idp.example.com:8443/tenant?x=1",
-            "http://localhost:4000/google",
-            "http://[::1]:4000",
+            "https://127.0.0.1:4000",
         ] {
-            assert!(issuer_is_acceptable(accepted), "{accepted}");
+            assert!(url_is_acceptable(https, true), "{https}");
+            assert!(url_is_acceptable(https, false), "{https}");
         }
+        // Plain http: loopback in the emulator build only, never in a release build.
+        for loopback in [
+            "http://localhost:4000/google",
+            "http://LOCALHOST:4000",
+            "http://[::1]:4000",
+            "http://127.0.0.1:4000",
+            "http://127.10.20.30/x",
+        ] {
+            assert!(url_is_acceptable(loopback, true), "{loopback}");
+            assert!(!url_is_acceptable(loopback, false), "{loopback}");
+        }
+        assert!(!url_is_acceptable("http://idp.example.com", true));
         let no_client = ProviderConfig {
             client_id: Some("  ".into()),
             ..google()
@@ -511,6 +593,15 @@ mod tests {
         assert_eq!(d.token_endpoint, "https://accounts.google.com/token");
         assert!(parse_discovery(&discovery("https://evil.example"), GOOGLE_ISSUER).is_err());
         assert!(parse_discovery("{}", GOOGLE_ISSUER).is_err());
+        // An endpoint off https is refused, whatever the issuer says.
+        let plain = discovery(GOOGLE_ISSUER).replace(
+            "https://accounts.google.com/token",
+            "http://accounts.google.com/token",
+        );
+        assert!(matches!(
+            parse_discovery(&plain, GOOGLE_ISSUER),
+            Err(SetupProblem::BadDiscovery { reason }) if reason.contains("http://accounts.google.com/token")
+        ));
         let ms = "https://login.microsoftonline.com/organizations/v2.0";
         let templated = discovery("https://login.microsoftonline.com/{tenantid}/v2.0");
         assert!(parse_discovery(&templated, ms).is_ok());

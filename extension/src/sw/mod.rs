@@ -50,6 +50,8 @@ const KEY_WRAPUPS: &str = "wrapups";
 const KEY_DESK: &str = "desk";
 /// The managed policy last read, applied at startup until managed storage answers.
 const KEY_POLICY_CACHE: &str = "policyCache";
+/// The site lists of the policy last seen (storage.local; see `load_settings`).
+const KEY_SITE_RULES_CACHE: &str = "policySiteRules";
 /// Local wrap-ups kept (oldest dropped first).
 const MAX_LOCAL_WRAPUPS: usize = 500;
 const INCOMING_PREFIX: &str = "ringside-incoming:";

@@ -20,7 +20,12 @@ pub(super) async fn settings_ready() {
 
 /// Reads policy and options and merges them (core::settings). Managed
 /// storage can take seconds to answer while the browser starts, so the policy
-/// last seen (cached in local storage) applies until it does.
+/// last seen applies until it does. The full copy lives in `storage.session`
+/// (trusted contexts only, cleared when the browser closes), never in
+/// `storage.local`, which any content-script context can write: a forged copy
+/// there would route tokens until managed storage answered. Only the site
+/// lists are kept there too (`settings::site_rules_only`), for the first
+/// seconds after the browser starts, so a blocked site gets no buttons then.
 pub(super) async fn load_settings() {
     let Some(generation) = with_worker(|w| {
         w.settings_generation += 1;
@@ -30,7 +35,12 @@ pub(super) async fn load_settings() {
     };
     let local = chrome::storage_get(
         Area::Local,
-        Some(&[KEY_OPTIONS, KEY_SWITCHED_OFF, KEY_POLICY_CACHE]),
+        Some(&[
+            KEY_OPTIONS,
+            KEY_SWITCHED_OFF,
+            KEY_POLICY_CACHE,
+            KEY_SITE_RULES_CACHE,
+        ]),
     )
     .await
     .unwrap_or_else(|e| {
@@ -42,10 +52,17 @@ pub(super) async fn load_settings() {
         .get(KEY_SWITCHED_OFF)
         .and_then(|v| serde_json::from_value(v.clone()).ok())
         .unwrap_or_default();
-    let cached = local.get(KEY_POLICY_CACHE).cloned();
+    let cached = chrome::storage_get(Area::Session, Some(&[KEY_POLICY_CACHE]))
+        .await
+        .ok()
+        .and_then(|s| s.get(KEY_POLICY_CACHE).cloned());
+    let site_rules = local.get(KEY_SITE_RULES_CACHE).cloned();
     let first = with_worker(|w| !w.settings_loaded).unwrap_or(false);
-    if let (true, Some(cached)) = (first, cached.clone()) {
-        apply_settings(generation, cached, options.clone(), switched_off.clone()).await;
+    let startup = cached
+        .clone()
+        .or_else(|| site_rules.as_ref().map(settings::site_rules_only));
+    if let (true, Some(startup)) = (first, startup) {
+        apply_settings(generation, startup, options.clone(), switched_off.clone()).await;
     }
     let managed = match chrome::storage_get(Area::Managed, None).await {
         Ok(v) => v,
@@ -54,7 +71,15 @@ pub(super) async fn load_settings() {
     };
     if cached.as_ref() != Some(&managed) {
         let _ =
-            chrome::storage_set(Area::Local, &json!({ KEY_POLICY_CACHE: managed.clone() })).await;
+            chrome::storage_set(Area::Session, &json!({ KEY_POLICY_CACHE: managed.clone() })).await;
+    }
+    let sites = settings::site_rules_only(&managed);
+    if site_rules.as_ref() != Some(&sites) {
+        let _ = chrome::storage_set(Area::Local, &json!({ KEY_SITE_RULES_CACHE: sites })).await;
+    }
+    // Earlier versions kept a full copy in storage.local: drop it, never read it.
+    if local.get(KEY_POLICY_CACHE).is_some() {
+        let _ = chrome::storage_remove(Area::Local, &[KEY_POLICY_CACHE]).await;
     }
     apply_settings(generation, managed, options, switched_off).await;
 }

@@ -1,8 +1,7 @@
 // Sign-in helpers shared by the sign-in and revocation suites: the emulator's
 // providers, the agent's settings, the popup's account card, the Secret Service.
-import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { openExtensionPage, swState, until, EXTENSION_ID } from './harness.mjs';
+import { openExtensionPage, swState, until, writePolicy, settingsApplied, EXTENSION_ID } from './harness.mjs';
 
 export const REDIRECT = `https://${EXTENSION_ID}.chromiumapp.org/`;
 export const TENANT = '11111111-2222-4333-8444-555555555555';
@@ -19,20 +18,33 @@ export function google(emu, extra = {}) {
   return { kind: 'google', issuer: `${emu.url}/google`, clientId: 'ringside-e2e', ...extra };
 }
 
-/** The agent's settings, as the options page stores them; waits until applied. */
-export async function configure(b, options) {
+/**
+ * Ringside's settings as an admin sets them (managed policy, replacing what
+ * `launch({ policy })` or an earlier `configure` wrote); waits until the
+ * worker has applied them. `launch` removes the file when the browser closes.
+ */
+export async function configure(b, settings, { timeout = 30000 } = {}) {
+  writePolicy(settings);
   const page = await openExtensionPage(b, 'options.html');
-  await page.evaluate((o) => chrome.storage.local.set({ options: o }), options);
-  const same = (a, c) => {
-    try {
-      assert.deepStrictEqual(a, c);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  await until(async () => same((await swState(page)).raw_options, options), { what: 'settings applied' });
-  await page.close();
+  try {
+    await settingsApplied(page, settings, { timeout });
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * The agent's own settings (the dialer, the default region), as the options
+ * page saves them to storage.local; waits until the worker has read them.
+ */
+export async function setOptions(b, options) {
+  const page = await openExtensionPage(b, 'options.html');
+  try {
+    await page.evaluate((o) => chrome.storage.local.set({ options: o }), options);
+    await until(async () => JSON.stringify((await swState(page)).raw_options) === JSON.stringify(options), { what: 'options applied' });
+  } finally {
+    await page.close();
+  }
 }
 
 /** The Secret Service entry the host writes for an issuer and client (null: none). */

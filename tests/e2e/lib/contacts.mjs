@@ -2,7 +2,7 @@
 // Google, contacts_outlook.test.mjs for Outlook): the popup's sync status,
 // the worker's IndexedDB, and the dial pad's search as the agent uses it.
 import { swState, until } from './harness.mjs';
-import { configure } from './auth.mjs';
+import { setOptions } from './auth.mjs';
 import { startSoftphone, controlClient } from './softphone.mjs';
 
 /** Waits for the popup to say the store is synced (with `count` contacts), and returns its text. */
@@ -48,20 +48,18 @@ export async function syncError(popup) {
 
 /**
  * A real incoming call: an agent softphone (not answering) and a remote one
- * registered as `caller`, Ringside's dialer pointed at the agent's, the
- * popup opened (`openPopup()`), then the remote dials in. `body(popup,
- * live)` runs while it rings; afterwards the softphones stop and `settings`
- * are put back.
+ * registered as `caller`, Ringside's dialer (the agent's own option)
+ * pointed at the agent's, the popup opened (`openPopup()`), then the remote
+ * dials in. `body(popup, live)` runs while it rings; afterwards the
+ * softphones stop and the option is cleared (`settings`, the policy, stays).
  */
 export async function whileRinging(b, { caller, settings, openPopup }, body) {
   const agent = await startSoftphone({ user: 'agent', autoAnswer: false });
   const remote = await startSoftphone({ user: caller, autoAnswer: true });
   const remoteEvents = await controlClient(remote.ctrl);
   try {
-    await configure(b, {
-      ...settings,
-      dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` },
-    });
+    // The softphone is the agent's own setting (the options page's).
+    await setOptions(b, { dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` } });
     const popup = await openPopup();
     await until(async () => (await swState(popup)).host.state === 'connected', { what: 'host connected' });
     remoteEvents.command('dial', agent.uri);
@@ -72,6 +70,6 @@ export async function whileRinging(b, { caller, settings, openPopup }, body) {
     remoteEvents.close();
     await agent.stop();
     await remote.stop();
-    await configure(b, settings);
+    await setOptions(b, {});
   }
 }

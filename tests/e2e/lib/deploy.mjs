@@ -53,14 +53,15 @@ export async function startUpdateServer() {
   };
 }
 
-/** `scripts/package --skip-build` of one version, for `base`, with a managed configuration. */
+/** `scripts/package --dev --skip-build` of one version, for `base`, with a managed configuration. */
 export function packageVersion(version, base, config) {
   const work = mkdtempSync(path.join(tmpdir(), `ringside-package-${version}-`));
   const configFile = path.join(work, 'config.json');
   writeFileSync(configFile, JSON.stringify(config));
   const dir = path.join(work, 'out');
   execFileSync(path.join(ROOT, 'scripts', 'package'),
-    ['--skip-build', '--version', version, '--base-url', base, '--config', configFile, '--out', dir],
+    // --dev: the committed key, a loopback http base URL and the build made for the emulator.
+    ['--dev', '--skip-build', '--version', version, '--base-url', base, '--config', configFile, '--out', dir],
     { stdio: ['ignore', 'ignore', 'pipe'] });
   return { version, dir, work };
 }

@@ -2,7 +2,7 @@
 // make a fresh profile (with or without the host registered), launch Debian's
 // Chromium with the unpacked extension, and find its service worker.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, accessSync, constants } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, accessSync, constants, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -93,10 +93,13 @@ export function chromiumArgs({ extensionDir = EXTENSION_DIR } = {}) {
 
 /**
  * Launches Chromium with Ringside. Returns { context, sw, extensionId, dirs, close }.
- * `host: true` registers the host for this profile first.
+ * `host: true` registers the host for this profile first. `policy`: Ringside's
+ * managed configuration, written (SETTINGS_POLICY) before the browser starts,
+ * which is much faster than a change at runtime; removed by `close`.
  */
-export async function launch({ host = true, dirs = freshDirs(), headless = true, lang = 'en-US', env = {} } = {}) {
+export async function launch({ host = true, dirs = freshDirs(), headless = true, lang = 'en-US', env = {}, policy = null } = {}) {
   if (host) installHost(dirs);
+  if (policy) writePolicy(policy);
   const context = await chromium.launchPersistentContext(dirs.profile, {
     executablePath: CHROMIUM,
     // Chromium >= 132 maps --headless to the new headless mode, which runs extensions.
@@ -110,16 +113,34 @@ export async function launch({ host = true, dirs = freshDirs(), headless = true,
   let [sw] = context.serviceWorkers();
   if (!sw) sw = await context.waitForEvent('serviceworker', { timeout: 15000 });
   const extensionId = new URL(sw.url()).host;
-  return {
+  const b = {
     context,
     sw,
     extensionId,
     dirs,
     async close({ keep = false } = {}) {
-      await context.close();
-      if (!keep) rmSync(dirs.base, { recursive: true, force: true });
+      try {
+        await context.close();
+      } finally {
+        // Whatever `launch({ policy })` or `configure` wrote goes with the browser.
+        removePolicy();
+        if (!keep) rmSync(dirs.base, { recursive: true, force: true });
+      }
     },
   };
+  if (policy) {
+    // Managed storage may answer before Chromium has read the folder: wait for the worker.
+    const page = await openExtensionPage(b, 'options.html');
+    try {
+      await settingsApplied(page, policy, { timeout: 15000 });
+    } catch (e) {
+      await b.close();
+      throw e;
+    } finally {
+      await page.close().catch(() => {});
+    }
+  }
+  return b;
 }
 
 /** Chromium's Linux managed-policy folder (tests write policy files there and remove them). */
@@ -132,6 +153,75 @@ export function canWritePolicy() {
   } catch {
     return false;
   }
+}
+
+// Ringside's settings as an admin sets them: Chromium's managed policy, the
+// extension's `3rdparty` configuration (read into chrome.storage.managed).
+// Keys that route tokens, passwords or calls are policy-only
+// (docs/policy-reference.md): values written to storage.local `options` are
+// ignored and reported. Chromium reads the folder at launch (the worker has it
+// within about a second) and watches it afterwards, but applies a change only
+// once the file has stayed untouched for its settle delay (several seconds;
+// docs/security-notes-settings.md has the measurement): write it before
+// `launch` where a test can. Every file written here is removed when its
+// browser closes and in any case when the test process exits, since a policy
+// left behind would change every later test on this machine.
+
+/** The suites' settings policy (one at a time: e2e runs hold a lock). */
+export const SETTINGS_POLICY = path.join(POLICY_DIR, 'ringside-e2e-settings.json');
+
+const policiesWritten = new Set();
+process.on('exit', () => {
+  for (const file of policiesWritten) rmSync(file, { force: true });
+});
+
+/** Writes Ringside's managed configuration atomically (Chromium never reads half a file). */
+export function writePolicy(config, file = SETTINGS_POLICY) {
+  mkdirSync(POLICY_DIR, { recursive: true });
+  // Chromium reads every *.json in the folder; the .tmp name is not one.
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ '3rdparty': { extensions: { [EXTENSION_ID]: config } } }));
+  policiesWritten.add(file);
+  renameSync(tmp, file);
+}
+
+export function removePolicy(file = SETTINGS_POLICY) {
+  rmSync(file, { force: true });
+  policiesWritten.delete(file);
+}
+
+/** Waits until the worker's settings (its `state` message) show `config` applied. */
+export async function settingsApplied(page, config, { timeout = 30000 } = {}) {
+  await until(async () => applied((await swState(page)).settings, config), { timeout, interval: 100, what: 'the policy applied' });
+}
+
+/** `actual` (the worker's merged settings) holds every value of `expected` (as policy wrote it). */
+function covers(actual, expected) {
+  if (typeof expected === 'string') {
+    const norm = (v) => v.trim().replace(/\/+$/, '').toLowerCase();
+    return typeof actual === 'string' && norm(actual) === norm(expected);
+  }
+  if (expected === null || typeof expected !== 'object') return actual === expected;
+  if (Array.isArray(expected)) {
+    return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => covers(actual[i], e));
+  }
+  return actual !== null && typeof actual === 'object' && Object.entries(expected).every(([k, v]) => covers(actual[k], v));
+}
+
+/**
+ * Whether merged settings have applied `config`: each key locked with its
+ * value (or reported as an invalid policy), and no other key still locked.
+ */
+export function applied(settings, config) {
+  const reported = (key) => settings.problems.some((p) => p.key === key && p.source === 'policy');
+  for (const [key, value] of Object.entries(config)) {
+    if (reported(key)) continue;
+    if (!settings.locked.includes(key)) return false;
+    // The dialer's merged form nests its SIP settings: adapter and address tell it apart.
+    const expected = key === 'dialer' ? { adapter: value.adapter, address: value.address ?? null } : value;
+    if (!covers(settings[key], expected)) return false;
+  }
+  return settings.locked.every((key) => key in config);
 }
 
 /** Opens an extension page (popup.html, options.html, ...) as a tab. */
