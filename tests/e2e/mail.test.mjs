@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freshDirs, installHost, launch, openExtensionPage, swState, until, artifact } from './lib/harness.mjs';
-import { dumpStorage } from './lib/auth.mjs';
+import { configure, dumpStorage } from './lib/auth.mjs';
 import { startDovecot, startGmailAlert, makeCerts, USER, APP_PASSWORD, CONTACT } from './lib/imap.mjs';
 
 // Started before the tests are declared, so a missing dovecot skips them
