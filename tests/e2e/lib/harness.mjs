@@ -162,7 +162,7 @@ export function canWritePolicy() {
 // ignored and reported. Chromium reads the folder at launch (the worker has it
 // within about a second) and watches it afterwards, but applies a change only
 // once the file has stayed untouched for its settle delay (several seconds;
-// docs/security-notes-settings.md has the measurement): write it before
+// docs/security.md, "How the tests configure Ringside now", has the measurement): write it before
 // `launch` where a test can. Every file written here is removed when its
 // browser closes and in any case when the test process exits, since a policy
 // left behind would change every later test on this machine.
