@@ -6,7 +6,7 @@
 // shows costly numbers and sends Ringside megabytes of text.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openExtensionPage, startEmulator, swState, until, artifact } from './lib/harness.mjs';
+import { launch, openExtensionPage, startEmulator, swState, until, artifact, inContentScript } from './lib/harness.mjs';
 import { startSoftphone, controlClient } from './lib/softphone.mjs';
 import { buttonCentre, clickButton, tabTo, focusedName } from './lib/buttons.mjs';
 
@@ -209,6 +209,25 @@ test('a long text node is read in slices: every number in it is marked once, wit
     for (const [text, e164] of pairs) {
       assert.equal(`+33${text.replace(/\D/g, '').slice(1)}`, e164, `"${text}" → ${e164}`);
     }
+  } finally {
+    await b.close();
+  }
+});
+
+test('a compromised page cannot open the side panel where Ringside is off: contact.show obeys the site rules', async () => {
+  const origin = new URL(emu.url).origin;
+  const b = await launch({ host: true, policy: { siteBlockList: [new URL(emu.url).hostname] } });
+  try {
+    const options = await openExtensionPage(b, 'options.html');
+    const page = await b.context.newPage();
+    await page.goto(`${emu.url}/pages/numbers.html`);
+    await until(async () => (await swState(options)).pages.some((p) => p.origin === origin), { what: 'the page said hello' });
+    // A compromised renderer speaks as the content script: it asks for the
+    // contact panel on a site the administrator blocked.
+    const r = await inContentScript(b, page, "chrome.runtime.sendMessage({ type: 'contact.show', number: '+33123456789' })");
+    assert.equal(r.value?.ok, false, JSON.stringify(r));
+    assert.equal(r.value.key, 'errSiteBlocked');
+    assert.equal((await swState(options)).panel_request, null, 'the side panel was asked for');
   } finally {
     await b.close();
   }

@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { launch, openExtensionPage, startEmulator, swState, until, artifact, EXTENSION_ID } from './lib/harness.mjs';
+import { launch, openExtensionPage, startEmulator, swState, until, artifact, inContentScript } from './lib/harness.mjs';
 import { ANA, provider, google, signInGoogle, phase } from './lib/auth.mjs';
 
 let emu;
@@ -32,20 +32,6 @@ after(() => {
   listener?.close();
   emu?.stop();
 });
-
-/** Runs `expression` in Ringside's content-script world of `page` (the extension's isolated world). */
-async function inContentScript(b, page, expression) {
-  const cdp = await b.context.newCDPSession(page);
-  const worlds = [];
-  cdp.on('Runtime.executionContextCreated', ({ context }) => worlds.push(context));
-  await cdp.send('Runtime.enable');
-  const world = await until(() => worlds.find((c) => c.origin === `chrome-extension://${EXTENSION_ID}` || c.name === 'Ringside'),
-    { what: "Ringside's content-script world" });
-  const r = await cdp.send('Runtime.evaluate', { expression, contextId: world.id, awaitPromise: true, returnByValue: true });
-  await cdp.detach();
-  if (r.exceptionDetails) return { error: r.exceptionDetails.exception?.description ?? r.exceptionDetails.text };
-  return { value: r.result.value };
-}
 
 test('options written from a content script cannot route tokens: the API root, platform URL and provider they name get no request', async () => {
   const evil = `http://127.0.0.1:${listener.address().port}`;

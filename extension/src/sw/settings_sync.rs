@@ -58,11 +58,23 @@ pub(super) async fn load_settings() {
         .and_then(|s| s.get(KEY_POLICY_CACHE).cloned());
     let site_rules = local.get(KEY_SITE_RULES_CACHE).cloned();
     let first = with_worker(|w| !w.settings_loaded).unwrap_or(false);
-    let startup = cached
-        .clone()
-        .or_else(|| site_rules.as_ref().map(settings::site_rules_only));
-    if let (true, Some(startup)) = (first, startup) {
-        apply_settings(generation, startup, options.clone(), switched_off.clone()).await;
+    // The session's copy is the policy as last read in this browser session;
+    // the site lists alone (after a browser restart) are not a baseline to
+    // compare the sign-in method with.
+    let startup = match (cached.clone(), site_rules.as_ref()) {
+        (Some(full), _) => Some((full, true)),
+        (None, Some(sites)) => Some((settings::site_rules_only(sites), false)),
+        (None, None) => None,
+    };
+    if let (true, Some((startup, whole))) = (first, startup) {
+        apply_settings(
+            generation,
+            startup,
+            options.clone(),
+            switched_off.clone(),
+            whole,
+        )
+        .await;
     }
     let managed = match chrome::storage_get(Area::Managed, None).await {
         Ok(v) => v,
@@ -81,14 +93,20 @@ pub(super) async fn load_settings() {
     if local.get(KEY_POLICY_CACHE).is_some() {
         let _ = chrome::storage_remove(Area::Local, &[KEY_POLICY_CACHE]).await;
     }
-    apply_settings(generation, managed, options, switched_off).await;
+    apply_settings(generation, managed, options, switched_off, true).await;
 }
 
+/// Applies merged settings. `whole`: `managed` is the whole policy (managed
+/// storage, or this session's copy of it), so a later read that names another
+/// sign-in method is a change; a startup copy of the site lists alone is not
+/// (it would make every browser start look like a method change, and restart
+/// a sign-out countdown that was already running).
 pub(super) async fn apply_settings(
     generation: u64,
     managed: Value,
     options: Value,
     switched_off: Vec<String>,
+    whole: bool,
 ) {
     let applied = with_worker(|w| {
         if generation != w.settings_generation {
@@ -106,7 +124,9 @@ pub(super) async fn apply_settings(
             && merged.sign_in_method != w.settings.sign_in_method)
             .then_some(merged.sign_in_method)
             .flatten();
-        w.settings_loaded_before = true;
+        if whole {
+            w.settings_loaded_before = true;
+        }
         w.settings = merged;
         w.managed = managed;
         w.options = options;

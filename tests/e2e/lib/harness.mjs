@@ -253,3 +253,21 @@ export function artifact(name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   return path.join(ARTIFACTS, name);
 }
+
+/**
+ * Runs `expression` in Ringside's content-script world of `page` (the
+ * extension's isolated world), reached over CDP: what a compromised renderer
+ * can do as the content script.
+ */
+export async function inContentScript(b, page, expression) {
+  const cdp = await b.context.newCDPSession(page);
+  const worlds = [];
+  cdp.on('Runtime.executionContextCreated', ({ context }) => worlds.push(context));
+  await cdp.send('Runtime.enable');
+  const world = await until(() => worlds.find((c) => c.origin === `chrome-extension://${EXTENSION_ID}` || c.name === 'Ringside'),
+    { what: "Ringside's content-script world" });
+  const r = await cdp.send('Runtime.evaluate', { expression, contextId: world.id, awaitPromise: true, returnByValue: true });
+  await cdp.detach();
+  if (r.exceptionDetails) return { error: r.exceptionDetails.exception?.description ?? r.exceptionDetails.text };
+  return { value: r.result.value };
+}
