@@ -85,7 +85,10 @@ await popup.getByLabel('Tags').fill('demo');
 await popup.getByLabel('Note').fill('Called from the demo page.');
 await shot(popup, '2c-popup-wrap-up');
 await popup.getByRole('button', { name: 'Save wrap-up' }).click();
-await popup.getByText('Wrap-up saved to your phone system.').waitFor();
+// The demo does not sign in: a wrap-up for a call nobody was signed in for
+// stays in this browser (the platform takes wrap-ups only with an agent's
+// session, docs/security.md).
+await popup.getByText('Saved in this browser only: nobody was signed in to Ringside during this call').waitFor();
 const options = await openExtensionPage(b, 'options.html');
 await options.getByTestId('diag-state').getByText('connected').waitFor();
 await options.locator('[data-testid="pages"] li').first().waitFor();
