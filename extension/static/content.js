@@ -158,7 +158,8 @@
   // Whether the page shows this element to the agent: rendered, not
   // transparent, of a readable size, and not placed out of reach.
   function shown(el, rect) {
-    const opts = { opacityProperty: true, visibilityProperty: true, contentVisibilityAuto: true };
+    // content-visibility: auto is not hiding: it is content below the fold.
+    const opts = { opacityProperty: true, visibilityProperty: true };
     if (el.checkVisibility ? !el.checkVisibility(opts) : el.getClientRects().length === 0) return false;
     if (drawnOpacity(el) < 0.5) return false;
     if (!rect || rect.width < 4 || rect.height < 4) return false;
@@ -168,8 +169,12 @@
     const w = Math.max(root.scrollWidth, innerWidth);
     const h = Math.max(root.scrollHeight, innerHeight);
     if (x + rect.width <= 0 || y + rect.height <= 0 || x >= w || y >= h) return false;
+    // Clipped away: the legacy `clip` (the screen-reader-only pattern) or a
+    // clip-path that leaves nothing (inset of half or more, a zero circle).
+    // Decorative clip-paths (rounded corners, shapes) are not hiding.
     const style = getComputedStyle(el);
-    if (style.clipPath !== 'none' || (style.clip && style.clip !== 'auto')) return false;
+    if (style.clip && style.clip !== 'auto') return false;
+    if (/inset\(\s*(5\d|[6-9]\d|100)(\.\d+)?%|circle\(\s*0(px)?[\s)]/.test(style.clipPath)) return false;
     return true;
   }
 
