@@ -141,6 +141,25 @@ impl DialRisk {
     ];
 }
 
+impl DialRisk {
+    /// The risk a host's `needs_confirmation` error names; None for any other
+    /// error. A `needs_confirmation` without a readable risk is treated as the
+    /// most cautious one (the dial is still held, never placed).
+    pub fn of_error(error: &crate::protocol::ErrorBody) -> Option<DialRisk> {
+        if error.kind() != Some(crate::protocol::ErrorCode::NeedsConfirmation) {
+            return None;
+        }
+        Some(
+            error
+                .detail
+                .as_deref()
+                .and_then(|d| d.get("risk"))
+                .and_then(|r| serde_json::from_value(r.clone()).ok())
+                .unwrap_or(DialRisk::Unrecognised),
+        )
+    }
+}
+
 /// The host part of a SIP URI's `user@host[:port]`, lower-cased.
 fn sip_host(uri: &str) -> Option<String> {
     let rest = uri
@@ -340,6 +359,22 @@ pub fn call_event(ev: &BaresipEvent) -> Option<CallEvent> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_risk_is_read_from_the_hosts_error() {
+        use crate::protocol::{ErrorBody, ErrorCode};
+        let held = ErrorBody::new(ErrorCode::NeedsConfirmation, "held")
+            .with_detail(serde_json::json!({ "risk": "premium_rate" }));
+        assert_eq!(DialRisk::of_error(&held), Some(DialRisk::PremiumRate));
+        let unreadable = ErrorBody::new(ErrorCode::NeedsConfirmation, "held")
+            .with_detail(serde_json::json!({ "risk": "something new" }));
+        assert_eq!(
+            DialRisk::of_error(&unreadable),
+            Some(DialRisk::Unrecognised)
+        );
+        let other = ErrorBody::new(ErrorCode::SoftphoneUnreachable, "down");
+        assert_eq!(DialRisk::of_error(&other), None);
+    }
 
     #[test]
     fn costly_numbers_pbx_codes_and_foreign_sip_hosts_need_the_agent() {

@@ -457,13 +457,8 @@ pub(super) async fn dial(
     .await;
     match outcome {
         Ok(_) => reply_ok(json!({ "number": target })),
-        Err(e) if e.kind() == Some(ErrorCode::NeedsConfirmation) => {
-            let risk = e
-                .detail
-                .as_deref()
-                .and_then(|d| d.get("risk"))
-                .and_then(|r| serde_json::from_value::<DialRisk>(r.clone()).ok())
-                .unwrap_or(DialRisk::Unrecognised);
+        Err(e) if DialRisk::of_error(&e).is_some() => {
+            let risk = DialRisk::of_error(&e).unwrap_or(DialRisk::Unrecognised);
             let origin = origin.unwrap_or_default();
             let held = with_worker(|w| {
                 w.desk
