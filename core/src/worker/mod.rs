@@ -1,0 +1,17 @@
+//! The service worker's decisions, without I/O. The worker in
+//! `extension/src/sw/` wires browser events to these objects and carries out
+//! what they ask (a fetch, a host request, a storage write, a timer); every
+//! rule is here, where plain `cargo test` reaches it.
+//!
+//! - [`http`]: the request and answer of one `fetch`, as the flows see them.
+//! - [`api_call`]: an API call with the access token, told each answer in
+//!   turn: one silent refresh after a 401, a claims challenge answered once
+//!   interactively, and which failure ends the session.
+//! - [`permissions`]: which sender may send which message.
+//! - [`auth`]: the one reducer that changes the sign-in phase, the notice,
+//!   the pending sign-out and the platform session.
+
+pub mod api_call;
+pub mod auth;
+pub mod http;
+pub mod permissions;
