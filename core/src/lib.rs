@@ -10,6 +10,7 @@
 /// https only.
 pub const EMULATOR_BUILD: bool = cfg!(feature = "emulator");
 
+pub mod api;
 pub mod auth;
 pub mod browser;
 pub mod calls;
@@ -26,7 +27,7 @@ pub mod page_budget;
 pub mod phone;
 pub mod protocol;
 pub mod secret;
-pub mod worker;
 pub mod settings;
 pub mod surface;
 pub mod ui;
+pub mod worker;
