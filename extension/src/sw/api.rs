@@ -9,6 +9,11 @@ use ringside_core::auth::session::Profile;
 use super::{broadcast, with_worker};
 use crate::chrome::{self, Area, HttpAnswer};
 
+// The grant as the contact and panel flows need it (sw/contacts_save.rs,
+// sw/context.rs), reached through this module only: the scopes granted,
+// and one more scope (incremental authorization).
+pub(super) use super::reauth::{add_scope, granted_scope};
+
 async fn access_token() -> Option<String> {
     let s = chrome::storage_get(Area::Session, Some(&["tokens"]))
         .await
