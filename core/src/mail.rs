@@ -722,7 +722,7 @@ mod tests {
         };
         let p = v.connecting(
             " Ana@Example.com ",
-            &AppPassword::new("abcd efgh ijkl mnop".into()),
+            &AppPassword::new("abcd efgh ijkl mnop"),
             server("imap.example.com", 993),
         );
         assert_eq!(p.email, "ana@example.com");
