@@ -138,8 +138,10 @@ fn a_saved_contact_is_stamped_with_its_sources_generation() {
 #[test]
 fn a_page_changes_memory_as_it_changed_the_database() {
     let mut s = store();
-    let mut state = SyncState::default();
-    state.completed_ms = Some(1);
+    let state = SyncState {
+        completed_ms: Some(1),
+        ..SyncState::default()
+    };
     s.apply_page(
         Source::Google,
         &["google:people/c1".to_owned()],

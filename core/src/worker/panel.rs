@@ -200,7 +200,7 @@ pub enum LookupStep {
     /// Call with [`Retry`], then tell [`ContactLookup::called`].
     Call(HttpRequest),
     /// The answer, and what to cache.
-    Done(ContactAnswer, Option<CacheEntry>),
+    Done(ContactAnswer, Option<Box<CacheEntry>>),
 }
 
 /// A contact lookup in progress.
@@ -250,7 +250,7 @@ impl ContactLookup {
             key: self.key.clone(),
             value: Cached::Contact(answer.clone()),
         };
-        LookupStep::Done(answer, Some(entry))
+        LookupStep::Done(answer, Some(Box::new(entry)))
     }
 
     /// What the local store holds for the query.
@@ -320,7 +320,7 @@ pub enum SectionStep {
     /// [`SectionLoad::called`] the results in the same order.
     Call(Vec<HttpRequest>),
     /// The answer, and what to cache.
-    Done(SectionAnswer, Option<CacheEntry>),
+    Done(SectionAnswer, Option<Box<CacheEntry>>),
 }
 
 /// What a section load needs to know about the agent's sources.
@@ -526,7 +526,7 @@ impl SectionLoad {
                 fetched_ms: self.now_ms,
                 offline: false,
             },
-            Some(entry),
+            Some(Box::new(entry)),
         )
     }
 
@@ -584,7 +584,7 @@ fn events_url(roots: &ApiRoots, email: &str, now: i64) -> String {
 pub enum PresenceStep {
     /// Call with [`Retry`], then tell [`PresenceCheck::called`].
     Call(HttpRequest),
-    Done(PresenceAnswer, Option<CacheEntry>),
+    Done(PresenceAnswer, Option<Box<CacheEntry>>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -681,10 +681,10 @@ impl PresenceCheck {
                         PresenceAnswer::Known {
                             presence: presence.clone(),
                         },
-                        Some(CacheEntry {
+                        Some(Box::new(CacheEntry {
                             key: self.key.clone(),
                             value: Cached::Presence(presence),
-                        }),
+                        })),
                     ),
                     None => PresenceStep::Done(PresenceAnswer::Unknown, None),
                 }

@@ -165,7 +165,7 @@ fn a_fresh_cached_answer_is_reused_and_an_old_one_is_not() {
     let LookupStep::Done(_, Some(entry)) = l.local(Some(card("Ana"))) else {
         panic!("cached");
     };
-    state.remember(entry, NOW);
+    state.remember(*entry, NOW);
     let (_, step) = lookup(Some(&google()), &state);
     assert_eq!(
         answer(step).0,
@@ -306,7 +306,7 @@ fn section(
 
 fn section_answer(step: SectionStep) -> (SectionAnswer, Option<CacheEntry>) {
     match step {
-        SectionStep::Done(a, e) => (a, e),
+        SectionStep::Done(a, e) => (a, e.map(|e| *e)),
         other => panic!("expected an answer, got {other:?}"),
     }
 }

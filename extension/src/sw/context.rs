@@ -50,10 +50,10 @@ fn roots() -> ringside_core::api::ApiRoots {
     with_worker(|w| w.settings.api_roots()).unwrap_or_default()
 }
 
-fn remember(entry: Option<CacheEntry>) {
+fn remember(entry: Option<Box<CacheEntry>>) {
     if let Some(entry) = entry {
         let now = now_ms();
-        with_worker(|w| w.context.remember(entry, now));
+        with_worker(|w| w.context.remember(*entry, now));
     }
 }
 
