@@ -117,10 +117,7 @@ mod tests {
 
     fn start() -> ApiCall {
         let (call, step) = ApiCall::start(HttpRequest::get("https://api.example/x"));
-        assert_eq!(
-            step,
-            ApiStep::Send(HttpRequest::get("https://api.example/x"))
-        );
+        assert_eq!(step, ApiStep::Send(HttpRequest::get("https://api.example/x")));
         call
     }
 

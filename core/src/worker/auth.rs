@@ -9,9 +9,9 @@
 //! change can never be followed by an old timer signing out the next
 //! session.
 
-use crate::auth::provider::ProviderKind;
 use crate::auth::revocation::{self, CallState, Cause, Context, PendingSignOut};
 use crate::auth::session::{AuthView, Notice, Phase, Profile, SignInFailure, TokenHome};
+use crate::auth::provider::ProviderKind;
 use crate::protocol::AuthAccount;
 
 /// What happened.
@@ -28,15 +28,9 @@ pub enum AuthEvent {
         notice: Option<Notice>,
     },
     /// The sign-in the agent asked for failed.
-    SignInFailed {
-        failure: SignInFailure,
-        email: String,
-    },
+    SignInFailed { failure: SignInFailure, email: String },
     /// After a worker start: the stored profile and the access token's expiry.
-    Restored {
-        profile: Profile,
-        expires_at_ms: f64,
-    },
+    Restored { profile: Profile, expires_at_ms: f64 },
     /// The stored session is being renewed (the host refreshes the token).
     Restoring,
     /// The worker restarted within the browser session: the token is valid.
@@ -63,7 +57,10 @@ pub enum AuthEvent {
         privileged: bool,
     },
     /// A countdown timer fired.
-    CountdownDue { generation: u64, call: CallState },
+    CountdownDue {
+        generation: u64,
+        call: CallState,
+    },
     /// After a worker start: a sign-out that was waiting before.
     PendingFound {
         pending: PendingSignOut,
@@ -157,8 +154,7 @@ impl AuthSession {
                 expires_at_ms,
                 notice,
             } => {
-                let first =
-                    self.view.profile.as_ref().map(|p| &p.subject) != Some(&profile.subject);
+                let first = self.view.profile.as_ref().map(|p| &p.subject) != Some(&profile.subject);
                 self.view.profile = Some(profile);
                 self.expires_at_ms = expires_at_ms;
                 self.view.phase = Phase::SignedIn;
@@ -252,7 +248,8 @@ impl AuthSession {
                     now_ms,
                     grace_minutes,
                     provider: profile.provider,
-                    privileged: privileged || profile.agent.as_ref().is_some_and(|a| a.privileged),
+                    privileged: privileged
+                        || profile.agent.as_ref().is_some_and(|a| a.privileged),
                 };
                 let outcome = revocation::decide(&cause, call, &cx);
                 match outcome.sign_out_at_ms {

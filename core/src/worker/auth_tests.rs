@@ -69,10 +69,7 @@ fn a_manual_sign_out_during_a_countdown_cancels_it_for_the_next_session() {
     let fx = s.apply(AuthEvent::SignedOut {
         notice: Notice::new("signedOut", &[]),
     });
-    assert!(
-        fx.contains(&AuthEffect::ClearPending),
-        "the stored one goes too"
-    );
+    assert!(fx.contains(&AuthEffect::ClearPending), "the stored one goes too");
     assert_eq!(s.view().pending_sign_out, None);
     assert_eq!(s.view().phase, Phase::SignedOut);
 
@@ -146,13 +143,12 @@ fn a_second_change_rearms_and_the_first_timer_is_void() {
         vec![]
     );
     assert_eq!(s.view().phase, Phase::SignedIn);
-    assert!(
-        !s.apply(AuthEvent::CountdownDue {
+    assert!(!s
+        .apply(AuthEvent::CountdownDue {
             generation: second,
             call: CallState::Idle
         })
-        .is_empty()
-    );
+        .is_empty());
     assert_eq!(s.view().phase, Phase::SignedOut);
 }
 
@@ -266,10 +262,7 @@ fn a_pending_sign_out_found_at_start_is_rearmed_or_carried_out() {
         call: CallState::Idle,
         now_ms: 5_000,
     });
-    assert!(matches!(
-        fx[0],
-        AuthEffect::ArmCountdown { at_ms: 10_000, .. }
-    ));
+    assert!(matches!(fx[0], AuthEffect::ArmCountdown { at_ms: 10_000, .. }));
     assert_eq!(s.view().pending_sign_out, Some(pending.clone()));
 
     let mut late = AuthSession::new(String::new());
@@ -316,10 +309,7 @@ fn sign_in_failures_say_why() {
     assert_eq!(s.view().phase, Phase::SignedOut);
     assert_eq!(
         s.view().notice,
-        Some(Notice::new(
-            "signinCancelled",
-            &["https://id.chromiumapp.org/"]
-        ))
+        Some(Notice::new("signinCancelled", &["https://id.chromiumapp.org/"]))
     );
 }
 
