@@ -1,7 +1,8 @@
 //! The provider APIs as every flow sees them, whichever source or section
 //! asks: where they are ([`ApiRoots`]), what a failed answer means
 //! ([`ApiFailure`], [`classify`]), how long to wait before asking again
-//! ([`retry_delay_ms`]), and the RFC 3339 dates they speak. The contact
+//! ([`retry_delay_ms`]), the RFC 3339 dates they speak, and one HTTP
+//! exchange ([`HttpRequest`], [`HttpAnswer`]). The contact
 //! store (`contacts`) and the side panel (`context`) both build on this
 //! module instead of on each other.
 
@@ -227,6 +228,86 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+// One HTTP exchange as every flow sees it (the worker turns a request into
+// one `fetch`, no cookies, no cache, and its response into an answer):
+// here, below both the contact backends and the worker's flows.
+
+/// What to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpRequest {
+    /// None: GET, or POST when there is a body.
+    pub method: Option<&'static str>,
+    pub url: String,
+    /// A form body (`application/x-www-form-urlencoded`).
+    pub form: Option<Vec<(String, String)>>,
+    /// A JSON body.
+    pub json: Option<Value>,
+    /// Extra headers (Graph's `Prefer`, `If-Match`).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl HttpRequest {
+    pub fn get(url: impl Into<String>) -> HttpRequest {
+        HttpRequest {
+            method: None,
+            url: url.into(),
+            form: None,
+            json: None,
+            headers: vec![],
+        }
+    }
+
+    pub fn post_json(url: impl Into<String>, json: Value) -> HttpRequest {
+        HttpRequest {
+            json: Some(json),
+            ..HttpRequest::get(url)
+        }
+    }
+
+    pub fn post_form(url: impl Into<String>, form: &[(&str, &str)]) -> HttpRequest {
+        HttpRequest {
+            form: Some(
+                form.iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            ),
+            ..HttpRequest::get(url)
+        }
+    }
+
+    pub fn with_method(mut self, method: &'static str) -> HttpRequest {
+        self.method = Some(method);
+        self
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> HttpRequest {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+/// What came back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub body: String,
+    pub cache_control: Option<String>,
+    /// A 401's Bearer challenge.
+    pub www_authenticate: Option<String>,
+    /// Seconds to wait before retrying (429, 503).
+    pub retry_after: Option<String>,
+}
+
+impl HttpAnswer {
+    pub fn new(status: u16, body: impl Into<String>) -> HttpAnswer {
+        HttpAnswer {
+            status,
+            body: body.into(),
+            ..HttpAnswer::default()
+        }
+    }
 }
 
 /// Why a call gave no answer at all (the executor's side of an API call).

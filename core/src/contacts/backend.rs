@@ -12,8 +12,7 @@ use super::graph::{self, OutlookLimit};
 use super::merge::{self, Draft};
 use super::sync::{PAGE_SIZE, PERSON_FIELDS, Page, SyncFailure, SyncState};
 use super::{Source, StoredContact};
-use crate::api::ApiRoots;
-use crate::worker::http::HttpRequest;
+use crate::api::{ApiRoots, HttpRequest};
 
 /// What one contact source's API does, for sync and for save.
 pub trait ContactBackend: Sync {
