@@ -8,6 +8,7 @@
 //!   turn: one silent refresh after a 401, a claims challenge answered once
 //!   interactively, and which failure ends the session.
 //! - [`permissions`]: which sender may send which message.
+//! - [`signin`]: one sign-in (or challenge, or added scope), told each answer.
 //! - [`auth`]: the one reducer that changes the sign-in phase, the notice,
 //!   the pending sign-out and the platform session.
 
@@ -15,3 +16,4 @@ pub mod api_call;
 pub mod auth;
 pub mod http;
 pub mod permissions;
+pub mod signin;
