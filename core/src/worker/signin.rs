@@ -130,7 +130,7 @@ impl SignIn {
             platform_url: settings
                 .platform_url
                 .clone()
-                .filter(|_| !challenge.as_ref().is_some_and(|c| c.scope.is_some())),
+                .filter(|_| challenge.as_ref().is_none_or(|c| c.scope.is_none())),
             challenge,
             secrets,
             redirect_uri,

@@ -15,7 +15,7 @@ use ringside_core::contacts::sync::{Step, SyncState};
 use ringside_core::contacts::{ContactHit, ContactsView, Source, StoredContact};
 
 use super::api::{ApiError, api_call};
-use super::{broadcast, now_ms, with_worker};
+use super::kernel::{broadcast, now_ms, with_worker};
 use crate::error::log_warn;
 
 use super::idb;
@@ -94,8 +94,8 @@ impl Agent {
 /// The signed-in Google or Microsoft agent; None otherwise.
 fn agent() -> Option<Agent> {
     with_worker(|w| {
-        let p = w.session.view.profile.as_ref()?;
-        if !w.session.view.signed_in() {
+        let p = w.auth.profile()?;
+        if !w.auth.view().signed_in() {
             return None;
         }
         let owner = p.store_owner()?;
@@ -115,7 +115,7 @@ fn owner() -> Option<String> {
 /// Loads the store for `owner`; another agent's contacts are dropped first.
 async fn load(owner: &str) -> Result<(), crate::error::JsError> {
     while LOADING.with(|l| l.get()) {
-        super::signin::sleep(20).await;
+        super::kernel::sleep(20).await;
     }
     if with(|s| s.loaded.as_deref() == Some(owner)) {
         return Ok(());
@@ -322,7 +322,8 @@ async fn drop_directory(started: u64, me: &str) {
 /// typed: searchable, but not matched to an incoming call.
 async fn normalize(upserts: &mut [StoredContact]) {
     let (texts, at) = ringside_core::contacts::unnormalized(upserts);
-    let Some((connected, region)) = with_worker(|w| (w.link.is_connected(), super::region(w)))
+    let Some((connected, region)) =
+        with_worker(|w| (w.link.is_connected(), super::kernel::region(w)))
     else {
         return;
     };
@@ -334,7 +335,7 @@ async fn normalize(upserts: &mut [StoredContact]) {
         texts: texts.clone(),
         links: vec![],
     });
-    match super::host_request(request).await {
+    match super::kernel::host_request(request).await {
         Ok(found) => ringside_core::contacts::apply_normalized(upserts, &texts, &at, &found),
         Err(e) => log_warn(&format!("contacts: numbers stay as typed: {}", e.message)),
     }
@@ -369,7 +370,7 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
         ) {
             Next::Again => continue,
             Next::Wait(ms) => {
-                super::signin::sleep(ms).await;
+                super::kernel::sleep(ms).await;
                 continue;
             }
             Next::Fail(key, subs) => return Err((key, subs)),

@@ -14,7 +14,7 @@ use ringside_core::context::ApiRoots;
 use serde_json::Value;
 
 use super::super::api::{ApiError, api_call, api_get};
-use super::super::with_worker;
+use super::super::kernel::with_worker;
 use super::{agent, epoch, load, with};
 
 /// Where the agent's own contacts are written.
@@ -297,11 +297,11 @@ pub(in super::super) async fn save(
         None => None,
     };
     let write_scope = backend.write_scope();
-    let granted = super::super::reauth::granted_scope()
+    let granted = super::super::session::granted_scope()
         .await
         .unwrap_or_default();
     if !granted.split_whitespace().any(|s| s == write_scope)
-        && let Err(f) = super::super::reauth::add_scope(write_scope).await
+        && let Err(f) = super::super::signin::add_scope(write_scope).await
     {
         let n = f.notice("");
         return SaveAnswer::Failed {

@@ -16,7 +16,7 @@ use ringside_core::context::{ContactQuery, Integration, Presence, SharedEvent, m
 use serde_json::{Value, json};
 
 use super::api::{ApiError, api_request};
-use super::{now_ms, with_worker};
+use super::kernel::{now_ms, with_worker};
 use crate::chrome::{self, Area};
 use crate::error::log_warn;
 
@@ -54,11 +54,9 @@ pub(super) async fn restore() {
 /// Who is asking: None when signed out; the provider and email otherwise.
 fn agent() -> Option<(ProviderKind, String)> {
     with_worker(|w| {
-        w.session
-            .view
-            .profile
-            .as_ref()
-            .filter(|_| w.session.view.signed_in())
+        w.auth
+            .profile()
+            .filter(|_| w.auth.view().signed_in())
             .map(|p| (p.provider, p.email.clone()))
     })
     .flatten()
@@ -86,7 +84,7 @@ async fn google_call(url: &str, body: Option<&Value>) -> Result<String, Fetch> {
         let failure = google::classify(answer.status, &answer.body, answer.retry_after.as_deref());
         match section::retry_delay_ms(&failure, attempt) {
             Some(ms) => {
-                super::signin::sleep(ms).await;
+                super::kernel::sleep(ms).await;
                 attempt += 1;
             }
             None => return Err(Fetch::Api(failure)),
@@ -181,7 +179,7 @@ pub(super) async fn contact(query: ContactQuery) -> ContactAnswer {
 /// disconnected it.
 async fn usable(integration: Integration) -> bool {
     let off = with_worker(|w| w.context.disconnected.contains(&integration)).unwrap_or(true);
-    let granted = super::reauth::granted_scope().await.unwrap_or_default();
+    let granted = super::session::granted_scope().await.unwrap_or_default();
     !off && integration.granted_in(&granted)
 }
 
@@ -424,7 +422,7 @@ pub(super) async fn refresh_own_presence() {
     })
     .unwrap_or(false);
     if changed {
-        super::broadcast();
+        super::kernel::broadcast();
     }
 }
 
@@ -432,9 +430,9 @@ pub(super) async fn refresh_own_presence() {
 pub(super) async fn connect(
     integration: Integration,
 ) -> Result<(), ringside_core::auth::session::Notice> {
-    let granted = super::reauth::granted_scope().await.unwrap_or_default();
+    let granted = super::session::granted_scope().await.unwrap_or_default();
     if !integration.granted_in(&granted) {
-        super::reauth::add_scope(integration.scope())
+        super::signin::add_scope(integration.scope())
             .await
             .map_err(|f| f.notice(""))?;
     }

@@ -13,7 +13,7 @@ use ringside_core::mail::{
 use ringside_core::protocol::Request;
 use serde_json::json;
 
-use super::{broadcast, host_request, with_worker};
+use super::kernel::{broadcast, host_request, with_worker};
 use crate::chrome::{self, Area};
 use crate::error::log_warn;
 
@@ -38,7 +38,7 @@ pub(super) async fn restore() {
             w.mail.connected = Some(email);
             w.mail.server = server;
         });
-        super::settings_ready().await;
+        super::kernel::settings_ready().await;
         follow_server().await;
         broadcast();
     }
