@@ -10,6 +10,7 @@
 /// https only.
 pub const EMULATOR_BUILD: bool = cfg!(feature = "emulator");
 
+pub mod api;
 pub mod auth;
 pub mod browser;
 pub mod calls;

@@ -11,9 +11,18 @@
 //! - [`signin`]: one sign-in (or challenge, or added scope), told each answer.
 //! - [`auth`]: the one reducer that changes the sign-in phase, the notice,
 //!   the pending sign-out and the platform session.
+//! - [`contact_save`]: a contact save with its merge: the source, the write
+//!   scope, the conflict loop, the popup's answer.
+//! - [`panel`]: the side panel's lookups (contact, sections, meeting
+//!   status) with their fallbacks and their cache.
+//! - [`contacts`]: the contact store's decisions (which sources, when to
+//!   sync, what the popup shows).
 
 pub mod api_call;
 pub mod auth;
+pub mod contact_save;
+pub mod contacts;
 pub mod http;
+pub mod panel;
 pub mod permissions;
 pub mod signin;

@@ -12,6 +12,12 @@ use ringside_core::worker::http::{HttpAnswer, HttpRequest};
 use super::{session, signin};
 use crate::error::log_warn;
 
+// The grant as the contact and panel flows need it (sw/contacts_save.rs,
+// sw/context.rs), reached through this module only: the scopes granted,
+// and one more scope (incremental authorization).
+pub(super) use super::session::granted_scope;
+pub(super) use super::signin::add_scope;
+
 /// Why an API call gave nothing.
 #[derive(Debug)]
 pub(super) enum ApiError {
@@ -24,14 +30,6 @@ pub(super) enum ApiError {
 /// GET with the access token.
 pub(super) async fn api_get(url: &str) -> Result<HttpAnswer, ApiError> {
     api_call(None, url, None, &[]).await
-}
-
-/// GET, or POST of `json`, with the access token.
-pub(super) async fn api_request(
-    url: &str,
-    json: Option<&serde_json::Value>,
-) -> Result<HttpAnswer, ApiError> {
-    api_call(None, url, json, &[]).await
 }
 
 /// Any method, body and extra headers (Graph's `Prefer`, `If-Match`).

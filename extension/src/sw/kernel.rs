@@ -78,7 +78,7 @@ pub(super) struct Worker {
     /// Gmail over IMAP: which address is connected (the host has the password).
     pub mail: ringside_core::mail::MailView,
     /// The side panel's cache and the integrations turned off.
-    pub context: super::context::ContextState,
+    pub context: ringside_core::worker::panel::PanelState,
     /// The agent's own meeting, for the popup.
     pub my_presence: Option<context::Presence>,
     /// The last "show contact" click, for the side panel.
