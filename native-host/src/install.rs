@@ -491,6 +491,49 @@ mod registry {
         let (hive, sub) = split(key).ok()?;
         hive.open_subkey(sub).ok()?.get_value("").ok()
     }
+
+    /// The browser's native-messaging policies from `Software\Policies` of
+    /// the machine, then the user, as the JSON a Linux policy file would
+    /// hold (lists are subkeys of numbered values; booleans are DWORDs).
+    pub fn policies(
+        browser: ringside_core::browser::Browser,
+    ) -> Vec<(std::path::PathBuf, serde_json::Value)> {
+        use ringside_core::browser::Browser;
+        use serde_json::{Map, Value};
+        let vendor = match browser {
+            Browser::Chrome => r"Google\Chrome",
+            Browser::Edge => r"Microsoft\Edge",
+            Browser::Chromium => "Chromium",
+            Browser::Firefox => return vec![],
+        };
+        let mut out = vec![];
+        for (name, hive) in [
+            ("HKEY_LOCAL_MACHINE", HKEY_LOCAL_MACHINE),
+            ("HKEY_CURRENT_USER", HKEY_CURRENT_USER),
+        ] {
+            let path = format!(r"Software\Policies\{vendor}");
+            let Ok(key) = RegKey::predef(hive).open_subkey(&path) else {
+                continue;
+            };
+            let mut v = Map::new();
+            if let Ok(n) = key.get_value::<u32, _>("NativeMessagingUserLevelHosts") {
+                v.insert("NativeMessagingUserLevelHosts".into(), Value::from(n));
+            }
+            for list in ["NativeMessagingBlocklist", "NativeMessagingAllowlist"] {
+                if let Ok(sub) = key.open_subkey(list) {
+                    let items: Vec<Value> = sub
+                        .enum_values()
+                        .flatten()
+                        .filter_map(|(name, _)| sub.get_value::<String, _>(&name).ok())
+                        .map(Value::from)
+                        .collect();
+                    v.insert(list.into(), Value::Array(items));
+                }
+            }
+            out.push((format!(r"{name}\{path}").into(), Value::Object(v)));
+        }
+        out
+    }
 }
 
 #[cfg(not(windows))]
@@ -514,9 +557,16 @@ mod registry {
     pub fn get_default(_key: &str) -> Option<String> {
         None
     }
+
+    pub fn policies(
+        _browser: ringside_core::browser::Browser,
+    ) -> Vec<(std::path::PathBuf, serde_json::Value)> {
+        vec![]
+    }
 }
 
 pub use registry::get_default as registry_value;
+pub use registry::policies as registry_policies;
 
 #[cfg(test)]
 #[path = "install_tests.rs"]
