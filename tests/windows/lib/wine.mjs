@@ -13,8 +13,8 @@
 // the MSI's copy under Program Files included; wintool.exe reads Credential
 // Manager and is the tel: handler the suite registers. Both are built here
 // with mingw-w64 from tests/windows/shim and tests/windows/tools.
-import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, copyFileSync, rmSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync, copyFileSync, rmSync, readFileSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -77,15 +77,30 @@ export function prepare() {
   mkdirSync(WORK, { recursive: true });
   mingw(path.join(ROOT, 'tests/windows/shim/bcryptprimitives.c'), SHIM, ['-shared', '-ladvapi32']);
   mingw(path.join(ROOT, 'tests/windows/tools/wintool.c'), WINTOOL, ['-municode', '-ladvapi32']);
+  // Wine's own background processes (services.exe, winedevice.exe...) are
+  // started by the first program of a session and inherit its stdout and
+  // stderr: spawnSync would then wait for them to exit (seconds per call). So
+  // a session is started here with its output in a log file, and a server
+  // that persists 30 s past the last program keeps them for every later call.
+  const log = path.join(WORK, 'wine.log');
+  const boot = (args, timeout) => {
+    const fd = openSync(log, 'a');
+    try {
+      return spawnSync(WINE, args, { env: wineEnv(), stdio: ['ignore', fd, fd], timeout });
+    } finally {
+      closeSync(fd);
+    }
+  };
   if (!existsSync(path.join(PREFIX, 'system.reg'))) {
-    const r = spawnSync(WINE, ['wineboot', '-i'], { env: wineEnv(), encoding: 'utf8', timeout: 180_000 });
+    const r = boot(['wineboot', '-i'], 180_000);
     need(existsSync(path.join(PREFIX, 'system.reg')),
-      `wineboot could not make the prefix ${PREFIX} (status ${r.status}${r.error ? `, ${r.error.message}` : ''}): ${r.stderr}`,
+      `wineboot could not make the prefix ${PREFIX} (status ${r.status}${r.error ? `, ${r.error.message}` : ''}); its output is in ${log}`,
       `rm -rf ${PREFIX} and run again; if it still fails, try by hand: WINEPREFIX=${PREFIX} ${WINE} wineboot -i`);
   }
-  // Keep one wineserver up for the whole file (each command then starts in
-  // well under a second instead of restarting it).
-  spawn(WINESERVER, ['-p30'], { env: wineEnv(), stdio: 'ignore', detached: true }).unref();
+  spawnSync(WINESERVER, ['-p30'], { env: wineEnv(), stdio: 'ignore' });
+  const warm = boot(['cmd', '/c', 'rem'], 120_000);
+  need(warm.status === 0, `Wine does not start programs in ${PREFIX} (status ${warm.status}); see ${log}`,
+    `rm -rf ${PREFIX} and run again (a half-made prefix), or run WINEPREFIX=${PREFIX} ${WINE} cmd /c ver by hand`);
   copyFileSync(SHIM, path.join(PREFIX, 'drive_c/windows/system32/bcryptprimitives.dll'));
   // What an earlier (failed) run may have left.
   uninstallMsiLeftovers();
