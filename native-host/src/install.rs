@@ -309,6 +309,14 @@ pub fn uninstall(
     if let Some(key) = &location.registry_key {
         registry::delete(key)?;
     }
+    // Windows: the manifest's folder (`Ringside\<browser>`) is Ringside's own;
+    // leave nothing behind once it is empty. (Elsewhere the folders are the
+    // browsers', shared with other hosts.)
+    if dirs.os == locations::Os::Windows
+        && let Some(dir) = location.manifest.parent()
+    {
+        let _ = fs::remove_dir(dir);
+    }
     let config_path = locations::config_file(dirs, *scope == Scope::System);
     let mut config = HostConfig::load(&config_path)?;
     config.installs.retain(|r| r.manifest != location.manifest);
@@ -329,6 +337,12 @@ pub fn uninstall(
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io(&config_path)(e)),
+        }
+        // Windows: `...\Ringside` itself, when nothing else is left in it.
+        if dirs.os == locations::Os::Windows
+            && let Some(dir) = config_path.parent()
+        {
+            let _ = fs::remove_dir(dir);
         }
     } else {
         config.save(&config_path, *scope == Scope::System)?;
