@@ -238,6 +238,15 @@ fn caller_for(browser: Browser, extension_id: &str) -> Result<String, InstallErr
 pub fn install(dirs: &Dirs, req: &InstallRequest) -> Result<InstallOutcome, InstallError> {
     let location = locations::location(dirs, req.browser, &req.scope)?;
     let caller = caller_for(req.browser, &req.extension_id)?;
+    if req.scope == Scope::System && dirs.os == locations::Os::Windows {
+        // `%ProgramData%\Ringside`: administrators' own before anything is
+        // written in it (`private_file::restrict_system_dir`).
+        let config_path = locations::config_file(dirs, true);
+        if let Some(dir) = config_path.parent() {
+            fs::create_dir_all(dir).map_err(io(dir))?;
+            crate::private_file::restrict_system_dir(dir).map_err(io(dir))?;
+        }
+    }
     let mut manifest = read_manifest(&location.manifest)
         .ok()
         .flatten()
