@@ -417,7 +417,12 @@ fn title_and_explain(lang: &str, key: &str, prop: &Value) -> (String, String) {
     if let Some((t, e)) = translated(lang, key) {
         return (t.to_owned(), e.to_owned());
     }
-    let get = |f: &str| prop.get(f).and_then(Value::as_str).unwrap_or(key).to_owned();
+    let get = |f: &str| {
+        prop.get(f)
+            .and_then(Value::as_str)
+            .unwrap_or(key)
+            .to_owned()
+    };
     let mut explain = get("description");
     if kind(prop) == Kind::Json {
         explain.push_str(" JSON.");
@@ -474,7 +479,11 @@ pub fn adml(d: &Deployment, schema: &Value, lang: &str) -> String {
         );
         if let Kind::Choice(items) = kind(prop) {
             for item in items {
-                let _ = writeln!(s, "      <string id=\"{key}_{item}\">{}</string>", esc(&item));
+                let _ = writeln!(
+                    s,
+                    "      <string id=\"{key}_{item}\">{}</string>",
+                    esc(&item)
+                );
             }
         }
     }

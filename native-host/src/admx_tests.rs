@@ -51,14 +51,16 @@ fn elements(text: &str) -> Vec<Element> {
                 let (Event::Start(e) | Event::Empty(e)) = &ev else {
                     unreachable!()
                 };
-                let name = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
+                let name = e.name().0.to_owned();
                 let attrs = e
                     .attributes()
                     .map(|a| {
                         let a = a.unwrap();
                         (
-                            String::from_utf8(a.key.as_ref().to_vec()).unwrap(),
-                            a.unescape_value().unwrap().into_owned(),
+                            a.key.0.to_owned(),
+                            a.normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                                .unwrap()
+                                .into_owned(),
                         )
                     })
                     .collect();
@@ -69,9 +71,6 @@ fn elements(text: &str) -> Vec<Element> {
             }
             Ok(Event::End(_)) => depth -= 1,
             Ok(Event::Eof) => break,
-            Ok(Event::Text(t)) => {
-                t.decode().unwrap();
-            }
             Ok(_) => {}
             Err(e) => panic!("not well-formed at {}: {e}", reader.buffer_position()),
         }
@@ -118,10 +117,16 @@ fn the_admx_and_every_adml_are_well_formed_and_define_what_is_referenced() {
         };
         let defined = ids("string");
         let missing: Vec<_> = strings.difference(&defined).collect();
-        assert!(missing.is_empty(), "{lang}: strings {missing:?} not defined");
+        assert!(
+            missing.is_empty(),
+            "{lang}: strings {missing:?} not defined"
+        );
         let shown = ids("presentation");
         let missing: Vec<_> = presentations.difference(&shown).collect();
-        assert!(missing.is_empty(), "{lang}: presentations {missing:?} not defined");
+        assert!(
+            missing.is_empty(),
+            "{lang}: presentations {missing:?} not defined"
+        );
         // Every language defines the same ids.
         match &first_ids {
             None => first_ids = Some((defined, shown)),
@@ -147,7 +152,8 @@ fn every_schema_key_is_a_policy_for_chrome_and_edge_in_every_language() {
             );
         }
         assert!(
-            admx.iter().any(|e| e.attr("valueName") == Some(key.as_str())),
+            admx.iter()
+                .any(|e| e.attr("valueName") == Some(key.as_str())),
             "no value named {key}"
         );
         for lang in ["fr-FR", "de-DE"] {
@@ -156,7 +162,9 @@ fn every_schema_key_is_a_policy_for_chrome_and_edge_in_every_language() {
     }
     // The French file is French (not the English fallback).
     let fr = adml(&d, &schema(), "fr-FR");
-    assert!(fr.contains("<string id=\"siteAllowList\">Sites où les boutons d'appel apparaissent</string>"));
+    assert!(fr.contains(
+        "<string id=\"siteAllowList\">Sites où les boutons d'appel apparaissent</string>"
+    ));
     assert!(adml(&d, &schema(), "de-DE").contains("Firmenverzeichnis synchronisieren"));
 }
 
@@ -180,14 +188,25 @@ fn the_registry_keys_and_value_names_are_the_reg_files() {
         let in_admx: BTreeSet<String> = admx
             .iter()
             .filter(|e| e.name == "policy" && e.attr("key") == Some(settings.as_str()))
-            .map(|e| e.attr("name").unwrap().split_once('_').unwrap().1.to_owned())
+            .map(|e| {
+                e.attr("name")
+                    .unwrap()
+                    .split_once('_')
+                    .unwrap()
+                    .1
+                    .to_owned()
+            })
             .collect();
         let in_reg: BTreeSet<String> = reg
             .split(&format!("[HKEY_LOCAL_MACHINE\\{settings}]\r\n"))
             .nth(1)
             .unwrap()
             .lines()
-            .filter_map(|l| l.strip_prefix('"')?.split_once("\"=").map(|(k, _)| k.to_owned()))
+            .filter_map(|l| {
+                l.strip_prefix('"')?
+                    .split_once("\"=")
+                    .map(|(k, _)| k.to_owned())
+            })
             .collect();
         assert_eq!(in_admx, in_reg);
     }
@@ -197,9 +216,19 @@ fn the_registry_keys_and_value_names_are_the_reg_files() {
 fn types_follow_the_reg_files_and_defaults_are_the_deployments() {
     let d = deployment();
     let text = admx(&d, &schema());
-    assert!(text.contains("<boolean id=\"contactsDirectory_Value\" valueName=\"contactsDirectory\">"));
-    assert!(text.contains("<decimal id=\"signOutGraceMinutes_Value\" valueName=\"signOutGraceMinutes\""));
-    assert!(text.contains("<enum id=\"signInMethod_Value\" valueName=\"signInMethod\" required=\"true\">"));
+    assert!(
+        text.contains("<boolean id=\"contactsDirectory_Value\" valueName=\"contactsDirectory\">")
+    );
+    assert!(
+        text.contains(
+            "<decimal id=\"signOutGraceMinutes_Value\" valueName=\"signOutGraceMinutes\""
+        )
+    );
+    assert!(
+        text.contains(
+            "<enum id=\"signInMethod_Value\" valueName=\"signInMethod\" required=\"true\">"
+        )
+    );
     assert!(text.contains("<text id=\"siteBlockList_Value\" valueName=\"siteBlockList\""));
     let en = adml(&d, &schema(), "en-US");
     // Lists are JSON text, shown with the deployment's value.
@@ -207,7 +236,9 @@ fn types_follow_the_reg_files_and_defaults_are_the_deployments() {
     assert!(en.contains(
         "<defaultValue>fempdkhheodefkjhkbekalfieneojckb;https://deploy.example.com/ringside/updates.xml</defaultValue>"
     ));
-    assert!(en.contains("<decimalTextBox refId=\"signOutGraceMinutes_Value\" defaultValue=\"60\">"));
+    assert!(
+        en.contains("<decimalTextBox refId=\"signOutGraceMinutes_Value\" defaultValue=\"60\">")
+    );
 }
 
 #[test]

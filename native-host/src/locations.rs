@@ -347,7 +347,9 @@ mod tests {
     #[test]
     fn verbatim_windows_paths_are_made_plain() {
         assert_eq!(
-            plain_path(PathBuf::from(r"\\?\C:\Program Files\Ringside\ringside-host.exe")),
+            plain_path(PathBuf::from(
+                r"\\?\C:\Program Files\Ringside\ringside-host.exe"
+            )),
             PathBuf::from(r"C:\Program Files\Ringside\ringside-host.exe")
         );
         assert_eq!(
