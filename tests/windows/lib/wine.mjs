@@ -93,6 +93,8 @@ export function prepare() {
   };
   if (!existsSync(path.join(PREFIX, 'system.reg'))) {
     const r = boot(['wineboot', '-i'], 180_000);
+    // The registry files are written when the server exits: wait for it.
+    spawnSync(WINESERVER, ['-w'], { env: wineEnv(), stdio: 'ignore', timeout: 60_000 });
     need(existsSync(path.join(PREFIX, 'system.reg')),
       `wineboot could not make the prefix ${PREFIX} (status ${r.status}${r.error ? `, ${r.error.message}` : ''}); its output is in ${log}`,
       `rm -rf ${PREFIX} and run again; if it still fails, try by hand: WINEPREFIX=${PREFIX} ${WINE} wineboot -i`);
