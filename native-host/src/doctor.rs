@@ -311,11 +311,7 @@ pub fn evaluate_policies(sources: Vec<(PathBuf, serde_json::Value)>) -> HostPoli
     let mut allowed = false;
     let mut blocked = None;
     for (path, v) in sources {
-        // Windows stores booleans as DWORDs: 0 is false there.
-        let level = v.get("NativeMessagingUserLevelHosts");
-        if level == Some(&serde_json::Value::Bool(false))
-            || level.and_then(serde_json::Value::as_u64) == Some(0)
-        {
+        if v.get("NativeMessagingUserLevelHosts") == Some(&serde_json::Value::Bool(false)) {
             out.user_level_off = Some(path.clone());
         }
         let names = |key: &str| -> Vec<String> {

@@ -540,7 +540,8 @@ mod registry {
             };
             let mut v = Map::new();
             if let Ok(n) = key.get_value::<u32, _>("NativeMessagingUserLevelHosts") {
-                v.insert("NativeMessagingUserLevelHosts".into(), Value::from(n));
+                // Chromium reads a boolean policy's DWORD as 0 = false.
+                v.insert("NativeMessagingUserLevelHosts".into(), Value::Bool(n != 0));
             }
             for list in ["NativeMessagingBlocklist", "NativeMessagingAllowlist"] {
                 if let Ok(sub) = key.open_subkey(list) {
