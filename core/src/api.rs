@@ -238,14 +238,14 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpRequest {
     /// None: GET, or POST when there is a body.
-    pub method: Option<&'static str>,
+    pub method: Option<String>,
     pub url: String,
     /// A form body (`application/x-www-form-urlencoded`).
     pub form: Option<Vec<(String, String)>>,
     /// A JSON body.
     pub json: Option<Value>,
     /// Extra headers (Graph's `Prefer`, `If-Match`).
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(String, String)>,
 }
 
 impl HttpRequest {
@@ -277,13 +277,13 @@ impl HttpRequest {
         }
     }
 
-    pub fn with_method(mut self, method: &'static str) -> HttpRequest {
-        self.method = Some(method);
+    pub fn with_method(mut self, method: &str) -> HttpRequest {
+        self.method = Some(method.to_owned());
         self
     }
 
-    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> HttpRequest {
-        self.headers.push((name, value.into()));
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> HttpRequest {
+        self.headers.push((name.to_owned(), value.into()));
         self
     }
 }

@@ -27,7 +27,7 @@ pub mod page_budget;
 pub mod phone;
 pub mod protocol;
 pub mod secret;
-pub mod worker;
 pub mod settings;
 pub mod surface;
 pub mod ui;
+pub mod worker;

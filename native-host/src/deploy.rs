@@ -3,7 +3,8 @@
 //! URL, managed configuration; see `ringside_core::deploy`):
 //!
 //! - policy templates: the Linux JSON policy file for Chrome, Chromium and
-//!   Edge, a Windows `.reg` per browser, one macOS `.mobileconfig`;
+//!   Edge, a Windows `.reg` per browser, one macOS `.mobileconfig`, and the
+//!   Group Policy / Intune administrative templates (`admx.rs`);
 //! - the system-level native host registration for macOS and Windows
 //!   (manifests, the host's own allow-list, the registry entries).
 //!
@@ -22,6 +23,9 @@ use sha2::{Digest, Sha256};
 
 use crate::install::{HostConfig, HostManifest};
 use crate::locations::{self, Dirs, Os, Scope};
+
+/// The extension's managed storage schema, which the templates follow.
+pub const MANAGED_SCHEMA: &str = include_str!("../../extension/static/managed_schema.json");
 
 /// The Chromium browsers an enterprise deploys to.
 pub const BROWSERS: [Browser; 3] = [Browser::Chrome, Browser::Chromium, Browser::Edge];
@@ -61,7 +65,7 @@ pub fn linux_policy_dir(browser: Browser) -> &'static str {
 }
 
 /// The policy registry path of a browser on Windows (under HKLM).
-fn windows_policy_key(browser: Browser) -> &'static str {
+pub fn windows_policy_key(browser: Browser) -> &'static str {
     match browser {
         Browser::Chrome => r"SOFTWARE\Policies\Google\Chrome",
         Browser::Edge => r"SOFTWARE\Policies\Microsoft\Edge",
@@ -291,6 +295,21 @@ pub fn files(d: &Deployment) -> Result<Vec<OutFile>, plist::Error> {
             path: Path::new("policies/windows")
                 .join(format!("ringside-{}.reg", browser.cli_name())),
             text: windows_policy_reg(d, browser),
+        });
+    }
+    // Group Policy / Intune: the folder mirrors PolicyDefinitions
+    // (`ringside.admx` beside one folder per language).
+    let schema: Value = serde_json::from_str(MANAGED_SCHEMA).unwrap_or_default();
+    out.push(OutFile {
+        path: "policies/windows/admx/ringside.admx".into(),
+        text: crate::admx::admx(d, &schema),
+    });
+    for lang in crate::admx::LANGUAGES {
+        out.push(OutFile {
+            path: Path::new("policies/windows/admx")
+                .join(lang)
+                .join("ringside.adml"),
+            text: crate::admx::adml(d, &schema, lang),
         });
     }
     out.push(OutFile {

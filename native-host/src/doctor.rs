@@ -120,6 +120,20 @@ impl Report {
     }
 }
 
+/// The command registering the host for every user of this machine: with
+/// sudo on Linux and macOS, from an administrator prompt on Windows.
+fn system_install(browser: Browser) -> String {
+    let command = format!(
+        "ringside-host install --system --browser {}",
+        browser.cli_name()
+    );
+    if cfg!(windows) {
+        format!("{command}   (from a command prompt run as administrator)")
+    } else {
+        format!("sudo {command}")
+    }
+}
+
 fn is_executable(path: &Path) -> bool {
     #[cfg(unix)]
     {
@@ -158,10 +172,7 @@ fn check(
             browser.cli_name(),
             dir.display()
         ),
-        Scope::System => format!(
-            "sudo ringside-host install --system --browser {}",
-            browser.cli_name()
-        ),
+        Scope::System => system_install(browser),
         Scope::User => format!("ringside-host install --browser {}", browser.cli_name()),
     };
     let manifest = match install::read_manifest(manifest_path) {
@@ -243,42 +254,63 @@ fn check(
 }
 
 /// What a browser's managed policy says about native hosts (Linux policy
-/// files; on macOS and Windows the profile or registry is not read here).
+/// files; on Windows the `Software\Policies` registry keys of the machine and
+/// the user; on macOS the profile is not read here).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostPolicy {
-    /// `NativeMessagingUserLevelHosts: false`, and the file that says it.
+    /// `NativeMessagingUserLevelHosts: false`, and the file (or registry key)
+    /// that says it.
     pub user_level_off: Option<PathBuf>,
     /// Blocked by `NativeMessagingBlocklist` without an allow-list entry.
     pub blocked: Option<PathBuf>,
 }
 
-/// Reads every `*.json` in the browser's Linux managed policy folder.
-pub fn host_policy(dirs: &Dirs, browser: Browser) -> HostPolicy {
-    let mut out = HostPolicy::default();
-    if dirs.os != locations::Os::Linux || browser == Browser::Firefox {
-        return out;
+/// The policy sources of a browser, in order: where each comes from (a
+/// file, or a registry key on Windows) and its policies as JSON.
+fn policy_sources(dirs: &Dirs, browser: Browser) -> Vec<(PathBuf, serde_json::Value)> {
+    if browser == Browser::Firefox {
+        return vec![];
     }
-    let dir = dirs
-        .root
-        .join(crate::deploy::linux_policy_dir(browser).trim_start_matches('/'));
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return out;
-    };
-    let mut files: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    match dirs.os {
+        locations::Os::Linux => {
+            let dir = dirs
+                .root
+                .join(crate::deploy::linux_policy_dir(browser).trim_start_matches('/'));
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                return vec![];
+            };
+            let mut files: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            files.sort();
+            files
+                .into_iter()
+                .filter_map(|path| {
+                    let v = std::fs::read(&path).ok()?;
+                    let v = serde_json::from_slice::<serde_json::Value>(&v).ok()?;
+                    Some((path, v))
+                })
+                .collect()
+        }
+        locations::Os::Windows => crate::install::registry_policies(browser),
+        locations::Os::MacOs => vec![],
+    }
+}
+
+/// Reads the browser's managed policies (every source; an allow-list entry
+/// in any of them lifts a block from any other, as Chromium merges them).
+pub fn host_policy(dirs: &Dirs, browser: Browser) -> HostPolicy {
+    evaluate_policies(policy_sources(dirs, browser))
+}
+
+/// The host's fate under these policy sources.
+pub fn evaluate_policies(sources: Vec<(PathBuf, serde_json::Value)>) -> HostPolicy {
+    let mut out = HostPolicy::default();
     let mut allowed = false;
     let mut blocked = None;
-    for path in files {
-        let Ok(v) = std::fs::read(&path)
-            .map_err(|_| ())
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).map_err(|_| ()))
-        else {
-            continue;
-        };
+    for (path, v) in sources {
         if v.get("NativeMessagingUserLevelHosts") == Some(&serde_json::Value::Bool(false)) {
             out.user_level_off = Some(path.clone());
         }
@@ -342,10 +374,7 @@ fn apply_policies(
                     file.display()
                 ));
                 if !system_ok {
-                    f.fixes.push(format!(
-                        "sudo ringside-host install --system --browser {}",
-                        browser.cli_name()
-                    ));
+                    f.fixes.push(system_install(*browser));
                 }
             }
             let any = registrations.iter().any(|f| f.browser == *browser);
@@ -355,10 +384,7 @@ fn apply_policies(
                     browser.display_name(),
                     file.display()
                 ));
-                fixes.push(format!(
-                    "sudo ringside-host install --system --browser {}",
-                    browser.cli_name()
-                ));
+                fixes.push(system_install(*browser));
             }
         }
         if let Some(file) = &policy.blocked

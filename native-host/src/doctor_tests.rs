@@ -237,3 +237,28 @@ fn a_config_file_other_users_can_read_is_a_warning() {
         "{text}"
     );
 }
+
+#[test]
+fn registry_policies_are_judged_like_policy_files() {
+    // What `install::registry_policies` reads on Windows: the machine's key,
+    // then the user's; an allow-list entry in either lifts a block.
+    let machine = PathBuf::from(r"HKEY_LOCAL_MACHINE\Software\Policies\Google\Chrome");
+    let user = PathBuf::from(r"HKEY_CURRENT_USER\Software\Policies\Google\Chrome");
+    let blocked = evaluate_policies(vec![(
+        machine.clone(),
+        serde_json::json!({"NativeMessagingBlocklist": ["*"], "NativeMessagingUserLevelHosts": false}),
+    )]);
+    assert_eq!(blocked.blocked, Some(machine.clone()));
+    assert_eq!(blocked.user_level_off, Some(machine.clone()));
+    let allowed = evaluate_policies(vec![
+        (
+            machine,
+            serde_json::json!({"NativeMessagingBlocklist": ["*"]}),
+        ),
+        (
+            user,
+            serde_json::json!({"NativeMessagingAllowlist": [HOST_NAME], "NativeMessagingUserLevelHosts": true}),
+        ),
+    ]);
+    assert_eq!(allowed, HostPolicy::default());
+}

@@ -238,6 +238,15 @@ fn caller_for(browser: Browser, extension_id: &str) -> Result<String, InstallErr
 pub fn install(dirs: &Dirs, req: &InstallRequest) -> Result<InstallOutcome, InstallError> {
     let location = locations::location(dirs, req.browser, &req.scope)?;
     let caller = caller_for(req.browser, &req.extension_id)?;
+    if req.scope == Scope::System && dirs.os == locations::Os::Windows {
+        // `%ProgramData%\Ringside`: administrators' own before anything is
+        // written in it (`private_file::restrict_system_dir`).
+        let config_path = locations::config_file(dirs, true);
+        if let Some(dir) = config_path.parent() {
+            fs::create_dir_all(dir).map_err(io(dir))?;
+            crate::private_file::restrict_system_dir(dir).map_err(io(dir))?;
+        }
+    }
     let mut manifest = read_manifest(&location.manifest)
         .ok()
         .flatten()
@@ -309,6 +318,14 @@ pub fn uninstall(
     if let Some(key) = &location.registry_key {
         registry::delete(key)?;
     }
+    // Windows: the manifest's folder (`Ringside\<browser>`) is Ringside's own;
+    // leave nothing behind once it is empty. (Elsewhere the folders are the
+    // browsers', shared with other hosts.)
+    if dirs.os == locations::Os::Windows
+        && let Some(dir) = location.manifest.parent()
+    {
+        let _ = fs::remove_dir(dir);
+    }
     let config_path = locations::config_file(dirs, *scope == Scope::System);
     let mut config = HostConfig::load(&config_path)?;
     config.installs.retain(|r| r.manifest != location.manifest);
@@ -329,6 +346,12 @@ pub fn uninstall(
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io(&config_path)(e)),
+        }
+        // Windows: `...\Ringside` itself, when nothing else is left in it.
+        if dirs.os == locations::Os::Windows
+            && let Some(dir) = config_path.parent()
+        {
+            let _ = fs::remove_dir(dir);
         }
     } else {
         config.save(&config_path, *scope == Scope::System)?;
@@ -491,6 +514,50 @@ mod registry {
         let (hive, sub) = split(key).ok()?;
         hive.open_subkey(sub).ok()?.get_value("").ok()
     }
+
+    /// The browser's native-messaging policies from `Software\Policies` of
+    /// the machine, then the user, as the JSON a Linux policy file would
+    /// hold (lists are subkeys of numbered values; booleans are DWORDs).
+    pub fn policies(
+        browser: ringside_core::browser::Browser,
+    ) -> Vec<(std::path::PathBuf, serde_json::Value)> {
+        use ringside_core::browser::Browser;
+        use serde_json::{Map, Value};
+        let vendor = match browser {
+            Browser::Chrome => r"Google\Chrome",
+            Browser::Edge => r"Microsoft\Edge",
+            Browser::Chromium => "Chromium",
+            Browser::Firefox => return vec![],
+        };
+        let mut out = vec![];
+        for (name, hive) in [
+            ("HKEY_LOCAL_MACHINE", HKEY_LOCAL_MACHINE),
+            ("HKEY_CURRENT_USER", HKEY_CURRENT_USER),
+        ] {
+            let path = format!(r"Software\Policies\{vendor}");
+            let Ok(key) = RegKey::predef(hive).open_subkey(&path) else {
+                continue;
+            };
+            let mut v = Map::new();
+            if let Ok(n) = key.get_value::<u32, _>("NativeMessagingUserLevelHosts") {
+                // Chromium reads a boolean policy's DWORD as 0 = false.
+                v.insert("NativeMessagingUserLevelHosts".into(), Value::Bool(n != 0));
+            }
+            for list in ["NativeMessagingBlocklist", "NativeMessagingAllowlist"] {
+                if let Ok(sub) = key.open_subkey(list) {
+                    let items: Vec<Value> = sub
+                        .enum_values()
+                        .flatten()
+                        .filter_map(|(name, _)| sub.get_value::<String, _>(&name).ok())
+                        .map(Value::from)
+                        .collect();
+                    v.insert(list.into(), Value::Array(items));
+                }
+            }
+            out.push((format!(r"{name}\{path}").into(), Value::Object(v)));
+        }
+        out
+    }
 }
 
 #[cfg(not(windows))]
@@ -514,9 +581,16 @@ mod registry {
     pub fn get_default(_key: &str) -> Option<String> {
         None
     }
+
+    pub fn policies(
+        _browser: ringside_core::browser::Browser,
+    ) -> Vec<(std::path::PathBuf, serde_json::Value)> {
+        vec![]
+    }
 }
 
 pub use registry::get_default as registry_value;
+pub use registry::policies as registry_policies;
 
 #[cfg(test)]
 #[path = "install_tests.rs"]

@@ -2,6 +2,7 @@
 //! testable lives in these modules.
 #![forbid(unsafe_code)]
 
+pub mod admx;
 pub mod deploy;
 pub mod dialer;
 pub mod doctor;

@@ -222,6 +222,29 @@ pub fn config_file(dirs: &Dirs, system: bool) -> PathBuf {
     }
 }
 
+/// The path without Windows's verbatim prefix, which `canonicalize` adds
+/// there (`\\?\C:\...`, `\\?\UNC\server\share\...`): browsers start the
+/// host through `cmd.exe`, which does not take verbatim paths, and people
+/// read them in the manifest. Other paths are returned unchanged.
+pub fn plain_path(path: PathBuf) -> PathBuf {
+    let Some(text) = path.to_str() else {
+        return path;
+    };
+    if let Some(rest) = text.strip_prefix(r"\\?\UNC\") {
+        return PathBuf::from(format!(r"\\{rest}"));
+    }
+    match text.strip_prefix(r"\\?\") {
+        Some(rest)
+            if rest.len() >= 3
+                && rest.as_bytes()[0].is_ascii_alphabetic()
+                && &rest[1..3] == r":\" =>
+        {
+            PathBuf::from(rest)
+        }
+        _ => path,
+    }
+}
+
 /// True when `path` lies under `dir` (used to tell profile installs apart).
 pub fn is_under(path: &Path, dir: &Path) -> bool {
     path.starts_with(dir)
@@ -319,6 +342,24 @@ mod tests {
             ),
             Err(LocationError::NoProfileScopeOnWindows)
         );
+    }
+
+    #[test]
+    fn verbatim_windows_paths_are_made_plain() {
+        assert_eq!(
+            plain_path(PathBuf::from(
+                r"\\?\C:\Program Files\Ringside\ringside-host.exe"
+            )),
+            PathBuf::from(r"C:\Program Files\Ringside\ringside-host.exe")
+        );
+        assert_eq!(
+            plain_path(PathBuf::from(r"\\?\UNC\srv\share\ringside-host.exe")),
+            PathBuf::from(r"\\srv\share\ringside-host.exe")
+        );
+        // A verbatim path that is not a drive path stays as it is.
+        for p in [r"\\?\Volume{x}\a.exe", "/usr/bin/ringside-host"] {
+            assert_eq!(plain_path(PathBuf::from(p)), PathBuf::from(p));
+        }
     }
 
     #[test]

@@ -246,6 +246,7 @@ fn run_command(command: Command) -> anyhow::Result<ExitCode> {
                 install::extension_id_to_allow(browser, t.extension_id.as_deref(), t.dev)?;
             let exe = std::env::current_exe()
                 .and_then(std::fs::canonicalize)
+                .map(ringside_host::locations::plain_path)
                 .context("cannot tell where this binary is")?;
             let req = InstallRequest {
                 browser,

@@ -100,6 +100,55 @@ fn restrict_windows(path: &Path, system: bool) -> io::Result<()> {
     }
 }
 
+/// Windows, system scope: makes `dir` (`%ProgramData%\Ringside`, which holds
+/// the manifests browsers trust and `host.json`) Administrators' own, with
+/// full control for Administrators and SYSTEM and read access for Users,
+/// nothing inherited from ProgramData (whose default lets every user create
+/// folders there, so a user could have made this one first and kept the
+/// right to replace the manifests in it). Elsewhere nothing to do: the
+/// system folders are root's.
+pub fn restrict_system_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(windows)]
+    {
+        const ADMINISTRATORS: &str = "*S-1-5-32-544";
+        icacls(dir, &["/setowner", ADMINISTRATORS, "/T", "/C", "/Q"])?;
+        icacls(
+            dir,
+            &[
+                "/inheritance:r",
+                "/grant:r",
+                "*S-1-5-32-544:(OI)(CI)F",
+                "*S-1-5-18:(OI)(CI)F",
+                "*S-1-5-32-545:(OI)(CI)RX",
+                "/Q",
+            ],
+        )
+    }
+    #[cfg(not(windows))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+#[cfg(windows)]
+fn icacls(path: &Path, args: &[&str]) -> io::Result<()> {
+    let out = std::process::Command::new("icacls")
+        .arg(path)
+        .args(args)
+        .output()?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "icacls {} {}: {}",
+            path.display(),
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
 /// Why `path` is readable (or writable) by more people than its scope allows,
 /// with the command that fixes it; None when it is not, or cannot be told
 /// (no such file, or Windows, whose ACL `doctor` does not read).

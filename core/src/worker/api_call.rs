@@ -117,7 +117,10 @@ mod tests {
 
     fn start() -> ApiCall {
         let (call, step) = ApiCall::start(HttpRequest::get("https://api.example/x"));
-        assert_eq!(step, ApiStep::Send(HttpRequest::get("https://api.example/x")));
+        assert_eq!(
+            step,
+            ApiStep::Send(HttpRequest::get("https://api.example/x"))
+        );
         call
     }
 

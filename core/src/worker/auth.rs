@@ -9,9 +9,9 @@
 //! change can never be followed by an old timer signing out the next
 //! session.
 
+use crate::auth::provider::ProviderKind;
 use crate::auth::revocation::{self, CallState, Cause, Context, PendingSignOut};
 use crate::auth::session::{AuthView, Notice, Phase, Profile, SignInFailure, TokenHome};
-use crate::auth::provider::ProviderKind;
 use crate::protocol::AuthAccount;
 
 /// What happened.
@@ -28,9 +28,15 @@ pub enum AuthEvent {
         notice: Option<Notice>,
     },
     /// The sign-in the agent asked for failed.
-    SignInFailed { failure: SignInFailure, email: String },
+    SignInFailed {
+        failure: SignInFailure,
+        email: String,
+    },
     /// After a worker start: the stored profile and the access token's expiry.
-    Restored { profile: Profile, expires_at_ms: f64 },
+    Restored {
+        profile: Profile,
+        expires_at_ms: f64,
+    },
     /// The stored session is being renewed (the host refreshes the token).
     Restoring,
     /// The worker restarted within the browser session: the token is valid.
@@ -57,10 +63,7 @@ pub enum AuthEvent {
         privileged: bool,
     },
     /// A countdown timer fired.
-    CountdownDue {
-        generation: u64,
-        call: CallState,
-    },
+    CountdownDue { generation: u64, call: CallState },
     /// After a worker start: a sign-out that was waiting before.
     PendingFound {
         pending: PendingSignOut,
@@ -83,7 +86,8 @@ pub enum AuthEffect {
     ClearPending,
     /// Call [`AuthEvent::CountdownDue`] with this generation at `at_ms`.
     ArmCountdown { generation: u64, at_ms: u64 },
-    /// Drop the agent's local data: tokens, profile, contacts.
+    /// Drop the agent's local data: tokens, profile, contacts, the platform
+    /// session.
     ForgetLocally,
     /// Delete the host's secret store entry (and revoke at the provider),
     /// remembered until the host did it.
@@ -91,8 +95,6 @@ pub enum AuthEffect {
     /// Keep the platform session for this browser session and follow its
     /// event stream.
     StorePlatformSession(String),
-    /// Forget the platform session (storage.session) and stop following it.
-    ClearPlatformSession,
     /// Send the wrap-ups this agent wrote while signed out.
     FlushOutbox,
 }
@@ -154,7 +156,8 @@ impl AuthSession {
                 expires_at_ms,
                 notice,
             } => {
-                let first = self.view.profile.as_ref().map(|p| &p.subject) != Some(&profile.subject);
+                let first =
+                    self.view.profile.as_ref().map(|p| &p.subject) != Some(&profile.subject);
                 self.view.profile = Some(profile);
                 self.expires_at_ms = expires_at_ms;
                 self.view.phase = Phase::SignedIn;
@@ -231,7 +234,7 @@ impl AuthSession {
                     return vec![];
                 }
                 self.end(notice, None);
-                vec![Broadcast, ForgetLocally, ClearPending, ClearPlatformSession]
+                vec![Broadcast, ForgetLocally, ClearPending]
             }
             AuthEvent::Cause {
                 cause,
@@ -243,13 +246,11 @@ impl AuthSession {
                 let Some(profile) = self.view.profile.clone() else {
                     return vec![];
                 };
-                let ends_platform = !matches!(cause, Cause::MethodChanged { .. });
                 let cx = Context {
                     now_ms,
                     grace_minutes,
                     provider: profile.provider,
-                    privileged: privileged
-                        || profile.agent.as_ref().is_some_and(|a| a.privileged),
+                    privileged: privileged || profile.agent.as_ref().is_some_and(|a| a.privileged),
                 };
                 let outcome = revocation::decide(&cause, call, &cx);
                 match outcome.sign_out_at_ms {
@@ -261,19 +262,12 @@ impl AuthSession {
                         self.view.notice = Some(Notice::new(outcome.message_key, &[]));
                         vec![ClearPending, Broadcast]
                     }
-                    Some(at) if at <= now_ms => {
-                        let mut fx = vec![];
-                        if ends_platform && self.platform_session.take().is_some() {
-                            fx.push(ClearPlatformSession);
-                        }
-                        fx.extend(self.sign_out_now(
-                            &profile,
-                            outcome.message_key,
-                            outcome.call_key,
-                            outcome.revoke_at_provider,
-                        ));
-                        fx
-                    }
+                    Some(at) if at <= now_ms => self.sign_out_now(
+                        &profile,
+                        outcome.message_key,
+                        outcome.call_key,
+                        outcome.revoke_at_provider,
+                    ),
                     Some(at) => {
                         let pending = PendingSignOut {
                             at_ms: at,
@@ -344,8 +338,10 @@ impl AuthSession {
         ]
     }
 
-    /// Signed out, for any reason: no profile, no countdown, no token.
+    /// Signed out, for any reason: no profile, no countdown, no token, no
+    /// platform session.
     fn end(&mut self, notice: Notice, call_note: Option<&str>) {
+        self.platform_session = None;
         self.view.phase = Phase::SignedOut;
         self.view.profile = None;
         self.view.pending_sign_out = None;

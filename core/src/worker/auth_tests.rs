@@ -69,7 +69,10 @@ fn a_manual_sign_out_during_a_countdown_cancels_it_for_the_next_session() {
     let fx = s.apply(AuthEvent::SignedOut {
         notice: Notice::new("signedOut", &[]),
     });
-    assert!(fx.contains(&AuthEffect::ClearPending), "the stored one goes too");
+    assert!(
+        fx.contains(&AuthEffect::ClearPending),
+        "the stored one goes too"
+    );
     assert_eq!(s.view().pending_sign_out, None);
     assert_eq!(s.view().phase, Phase::SignedOut);
 
@@ -143,12 +146,13 @@ fn a_second_change_rearms_and_the_first_timer_is_void() {
         vec![]
     );
     assert_eq!(s.view().phase, Phase::SignedIn);
-    assert!(!s
-        .apply(AuthEvent::CountdownDue {
+    assert!(
+        !s.apply(AuthEvent::CountdownDue {
             generation: second,
             call: CallState::Idle
         })
-        .is_empty());
+        .is_empty()
+    );
     assert_eq!(s.view().phase, Phase::SignedOut);
 }
 
@@ -191,7 +195,6 @@ fn a_revoked_grant_signs_out_at_once_without_revoking_again() {
         grace_minutes: 5,
         privileged: false,
     });
-    assert_eq!(fx[0], AuthEffect::ClearPlatformSession);
     assert!(fx.contains(&AuthEffect::PurgeInHost {
         account: AuthAccount {
             issuer: "https://accounts.example".into(),
@@ -208,8 +211,15 @@ fn a_method_change_keeps_the_platform_session_until_it_takes_effect() {
     let mut s = signed_in("alice");
     s.apply(AuthEvent::PlatformSession("ps-1".into()));
     let fx = s.apply(method_change(1_000));
-    assert!(!fx.contains(&AuthEffect::ClearPlatformSession));
+    assert!(!fx.contains(&AuthEffect::ForgetLocally));
     assert_eq!(s.platform_session(), Some("ps-1"));
+    // When it takes effect, the platform session goes with the rest.
+    let generation = armed(&fx);
+    s.apply(AuthEvent::CountdownDue {
+        generation,
+        call: CallState::Idle,
+    });
+    assert_eq!(s.platform_session(), None);
 }
 
 #[test]
@@ -262,7 +272,10 @@ fn a_pending_sign_out_found_at_start_is_rearmed_or_carried_out() {
         call: CallState::Idle,
         now_ms: 5_000,
     });
-    assert!(matches!(fx[0], AuthEffect::ArmCountdown { at_ms: 10_000, .. }));
+    assert!(matches!(
+        fx[0],
+        AuthEffect::ArmCountdown { at_ms: 10_000, .. }
+    ));
     assert_eq!(s.view().pending_sign_out, Some(pending.clone()));
 
     let mut late = AuthSession::new(String::new());
@@ -309,7 +322,10 @@ fn sign_in_failures_say_why() {
     assert_eq!(s.view().phase, Phase::SignedOut);
     assert_eq!(
         s.view().notice,
-        Some(Notice::new("signinCancelled", &["https://id.chromiumapp.org/"]))
+        Some(Notice::new(
+            "signinCancelled",
+            &["https://id.chromiumapp.org/"]
+        ))
     );
 }
 

@@ -268,7 +268,7 @@ fn an_edit_sends_only_the_changed_fields_with_the_editors_etag() {
         PEOPLE_SCOPE,
     );
     let r = sent(&step);
-    assert_eq!(r.method, Some("PATCH"));
+    assert_eq!(r.method.as_deref(), Some("PATCH"));
     assert!(
         r.url
             .contains("people/c1:updateContact?updatePersonFields=names&")
@@ -467,12 +467,15 @@ fn outlook_edits_go_to_graph_with_if_match_and_merge_on_412() {
         GRAPH_SCOPE,
     );
     let r = sent(&step);
-    assert_eq!(r.method, Some("PATCH"));
+    assert_eq!(r.method.as_deref(), Some("PATCH"));
     assert_eq!(
         r.url,
         format!("{}/me/contacts/AAMk1", crate::api::GRAPH_ROOT)
     );
-    assert_eq!(r.headers, vec![("If-Match", "W/\"1\"".to_owned())]);
+    assert_eq!(
+        r.headers,
+        vec![("If-Match".to_owned(), "W/\"1\"".to_owned())]
+    );
     let body = r.json.as_ref().unwrap();
     // Only the name changed: the lists are not sent.
     assert_eq!(body["displayName"], "Olivia Mine");

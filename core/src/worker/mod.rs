@@ -8,6 +8,7 @@
 //!   turn: one silent refresh after a 401, a claims challenge answered once
 //!   interactively, and which failure ends the session.
 //! - [`permissions`]: which sender may send which message.
+//! - [`signin`]: one sign-in (or challenge, or added scope), told each answer.
 //! - [`auth`]: the one reducer that changes the sign-in phase, the notice,
 //!   the pending sign-out and the platform session.
 //! - [`contact_save`]: a contact save with its merge: the source, the write
@@ -24,3 +25,4 @@ pub mod contacts;
 pub mod http;
 pub mod panel;
 pub mod permissions;
+pub mod signin;

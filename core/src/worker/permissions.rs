@@ -117,7 +117,10 @@ mod tests {
             allowed == Audience::ExtensionPage,
             "{wire} from an extension page"
         );
-        assert!(!permits(&m, &untrusted()), "{wire} from an untrusted sender");
+        assert!(
+            !permits(&m, &untrusted()),
+            "{wire} from an untrusted sender"
+        );
     }
 
     #[test]
@@ -153,7 +156,11 @@ mod tests {
 
     #[test]
     fn state_from_extension_pages_only() {
-        row(msg(json!({"type": "state"})), "state", Audience::ExtensionPage);
+        row(
+            msg(json!({"type": "state"})),
+            "state",
+            Audience::ExtensionPage,
+        );
     }
 
     #[test]

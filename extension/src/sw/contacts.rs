@@ -19,7 +19,7 @@ use ringside_core::worker::http::{HttpAnswer, HttpRequest};
 
 use super::api::{ApiError, api_call};
 use super::idb;
-use super::{broadcast, host_request, now_ms, with_worker};
+use super::kernel::{broadcast, host_request, now_ms, sleep, with_worker};
 use crate::chrome;
 use crate::error::{JsError, log_warn};
 
@@ -51,8 +51,8 @@ fn current(epoch: u64, me: &str) -> bool {
 /// (`Profile::store_owner`) and their provider.
 fn agent() -> Option<(String, ProviderKind)> {
     with_worker(|w| {
-        let p = w.session.view.profile.as_ref()?;
-        let owner = p.store_owner().filter(|_| w.session.view.signed_in())?;
+        let p = w.auth.profile()?;
+        let owner = p.store_owner().filter(|_| w.auth.view().signed_in())?;
         Some((owner, p.provider))
     })
     .flatten()
@@ -63,26 +63,16 @@ fn agent() -> Option<(String, ProviderKind)> {
 /// One request through the API call (token, refresh, claims), as the
 /// flows see it.
 pub(super) async fn send(req: &HttpRequest) -> Result<HttpAnswer, Unanswered> {
-    let headers: Vec<(&str, &str)> = req.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    match api_call(req.method, &req.url, req.json.as_ref(), &headers).await {
-        Ok(a) => Ok(HttpAnswer {
-            status: a.status,
-            body: a.body,
-            cache_control: a.cache_control,
-            www_authenticate: a.www_authenticate,
-            retry_after: a.retry_after,
-        }),
+    let headers: Vec<(&str, &str)> = req
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    match api_call(req.method.as_deref(), &req.url, req.json.as_ref(), &headers).await {
+        Ok(a) => Ok(a),
         Err(ApiError::SignedOut) => Err(Unanswered::SignedOut),
         Err(ApiError::Failed(e)) => Err(Unanswered::Network(e)),
     }
-}
-
-pub(super) async fn sleep(ms: u32) {
-    let (tx, rx) = futures::channel::oneshot::channel::<()>();
-    chrome::set_timeout(ms, move || {
-        let _ = tx.send(());
-    });
-    let _ = rx.await;
 }
 
 // ------------------------------------------------ the store
@@ -258,7 +248,8 @@ async fn drop_directory(started: u64, me: &str) {
 /// typed: searchable, but not matched to an incoming call.
 pub(super) async fn normalize(upserts: &mut [StoredContact]) {
     let (texts, at) = ringside_core::contacts::unnormalized(upserts);
-    let Some((connected, region)) = with_worker(|w| (w.link.is_connected(), super::region(w)))
+    let Some((connected, region)) =
+        with_worker(|w| (w.link.is_connected(), super::kernel::region(w)))
     else {
         return;
     };
@@ -284,7 +275,11 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
     loop {
         let fetch = run.request(&roots);
         let request = HttpRequest {
-            headers: fetch.headers,
+            headers: fetch
+                .headers
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
             ..HttpRequest::get(fetch.url)
         };
         let answer = match send(&request).await {

@@ -8,7 +8,7 @@ use ringside_core::contacts::merge::{Draft, SaveAnswer};
 use ringside_core::worker::contact_save::{self, ContactSave, SaveRequest, SaveStep};
 
 use super::super::api::{add_scope, granted_scope};
-use super::super::with_worker;
+use super::super::kernel::with_worker;
 use super::{agent, epoch, load, normalize, send, with, write};
 
 /// Creates (no id) or edits one of the agent's contacts.

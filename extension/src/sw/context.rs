@@ -15,11 +15,10 @@ use ringside_core::worker::panel::{
 };
 use serde_json::json;
 
-pub(super) use ringside_core::worker::panel::PanelState as ContextState;
-
 use super::api::{add_scope, granted_scope};
-use super::contacts::{lookup, send, sleep};
-use super::{broadcast, now_ms, with_worker};
+use super::contacts::{lookup, send};
+use super::kernel::sleep;
+use super::kernel::{broadcast, now_ms, with_worker};
 use crate::chrome::{self, Area};
 
 /// storage.local: the integrations the agent disconnected (no secrets).
@@ -37,8 +36,8 @@ pub(super) async fn restore() {
 /// Who is asking: None when signed out.
 fn agent() -> Option<PanelAgent> {
     with_worker(|w| {
-        let p = w.session.view.profile.as_ref()?;
-        w.session.view.signed_in().then(|| PanelAgent {
+        let p = w.auth.profile()?;
+        w.auth.view().signed_in().then(|| PanelAgent {
             kind: p.provider,
             email: p.email.clone(),
         })

@@ -13,7 +13,7 @@ use ringside_core::mail::{
 use ringside_core::protocol::Request;
 use ringside_core::worker::panel::SHARED_LIMIT;
 
-use super::{broadcast, host_request, with_worker};
+use super::kernel::{broadcast, host_request, with_worker};
 use crate::chrome::{self, Area};
 use crate::error::{JsError, log_warn};
 
@@ -27,7 +27,7 @@ pub(super) async fn restore() {
         .await
         .unwrap_or_default();
     if with_worker(|w| w.mail.restore(&local[KEY_MAIL])) == Some(true) {
-        super::settings_ready().await;
+        super::kernel::settings_ready().await;
         follow_server().await;
         broadcast();
     }

@@ -16,8 +16,45 @@ fn opener() -> (&'static str, &'static [&'static str]) {
 }
 
 /// Whether a `tel:` handler is registered (Linux: `xdg-mime query default
-/// x-scheme-handler/tel` prints a desktop file). Elsewhere the OS is trusted.
+/// x-scheme-handler/tel` prints a desktop file; Windows: a URL protocol
+/// `tel` with an open command in the classes, or the user's choice of an
+/// app for tel: links). macOS is trusted.
 pub fn handler_exists() -> bool {
+    #[cfg(windows)]
+    {
+        windows_handler_exists()
+    }
+    #[cfg(not(windows))]
+    {
+        linux_handler_exists()
+    }
+}
+
+/// Windows: `HKEY_CLASSES_ROOT\tel` (the user's classes over the machine's)
+/// with `URL Protocol` and `shell\open\command`, as programs register
+/// themselves, or a ProgId chosen in Settings > Default apps.
+#[cfg(windows)]
+fn windows_handler_exists() -> bool {
+    use winreg::RegKey;
+    use winreg::enums::{HKEY_CLASSES_ROOT, HKEY_CURRENT_USER};
+    let classes = RegKey::predef(HKEY_CLASSES_ROOT);
+    let registered = classes.open_subkey("tel").is_ok_and(|k| {
+        k.get_raw_value("URL Protocol").is_ok()
+            && k.open_subkey(r"shell\open\command")
+                .and_then(|c| c.get_value::<String, _>(""))
+                .is_ok_and(|c| !c.trim().is_empty())
+    });
+    let chosen = RegKey::predef(HKEY_CURRENT_USER)
+        .open_subkey(
+            r"Software\Microsoft\Windows\Shell\Associations\UrlAssociations\tel\UserChoice",
+        )
+        .and_then(|k| k.get_value::<String, _>("ProgId"))
+        .is_ok_and(|p| !p.is_empty());
+    registered || chosen
+}
+
+#[cfg(not(windows))]
+fn linux_handler_exists() -> bool {
     if !cfg!(target_os = "linux") {
         return true;
     }
