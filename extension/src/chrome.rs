@@ -174,7 +174,9 @@ pub async fn extension_json(path: &str) -> Option<JsValue> {
     if !resp.ok() {
         return None;
     }
-    wasm_bindgen_futures::JsFuture::from(resp.json().ok()?).await.ok()
+    wasm_bindgen_futures::JsFuture::from(resp.json().ok()?)
+        .await
+        .ok()
 }
 
 /// Which storage area.
@@ -454,7 +456,8 @@ pub fn connect_native(application: &str) -> Result<Port, JsValue> {
 
 /// Opens a named port to the service worker.
 pub fn connect(name: &str) -> Result<Port, JsValue> {
-    let info: Object = crate::error::json_to_js(&serde_json::json!({ "name": name }))?.unchecked_into();
+    let info: Object =
+        crate::error::json_to_js(&serde_json::json!({ "name": name }))?.unchecked_into();
     RUNTIME.with(|r| r.connect(&info))
 }
 
@@ -474,7 +477,9 @@ pub async fn send_message(
 }
 
 /// `runtime.sendMessage`, the reply as the JS value it is.
-pub async fn send_message_js(message: &serde_json::Value) -> Result<JsValue, crate::error::JsError> {
+pub async fn send_message_js(
+    message: &serde_json::Value,
+) -> Result<JsValue, crate::error::JsError> {
     let js = crate::error::json_to_js(message)?;
     Ok(wasm_bindgen_futures::JsFuture::from(runtime_send_message(&js)?).await?)
 }

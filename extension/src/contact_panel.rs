@@ -112,19 +112,20 @@ async fn load_presence(generation: u32, email: String) {
 
 fn load_section(generation: u32, i: Integration, emails: Vec<String>) {
     wasm_bindgen_futures::spawn_local(async move {
-        let answer =
-            match page::ask(&json!({"type": "context.section", "integration": i, "emails": emails}))
-                .await
-            {
-                Ok(v) => v.unwrap_or(SectionAnswer::Failed {
-                    key: "sectionRefused".into(),
-                    detail: "unreadable answer".into(),
-                }),
-                Err(m) => SectionAnswer::Failed {
-                    key: "sectionOffline".into(),
-                    detail: m,
-                },
-            };
+        let answer = match page::ask(
+            &json!({"type": "context.section", "integration": i, "emails": emails}),
+        )
+        .await
+        {
+            Ok(v) => v.unwrap_or(SectionAnswer::Failed {
+                key: "sectionRefused".into(),
+                detail: "unreadable answer".into(),
+            }),
+            Err(m) => SectionAnswer::Failed {
+                key: "sectionOffline".into(),
+                detail: m,
+            },
+        };
         update(generation, |p| {
             p.sections.insert(i, answer);
         });
@@ -216,7 +217,9 @@ pub fn action(name: &str, el: &Element, t: &dyn Translate) -> Option<()> {
                 } else {
                     "context.disconnect"
                 };
-                let r = page::ask::<serde::de::IgnoredAny>(&json!({"type": kind, "integration": i})).await;
+                let r =
+                    page::ask::<serde::de::IgnoredAny>(&json!({"type": kind, "integration": i}))
+                        .await;
                 let emails = PANEL.with(|p| {
                     let p = p.borrow();
                     match (&p.contact, &p.query) {

@@ -243,8 +243,20 @@ fn dialer_fields(
     // administrator chose; the agent's own choice keeps them all editable.
     if !locked || adapter == "baresip" {
         for (id, label, help, value, example) in [
-            ("opt-address", "dialerAddress", Some("dialerAddressHelp"), &address, "127.0.0.1:4444"),
-            ("opt-domain", "dialerDomain", Some("dialerDomainHelp"), &domain, "pbx.example.com"),
+            (
+                "opt-address",
+                "dialerAddress",
+                Some("dialerAddressHelp"),
+                &address,
+                "127.0.0.1:4444",
+            ),
+            (
+                "opt-domain",
+                "dialerDomain",
+                Some("dialerDomainHelp"),
+                &domain,
+                "pbx.example.com",
+            ),
             ("opt-prefix", "dialerPrefix", None, &prefix, "0"),
         ] {
             sec.add(&input_row(doc, t, id, label, help, value, locked, example)?)?;

@@ -176,11 +176,13 @@ pub async fn ask<T: serde::de::DeserializeOwned>(
     let reply = chrome::send_message_js(message)
         .await
         .map_err(|e| e.to_string())?;
-    let status: Status = serde_wasm_bindgen::from_value(reply.clone()).map_err(|e| e.to_string())?;
+    let status: Status =
+        serde_wasm_bindgen::from_value(reply.clone()).map_err(|e| e.to_string())?;
     if !status.ok {
         return Err(status.message.unwrap_or_default());
     }
-    let result = js_sys::Reflect::get(&reply, &JsValue::from_str("result")).unwrap_or(JsValue::NULL);
+    let result =
+        js_sys::Reflect::get(&reply, &JsValue::from_str("result")).unwrap_or(JsValue::NULL);
     Ok(serde_wasm_bindgen::from_value(result).ok())
 }
 

@@ -201,7 +201,10 @@ fn check(
     f.binary = Some(manifest.path.clone());
     if manifest.name != HOST_NAME {
         f.error(
-            format!("the manifest's name is `{}`, not `{HOST_NAME}`", manifest.name),
+            format!(
+                "the manifest's name is `{}`, not `{HOST_NAME}`",
+                manifest.name
+            ),
             reinstall.clone(),
         );
     }

@@ -77,6 +77,11 @@ struct RawAnswer {
     retry_after: Option<String>,
 }
 
+/// One request on its way through [`Auth::transport`].
+type Sending = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<HttpResponse, reqwest::Error>> + Send>,
+>;
+
 /// The host's OAuth work for one connection.
 #[derive(Debug)]
 pub struct Auth {
@@ -222,16 +227,9 @@ impl Auth {
     fn transport(
         &self,
         last: Arc<Mutex<Option<RawAnswer>>>,
-    ) -> Result<
-        impl Fn(
-            HttpRequest,
-        ) -> std::pin::Pin<
-            Box<dyn std::future::Future<Output = Result<HttpResponse, reqwest::Error>> + Send>,
-        > + use<>,
-        ErrorBody,
-    > {
+    ) -> Result<impl Fn(HttpRequest) -> Sending + use<>, ErrorBody> {
         let http = self.http()?.clone();
-        Ok(move |req: HttpRequest| {
+        Ok(move |req: HttpRequest| -> Sending {
             let http = http.clone();
             let last = last.clone();
             Box::pin(async move {
