@@ -333,79 +333,61 @@ pub use crate::auth::wire::{
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoParams {}
 
-/// A request the host understands, with its typed parameters.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Request {
-    Hello(HelloParams),
-    Ping(PingParams),
-    ConfigureDialer(DialerConfig),
-    Dial(DialParams),
-    Hangup(NoParams),
-    Answer(NoParams),
-    Detect(DetectParams),
-    AuthExchange(AuthExchangeParams),
-    AuthRefresh(AuthRefreshParams),
-    AuthForget(AuthForgetParams),
-    MailConnect(crate::mail::MailConnectParams),
-    MailSearch(crate::mail::MailSearchParams),
-    MailForget(crate::mail::MailForgetParams),
+/// The one table of request types: each line gives the variant, its typed
+/// parameters and its wire name, in the order they were added (append-only).
+/// The enum, [`Request::TYPES`], [`Request::type_name`], the parameters'
+/// encoding and [`parse_request`]'s decoding all come from it.
+macro_rules! requests {
+    ($($variant:ident($params:ty) = $name:literal,)*) => {
+        /// A request the host understands, with its typed parameters.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Request {
+            $($variant($params),)*
+        }
+
+        impl Request {
+            /// The request types of protocol v1, in the order they were added.
+            pub const TYPES: &'static [&'static str] = &[$($name),*];
+
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    $(Request::$variant(_) => $name,)*
+                }
+            }
+
+            fn params_value(&self) -> Value {
+                // Serializing these plain structs cannot fail; Null is never reached.
+                match self {
+                    $(Request::$variant(p) => serde_json::to_value(p).unwrap_or(Value::Null),)*
+                }
+            }
+
+            /// The request of type `kind` with these parameters; `None` for
+            /// a type this build does not know.
+            fn from_params(kind: &str, params: Value) -> Option<Result<Request, serde_json::Error>> {
+                Some(match kind {
+                    $($name => serde_json::from_value(params).map(Request::$variant),)*
+                    _ => return None,
+                })
+            }
+        }
+    };
 }
 
-impl Request {
-    /// The request types of protocol v1, in the order they were added.
-    pub const TYPES: &'static [&'static str] = &[
-        "hello",
-        "ping",
-        "dialer.configure",
-        "dial",
-        "hangup",
-        "answer",
-        "detect",
-        "auth.exchange",
-        "auth.refresh",
-        "auth.forget",
-        "mail.connect",
-        "mail.search",
-        "mail.forget",
-    ];
-
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Request::Hello(_) => "hello",
-            Request::Ping(_) => "ping",
-            Request::ConfigureDialer(_) => "dialer.configure",
-            Request::Dial(_) => "dial",
-            Request::Hangup(_) => "hangup",
-            Request::Answer(_) => "answer",
-            Request::Detect(_) => "detect",
-            Request::AuthExchange(_) => "auth.exchange",
-            Request::AuthRefresh(_) => "auth.refresh",
-            Request::AuthForget(_) => "auth.forget",
-            Request::MailConnect(_) => "mail.connect",
-            Request::MailSearch(_) => "mail.search",
-            Request::MailForget(_) => "mail.forget",
-        }
-    }
-
-    fn params_value(&self) -> Value {
-        // Serializing these plain structs cannot fail; Null is never reached.
-        match self {
-            Request::Hello(p) => serde_json::to_value(p).unwrap_or(Value::Null),
-            Request::Ping(p) => serde_json::to_value(p).unwrap_or(Value::Null),
-            Request::ConfigureDialer(p) => serde_json::to_value(p).unwrap_or(Value::Null),
-            Request::Dial(p) => serde_json::to_value(p).unwrap_or(Value::Null),
-            Request::Hangup(p) | Request::Answer(p) => {
-                serde_json::to_value(p).unwrap_or(Value::Null)
-            }
-            Request::Detect(p) => serde_json::to_value(p).unwrap_or(Value::Null),
-            Request::AuthExchange(p) => serde_json::to_value(p).unwrap_or(Value::Null),
-            Request::AuthRefresh(p) => serde_json::to_value(p).unwrap_or(Value::Null),
-            Request::AuthForget(p) => serde_json::to_value(p).unwrap_or(Value::Null),
-            Request::MailConnect(p) => serde_json::to_value(p).unwrap_or(Value::Null),
-            Request::MailSearch(p) => serde_json::to_value(p).unwrap_or(Value::Null),
-            Request::MailForget(p) => serde_json::to_value(p).unwrap_or(Value::Null),
-        }
-    }
+requests! {
+    Hello(HelloParams) = "hello",
+    Ping(PingParams) = "ping",
+    ConfigureDialer(DialerConfig) = "dialer.configure",
+    Dial(DialParams) = "dial",
+    Hangup(NoParams) = "hangup",
+    Answer(NoParams) = "answer",
+    Detect(DetectParams) = "detect",
+    AuthExchange(AuthExchangeParams) = "auth.exchange",
+    AuthRefresh(AuthRefreshParams) = "auth.refresh",
+    AuthForget(AuthForgetParams) = "auth.forget",
+    MailConnect(crate::mail::MailConnectParams) = "mail.connect",
+    MailSearch(crate::mail::MailSearchParams) = "mail.search",
+    MailForget(crate::mail::MailForgetParams) = "mail.forget",
 }
 
 /// A request with its id, as parsed from a frame body.
@@ -516,34 +498,18 @@ pub fn parse_request(body: &[u8]) -> Result<Envelope, ParseFailure> {
             format!("invalid `params` for `{kind}`: {e}"),
         )
     };
-    let request = match kind.as_str() {
-        "hello" => Request::Hello(serde_json::from_value(params).map_err(invalid)?),
-        "ping" => Request::Ping(serde_json::from_value(params).map_err(invalid)?),
-        "dialer.configure" => {
-            Request::ConfigureDialer(serde_json::from_value(params).map_err(invalid)?)
+    let Some(request) = Request::from_params(&kind, params) else {
+        let mut shown: String = kind.chars().take(64).collect();
+        if kind.chars().count() > 64 {
+            shown.push('…');
         }
-        "dial" => Request::Dial(serde_json::from_value(params).map_err(invalid)?),
-        "hangup" => Request::Hangup(serde_json::from_value(params).map_err(invalid)?),
-        "answer" => Request::Answer(serde_json::from_value(params).map_err(invalid)?),
-        "detect" => Request::Detect(serde_json::from_value(params).map_err(invalid)?),
-        "auth.exchange" => Request::AuthExchange(serde_json::from_value(params).map_err(invalid)?),
-        "auth.refresh" => Request::AuthRefresh(serde_json::from_value(params).map_err(invalid)?),
-        "auth.forget" => Request::AuthForget(serde_json::from_value(params).map_err(invalid)?),
-        "mail.connect" => Request::MailConnect(serde_json::from_value(params).map_err(invalid)?),
-        "mail.search" => Request::MailSearch(serde_json::from_value(params).map_err(invalid)?),
-        "mail.forget" => Request::MailForget(serde_json::from_value(params).map_err(invalid)?),
-        other => {
-            let mut shown: String = other.chars().take(64).collect();
-            if other.chars().count() > 64 {
-                shown.push('…');
-            }
-            return Err(ParseFailure::new(
-                Some(id),
-                ErrorCode::UnknownType,
-                format!("unknown request type `{shown}`"),
-            ));
-        }
+        return Err(ParseFailure::new(
+            Some(id),
+            ErrorCode::UnknownType,
+            format!("unknown request type `{shown}`"),
+        ));
     };
+    let request = request.map_err(invalid)?;
     Ok(Envelope { id, request })
 }
 

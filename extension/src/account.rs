@@ -233,72 +233,88 @@ pub fn card(
             p.set_attribute("role", "status")?;
             s.add(&p)?;
         }
-        Phase::SignedOut => {
-            s.extend_with(setup_warning(doc, state, t)?)?;
-            let offered: Vec<ProviderKind> = state
-                .settings
-                .offered_providers()
-                .iter()
-                .filter(|p| p.client_id().is_ok())
-                .map(|p| p.kind)
-                .collect();
-            if !offered.is_empty() && state.auth.notice.is_none() {
-                s.add(&dom::el(
-                    doc,
-                    "p",
-                    "muted small",
-                    Some(&t.get("signInPrompt")),
-                )?)?;
-            }
-            let row = dom::el(doc, "div", "button-row", None)?;
-            for kind in offered {
-                let b = dom::button(doc, "sign-in", &t.get(session::provider_keys(kind).0), None)?;
-                b.set_class_name("button primary");
-                b.set_attribute(
-                    "data-provider",
-                    match kind {
-                        ProviderKind::Google => "google",
-                        ProviderKind::Microsoft => "microsoft",
-                        ProviderKind::Oidc => "oidc",
-                    },
-                )?;
-                row.add(&b)?;
-            }
-            s.add(&row)?;
+        Phase::SignedOut => sign_in(doc, state, t, &s)?,
+        Phase::SignedIn | Phase::Restoring if place == Place::Options => {
+            session_controls(doc, state, t, &s)?;
         }
-        Phase::SignedIn | Phase::Restoring => {
-            if place == Place::Options {
-                let row = dom::el(doc, "div", "button-row", None)?;
-                row.add(&dom::button(doc, "sign-out", &t.get("signOut"), None)?)?;
-                if state
-                    .auth
-                    .profile
-                    .as_ref()
-                    .is_some_and(|p| p.home == TokenHome::Host)
-                {
-                    row.add(&dom::button(
-                        doc,
-                        "refresh-session",
-                        &t.get("refreshSession"),
-                        None,
-                    )?)?;
-                }
-                s.add(&row)?;
-                if let Some(ms) = state.auth.last_refresh_ms {
-                    let p = dom::el(
-                        doc,
-                        "p",
-                        "muted small",
-                        Some(&t.message("lastRefresh", &[format!("{ms:.0}")])),
-                    )?;
-                    p.set_attribute("data-testid", "last-refresh")?;
-                    p.set_attribute("data-ms", &format!("{ms}"))?;
-                    s.add(&p)?;
-                }
-            }
-        }
+        Phase::SignedIn | Phase::Restoring => {}
     }
     Ok(s)
+}
+
+/// Signed out: the admin warning if sign-in is misconfigured, and one button
+/// per provider that can be used.
+fn sign_in(doc: &Document, state: &UiState, t: &dyn Translate, s: &Element) -> Result<(), JsError> {
+    s.extend_with(setup_warning(doc, state, t)?)?;
+    let offered: Vec<ProviderKind> = state
+        .settings
+        .offered_providers()
+        .iter()
+        .filter(|p| p.client_id().is_ok())
+        .map(|p| p.kind)
+        .collect();
+    if !offered.is_empty() && state.auth.notice.is_none() {
+        s.add(&dom::el(
+            doc,
+            "p",
+            "muted small",
+            Some(&t.get("signInPrompt")),
+        )?)?;
+    }
+    let row = dom::el(doc, "div", "button-row", None)?;
+    for kind in offered {
+        let b = dom::button(doc, "sign-in", &t.get(session::provider_keys(kind).0), None)?;
+        b.set_class_name("button primary");
+        b.set_attribute(
+            "data-provider",
+            match kind {
+                ProviderKind::Google => "google",
+                ProviderKind::Microsoft => "microsoft",
+                ProviderKind::Oidc => "oidc",
+            },
+        )?;
+        row.add(&b)?;
+    }
+    s.add(&row)?;
+    Ok(())
+}
+
+/// Signed in, on the options page: sign out, refresh now (when the host
+/// keeps the session) and how long the last refresh took.
+fn session_controls(
+    doc: &Document,
+    state: &UiState,
+    t: &dyn Translate,
+    s: &Element,
+) -> Result<(), JsError> {
+    let row = dom::el(doc, "div", "button-row", None)?;
+    row.add(&dom::button(doc, "sign-out", &t.get("signOut"), None)?)?;
+    if state
+        .auth
+        .profile
+        .as_ref()
+        .is_some_and(|p| p.home == TokenHome::Host)
+    {
+        row.add(&dom::button(
+            doc,
+            "refresh-session",
+            &t.get("refreshSession"),
+            None,
+        )?)?;
+    }
+    s.add(&row)?;
+    if let Some(ms) = state.auth.last_refresh_ms {
+        let p = dom::el(
+            doc,
+            "p",
+            "muted small",
+            Some(&t.message("lastRefresh", &[format!("{ms:.0}")])),
+        )?;
+        p.set_attribute("data-testid", "last-refresh")?;
+        p.set_attribute("data-ms", &format!("{ms}"))?;
+        s.add(&p)?;
+    }
+    Ok(())
 }
 
 /// The account card's buttons.

@@ -162,6 +162,23 @@ extern "C" {
     fn fetch_js(url: &str, init: &JsValue) -> Result<js_sys::Promise, JsValue>;
 }
 
+/// A JSON file of the extension itself (`runtime.getURL(path)`), parsed by
+/// the browser: `None` when it cannot be read.
+pub async fn extension_json(path: &str) -> Option<JsValue> {
+    let init = crate::error::json_to_js(&serde_json::json!({ "cache": "no-store" })).ok()?;
+    let resp = wasm_bindgen_futures::JsFuture::from(fetch_js(&runtime_get_url(path), &init).ok()?)
+        .await
+        .ok()?
+        .dyn_into::<web_sys::Response>()
+        .ok()?;
+    if !resp.ok() {
+        return None;
+    }
+    wasm_bindgen_futures::JsFuture::from(resp.json().ok()?)
+        .await
+        .ok()
+}
+
 /// Which storage area.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Area {
@@ -401,14 +418,17 @@ pub async fn send_to_frame(
 
 /// Ids of the active tabs of every window.
 pub async fn active_tab_ids() -> Result<Vec<i32>, JsValue> {
+    #[derive(serde::Deserialize)]
+    struct Tab {
+        #[serde(default)]
+        id: Option<i32>,
+    }
     let q = crate::error::json_to_js(&serde_json::json!({ "active": true }))?;
     let tabs = wasm_bindgen_futures::JsFuture::from(tabs_query(&q)?).await?;
-    let tabs: Vec<serde_json::Value> = crate::error::js_to_json(&tabs)?;
-    Ok(tabs
-        .iter()
-        .filter_map(|tab| tab.get("id").and_then(serde_json::Value::as_i64))
-        .filter_map(|id| i32::try_from(id).ok())
-        .collect())
+    // Read with serde_wasm_bindgen, as the popup reads its state: no JSON
+    // parser in the UI module for this.
+    let tabs: Vec<Tab> = serde_wasm_bindgen::from_value(tabs)?;
+    Ok(tabs.into_iter().filter_map(|t| t.id).collect())
 }
 
 /// This extension's id.
@@ -427,11 +447,8 @@ pub fn connect_native(application: &str) -> Result<Port, JsValue> {
 
 /// Opens a named port to the service worker.
 pub fn connect(name: &str) -> Result<Port, JsValue> {
-    #[derive(serde::Serialize)]
-    struct ConnectInfo<'a> {
-        name: &'a str,
-    }
-    let info: Object = serde_wasm_bindgen::to_value(&ConnectInfo { name })?.unchecked_into();
+    let info: Object =
+        crate::error::json_to_js(&serde_json::json!({ "name": name }))?.unchecked_into();
     RUNTIME.with(|r| r.connect(&info))
 }
 
@@ -447,9 +464,15 @@ pub async fn open_side_panel(tab: i32) -> Result<(), crate::error::JsError> {
 pub async fn send_message(
     message: &serde_json::Value,
 ) -> Result<serde_json::Value, crate::error::JsError> {
+    crate::error::js_to_json(&send_message_js(message).await?)
+}
+
+/// `runtime.sendMessage`, the reply as the JS value it is.
+pub async fn send_message_js(
+    message: &serde_json::Value,
+) -> Result<JsValue, crate::error::JsError> {
     let js = crate::error::json_to_js(message)?;
-    let reply = wasm_bindgen_futures::JsFuture::from(runtime_send_message(&js)?).await?;
-    crate::error::js_to_json(&reply)
+    Ok(wasm_bindgen_futures::JsFuture::from(runtime_send_message(&js)?).await?)
 }
 
 pub fn open_options_page() -> Result<(), JsValue> {

@@ -54,17 +54,6 @@ fn integration_from(name: &str) -> Option<Integration> {
         .find(|i| integration_name(*i) == name)
 }
 
-async fn ask(message: serde_json::Value) -> Result<serde_json::Value, String> {
-    let r = crate::chrome::send_message(&message)
-        .await
-        .map_err(|e| e.to_string())?;
-    if r["ok"] == true {
-        Ok(r["result"].clone())
-    } else {
-        Err(r["message"].as_str().unwrap_or_default().to_owned())
-    }
-}
-
 /// The contact's addresses (or the one typed).
 fn emails_of(contact: &ContactAnswer, query: &ContactQuery) -> Vec<String> {
     match (contact, query) {
@@ -91,8 +80,8 @@ pub fn show(query: ContactQuery) {
     });
     page::rerender();
     wasm_bindgen_futures::spawn_local(async move {
-        let contact = match ask(json!({"type": "context.contact", "query": query})).await {
-            Ok(v) => serde_json::from_value(v).unwrap_or(ContactAnswer::Unknown),
+        let contact = match page::ask(&json!({"type": "context.contact", "query": query})).await {
+            Ok(v) => v.unwrap_or(ContactAnswer::Unknown),
             Err(m) => ContactAnswer::Failed {
                 key: "sectionOffline".into(),
                 detail: m,
@@ -113,28 +102,30 @@ pub fn show(query: ContactQuery) {
 
 /// The "in a meeting" badge for the contact's first address.
 async fn load_presence(generation: u32, email: String) {
-    let presence = ask(json!({"type": "context.presence", "email": email}))
+    let presence = page::ask(&json!({"type": "context.presence", "email": email}))
         .await
         .ok()
-        .and_then(|v| serde_json::from_value(v).ok())
+        .flatten()
         .unwrap_or(PresenceAnswer::Unknown);
     update(generation, |p| p.presence = Some(presence));
 }
 
 fn load_section(generation: u32, i: Integration, emails: Vec<String>) {
     wasm_bindgen_futures::spawn_local(async move {
-        let answer =
-            match ask(json!({"type": "context.section", "integration": i, "emails": emails})).await
-            {
-                Ok(v) => serde_json::from_value(v).unwrap_or(SectionAnswer::Failed {
-                    key: "sectionRefused".into(),
-                    detail: "unreadable answer".into(),
-                }),
-                Err(m) => SectionAnswer::Failed {
-                    key: "sectionOffline".into(),
-                    detail: m,
-                },
-            };
+        let answer = match page::ask(
+            &json!({"type": "context.section", "integration": i, "emails": emails}),
+        )
+        .await
+        {
+            Ok(v) => v.unwrap_or(SectionAnswer::Failed {
+                key: "sectionRefused".into(),
+                detail: "unreadable answer".into(),
+            }),
+            Err(m) => SectionAnswer::Failed {
+                key: "sectionOffline".into(),
+                detail: m,
+            },
+        };
         update(generation, |p| {
             p.sections.insert(i, answer);
         });
@@ -226,7 +217,9 @@ pub fn action(name: &str, el: &Element, t: &dyn Translate) -> Option<()> {
                 } else {
                     "context.disconnect"
                 };
-                let r = ask(json!({"type": kind, "integration": i})).await;
+                let r =
+                    page::ask::<serde::de::IgnoredAny>(&json!({"type": kind, "integration": i}))
+                        .await;
                 let emails = PANEL.with(|p| {
                     let p = p.borrow();
                     match (&p.contact, &p.query) {
@@ -400,6 +393,8 @@ fn contact_card(
     Ok(card)
 }
 
+/// One integration's section: its heading bar, the note, then what the
+/// worker answered (or placeholders while it has not).
 fn section_el(
     doc: &Document,
     t: &dyn Translate,
@@ -408,11 +403,48 @@ fn section_el(
     note: Option<&String>,
     who: &str,
 ) -> Result<Element, JsError> {
-    let (heading_key, connect_key) = i.keys();
     let id = format!("section-{}", integration_name(i));
+    let sec = section_head(doc, t, i, &id, answer, note)?;
+    match answer {
+        None => loading(doc, t, &sec)?,
+        Some(SectionAnswer::Ready {
+            data,
+            fetched_ms,
+            offline,
+        }) => {
+            if *offline {
+                let minutes =
+                    ringside_core::context::section::age_minutes(*fetched_ms, js_sys::Date::now());
+                let p = dom::el(
+                    doc,
+                    "p",
+                    "note small",
+                    Some(&t.message("sectionOfflineAge", &[minutes.to_string()])),
+                )?;
+                p.set_attribute("data-testid", "section-offline")?;
+                sec.add(&p)?;
+            }
+            ready(doc, t, i, &id, &sec, data, who)?;
+        }
+        Some(other) => not_ready(doc, t, i, &sec, other, who)?,
+    }
+    Ok(sec)
+}
+
+/// The section element with its heading, the disconnect gear when the
+/// integration is connected, and the worker's note.
+fn section_head(
+    doc: &Document,
+    t: &dyn Translate,
+    i: Integration,
+    id: &str,
+    answer: Option<&SectionAnswer>,
+    note: Option<&String>,
+) -> Result<Element, JsError> {
+    let (heading_key, _) = i.keys();
     let sec = dom::el(doc, "section", "panel context-section", None)?;
     sec.set_attribute("aria-labelledby", &format!("{id}-heading"))?;
-    sec.set_attribute("data-testid", &id)?;
+    sec.set_attribute("data-testid", id)?;
     let bar = dom::el(doc, "div", "section-bar", None)?;
     let h = dom::el(doc, "h2", "", Some(&t.get(heading_key)))?;
     h.set_id(&format!("{id}-heading"));
@@ -437,125 +469,141 @@ fn section_el(
         p.set_attribute("data-testid", "section-note")?;
         sec.add(&p)?;
     }
-    let Some(answer) = answer else {
-        sec.set_attribute("aria-busy", "true")?;
-        for _ in 0..3 {
-            sec.add(&dom::el(doc, "div", "skeleton", None)?)?;
-        }
-        sec.add(&dom::el(
-            doc,
-            "p",
-            "visually-hidden",
-            Some(&t.get("sectionLoading")),
-        )?)?;
-        return Ok(sec);
-    };
-    let list = |items: Vec<(String, String, String)>, testid: &str| -> Result<Element, JsError> {
-        let ol = dom::el(doc, "ol", "item-list", None)?;
-        for (title, date, datetime) in items {
-            let li = dom::el(doc, "li", "item", None)?;
-            li.set_attribute("data-testid", testid)?;
-            let title = if title.trim().is_empty() {
-                t.get("sharedEmailsNoSubject")
-            } else {
-                title
-            };
-            li.add(&dom::el(doc, "span", "item-title", Some(&title))?)?;
-            li.add(&time_el(doc, &date, &datetime)?)?;
-            ol.add(&li)?;
-        }
-        Ok(ol)
-    };
-    match answer {
-        SectionAnswer::Ready {
-            data,
-            fetched_ms,
-            offline,
+    Ok(sec)
+}
+
+/// Skeleton rows while the worker has not answered.
+fn loading(doc: &Document, t: &dyn Translate, sec: &Element) -> Result<(), JsError> {
+    sec.set_attribute("aria-busy", "true")?;
+    for _ in 0..3 {
+        sec.add(&dom::el(doc, "div", "skeleton", None)?)?;
+    }
+    sec.add(&dom::el(
+        doc,
+        "p",
+        "visually-hidden",
+        Some(&t.get("sectionLoading")),
+    )?)?;
+    Ok(())
+}
+
+/// A list row: title, date shown, machine-readable date.
+type Row = (String, String, String);
+
+/// A ready section: its items (or that there are none) and the "see all" link.
+fn ready(
+    doc: &Document,
+    t: &dyn Translate,
+    i: Integration,
+    id: &str,
+    sec: &Element,
+    data: &SectionData,
+    who: &str,
+) -> Result<(), JsError> {
+    let (rows, testid, more_key, href): (Vec<Row>, &str, &str, &String) = match data {
+        SectionData::Emails { items, see_all } => (
+            items
+                .iter()
+                .map(|m| {
+                    let iso = ringside_core::context::google::ms_to_rfc3339(m.date_ms);
+                    (m.subject.clone(), date_time(m.date_ms as f64, false), iso)
+                })
+                .collect(),
+            "shared-email",
+            "sharedEmailsSeeAll",
+            see_all,
+        ),
+        SectionData::ImapEmails {
+            items,
+            see_all,
+            account,
         } => {
-            if *offline {
-                let minutes =
-                    ringside_core::context::section::age_minutes(*fetched_ms, js_sys::Date::now());
-                let p = dom::el(
-                    doc,
-                    "p",
-                    "note small",
-                    Some(&t.message("sectionOfflineAge", &[minutes.to_string()])),
-                )?;
-                p.set_attribute("data-testid", "section-offline")?;
-                sec.add(&p)?;
-            }
-            // (title, date shown, machine date) per item; the list's test id;
-            // the "see all" link.
-            type Row = (String, String, String);
-            let (rows, testid, more_key, href): (Vec<Row>, &str, &str, &String) = match data {
-                SectionData::Emails { items, see_all } => (
-                    items
-                        .iter()
-                        .map(|m| {
-                            let iso = ringside_core::context::google::ms_to_rfc3339(m.date_ms);
-                            (m.subject.clone(), date_time(m.date_ms as f64, false), iso)
-                        })
-                        .collect(),
-                    "shared-email",
-                    "sharedEmailsSeeAll",
-                    see_all,
-                ),
-                SectionData::ImapEmails {
-                    items,
-                    see_all,
-                    account,
-                } => {
-                    sec.add(&dom::el(
-                        doc,
-                        "p",
-                        "muted small source",
-                        Some(&t.message("sharedEmailsSource", std::slice::from_ref(account))),
-                    )?)?;
-                    (
-                        items
-                            .iter()
-                            .map(|m| (m.subject.clone(), when(&m.date), m.date.clone()))
-                            .collect(),
-                        "shared-email",
-                        "sharedEmailsSeeAll",
-                        see_all,
-                    )
-                }
-                SectionData::Docs { items, see_all } => (
-                    items
-                        .iter()
-                        .map(|d| {
-                            (
-                                d.title.clone(),
-                                t.message("editedOn", &[when(&d.modified)]),
-                                d.modified.clone(),
-                            )
-                        })
-                        .collect(),
-                    "shared-doc",
-                    "sharedDocsSeeAll",
-                    see_all,
-                ),
-                SectionData::Events { items, open } => (
-                    items
-                        .iter()
-                        .map(|e| (e.name.clone(), when(&e.start), e.start.clone()))
-                        .collect(),
-                    "shared-event",
-                    "openCalendar",
-                    open,
-                ),
-            };
-            if rows.is_empty() {
-                let key = format!("noShared{}", capital(i));
-                let p = dom::el(doc, "p", "muted", Some(&t.message(&key, &[who.to_owned()])))?;
-                p.set_attribute("data-testid", "section-empty")?;
-                sec.add(&p)?;
-            } else {
-                sec.add(&list(rows, testid)?)?;
-            }
-            sec.add(&link(doc, &t.get(more_key), href, &format!("{id}-more"))?)?;
+            sec.add(&dom::el(
+                doc,
+                "p",
+                "muted small source",
+                Some(&t.message("sharedEmailsSource", std::slice::from_ref(account))),
+            )?)?;
+            (
+                items
+                    .iter()
+                    .map(|m| (m.subject.clone(), when(&m.date), m.date.clone()))
+                    .collect(),
+                "shared-email",
+                "sharedEmailsSeeAll",
+                see_all,
+            )
         }
+        SectionData::Docs { items, see_all } => (
+            items
+                .iter()
+                .map(|d| {
+                    (
+                        d.title.clone(),
+                        t.message("editedOn", &[when(&d.modified)]),
+                        d.modified.clone(),
+                    )
+                })
+                .collect(),
+            "shared-doc",
+            "sharedDocsSeeAll",
+            see_all,
+        ),
+        SectionData::Events { items, open } => (
+            items
+                .iter()
+                .map(|e| (e.name.clone(), when(&e.start), e.start.clone()))
+                .collect(),
+            "shared-event",
+            "openCalendar",
+            open,
+        ),
+    };
+    if rows.is_empty() {
+        let key = format!("noShared{}", capital(i));
+        let p = dom::el(doc, "p", "muted", Some(&t.message(&key, &[who.to_owned()])))?;
+        p.set_attribute("data-testid", "section-empty")?;
+        sec.add(&p)?;
+    } else {
+        sec.add(&item_list(doc, t, rows, testid)?)?;
+    }
+    sec.add(&link(doc, &t.get(more_key), href, &format!("{id}-more"))?)?;
+    Ok(())
+}
+
+/// The items of a ready section, newest first as the worker sent them.
+fn item_list(
+    doc: &Document,
+    t: &dyn Translate,
+    rows: Vec<Row>,
+    testid: &str,
+) -> Result<Element, JsError> {
+    let ol = dom::el(doc, "ol", "item-list", None)?;
+    for (title, date, datetime) in rows {
+        let li = dom::el(doc, "li", "item", None)?;
+        li.set_attribute("data-testid", testid)?;
+        let title = if title.trim().is_empty() {
+            t.get("sharedEmailsNoSubject")
+        } else {
+            title
+        };
+        li.add(&dom::el(doc, "span", "item-title", Some(&title))?)?;
+        li.add(&time_el(doc, &date, &datetime)?)?;
+        ol.add(&li)?;
+    }
+    Ok(ol)
+}
+
+/// A section with nothing to list: connect, no email, signed out, failed.
+fn not_ready(
+    doc: &Document,
+    t: &dyn Translate,
+    i: Integration,
+    sec: &Element,
+    answer: &SectionAnswer,
+    who: &str,
+) -> Result<(), JsError> {
+    match answer {
         SectionAnswer::NeedsConnect => {
             sec.add(&dom::el(
                 doc,
@@ -563,6 +611,7 @@ fn section_el(
                 "muted",
                 Some(&t.message(&format!("connectWhy{}", capital(i)), &[who.to_owned()])),
             )?)?;
+            let (_, connect_key) = i.keys();
             let b = dom::button(doc, "context-connect", &t.get(connect_key), None)?;
             b.set_class_name("button primary");
             b.set_attribute("data-integration", integration_name(i))?;
@@ -587,7 +636,7 @@ fn section_el(
                 Some(&t.get("contextSignedOut")),
             )?)?;
         }
-        SectionAnswer::NotGoogle => {}
+        SectionAnswer::NotGoogle | SectionAnswer::Ready { .. } => {}
         SectionAnswer::Failed { key, detail } => {
             let p = dom::el(
                 doc,
@@ -600,7 +649,7 @@ fn section_el(
             sec.add(&p)?;
         }
     }
-    Ok(sec)
+    Ok(())
 }
 
 fn capital(i: Integration) -> &'static str {

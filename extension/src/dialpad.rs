@@ -432,12 +432,10 @@ async fn save(id: Option<String>, draft: Draft, base: Draft, etag: Option<String
     let base = id.is_some().then_some(base);
     let edited = id.as_deref().and_then(Source::of_id);
     let message = serde_json::json!({"type": "contacts.save", "id": id, "draft": draft, "base": base, "etag": etag});
-    let answer: SaveAnswer = match crate::chrome::send_message(&message).await {
-        Ok(r) if r["ok"] == true => {
-            serde_json::from_value(r["result"].clone()).unwrap_or_else(|e| failed(e.to_string()))
-        }
-        Ok(r) => failed(r["message"].as_str().unwrap_or_default().to_owned()),
-        Err(e) => failed(e.to_string()),
+    let answer: SaveAnswer = match page::ask(&message).await {
+        Ok(Some(a)) => a,
+        Ok(None) => failed("unreadable answer".to_owned()),
+        Err(e) => failed(e),
     };
     let t = crate::i18n::ChromeI18n;
     // Outlook's messages name Outlook where Google's name Google.
@@ -535,16 +533,11 @@ pub fn listen(doc: &Document) -> Result<(), JsError> {
             let results: Vec<ContactHit> = if query.is_empty() {
                 vec![]
             } else {
-                match crate::chrome::send_message(
-                    &serde_json::json!({"type": "contacts.search", "query": query}),
-                )
-                .await
-                {
-                    Ok(r) if r["ok"] == true => {
-                        serde_json::from_value(r["result"].clone()).unwrap_or_default()
-                    }
-                    _ => vec![],
-                }
+                page::ask(&serde_json::json!({"type": "contacts.search", "query": query}))
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
             };
             let current = SEARCH.with(|s| {
                 let mut s = s.borrow_mut();

@@ -72,11 +72,9 @@ pub async fn follow_language(lang: Option<&str>) -> bool {
         FORCED.with(|f| *f.borrow_mut() = None);
         return true;
     };
-    let url = crate::chrome::runtime_get_url(&format!("_locales/{lang}/messages.json"));
-    let catalog = match crate::chrome::http(&url, None, None, None).await {
-        Ok(a) if a.status == 200 => Catalog::from_json(&a.body).ok(),
-        _ => None,
-    };
+    let catalog = crate::chrome::extension_json(&format!("_locales/{lang}/messages.json"))
+        .await
+        .and_then(|v| Catalog::from_js(v).ok());
     match catalog {
         Some(c) => {
             FORCED.with(|f| *f.borrow_mut() = Some((lang.to_owned(), c)));
@@ -96,16 +94,29 @@ pub struct Catalog {
     messages: HashMap<String, String>,
 }
 
+/// One message of a messages.json (its description is not needed).
+#[derive(serde::Deserialize)]
+struct Entry {
+    message: String,
+}
+
 impl Catalog {
     pub fn from_json(text: &str) -> Result<Catalog, serde_json::Error> {
-        #[derive(serde::Deserialize)]
-        struct Entry {
-            message: String,
-        }
         let map: HashMap<String, Entry> = serde_json::from_str(text)?;
-        Ok(Catalog {
+        Ok(Catalog::from_entries(map))
+    }
+
+    /// The same from the parsed JSON (what the pages use: the browser parses
+    /// it, so the UI module carries no JSON parser for it).
+    pub fn from_js(v: wasm_bindgen::JsValue) -> Result<Catalog, serde_wasm_bindgen::Error> {
+        let map: HashMap<String, Entry> = serde_wasm_bindgen::from_value(v)?;
+        Ok(Catalog::from_entries(map))
+    }
+
+    fn from_entries(map: HashMap<String, Entry>) -> Catalog {
+        Catalog {
             messages: map.into_iter().map(|(k, v)| (k, v.message)).collect(),
-        })
+        }
     }
 }
 

@@ -159,92 +159,8 @@ fn calling_section(
     raw: &Value,
 ) -> Result<Element, JsError> {
     let sec = section(doc, &t.get("callingHeading"), "calling-heading")?;
-    let locked = |k: &str| s.locked.iter().any(|l| l == k);
-    let dialer_locked = locked(settings::KEY_DIALER);
-    // Policy values when locked, else what the agent saved.
-    let (adapter, address, domain, prefix) = match (&s.dialer, dialer_locked) {
-        (Some(d), true) => (
-            match d.adapter {
-                ringside_core::protocol::DialerKind::Baresip => "baresip",
-                ringside_core::protocol::DialerKind::Tel => "tel",
-            }
-            .to_owned(),
-            d.address.clone().unwrap_or_default(),
-            d.sip.domain.clone(),
-            d.sip.prefix.clone(),
-        ),
-        _ => (
-            text_at(raw, &["dialer", "adapter"]).to_owned(),
-            text_at(raw, &["dialer", "address"]).to_owned(),
-            text_at(raw, &["dialer", "sipDomain"]).to_owned(),
-            text_at(raw, &["dialer", "dialPrefix"]).to_owned(),
-        ),
-    };
-    let row = dom::el(doc, "div", "form-row", None)?;
-    let label = dom::el(doc, "label", "field-label", Some(&t.get("dialerLabel")))?;
-    label.set_attribute("for", "opt-adapter")?;
-    row.add(&label)?;
-    let select = dom::el(doc, "select", "field", None)?;
-    select.set_id("opt-adapter");
-    select.set_attribute("data-keep", if dialer_locked { "locked" } else { "agent" })?;
-    if dialer_locked {
-        select.set_attribute("disabled", "")?;
-        select.set_attribute("aria-describedby", "opt-adapter-locked")?;
-    }
-    for (value, key) in [
-        ("", "dialerNone"),
-        ("baresip", "dialerBaresip"),
-        ("tel", "dialerTel"),
-    ] {
-        let o = dom::el(doc, "option", "", Some(&t.get(key)))?;
-        o.set_attribute("value", value)?;
-        if adapter == value {
-            o.set_attribute("selected", "")?;
-        }
-        select.add(&o)?;
-    }
-    row.add(&select)?;
-    if dialer_locked {
-        let l = dom::el(doc, "p", "locked small", Some(&t.get("settingLocked")))?;
-        l.set_id("opt-adapter-locked");
-        row.add(&l)?;
-    }
-    sec.add(&row)?;
-    // The softphone's control settings mean nothing to another adapter the
-    // administrator chose; the agent's own choice keeps them all editable.
-    if !dialer_locked || adapter == "baresip" {
-        sec.add(&input_row(
-            doc,
-            t,
-            "opt-address",
-            "dialerAddress",
-            Some("dialerAddressHelp"),
-            &address,
-            dialer_locked,
-            "127.0.0.1:4444",
-        )?)?;
-        sec.add(&input_row(
-            doc,
-            t,
-            "opt-domain",
-            "dialerDomain",
-            Some("dialerDomainHelp"),
-            &domain,
-            dialer_locked,
-            "pbx.example.com",
-        )?)?;
-        sec.add(&input_row(
-            doc,
-            t,
-            "opt-prefix",
-            "dialerPrefix",
-            None,
-            &prefix,
-            dialer_locked,
-            "0",
-        )?)?;
-    }
-    let region_locked = locked(settings::KEY_REGION);
+    dialer_fields(doc, t, s, raw, &sec)?;
+    let region_locked = s.locked.iter().any(|l| l == settings::KEY_REGION);
     let region = if region_locked {
         s.default_region.clone().unwrap_or_default()
     } else {
@@ -291,6 +207,102 @@ fn calling_section(
         }
     }
     Ok(sec)
+}
+
+/// The dialer as the form shows it: policy values when policy sets it, else
+/// what the agent saved (adapter, ctrl_tcp address, SIP domain, dial prefix).
+fn dialer_values(s: &Settings, raw: &Value, locked: bool) -> [String; 4] {
+    match (&s.dialer, locked) {
+        (Some(d), true) => [
+            match d.adapter {
+                ringside_core::protocol::DialerKind::Baresip => "baresip",
+                ringside_core::protocol::DialerKind::Tel => "tel",
+            }
+            .to_owned(),
+            d.address.clone().unwrap_or_default(),
+            d.sip.domain.clone(),
+            d.sip.prefix.clone(),
+        ],
+        _ => ["adapter", "address", "sipDomain", "dialPrefix"]
+            .map(|k| text_at(raw, &["dialer", k]).to_owned()),
+    }
+}
+
+/// The dialer's adapter choice and, for a softphone, its control settings.
+fn dialer_fields(
+    doc: &Document,
+    t: &dyn Translate,
+    s: &Settings,
+    raw: &Value,
+    sec: &Element,
+) -> Result<(), JsError> {
+    let locked = s.locked.iter().any(|l| l == settings::KEY_DIALER);
+    let [adapter, address, domain, prefix] = dialer_values(s, raw, locked);
+    sec.add(&adapter_row(doc, t, &adapter, locked)?)?;
+    // The softphone's control settings mean nothing to another adapter the
+    // administrator chose; the agent's own choice keeps them all editable.
+    if !locked || adapter == "baresip" {
+        for (id, label, help, value, example) in [
+            (
+                "opt-address",
+                "dialerAddress",
+                Some("dialerAddressHelp"),
+                &address,
+                "127.0.0.1:4444",
+            ),
+            (
+                "opt-domain",
+                "dialerDomain",
+                Some("dialerDomainHelp"),
+                &domain,
+                "pbx.example.com",
+            ),
+            ("opt-prefix", "dialerPrefix", None, &prefix, "0"),
+        ] {
+            sec.add(&input_row(doc, t, id, label, help, value, locked, example)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// The adapter's select (none, baresip, the OS tel: handler), disabled and
+/// explained when policy sets it.
+fn adapter_row(
+    doc: &Document,
+    t: &dyn Translate,
+    adapter: &str,
+    locked: bool,
+) -> Result<Element, JsError> {
+    let row = dom::el(doc, "div", "form-row", None)?;
+    let label = dom::el(doc, "label", "field-label", Some(&t.get("dialerLabel")))?;
+    label.set_attribute("for", "opt-adapter")?;
+    row.add(&label)?;
+    let select = dom::el(doc, "select", "field", None)?;
+    select.set_id("opt-adapter");
+    select.set_attribute("data-keep", if locked { "locked" } else { "agent" })?;
+    if locked {
+        select.set_attribute("disabled", "")?;
+        select.set_attribute("aria-describedby", "opt-adapter-locked")?;
+    }
+    for (value, key) in [
+        ("", "dialerNone"),
+        ("baresip", "dialerBaresip"),
+        ("tel", "dialerTel"),
+    ] {
+        let o = dom::el(doc, "option", "", Some(&t.get(key)))?;
+        o.set_attribute("value", value)?;
+        if adapter == value {
+            o.set_attribute("selected", "")?;
+        }
+        select.add(&o)?;
+    }
+    row.add(&select)?;
+    if locked {
+        let l = dom::el(doc, "p", "locked small", Some(&t.get("settingLocked")))?;
+        l.set_id("opt-adapter-locked");
+        row.add(&l)?;
+    }
+    Ok(row)
 }
 
 fn field_value(doc: &Document, id: &str) -> String {

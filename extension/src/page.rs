@@ -158,6 +158,34 @@ fn connect(render: Render) {
     PORT.with(|p| *p.borrow_mut() = Some(port));
 }
 
+/// Asks the service worker a one-shot question (`runtime.sendMessage`):
+/// `Ok(Some(answer))`, `Ok(None)` when the answer has not the expected shape,
+/// or `Err` with why it failed (the worker's refusal, or no worker). The
+/// answer is read straight from the JS reply with serde_wasm_bindgen, the
+/// deserializer `UiState` already uses: decoding it from a JSON value as
+/// well would put a second copy of every answer type in the UI module.
+pub async fn ask<T: serde::de::DeserializeOwned>(
+    message: &serde_json::Value,
+) -> Result<Option<T>, String> {
+    #[derive(serde::Deserialize)]
+    struct Status {
+        ok: bool,
+        #[serde(default)]
+        message: Option<String>,
+    }
+    let reply = chrome::send_message_js(message)
+        .await
+        .map_err(|e| e.to_string())?;
+    let status: Status =
+        serde_wasm_bindgen::from_value(reply.clone()).map_err(|e| e.to_string())?;
+    if !status.ok {
+        return Err(status.message.unwrap_or_default());
+    }
+    let result =
+        js_sys::Reflect::get(&reply, &JsValue::from_str("result")).unwrap_or(JsValue::NULL);
+    Ok(serde_wasm_bindgen::from_value(result).ok())
+}
+
 pub fn send(cmd: &UiCommand) {
     PORT.with(|p| {
         if let Some(port) = p.borrow().as_ref() {

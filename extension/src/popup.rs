@@ -174,7 +174,9 @@ fn live_call(
             "call-duration",
             Some(&calls::format_duration(secs)),
         )?;
-        d.set_attribute("data-since", &since.to_string())?;
+        // Whole milliseconds: integer text, so the page formats and parses
+        // no float (that code alone was ~6 KB gzipped of the UI module).
+        d.set_attribute("data-since", &(since.max(0.0) as u64).to_string())?;
         d.set_attribute("data-testid", "call-duration")?;
         d.set_attribute(
             "aria-label",
@@ -440,10 +442,10 @@ fn tick() {
             let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
                 continue;
             };
-            let since: f64 = el
+            let since = el
                 .get_attribute("data-since")
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0.0);
+                .and_then(|s| s.parse::<u64>().ok())
+                .unwrap_or(0) as f64;
             let secs = ((js_sys::Date::now() - since) / 1000.0).max(0.0) as u64;
             el.set_text_content(Some(&calls::format_duration(secs)));
         }

@@ -29,6 +29,17 @@
     'BUTTON', 'CODE', 'PRE', 'HEAD', 'TITLE', 'IFRAME', 'OBJECT', 'SVG', 'MATH',
     TAG.toUpperCase(),
   ]);
+  // The same list as a selector, for what a mutation adds inside one of them
+  // (a number appended to a `pre` or a `button` is no more the page's text to
+  // call than the `pre` itself), plus hidden, ignored and editable subtrees.
+  const SKIP_SELECTOR = [
+    ...[...SKIP].map((t) => t.toLowerCase()),
+    '[hidden]',
+    '[data-ringside-ignore]',
+    '[contenteditable=""]',
+    '[contenteditable=true]',
+    '[contenteditable=plaintext-only]',
+  ].join(',');
   const LINK = /^\s*(tel|callto|sips?):/i;
   // At least six digits: shorter text cannot hold a number the detector accepts.
   const DIGITS = /(?:\d\D{0,3}){6}/;
@@ -63,12 +74,14 @@
   };
   let scanned = new WeakMap(); // text node -> the data it had when scanned
   let ours = new WeakSet(); // nodes Ringside created
-  const observed = new WeakSet(); // roots under observation
+  let observed = new WeakSet(); // roots under observation
   let enabled = false;
   let marked = 0;
   let pending = new Set();
   let idle = 0;
   let observer = null;
+  // Bumped when switched off: a scan still waiting for the worker then marks nothing.
+  let generation = 0;
 
   const skipElement = (el) =>
     SKIP.has(el.tagName.toUpperCase()) ||
@@ -77,17 +90,29 @@
     el.hasAttribute('data-ringside-ignore') ||
     (el.tagName === 'A' && LINK.test(el.getAttribute('href') || ''));
 
+  // Whether a node a mutation added sits inside something never scanned: a
+  // skipped element, or a dial link (which has its own button), looked up
+  // through the hosts of the open shadow roots it is in.
+  function insideSkipped(node) {
+    const up = node instanceof ShadowRoot ? node : node.parentNode;
+    for (let el = up instanceof ShadowRoot ? up.host : node.parentElement; el; ) {
+      if (el.closest(SKIP_SELECTOR) || el.isContentEditable) return true;
+      const a = el.closest('a[href]');
+      if (a && LINK.test(a.getAttribute('href') || '')) return true;
+      const root = el.getRootNode();
+      el = root instanceof ShadowRoot ? root.host : null;
+    }
+    return false;
+  }
+
   // Collects candidate text nodes and dial links under `root`; enters open shadow roots.
   function collect(root, texts, links) {
+    if (insideSkipped(root)) return;
     if (root.nodeType === Node.TEXT_NODE) {
-      const p = root.parentElement;
-      if (p && !p.closest('[data-ringside-ignore],[contenteditable=""],[contenteditable=true]')) {
-        consider(root, texts);
-      }
+      consider(root, texts);
       return;
     }
     if (root.nodeType === Node.ELEMENT_NODE) {
-      if (root.closest && root.closest('[data-ringside-ignore]')) return;
       if (root.tagName === 'A' && LINK.test(root.getAttribute('href') || '')) {
         considerLink(root, links);
         return;
@@ -196,6 +221,7 @@
   // a long text node goes in overlapping slices, and one scan sends at most
   // MAX_SCAN_UNITS: a page cannot make a request the worker or host refuses.
   async function scan(roots) {
+    const gen = generation;
     opacityCache = new Map();
     const texts = [];
     const links = [];
@@ -236,6 +262,7 @@
           .then((reply) => ({ b, reply })),
       ),
     );
+    if (gen !== generation) return;
     const hitsByNode = new Map();
     const linkReplies = [];
     for (const { b, reply } of replies) {
@@ -289,7 +316,7 @@
   let retryDelay = 0;
   let retryTimer = 0;
   function retryLater(b) {
-    if (!alive()) return;
+    if (!alive() || !enabled) return;
     for (const p of b.parts) {
       scanned.delete(p.node);
       pending.add(p.node);
@@ -339,30 +366,21 @@
   }
 
   // Each button's own facts, kept in the isolated world (never in the page).
-  const facts = new WeakMap(); // button -> { host, shadow, anchor, enter, focusByAgent }
+  const facts = new WeakMap(); // button -> { host, shadow, anchor, enter, focusByAgent, msg }
 
-  // Where the agent's last Tab went: keyboard focus that the agent moved.
+  // Where the agent's last Tab went: keyboard focus that the agent moved
+  // (listened to only while switched on).
   let lastTab = -Infinity;
-  addEventListener(
-    'keydown',
-    (ev) => {
-      if (ev.isTrusted && ev.key === 'Tab') lastTab = performance.now();
-    },
-    true,
-  );
+  const onKeydown = (ev) => {
+    if (ev.isTrusted && ev.key === 'Tab') lastTab = performance.now();
+  };
 
   // Intersection Observer v2 (Chromium): whether the browser itself saw the
-  // button unobscured, untransformed and opaque (across frames too).
+  // button unobscured, untransformed and opaque (across frames too). Made
+  // when switched on, before any button.
   const seen = new WeakMap(); // host -> latest isVisible && in view
-  const io =
-    'isVisible' in (globalThis.IntersectionObserverEntry ? IntersectionObserverEntry.prototype : {})
-      ? new IntersectionObserver(
-          (entries) => {
-            for (const e of entries) seen.set(e.target, e.isVisible && e.intersectionRatio > 0.5);
-          },
-          { threshold: [0, 0.5, 1], trackVisibility: true, delay: 100 },
-        )
-      : null;
+  const IO_V2 = 'isVisible' in (globalThis.IntersectionObserverEntry ? IntersectionObserverEntry.prototype : {});
+  let io = null;
 
   const near = (a, b, within) => Math.abs(a - b) <= within;
   const sameRect = (a, b) =>
@@ -413,7 +431,7 @@
     return f.shadow.activeElement === b && f.focusByAgent;
   }
 
-  function guard(b, action) {
+  function guard(b) {
     b.addEventListener('pointerenter', (ev) => {
       const f = facts.get(b);
       if (f && ev.isTrusted) f.enter = { t: performance.now(), rect: b.getBoundingClientRect() };
@@ -432,11 +450,7 @@
       const f = facts.get(b);
       if (f) f.focusByAgent = false;
     });
-    b.addEventListener('click', (ev) => {
-      ev.preventDefault();
-      ev.stopPropagation();
-      if (honest(ev, b)) action();
-    });
+    b.addEventListener('click', onClick);
   }
 
   function button(e164, extension, display, uri, anchor) {
@@ -445,44 +459,40 @@
     // Closed: the page cannot reach the buttons, their labels or their focus.
     const shadow = host.attachShadow({ mode: 'closed' });
     shadow.adoptedStyleSheets = [buttonSheet()];
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.textContent = '\u260E'; // ☎, decorative: the accessible name says what it does
-    // The number as the page wrote it, nothing more: no contact data enters a page.
-    const label = chrome.i18n.getMessage('callButtonLabel', [display]);
-    b.setAttribute('aria-label', label);
-    b.title = label;
-    facts.set(b, { host, shadow, anchor, enter: null, focusByAgent: false });
-    guard(b, () =>
-      send({ type: 'dial', number: e164 || null, uri: uri || null, extension: extension || null, display })
-        .then((reply) => {
-          if (reply && !reply.ok) toast(host, reply.message);
-        })
-        .catch(() => toast(host, chrome.i18n.getMessage('errExtensionReloaded'))),
-    );
-    shadow.append(b);
-    if (e164) {
-      // Beside it: the other party's context in the side panel.
-      const c = document.createElement('button');
-      c.type = 'button';
-      c.textContent = '\u{1F464}'; // 👤, decorative
-      const clabel = chrome.i18n.getMessage('showContactLabel', [display]);
-      c.setAttribute('aria-label', clabel);
-      c.title = clabel;
-      facts.set(c, { host, shadow, anchor, enter: null, focusByAgent: false });
-      guard(c, () =>
-        send({ type: 'contact.show', number: e164 })
-          .then((reply) => {
-            if (reply && !reply.ok) toast(host, reply.message);
-          })
-          .catch(() => toast(host, chrome.i18n.getMessage('errExtensionReloaded'))),
-      );
-      shadow.append(c);
-    }
+    const add = (glyph, labelKey, msg) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = glyph; // decorative: the accessible name says what it does
+      // The number as the page wrote it, nothing more: no contact data enters a page.
+      const label = chrome.i18n.getMessage(labelKey, [display]);
+      b.setAttribute('aria-label', label);
+      b.title = label;
+      facts.set(b, { host, shadow, anchor, enter: null, focusByAgent: false, msg });
+      guard(b);
+      shadow.append(b);
+    };
+    add('\u260E', 'callButtonLabel', { type: 'dial', number: e164 || null, uri: uri || null, extension: extension || null, display });
+    // Beside it: the other party's context in the side panel.
+    if (e164) add('\u{1F464}', 'showContactLabel', { type: 'contact.show', number: e164 });
     host.dataset.e164 = e164 || uri || '';
     if (io) io.observe(host);
     marked++;
     return host;
+  }
+
+  // The one click handler of every button: an honest click sends the
+  // button's message; a refusal is said beside the button.
+  function onClick(ev) {
+    const b = ev.currentTarget;
+    ev.preventDefault();
+    ev.stopPropagation();
+    if (!enabled || !honest(ev, b)) return;
+    const f = facts.get(b);
+    send(f.msg)
+      .then((reply) => {
+        if (reply && !reply.ok) toast(f.host, reply.message);
+      })
+      .catch(() => toast(f.host, chrome.i18n.getMessage('errExtensionReloaded')));
   }
 
   // One stylesheet shared by every button's shadow root. `!important` in a
@@ -532,6 +542,7 @@
   }
 
   function onMutations(records) {
+    if (!enabled) return;
     for (const r of records) {
       if (r.type === 'characterData') {
         if (!ours.has(r.target)) pending.add(r.target);
@@ -551,6 +562,44 @@
     if (enabled) scan(roots).catch(() => {});
   }
 
+  // Switched on: watch the page and scan all of it.
+  function switchOn() {
+    enabled = true;
+    addEventListener('keydown', onKeydown, true);
+    if (IO_V2 && !io) {
+      io = new IntersectionObserver(
+        (entries) => {
+          for (const e of entries) seen.set(e.target, e.isVisible && e.intersectionRatio > 0.5);
+        },
+        { threshold: [0, 0.5, 1], trackVisibility: true, delay: 100 },
+      );
+    }
+    observer = new MutationObserver(onMutations);
+    observe(document.documentElement);
+    return scan([document.documentElement]);
+  }
+
+  // Switched off: no observer, listener, timer or queue is left working, and
+  // the buttons go; what was scanned is forgotten, to be scanned again.
+  function switchOff() {
+    enabled = false;
+    generation++;
+    removeEventListener('keydown', onKeydown, true);
+    if (observer) observer.disconnect();
+    observer = null;
+    observed = new WeakSet();
+    if (io) io.disconnect();
+    if (idle) cancelIdleCallback(idle);
+    idle = 0;
+    clearTimeout(retryTimer);
+    retryTimer = 0;
+    retryDelay = 0;
+    pending = new Set();
+    unmark();
+    scanned = new WeakMap();
+    ours = new WeakSet();
+  }
+
   async function start() {
     let hello;
     try {
@@ -558,30 +607,17 @@
     } catch (_) {
       return; // the extension was reloaded or updated under this page
     }
-    enabled = !!(hello && hello.enabled);
-    if (!enabled) return;
-    observer = new MutationObserver(onMutations);
-    observe(document.documentElement);
-    await scan([document.documentElement]);
+    if (!(hello && hello.enabled) || enabled) return;
+    await switchOn();
     send({ type: 'content.scanned', ms: performance.now() - t0, marked }).catch(() => {});
   }
 
   chrome.runtime.onMessage.addListener((msg) => {
     if (!msg || msg.type !== 'content.enabled') return;
     if (msg.enabled && !enabled) {
-      enabled = true;
-      if (!observer) {
-        observer = new MutationObserver(onMutations);
-        observe(document.documentElement);
-      }
-      // Scan everything again: what was scanned while switched off was not marked.
-      unmark();
-      scanned = new WeakMap();
-      ours = new WeakSet();
-      scan([document.documentElement]).catch(() => {});
+      switchOn().catch(() => {});
     } else if (!msg.enabled && enabled) {
-      enabled = false;
-      unmark();
+      switchOff();
     }
   });
 

@@ -1,6 +1,6 @@
 // Service worker loader. MV3 requires listeners to be registered synchronously
 // at top level, so they are registered here and forward to Rust
-// (extension/src/sw.rs) once the wasm is ready. No logic lives in this file.
+// (extension/src/sw/, the worker's own wasm module) once it is ready. No logic lives in this file.
 import init, {
   sw_start,
   sw_on_connect,
@@ -9,9 +9,9 @@ import init, {
   sw_on_notification_button,
   sw_on_update_available,
   sw_on_alarm,
-} from './wasm/ringside.js';
+} from './wasm/ringside_sw.js';
 
-const ready = init({ module_or_path: new URL('./wasm/ringside_bg.wasm', import.meta.url) })
+const ready = init({ module_or_path: new URL('./wasm/ringside_sw_bg.wasm', import.meta.url) })
   .then(() => sw_start());
 
 chrome.runtime.onConnect.addListener((port) => {

@@ -6,6 +6,8 @@
     reason = "test helpers: a failed unwrap is a failed test"
 )]
 #![cfg(target_arch = "wasm32")]
+// The surfaces' modules: only in a build with the `ui` feature (the default).
+#![cfg(feature = "ui")]
 
 use ringside_core::browser::Browser;
 use ringside_core::host_link::{HostStatus, LinkStats};

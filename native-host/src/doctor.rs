@@ -148,6 +148,30 @@ fn is_executable(path: &Path) -> bool {
     }
 }
 
+impl Finding {
+    /// A broken registration: the problem and how to fix it.
+    fn error(&mut self, problem: String, fix: String) {
+        self.health = Health::Error;
+        self.problems.push(problem);
+        self.fixes.push(fix);
+    }
+}
+
+/// The command that registers the host again for this browser and scope.
+fn reinstall_command(browser: Browser, scope: &Scope) -> String {
+    match scope {
+        Scope::Profile(dir) => format!(
+            "ringside-host install --browser {} --profile-dir {}",
+            browser.cli_name(),
+            dir.display()
+        ),
+        Scope::System => system_install(browser),
+        Scope::User => format!("ringside-host install --browser {}", browser.cli_name()),
+    }
+}
+
+/// One registration: its manifest (and on Windows its registry key), the
+/// binary it names, and the extensions it admits. `None` when there is none.
 fn check(
     browser: Browser,
     scope: &Scope,
@@ -166,68 +190,66 @@ fn check(
         problems: vec![],
         fixes: vec![],
     };
-    let reinstall = match scope {
-        Scope::Profile(dir) => format!(
-            "ringside-host install --browser {} --profile-dir {}",
-            browser.cli_name(),
-            dir.display()
-        ),
-        Scope::System => system_install(browser),
-        Scope::User => format!("ringside-host install --browser {}", browser.cli_name()),
-    };
+    let reinstall = reinstall_command(browser, scope);
     let manifest = match install::read_manifest(manifest_path) {
         Ok(Some(m)) => m,
         Ok(None) => return None,
         Err(e) => {
-            f.health = Health::Error;
-            f.problems.push(e.to_string());
-            f.fixes.push(reinstall);
+            f.error(e.to_string(), reinstall);
             return Some(f);
         }
     };
     if let Some(key) = registry_key {
         match install::registry_value(key) {
             Some(v) if Path::new(&v) == manifest_path => {}
-            _ => {
-                f.health = Health::Error;
-                f.problems.push(format!(
-                    "registry key {key} does not point to this manifest"
-                ));
-                f.fixes.push(reinstall.clone());
-            }
+            _ => f.error(
+                format!("registry key {key} does not point to this manifest"),
+                reinstall.clone(),
+            ),
         }
     }
     f.callers = manifest.callers().cloned().collect();
     f.binary = Some(manifest.path.clone());
     if manifest.name != HOST_NAME {
-        f.health = Health::Error;
-        f.problems.push(format!(
-            "the manifest's name is `{}`, not `{HOST_NAME}`",
-            manifest.name
-        ));
-        f.fixes.push(reinstall.clone());
+        f.error(
+            format!(
+                "the manifest's name is `{}`, not `{HOST_NAME}`",
+                manifest.name
+            ),
+            reinstall.clone(),
+        );
     }
-    if !manifest.path.is_absolute() {
-        f.health = Health::Error;
-        f.problems.push(format!(
-            "the binary path {} is not absolute; browsers on Linux and macOS need an absolute path",
-            manifest.path.display()
-        ));
-        f.fixes.push(reinstall.clone());
-    } else if !is_executable(&manifest.path) {
-        f.health = Health::Error;
-        f.problems.push(format!(
-            "the binary {} does not exist or is not executable",
-            manifest.path.display()
-        ));
-        f.fixes.push(reinstall.clone());
+    check_binary(&mut f, &manifest.path, this_binary, &reinstall);
+    check_callers(&mut f, allowed, &reinstall);
+    Some(f)
+}
+
+/// The binary a manifest names: absolute, executable, and (a warning
+/// otherwise) the one running `doctor`.
+fn check_binary(f: &mut Finding, binary: &Path, this_binary: Option<&Path>, reinstall: &str) {
+    if !binary.is_absolute() {
+        f.error(
+            format!(
+                "the binary path {} is not absolute; browsers on Linux and macOS need an absolute path",
+                binary.display()
+            ),
+            reinstall.to_owned(),
+        );
+    } else if !is_executable(binary) {
+        f.error(
+            format!(
+                "the binary {} does not exist or is not executable",
+                binary.display()
+            ),
+            reinstall.to_owned(),
+        );
     } else if let Some(me) = this_binary {
-        let same = std::fs::canonicalize(&manifest.path).ok() == std::fs::canonicalize(me).ok();
+        let same = std::fs::canonicalize(binary).ok() == std::fs::canonicalize(me).ok();
         if !same && f.health == Health::Ok {
             f.health = Health::Warning;
             f.problems.push(format!(
                 "the manifest points to {}, not to this binary ({})",
-                manifest.path.display(),
+                binary.display(),
                 me.display()
             ));
             f.fixes.push(format!(
@@ -235,22 +257,30 @@ fn check(
             ));
         }
     }
+}
+
+/// The extensions a manifest admits: at least one, each in the host's allow-list.
+fn check_callers(f: &mut Finding, allowed: &[String], reinstall: &str) {
     if f.callers.is_empty() {
-        f.health = Health::Error;
-        f.problems
-            .push("the manifest admits no extension".to_owned());
-        f.fixes.push(format!("{reinstall} --extension-id <id>"));
+        f.error(
+            "the manifest admits no extension".to_owned(),
+            format!("{reinstall} --extension-id <id>"),
+        );
     }
-    for caller in &f.callers {
-        if !allowed.contains(caller) {
-            f.health = Health::Error;
-            f.problems.push(format!(
+    let refused: Vec<String> = f
+        .callers
+        .iter()
+        .filter(|c| !allowed.contains(c))
+        .cloned()
+        .collect();
+    for caller in refused {
+        f.error(
+            format!(
                 "{caller} may start the host but is not in the host's allow-list, so the host will refuse it"
-            ));
-            f.fixes.push(reinstall.clone());
-        }
+            ),
+            reinstall.to_owned(),
+        );
     }
-    Some(f)
 }
 
 /// What a browser's managed policy says about native hosts (Linux policy

@@ -23,7 +23,7 @@ use ringside_core::mail::{self, MailFailure};
 use tokio::net::TcpStream;
 use tokio_native_tls::TlsStream;
 
-use crate::secrets::{Secret, SecretError, SecretStore};
+use crate::secrets::{self, Secret, SecretError, SecretStore};
 
 /// How long a connection, a login or a search may take.
 pub const MAIL_TIMEOUT: Duration = Duration::from_secs(15);
@@ -183,11 +183,10 @@ impl Mail {
         password: &Secret,
     ) -> Result<(), MailError> {
         let session = self.open(server, email, password.expose(), false).await?;
-        let store = self.store.clone();
         let key = account(email, server);
         let secret = password.clone();
         let (host, port) = (server.host.trim().to_lowercase(), server.port.to_string());
-        spawn_store(move || {
+        secrets::blocking(&self.store, move |store| {
             store.set_with_attributes(
                 &key,
                 &secret,
@@ -217,16 +216,14 @@ impl Mail {
             let _ = tokio::time::timeout(Duration::from_secs(2), s.imap.logout()).await;
         }
         let legacy = self.forget_legacy(email).await;
-        let store = self.store.clone();
-        Ok(spawn_store(move || store.delete(&key)).await? || legacy)
+        Ok(secrets::blocking(&self.store, move |store| store.delete(&key)).await? || legacy)
     }
 
     /// Deletes the entry an older host stored under the address alone: its
     /// server cannot be known, so it is never sent anywhere.
     async fn forget_legacy(&self, email: &str) -> bool {
-        let store = self.store.clone();
         let key = mail::legacy_secret_account(email);
-        match spawn_store(move || store.delete(&key)).await {
+        match secrets::blocking(&self.store, move |store| store.delete(&key)).await {
             Ok(deleted) => {
                 if deleted {
                     tracing::info!("deleted an app password stored without its server");
@@ -244,9 +241,8 @@ impl Mail {
     /// `no_password` (the agent connects again). One that no longer works is
     /// deleted (the source is disconnected) and reported as revoked.
     async fn log_in_stored(&self, server: &Server, email: &str) -> Result<Imap, MailError> {
-        let store = self.store.clone();
         let key = account(email, server);
-        let stored = spawn_store(move || store.get(&key))
+        let stored = secrets::blocking(&self.store, move |store| store.get(&key))
             .await
             .map_err(|e| other(e.to_string()))?;
         let Some(password) = stored else {
@@ -263,9 +259,8 @@ impl Mail {
             Ok(s) => Ok(s),
             Err(e) => {
                 if e.failure.disconnects() {
-                    let store = self.store.clone();
                     let key = account(email, server);
-                    let _ = spawn_store(move || store.delete(&key)).await;
+                    let _ = secrets::blocking(&self.store, move |store| store.delete(&key)).await;
                 }
                 Err(e)
             }
@@ -401,12 +396,4 @@ async fn fetch_headers(
         .collect();
     out.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
     Ok(out.into_iter().take(limit).map(|(_, h)| h).collect())
-}
-
-async fn spawn_store<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, SecretError> + Send + 'static,
-) -> Result<T, SecretError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| SecretError::Failed(format!("the secret store task failed: {e}")))?
 }

@@ -54,16 +54,24 @@ pub struct Session {
     identity: HostIdentity,
     version: Option<u32>,
     dialer: Option<DialerConfig>,
-    /// The softphone connection, opened on first use and reopened after a drop.
-    baresip: Option<Baresip>,
-    /// Call events from the softphone, relayed to the extension.
-    events: Option<mpsc::Receiver<CallEvent>>,
+    /// The softphone connection, opened on first use and reopened after a
+    /// drop; `None` whenever it is not known to be up.
+    softphone: Option<Softphone>,
     /// Where to record the dialer configuration for `doctor`.
     dialer_store: Option<std::path::PathBuf>,
     /// Token exchange, refresh and revocation, with the secret store.
     auth: std::sync::Arc<Auth>,
     /// Gmail over IMAP with an app password.
     mail: std::sync::Arc<Mail>,
+}
+
+/// An open softphone connection: the control client and the call events it
+/// relays, which live and end together.
+#[derive(Debug)]
+struct Softphone {
+    client: Baresip,
+    /// Call events from the softphone, relayed to the extension.
+    events: mpsc::Receiver<CallEvent>,
 }
 
 /// What a request needs: an answer now, softphone work, or provider work.
@@ -99,8 +107,7 @@ impl Session {
             identity,
             version: None,
             dialer: None,
-            baresip: None,
-            events: None,
+            softphone: None,
             dialer_store: None,
             auth: std::sync::Arc::new(Auth::new(std::sync::Arc::new(OsStore), vec![])),
             mail: std::sync::Arc::new(Mail::new(std::sync::Arc::new(OsStore), vec![])),
@@ -176,7 +183,7 @@ impl Session {
     /// Whether a softphone is configured but not connected (so incoming
     /// calls would go unnoticed).
     pub fn wants_softphone(&self) -> bool {
-        self.baresip.is_none()
+        self.softphone.is_none()
             && self
                 .dialer
                 .as_ref()
@@ -217,18 +224,19 @@ impl Session {
         }
         self.dialer = Some(cfg);
         // A new configuration means a new connection on next use.
-        self.baresip = None;
-        self.events = None;
+        self.softphone = None;
         Response::ok(id, serde_json::json!({}))
     }
 
     async fn softphone(&mut self, address: &str) -> Result<&mut Baresip, DialerError> {
-        if self.baresip.is_none() {
+        if self.softphone.is_none() {
             let (client, events) = Baresip::connect(address).await?;
-            self.baresip = Some(client);
-            self.events = Some(events);
+            self.softphone = Some(Softphone { client, events });
         }
-        self.baresip.as_mut().ok_or(DialerError::Closed)
+        self.softphone
+            .as_mut()
+            .map(|s| &mut s.client)
+            .ok_or(DialerError::Closed)
     }
 
     async fn dialer_request(&mut self, id: u64, req: Request) -> Response {
@@ -272,8 +280,7 @@ impl Session {
                 // One retry after a dropped connection: baresip may have restarted.
                 let mut outcome = self.baresip_once(&address, &cfg, &req).await;
                 if matches!(outcome, Err(DialerError::Closed)) {
-                    self.baresip = None;
-                    self.events = None;
+                    self.softphone = None;
                     outcome = self.baresip_once(&address, &cfg, &req).await;
                 }
                 outcome
@@ -284,7 +291,7 @@ impl Session {
             Err(e) => {
                 tracing::warn!("dialer: {e}");
                 if matches!(e, DialerError::Closed | DialerError::Unreachable { .. }) {
-                    self.baresip = None;
+                    self.softphone = None;
                 }
                 dialer_error(id, &e)
             }
@@ -329,13 +336,12 @@ impl Session {
 
     /// The next call event from the softphone; pending while there is none.
     pub async fn next_event(&mut self) -> Option<CallEvent> {
-        match self.events.as_mut() {
-            Some(rx) => match rx.recv().await {
+        match self.softphone.as_mut() {
+            Some(s) => match s.events.recv().await {
                 Some(ev) => Some(ev),
                 None => {
                     // The softphone connection ended.
-                    self.events = None;
-                    self.baresip = None;
+                    self.softphone = None;
                     None
                 }
             },

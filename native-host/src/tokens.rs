@@ -30,7 +30,7 @@ use ringside_core::protocol::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::secrets::{Secret, SecretError, SecretStore};
+use crate::secrets::{self, Secret, SecretError, SecretStore};
 
 /// How long one call to a provider may take.
 pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(15);
@@ -77,11 +77,17 @@ struct RawAnswer {
     retry_after: Option<String>,
 }
 
+/// One request on its way through [`Auth::transport`].
+type Sending = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<HttpResponse, reqwest::Error>> + Send>,
+>;
+
 /// The host's OAuth work for one connection.
 #[derive(Debug)]
 pub struct Auth {
     /// Built on first use: loading the TLS roots costs host start-up time.
-    http: std::sync::OnceLock<reqwest::Client>,
+    /// Kept with its failure, which every provider request then reports.
+    http: std::sync::OnceLock<Result<reqwest::Client, String>>,
     store: Arc<dyn SecretStore>,
     clients: Vec<ConfiguredClient>,
     discovered: tokio::sync::Mutex<HashMap<String, Discovery>>,
@@ -93,6 +99,18 @@ fn err(code: ErrorCode, message: impl Into<String>) -> ErrorBody {
 
 fn store_error(e: &SecretError) -> ErrorBody {
     err(ErrorCode::SecretStoreUnavailable, e.to_string())
+}
+
+/// An error with its causes (reqwest's own text is often just "builder error").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
 
 fn unreachable(what: &str, e: &reqwest::Error) -> ErrorBody {
@@ -119,16 +137,32 @@ impl Auth {
         }
     }
 
-    fn http(&self) -> &reqwest::Client {
-        self.http.get_or_init(|| {
-            reqwest::Client::builder()
-                // Token endpoints must not redirect (a redirect could carry
-                // the client secret elsewhere).
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(PROVIDER_TIMEOUT)
-                .build()
-                .unwrap_or_default()
-        })
+    /// The HTTP client for providers. A client that cannot be built (the
+    /// platform TLS failed to load) is an error that says so, never a
+    /// default client: that one would follow redirects, and a redirect could
+    /// carry the client secret elsewhere.
+    fn http(&self) -> Result<&reqwest::Client, ErrorBody> {
+        self.http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    // Token endpoints must not redirect (a redirect could carry
+                    // the client secret elsewhere).
+                    .redirect(reqwest::redirect::Policy::none())
+                    .timeout(PROVIDER_TIMEOUT)
+                    .build()
+                    .map_err(|e| error_chain(&e))
+            })
+            .as_ref()
+            .map_err(|why| {
+                err(
+                    ErrorCode::ProviderUnreachable,
+                    format!(
+                        "the host cannot set up HTTPS to reach the identity provider ({why}); \
+                         the platform TLS library did not load: on Linux install OpenSSL \
+                         (Debian: apt-get install libssl3), then run `ringside-host doctor`"
+                    ),
+                )
+            })
     }
 
     async fn discovery(&self, issuer: &str) -> Result<Discovery, ErrorBody> {
@@ -144,7 +178,7 @@ impl Auth {
         }
         let url = provider::discovery_url(issuer);
         let answer = self
-            .http()
+            .http()?
             .get(&url)
             .send()
             .await
@@ -193,13 +227,9 @@ impl Auth {
     fn transport(
         &self,
         last: Arc<Mutex<Option<RawAnswer>>>,
-    ) -> impl Fn(
-        HttpRequest,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<HttpResponse, reqwest::Error>> + Send>,
-    > + use<> {
-        let http = self.http().clone();
-        move |req: HttpRequest| {
+    ) -> Result<impl Fn(HttpRequest) -> Sending + use<>, ErrorBody> {
+        let http = self.http()?.clone();
+        Ok(move |req: HttpRequest| -> Sending {
             let http = http.clone();
             let last = last.clone();
             Box::pin(async move {
@@ -231,7 +261,7 @@ impl Auth {
                 *out.headers_mut() = headers;
                 Ok(out)
             })
-        }
+        })
     }
 
     fn refused<T: oauth2::ErrorResponse>(
@@ -262,14 +292,12 @@ impl Auth {
     }
 
     async fn keep(&self, key: String, token: &RefreshToken) -> Result<(), SecretError> {
-        let store = self.store.clone();
         let secret = Secret::new(token.secret().as_str());
-        spawn_blocking(move || store.set(&key, &secret)).await
+        secrets::blocking(&self.store, move |s| s.set(&key, &secret)).await
     }
 
     async fn stored(&self, key: String) -> Result<Option<Secret>, SecretError> {
-        let store = self.store.clone();
-        spawn_blocking(move || store.get(&key)).await
+        secrets::blocking(&self.store, move |s| s.get(&key)).await
     }
 
     fn grant(tokens: &Tokens, stored: bool, store_error: Option<String>) -> TokenGrant {
@@ -291,7 +319,7 @@ impl Auth {
         let redirect = RedirectUrl::new(p.redirect_uri.clone())
             .map_err(|e| err(ErrorCode::InvalidMessage, format!("redirect_uri: {e}")))?;
         let last = Arc::new(Mutex::new(None));
-        let http = self.transport(last.clone());
+        let http = self.transport(last.clone())?;
         let tokens = client
             .exchange_code(AuthorizationCode::new(p.code))
             .set_pkce_verifier(PkceCodeVerifier::new(p.code_verifier))
@@ -332,7 +360,7 @@ impl Auth {
         };
         let client = self.client(&p.account).await?;
         let last = Arc::new(Mutex::new(None));
-        let http = self.transport(last.clone());
+        let http = self.transport(last.clone())?;
         let refresh = RefreshToken::new(secret.expose().to_owned());
         let mut request = client.exchange_refresh_token(&refresh);
         for s in p.scope.iter().flat_map(|s| s.split_whitespace()) {
@@ -366,8 +394,7 @@ impl Auth {
                 Err(e) => revoke_error = Some(e.message),
             }
         }
-        let store = self.store.clone();
-        let deleted = spawn_blocking(move || store.delete(&key))
+        let deleted = secrets::blocking(&self.store, move |s| s.delete(&key))
             .await
             .map_err(|e| store_error(&e))?;
         tracing::info!(issuer = %p.account.issuer, revoked, deleted, "signed out");
@@ -399,7 +426,7 @@ impl Auth {
             form.push(("client_secret", c.client_secret.expose().to_owned()));
         }
         let answer = self
-            .http()
+            .http()?
             .post(&url)
             .form(&form)
             .send()
@@ -416,13 +443,4 @@ impl Auth {
         )
         .with_detail(serde_json::json!({"status": status, "body": body})))
     }
-}
-
-/// Runs a secret store call off the async threads.
-async fn spawn_blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, SecretError> + Send + 'static,
-) -> Result<T, SecretError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| SecretError::Failed(format!("the secret store task failed: {e}")))?
 }

@@ -17,6 +17,7 @@ import { benchSidebar } from './context.mjs';
 import { benchForceInstall } from './deploy.mjs';
 import { benchContacts } from './contacts.mjs';
 import { benchOutlookContacts } from './contacts_outlook.mjs';
+import { benchOpen } from './open.mjs';
 
 const report = JSON.parse(process.argv[2] || '{}');
 const MESSAGES = Number(process.env.RINGSIDE_BENCH_MESSAGES || 10000);
@@ -69,6 +70,9 @@ try {
 } finally {
   await b.close();
 }
+
+// Opening the popup and the side panel, against a static extension page.
+await benchOpen(report);
 
 // Click-to-call. Precision and recall on the labelled corpus need no browser.
 const corpus = benchCorpus(report);

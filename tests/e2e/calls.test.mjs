@@ -137,6 +137,45 @@ for (const file of ['numbers.html', 'numbers.strict.html']) {
   });
 }
 
+test('a number added later inside pre, code, button or textarea is not marked; one added beside them is', async () => {
+  const b = await launch({ host: true });
+  try {
+    await setOptions(b, { dialer: { adapter: 'tel' }, defaultRegion: 'FR' });
+    const page = await openNumbers(b);
+    await until(async () => (await countButtons(page)) === EXPECTED_MAIN, { what: 'buttons' });
+    // Skipped elements with no number yet, then numbers appended inside them
+    // (text nodes and an element each: every kind of mutation root), and one
+    // number in an ordinary paragraph, all in one task: the same scan reads
+    // them all, so once the paragraph's number is marked the others would be.
+    await page.evaluate(() => {
+      const box = document.createElement('div');
+      box.id = 'later';
+      box.innerHTML = '<pre>log</pre><p><code>x</code></p><button type="button">Press</button><textarea aria-label="Later notes"></textarea>';
+      document.body.append(box);
+    });
+    await page.evaluate(() => {
+      const box = document.getElementById('later');
+      for (const el of box.querySelectorAll('pre, code, button, textarea')) {
+        el.append(document.createTextNode(' +33 1 23 45 67 89 '));
+        const span = document.createElement('span');
+        span.textContent = '06 12 34 56 78';
+        el.append(span);
+      }
+      const p = document.createElement('p');
+      p.id = 'later-plain';
+      p.textContent = 'New: +44 20 7946 0018';
+      box.append(p);
+    });
+    await until(async () => (await page.locator('#later-plain ringside-call').count()) === 1, {
+      what: 'the ordinary number added later marked',
+    });
+    assert.equal(await page.locator('#later pre ringside-call, #later code ringside-call, #later button ringside-call, #later textarea ringside-call').count(), 0);
+    assert.equal(await countButtons(page), EXPECTED_MAIN + 1);
+  } finally {
+    await b.close();
+  }
+});
+
 test('a click dials the remote softphone; the popup shows the call, hangs up, and keeps the wrap-up of a call nobody was signed in for in the browser, never sent', async () => {
   await withPhones(async ({ agent, remote, remoteEvents }) => {
     // The platform (which receives wrap-ups) is the admin's policy.
