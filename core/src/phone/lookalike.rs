@@ -1,10 +1,10 @@
 //! Rules for what only looks like a phone number: dates, ranges, prices,
 //! IP addresses, ISBNs, card numbers, identifiers, versions, glued tokens.
 
-use super::Candidate;
+use super::{Candidate, digit_value, wordlike};
 
 fn digit_groups(s: &str) -> Vec<&str> {
-    s.split(|c: char| !c.is_ascii_digit())
+    s.split(|c: char| digit_value(c).is_none())
         .filter(|g| !g.is_empty())
         .collect()
 }
@@ -69,6 +69,114 @@ const ID_WORDS: &[&str] = &[
     "zip",
     "postcode",
     "vat",
+    // Company, tax and person registries, banking, logistics and product ids
+    // in the countries of the corpus.
+    "ein",
+    "nhs",
+    "cro",
+    "tva",
+    "btw",
+    "kvk",
+    "uid",
+    "fn",
+    "hrb",
+    "hra",
+    "ust-idnr",
+    "steuernummer",
+    "steuer-nr.",
+    "bic",
+    "blz",
+    "konto",
+    "account",
+    "routing",
+    "imei",
+    "ean",
+    "gtin",
+    "upc",
+    "lot",
+    "part",
+    "model",
+    "seriennummer",
+    "artikelnummer",
+    "sendungsnummer",
+    "bestellnummer",
+    "kundennr.",
+    "vertragsnr.",
+    "auftragsnummer",
+    "meeting",
+    "passcode",
+    "pin",
+    "plz",
+    "nif",
+    "cif",
+    "nie",
+    "p.iva",
+    "partita",
+    "cf",
+    "ico",
+    "ičo",
+    "dič",
+    "nip",
+    "regon",
+    "krs",
+    "pesel",
+    "cnpj",
+    "cpf",
+    "rfc",
+    "curp",
+    "cuit",
+    "cuil",
+    "rut",
+    "nit",
+    "ruc",
+    "gstin",
+    "pan",
+    "aadhaar",
+    "abn",
+    "acn",
+    "uen",
+    "trn",
+    "gst",
+    "cvr",
+    "org.nr",
+    "org.nr.",
+    "orgnr",
+    "personnummer",
+    "y-tunnus",
+    "inn",
+    "инн",
+    "огрн",
+    "кпп",
+    "ice",
+    "reg.",
+    "registration",
+    "patent",
+    "pedido",
+    "nº",
+    "n.",
+    "nr",
+    "no",
+    "référence",
+    "referencia",
+    "riferimento",
+    "referenz",
+    "사업자등록번호",
+    "fattura",
+    "factura",
+    "factuur",
+    "bestelling",
+    "referentie",
+    "kenmerk",
+    "rechnungsnummer",
+    "vorgangsnummer",
+    "sécurité",
+    "siren",
+    "colis",
+    "suivi",
+    "sku",
+    "ups",
+    "fedex",
+    "dhl",
 ];
 /// Words that say "this is a phone number" and win over an ID word.
 const PHONE_WORDS: &[&str] = &[
@@ -87,14 +195,58 @@ const PHONE_WORDS: &[&str] = &[
     "hotline",
     "support",
     "contact",
+    "mob",
+    "móvil",
+    "celular",
+    "telefone",
+    "telemóvel",
+    "telefono",
+    "teléfono",
+    "cellulare",
+    "telefoon",
+    "mobiel",
+    "tlf",
+    "puh",
+    "тел",
+    "моб",
+    "电话",
+    "電話",
+    "携帯",
+    "전화",
+    "whatsapp",
+    "gsm",
+    "freephone",
+    "switchboard",
 ];
 
-pub(crate) fn lookalike(text: &str, c: &Candidate, number: &str) -> bool {
+pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
+    let number = &text[c.start..c.number_end];
     let after = &text[c.end..];
     let before = &text[..c.start];
     let after_trim = after.trim_start_matches([' ', '\u{a0}']);
     // Followed by a letter or digit: part of a longer token ("0612345678abc").
-    if after.chars().next().is_some_and(|ch| ch.is_alphanumeric()) {
+    if after.chars().next().is_some_and(wordlike) {
+        return true;
+    }
+    // A long run of digits with no separator and no `+`: barcodes (EAN-13),
+    // IMEIs, serial numbers, registry ids. National numbers written in one
+    // run are at most 12 digits, and those of 12 start with a trunk 0.
+    if c.unbroken {
+        let n = c.digits.len();
+        if n >= 13 || (n == 12 && !c.digits.starts_with('0')) {
+            return true;
+        }
+    }
+    // The previous token mixes letters and digits ("FR76 3000 6000", "IE12 …"):
+    // the candidate continues a code.
+    let prev_token = before
+        .strip_suffix(' ')
+        .and_then(|b| b.rsplit(char::is_whitespace).next())
+        .unwrap_or("");
+    if prev_token.chars().any(|ch| ch.is_ascii_digit())
+        && prev_token.chars().any(|ch| ch.is_alphabetic())
+        && prev_token.chars().all(|ch| ch.is_alphanumeric())
+    {
         return true;
     }
     // Decimal or time continuation ("123456.78", "2024-05-06 12:30") or a
@@ -151,7 +303,11 @@ pub(crate) fn lookalike(text: &str, c: &Candidate, number: &str) -> bool {
     if ctx.ends_with('#') {
         return true;
     }
-    let has_phone_word = PHONE_WORDS.iter().any(|w| ctx.contains(w));
+    // A phone word starts one of the words before ("Tel.:", "Telefon"),
+    // not inside one ("Bestellnummer").
+    let has_phone_word = ctx
+        .split(|ch: char| !ch.is_alphanumeric())
+        .any(|word| PHONE_WORDS.iter().any(|w| word.starts_with(w)));
     if !has_phone_word {
         let last_word = ctx
             .rsplit(|ch: char| ch.is_whitespace() || ch == '(' || ch == '[')
@@ -161,9 +317,23 @@ pub(crate) fn lookalike(text: &str, c: &Candidate, number: &str) -> bool {
         if ID_WORDS.contains(&last_word) || last_word == "v" {
             return true;
         }
+        // "Order no. 123…", "Routing number 0210…", "N° de sécurité sociale 1 85…":
+        // an id word among the last three words.
+        let words: Vec<&str> = ctx
+            .split(|ch: char| ch.is_whitespace() || ch == '(' || ch == '[')
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words
+            .iter()
+            .rev()
+            .take(3)
+            .any(|w| ID_WORDS.contains(&w.trim_end_matches(['#', ':', ','])))
+        {
+            return true;
+        }
     }
     let groups = digit_groups(number);
-    let plain: Vec<u8> = number.bytes().filter(u8::is_ascii_digit).collect();
+    let plain: Vec<u8> = c.digits.bytes().filter(u8::is_ascii_digit).collect();
     let intl = number.starts_with('+');
     if !intl {
         // Dates: 3 groups with one of 4 digits and the others of 1-2.
@@ -197,10 +367,16 @@ pub(crate) fn lookalike(text: &str, c: &Candidate, number: &str) -> bool {
             }
         }
         // Version-like: dotted groups of differing short lengths ("10.0.19041.1").
+        // A lone leading digit is a trunk or calling code ("1.617.555.0137").
         if number.contains('.')
             && groups.len() >= 3
-            && groups.iter().any(|g| g.len() >= 4)
-            && groups.iter().any(|g| g.len() == 1)
+            && groups
+                .iter()
+                .any(|g| g.len() >= 5 || (g.len() == 4 && number.contains(' ')))
+            || number.contains('.')
+                && groups.len() >= 3
+                && groups.iter().any(|g| g.len() >= 4)
+                && groups[1..].iter().any(|g| g.len() == 1)
         {
             return true;
         }

@@ -13,6 +13,7 @@ use phonenumber::country::Id;
 use serde::{Deserialize, Serialize};
 
 mod lookalike;
+mod scan;
 use lookalike::lookalike;
 
 /// One number found in a text.
@@ -83,15 +84,24 @@ impl Detector {
 
     /// Every valid number in `text`, in order.
     pub fn find(&self, text: &str) -> Vec<PhoneMatch> {
-        let bytes = text.as_bytes();
         let mut out = vec![];
         let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            let starts = b.is_ascii_digit()
-                || ((b == b'+' || b == b'(') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit));
+        while i < text.len() {
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            let next_is_digit = || {
+                let mut it = text[i + c.len_utf8()..].chars();
+                match it.next() {
+                    Some(d) if digit_value(d).is_some() => true,
+                    // "+(44)" and "(+44)" are rare; "+ 44" is not a number start.
+                    _ => false,
+                }
+            };
+            let starts = digit_value(c).is_some()
+                || (matches!(c, '+' | '\u{ff0b}' | '(' | '\u{ff08}') && next_is_digit());
             if !starts {
-                i += 1;
+                i += c.len_utf8();
                 continue;
             }
             // Digits glued to a word or another number are not a phone number.
@@ -99,25 +109,49 @@ impl Detector {
                 i = skip_token(text, i);
                 continue;
             }
-            let Some(cand) = scan(bytes, i) else {
+            let Some(run) = scan::scan_run(text, i) else {
                 i = skip_token(text, i);
                 continue;
             };
-            let next = cand.end.max(i + 1);
-            if let Some(m) = self.accept(text, &cand) {
-                out.push(m);
+            match self.accept_run(text, &run) {
+                Some((m, resume)) => {
+                    i = resume.max(i + c.len_utf8());
+                    out.push(m);
+                }
+                None => i = run.end().max(i + c.len_utf8()),
             }
-            i = next;
         }
         out
     }
 
+    /// The whole run if it is a number, else its longest valid prefix cut
+    /// where the writing leaves a gap (two numbers side by side in a table,
+    /// a number followed by a year). Returns the match and where to go on.
+    fn accept_run(&self, text: &str, run: &scan::Run) -> Option<(PhoneMatch, usize)> {
+        for k in (1..=run.groups.len()).rev() {
+            if k < run.groups.len() && !run.groups[k].gap_before {
+                continue;
+            }
+            let Some(cand) = run.candidate(text, k) else {
+                continue;
+            };
+            if let Some(m) = self.accept(text, &cand) {
+                let resume = if k < run.groups.len() {
+                    run.groups[k].lead
+                } else {
+                    cand.end
+                };
+                return Some((m, resume));
+            }
+        }
+        None
+    }
+
     fn accept(&self, text: &str, c: &Candidate) -> Option<PhoneMatch> {
-        let number_text = &text[c.start..c.number_end];
-        if lookalike(text, c, number_text) {
+        if lookalike(text, c) {
             return None;
         }
-        let e164 = self.validate(number_text)?;
+        let e164 = self.validate(&c.digits)?;
         Some(PhoneMatch {
             start: c.start,
             end: c.end,
@@ -360,107 +394,39 @@ pub(crate) struct Candidate {
     pub(crate) number_end: usize,
     /// End including the extension.
     pub(crate) end: usize,
-    extension: Option<String>,
+    pub(crate) extension: Option<String>,
+    /// The number as ASCII: an optional `+`, digit groups separated by one space.
+    pub(crate) digits: String,
+    /// Written as one run of digits, with no separator at all.
+    pub(crate) unbroken: bool,
 }
 
-/// Separators allowed inside a number. NBSP (U+00A0) and narrow NBSP (U+202F)
-/// are common in French typography.
-fn separator_len(bytes: &[u8], i: usize) -> usize {
-    match bytes[i] {
-        b' ' | b'-' | b'.' | b'/' | b'(' | b')' => 1,
-        0xC2 if bytes.get(i + 1) == Some(&0xA0) => 2,
-        0xE2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0xAF) => 3,
-        // En dash, sometimes used between groups.
-        0xE2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0x93) => 3,
-        _ => 0,
-    }
-}
-
-fn scan(bytes: &[u8], start: usize) -> Option<Candidate> {
-    let mut i = start;
-    let mut digits = 0;
-    let mut last_digit_end = start;
-    let mut run_of_separators = 0;
-    if bytes[i] == b'+' {
-        i += 1;
-    }
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii_digit() {
-            digits += 1;
-            if digits > MAX_DIGITS {
-                return None;
-            }
-            i += 1;
-            last_digit_end = i;
-            run_of_separators = 0;
-            continue;
-        }
-        let sep = separator_len(bytes, i);
-        if sep == 0 {
-            break;
-        }
-        run_of_separators += 1;
-        if run_of_separators > 2 {
-            break;
-        }
-        i += sep;
-    }
-    if digits < MIN_DIGITS {
-        return None;
-    }
-    let number_end = last_digit_end;
-    let (extension, end) = match scan_extension(bytes, number_end) {
-        Some((ext, end)) => (Some(ext), end),
-        None => (None, number_end),
+/// The value of a decimal digit in any of the scripts numbers are written
+/// in on the web: ASCII, Arabic-Indic, Persian (Extended Arabic-Indic),
+/// Devanagari and full-width.
+pub(crate) fn digit_value(c: char) -> Option<u8> {
+    let base = match c {
+        '0'..='9' => '0',
+        '\u{660}'..='\u{669}' => '\u{660}',
+        '\u{6f0}'..='\u{6f9}' => '\u{6f0}',
+        '\u{966}'..='\u{96f}' => '\u{966}',
+        '\u{ff10}'..='\u{ff19}' => '\u{ff10}',
+        _ => return None,
     };
-    Some(Candidate {
-        start,
-        number_end,
-        end,
-        extension,
-    })
+    Some((c as u32 - base as u32) as u8)
 }
 
-/// `x123`, ` ext. 123`, ` extension 123`, ` poste 123`, ` #123`, ` Durchwahl 12`.
-fn scan_extension(bytes: &[u8], from: usize) -> Option<(String, usize)> {
-    let mut i = from;
-    while i < bytes.len() && bytes[i] == b' ' {
-        i += 1;
-    }
-    let rest = &bytes[i..];
-    let lower: Vec<u8> = rest.iter().take(12).map(u8::to_ascii_lowercase).collect();
-    let markers: &[&[u8]] = &[
-        b"extension",
-        b"durchwahl",
-        b"poste",
-        b"ext.",
-        b"ext",
-        b"dw.",
-        b"x",
-        b"#",
-    ];
-    let marker = markers.iter().find(|m| lower.starts_with(m))?;
-    i += marker.len();
-    while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b':' || bytes[i] == b'.') {
-        i += 1;
-    }
-    let digits_start = i;
-    while i < bytes.len() && bytes[i].is_ascii_digit() {
-        i += 1;
-    }
-    let n = i - digits_start;
-    if n == 0 || n > MAX_EXTENSION_DIGITS {
-        return None;
-    }
-    // The extension must end the token too.
-    if bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric()) {
-        return None;
-    }
-    Some((
-        String::from_utf8_lossy(&bytes[digits_start..i]).into_owned(),
-        i,
-    ))
+/// Scripts written without spaces between words (Han, kana, Hangul, Thai):
+/// a number may touch their letters and still stand alone.
+fn spaceless_script(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0E7F | 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
+        | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFF61..=0xFF9F)
+}
+
+/// A letter or digit that makes the characters beside it one word.
+pub(crate) fn wordlike(c: char) -> bool {
+    (c.is_alphanumeric() || c == '_') && !spaceless_script(c)
 }
 
 fn prev_char(text: &str, i: usize) -> Option<char> {
@@ -471,14 +437,19 @@ fn prev_char(text: &str, i: usize) -> Option<char> {
 fn glued_before(text: &str, i: usize) -> bool {
     match prev_char(text, i) {
         None => false,
-        Some(c) if c.is_alphanumeric() || c == '_' => true,
-        // "1.5", "3,14", "12:30", "v2-3": part of a decimal, a time or a token.
-        Some('.' | ',' | ':' | '/' | '-' | '@' | '=' | '&' | '%') => {
-            let before = &text[..i - 1];
+        Some(c) if wordlike(c) => true,
+        // "Tel:(617)", "Ph.617": a label, not glue.
+        Some(p @ ('.' | ':')) => {
+            let before = &text[..i - p.len_utf8()];
             before
                 .chars()
                 .next_back()
-                .is_some_and(|c| c.is_alphanumeric())
+                .is_some_and(|c| digit_value(c).is_some())
+        }
+        // "1,5", "v2-3", "a/123", "id=12": part of a decimal, a range or a token.
+        Some(p @ (',' | '/' | '-' | '@' | '=' | '&' | '%' | '+' | '_')) => {
+            let before = &text[..i - p.len_utf8()];
+            before.chars().next_back().is_some_and(wordlike)
         }
         Some(_) => false,
     }
@@ -488,14 +459,14 @@ fn glued_before(text: &str, i: usize) -> bool {
 fn skip_token(text: &str, i: usize) -> usize {
     let mut chars = text[i..].char_indices().peekable();
     let mut end = i;
-    // The first char is the digit (or + or parenthesis) that started the token.
+    // The first char is the digit (or + or bracket) that started the token.
     if let Some((_, c)) = chars.next() {
         end = i + c.len_utf8();
     }
     while let Some((off, c)) = chars.next() {
         let glue = matches!(c, '.' | ',' | ':' | '-' | '/')
-            && chars.peek().is_some_and(|(_, n)| n.is_ascii_digit());
-        if c.is_alphanumeric() || c == '_' || glue {
+            && chars.peek().is_some_and(|(_, n)| digit_value(*n).is_some());
+        if wordlike(c) || glue {
             end = i + off + c.len_utf8();
         } else {
             break;
