@@ -148,7 +148,6 @@ fn no_panic_on_odd_text() {
 
 #[test]
 fn detect_reports_utf16_offsets_per_text_and_links() {
-    use crate::protocol::DetectParams;
     let params = DetectParams {
         region: "FR".into(),
         texts: vec![
