@@ -67,8 +67,15 @@ impl Detector {
     /// Every valid number in `text`, in order.
     pub fn find(&self, text: &str) -> Vec<PhoneMatch> {
         let mut out = vec![];
+        let bytes = text.as_bytes();
         let mut i = 0;
         while i < text.len() {
+            // Most of a page's text starts no number: skip ASCII quickly.
+            let b = bytes[i];
+            if b < 0x80 && !(b.is_ascii_digit() || b == b'+' || b == b'(') {
+                i += 1;
+                continue;
+            }
             let Some(c) = text[i..].chars().next() else {
                 break;
             };

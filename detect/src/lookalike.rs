@@ -24,159 +24,154 @@ fn luhn(digits: &[u8]) -> bool {
     sum.is_multiple_of(10)
 }
 
-/// Currency codes and names written beside amounts (lower case).
+/// Currency codes and names written beside amounts (lower case, sorted).
 const CURRENCIES: &[&str] = &[
-    "eur", "euro", "euros", "usd", "gbp", "chf", "kr", "sek", "nok", "dkk", "pln", "czk", "huf",
-    "jpy", "cny", "rmb", "inr", "rub", "brl", "cad", "aud", "nzd", "mxn", "zar", "mad", "dh",
-    "xof", "xaf", "fcfa", "cfa", "tnd", "dzd", "egp", "ngn", "kes", "sgd", "hkd", "krw", "aed",
-    "sar", "dollars", "pounds", "yen",
+    "aed", "aud", "brl", "cad", "cfa", "chf", "cny", "czk", "dh", "dkk", "dollars", "dzd", "egp",
+    "eur", "euro", "euros", "fcfa", "gbp", "hkd", "huf", "inr", "jpy", "kes", "kr", "krw", "mad",
+    "mxn", "ngn", "nok", "nzd", "pln", "pounds", "rmb", "rub", "sar", "sek", "sgd", "tnd", "usd",
+    "xaf", "xof", "yen", "zar",
 ];
 
-/// Words that, right before a number, make it an identifier and not a phone.
+/// Words that, right before a number, make it an identifier and not a phone:
+/// order, invoice and tracking words, and company, tax, person, bank, product
+/// and logistics registries of the corpus's countries. Sorted (binary search).
 const ID_WORDS: &[&str] = &[
-    "order",
-    "ticket",
-    "invoice",
-    "ref",
-    "ref.",
-    "reference",
-    "id",
-    "no.",
-    "nº",
-    "n°",
-    "nr.",
-    "nr",
-    "tracking",
-    "case",
-    "commande",
-    "facture",
-    "dossier",
-    "bestellung",
-    "rechnung",
-    "kundennummer",
-    "account",
-    "sku",
-    "po",
-    "isbn",
-    "iban",
-    "siret",
-    "siren",
-    "ust-idnr.",
-    "version",
-    "build",
-    "serial",
-    "ssn",
-    "zip",
-    "postcode",
-    "vat",
-    // Company, tax and person registries, banking, logistics and product ids
-    // in the countries of the corpus.
-    "ein",
-    "nhs",
-    "cro",
-    "tva",
-    "btw",
-    "kvk",
-    "uid",
-    "fn",
-    "hrb",
-    "hra",
-    "ust-idnr",
-    "steuernummer",
-    "steuer-nr.",
-    "bic",
-    "blz",
-    "konto",
-    "account",
-    "routing",
-    "imei",
-    "ean",
-    "gtin",
-    "upc",
-    "lot",
-    "part",
-    "model",
-    "seriennummer",
-    "artikelnummer",
-    "sendungsnummer",
-    "bestellnummer",
-    "kundennr.",
-    "vertragsnr.",
-    "auftragsnummer",
-    "meeting",
-    "passcode",
-    "pin",
-    "plz",
-    "nif",
-    "cif",
-    "nie",
-    "p.iva",
-    "partita",
-    "cf",
-    "ico",
-    "ičo",
-    "dič",
-    "nip",
-    "regon",
-    "krs",
-    "pesel",
-    "cnpj",
-    "cpf",
-    "rfc",
-    "curp",
-    "cuit",
-    "cuil",
-    "rut",
-    "nit",
-    "ruc",
-    "gstin",
-    "pan",
     "aadhaar",
     "abn",
+    "account",
     "acn",
-    "uen",
-    "trn",
-    "gst",
+    "artikelnummer",
+    "auftragsnummer",
+    "bestelling",
+    "bestellnummer",
+    "bestellung",
+    "bic",
+    "blz",
+    "btw",
+    "build",
+    "case",
+    "cf",
+    "cif",
+    "cnpj",
+    "colis",
+    "commande",
+    "cpf",
+    "cro",
+    "cuil",
+    "cuit",
+    "curp",
     "cvr",
+    "dhl",
+    "dič",
+    "dossier",
+    "ean",
+    "ein",
+    "factura",
+    "facture",
+    "factuur",
+    "fattura",
+    "fedex",
+    "fn",
+    "gst",
+    "gstin",
+    "gtin",
+    "hra",
+    "hrb",
+    "iban",
+    "ice",
+    "ico",
+    "id",
+    "imei",
+    "inn",
+    "invoice",
+    "isbn",
+    "ičo",
+    "kenmerk",
+    "konto",
+    "krs",
+    "kundennr.",
+    "kundennummer",
+    "kvk",
+    "lot",
+    "meeting",
+    "model",
+    "n.",
+    "nhs",
+    "nie",
+    "nif",
+    "nip",
+    "nit",
+    "no",
+    "no.",
+    "nr",
+    "nr.",
+    "n°",
+    "nº",
+    "order",
     "org.nr",
     "org.nr.",
     "orgnr",
-    "personnummer",
-    "y-tunnus",
-    "inn",
-    "инн",
-    "огрн",
-    "кпп",
-    "ice",
-    "reg.",
-    "registration",
+    "p.iva",
+    "pan",
+    "part",
+    "partita",
+    "passcode",
     "patent",
     "pedido",
-    "nº",
-    "n.",
-    "nr",
-    "no",
-    "référence",
-    "referencia",
-    "riferimento",
-    "referenz",
-    "사업자등록번호",
-    "fattura",
-    "factura",
-    "factuur",
-    "bestelling",
-    "referentie",
-    "kenmerk",
+    "personnummer",
+    "pesel",
+    "pin",
+    "plz",
+    "po",
+    "postcode",
+    "rechnung",
     "rechnungsnummer",
-    "vorgangsnummer",
-    "sécurité",
+    "ref",
+    "ref.",
+    "reference",
+    "referencia",
+    "referentie",
+    "referenz",
+    "reg.",
+    "registration",
+    "regon",
+    "rfc",
+    "riferimento",
+    "routing",
+    "ruc",
+    "rut",
+    "référence",
+    "sendungsnummer",
+    "serial",
+    "seriennummer",
     "siren",
-    "colis",
-    "suivi",
+    "siret",
     "sku",
+    "ssn",
+    "steuer-nr.",
+    "steuernummer",
+    "suivi",
+    "sécurité",
+    "ticket",
+    "tracking",
+    "trn",
+    "tva",
+    "uen",
+    "uid",
+    "upc",
     "ups",
-    "fedex",
-    "dhl",
+    "ust-idnr",
+    "ust-idnr.",
+    "vat",
+    "version",
+    "vertragsnr.",
+    "vorgangsnummer",
+    "y-tunnus",
+    "zip",
+    "инн",
+    "кпп",
+    "огрн",
+    "사업자등록번호",
 ];
 /// Words that say "this is a phone number" and win over an ID word.
 const PHONE_WORDS: &[&str] = &[
@@ -218,6 +213,10 @@ const PHONE_WORDS: &[&str] = &[
     "freephone",
     "switchboard",
 ];
+
+fn is_id_word(w: &str) -> bool {
+    ID_WORDS.binary_search(&w).is_ok()
+}
 
 pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
     let number = &text[c.start..c.number_end];
@@ -286,7 +285,8 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
         .rev()
         .collect::<String>()
         .to_lowercase();
-    if CURRENCIES.contains(&word_after.as_str()) || CURRENCIES.contains(&word_before.as_str()) {
+    let currency = |w: &str| !w.is_empty() && CURRENCIES.binary_search(&w).is_ok();
+    if currency(&word_after) || currency(&word_before) {
         return true;
     }
     // Identifiers: "#123456", "Order 12345678", "ISBN 978-...", "v1.2.3".
@@ -307,28 +307,40 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
     // not inside one ("Bestellnummer").
     let has_phone_word = ctx
         .split(|ch: char| !ch.is_alphanumeric())
-        .any(|word| PHONE_WORDS.iter().any(|w| word.starts_with(w)));
+        .filter(|word| word.len() >= 2)
+        .any(|word| {
+            let first = word.as_bytes()[0];
+            PHONE_WORDS
+                .iter()
+                .any(|w| w.as_bytes()[0] == first && word.starts_with(w))
+        });
     if !has_phone_word {
         let last_word = ctx
             .rsplit(|ch: char| ch.is_whitespace() || ch == '(' || ch == '[')
             .next()
             .unwrap_or("")
             .trim_end_matches(['#', ':']);
-        if ID_WORDS.contains(&last_word) || last_word == "v" {
+        if is_id_word(last_word) || last_word == "v" {
             return true;
         }
         // "Order no. 123…", "Routing number 0210…", "N° de sécurité sociale 1 85…":
-        // an id word among the last three words.
+        // an id word among the last three words of the same clause.
         let words: Vec<&str> = ctx
             .split(|ch: char| ch.is_whitespace() || ch == '(' || ch == '[')
             .filter(|w| !w.is_empty())
             .collect();
-        if words
-            .iter()
-            .rev()
-            .take(3)
-            .any(|w| ID_WORDS.contains(&w.trim_end_matches(['#', ':', ','])))
-        {
+        let mut id_word = false;
+        for w in words.iter().rev().take(3) {
+            if is_id_word(w.trim_end_matches(['#', ':', ','])) {
+                id_word = true;
+                break;
+            }
+            // "… account since. +49 89 …": a sentence or clause ended here.
+            if w.ends_with(['.', ';', '!', '?', '|', ',', '·']) {
+                break;
+            }
+        }
+        if id_word {
             return true;
         }
     }
@@ -394,4 +406,13 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
         return true;
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn word_lists_are_sorted_for_binary_search() {
+        assert!(super::ID_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(super::CURRENCIES.windows(2).all(|w| w[0] < w[1]));
+    }
 }

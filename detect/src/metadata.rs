@@ -4,7 +4,7 @@
 //! compiled on first use, per region, and kept.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use regex_lite::Regex;
 
@@ -53,6 +53,11 @@ pub(crate) struct Region {
     transform: &'static str,
     general: &'static str,
     types: [&'static str; 10],
+    /// National number lengths the region's numbers have (a bit per length).
+    lengths: u32,
+    /// Compiled patterns by column: 0 IDD, 1 prefix for parsing, 2 general,
+    /// 3.. the types; each compiled on first use.
+    compiled: [OnceLock<Option<Regex>>; 13],
 }
 
 pub(crate) fn is_region(code: &str) -> bool {
@@ -75,9 +80,14 @@ fn table() -> &'static Table {
             .filter(|l| !l.starts_with('#') && !l.is_empty())
         {
             let f: Vec<&'static str> = line.split('\t').collect();
-            if f.len() != 18 {
+            if f.len() != 19 {
                 continue;
             }
+            let lengths = f[18]
+                .split(',')
+                .filter_map(|n| n.parse::<u32>().ok())
+                .filter(|n| *n < 32)
+                .fold(0u32, |bits, n| bits | (1 << n));
             let mut types = [""; 10];
             let mut prev = "";
             for (k, t) in f[8..18].iter().enumerate() {
@@ -95,6 +105,8 @@ fn table() -> &'static Table {
                 transform: f[5],
                 general: f[7],
                 types,
+                lengths,
+                compiled: Default::default(),
             });
         }
         let mut by_code: HashMap<&'static str, Vec<usize>> = HashMap::new();
@@ -113,25 +125,18 @@ fn table() -> &'static Table {
     })
 }
 
-/// Compiled patterns, by (region index, column): 0 IDD, 1 prefix for
-/// parsing, 2 general, 3.. the types.
-type Cache = HashMap<(usize, usize), Option<Regex>>;
-
+/// Runs `f` with the compiled pattern of `region`'s `column` (0 IDD, 1
+/// prefix for parsing, 2 general, 3.. the types), compiling it on first use.
 fn with_pattern<T>(
     region: usize,
     column: usize,
     source: &str,
     f: impl FnOnce(&Regex) -> T,
 ) -> Option<T> {
-    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
     if source.is_empty() {
         return None;
     }
-    let mut cache = CACHE
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    let re = cache.entry((region, column)).or_insert_with(|| {
+    let re = table().regions[region].compiled[column].get_or_init(|| {
         // IDD and prefix-for-parsing patterns match at the start; number
         // patterns match the whole national number.
         let anchored = if column < 2 {
@@ -161,7 +166,8 @@ pub(crate) fn kind_of(code: &str, national: &str) -> Option<Kind> {
     let t = table();
     for &i in t.by_code.get(code)? {
         let r = &t.regions[i];
-        if !full_match(i, 2, r.general, national) {
+        let len = national.len();
+        if len >= 32 || r.lengths & (1 << len) == 0 || !full_match(i, 2, r.general, national) {
             continue;
         }
         // libphonenumber's order: the costly and special types before fixed
@@ -181,8 +187,22 @@ pub(crate) fn classify(digits: &str) -> Option<Kind> {
     kind_of(code, national)
 }
 
+/// Valid for a region of calling code `code`: any type's pattern matches
+/// (fixed lines and mobiles first, the common case; the order matters only
+/// for [`kind_of`]).
 fn is_valid(code: &str, national: &str) -> bool {
-    kind_of(code, national).is_some()
+    let t = table();
+    let Some(regions) = t.by_code.get(code) else {
+        return false;
+    };
+    regions.iter().any(|&i| {
+        let r = &t.regions[i];
+        let len = national.len();
+        len < 32
+            && r.lengths & (1 << len) != 0
+            && full_match(i, 2, r.general, national)
+            && (0..10).any(|k| full_match(i, 3 + k, r.types[k], national))
+    })
 }
 
 /// Splits a calling code off digits written after `+` or an IDD.

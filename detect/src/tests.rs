@@ -358,3 +358,20 @@ fn numbers_side_by_side_are_parted_where_the_writing_leaves_a_gap() {
     let m = &Detector::new("US").unwrap().find(text)[0];
     assert_eq!(m.text, "212 555 0105");
 }
+
+#[test]
+fn an_id_word_counts_only_in_the_numbers_own_clause() {
+    assert!(e164s("US", "Routing number 021000021 0").is_empty());
+    assert_eq!(
+        e164s("DE", "Bitte das account since. +49 89 3930 4466."),
+        ["+498939304466"]
+    );
+    assert_eq!(
+        e164s(
+            "FR",
+            "client update die please meeting mit. Standard : +33 2 36 66 13 10."
+        ),
+        ["+33236661310"]
+    );
+    assert!(e164s("US", "Account 4155550132, balance $0.00").is_empty());
+}
