@@ -10,6 +10,7 @@
 /// https only.
 pub const EMULATOR_BUILD: bool = cfg!(feature = "emulator");
 
+pub mod api;
 pub mod auth;
 pub mod browser;
 pub mod calls;
@@ -29,3 +30,4 @@ pub mod secret;
 pub mod settings;
 pub mod surface;
 pub mod ui;
+pub mod worker;

@@ -378,6 +378,103 @@ impl MailView {
     }
 }
 
+/// The worker's storage.local record of the connected source: the address
+/// and its server, never the password.
+pub fn saved_source(email: &str, server: &MailServer) -> serde_json::Value {
+    serde_json::json!({ "email": email, "server": server })
+}
+
+impl MailView {
+    /// At startup, the source [`saved_source`] wrote: the address, and its
+    /// server when one was saved (a source saved without one, by an older
+    /// version, keeps none and so is trusted with none). False when no
+    /// source was saved.
+    pub fn restore(&mut self, saved: &serde_json::Value) -> bool {
+        let Some(email) = saved["email"].as_str() else {
+            return false;
+        };
+        self.connected = Some(email.to_owned());
+        self.server = serde_json::from_value(saved["server"].clone()).ok();
+        true
+    }
+
+    /// "Connect" pressed: the attempt is under way (the last failure is
+    /// cleared), and what the host is asked: the address trimmed and
+    /// lowercased, the password without its spaces, the server configured
+    /// now.
+    pub fn connecting(
+        &mut self,
+        email: &str,
+        password: &AppPassword,
+        server: MailServer,
+    ) -> MailConnectParams {
+        let email = email.trim().to_lowercase();
+        let (password, _) = normalize_app_password(password.expose());
+        self.connecting = Some(email.clone());
+        self.failure = None;
+        self.detail = None;
+        MailConnectParams {
+            email,
+            password: AppPassword::new(password),
+            server: Some(server),
+        }
+    }
+
+    /// What the host is asked for the newest `limit` messages shared with
+    /// `addresses`: always the server the password was typed for, never
+    /// another; nothing without a connected source.
+    pub fn search_params(
+        &self,
+        addresses: Vec<String>,
+        limit: usize,
+    ) -> Result<MailSearchParams, (MailFailure, String)> {
+        let (email, server) = self
+            .connected
+            .clone()
+            .zip(self.server.clone())
+            .ok_or((MailFailure::Other, "no mail source is connected".to_owned()))?;
+        Ok(MailSearchParams {
+            email,
+            addresses,
+            limit,
+            server: Some(server),
+        })
+    }
+
+    /// "Disconnect": what the host is asked to forget (nothing when no
+    /// source is connected).
+    pub fn forget_params(&self) -> Option<MailForgetParams> {
+        Some(MailForgetParams {
+            email: self.connected.clone()?,
+            server: self.server.clone(),
+        })
+    }
+}
+
+/// After the server changed: the host forgets the password of the old
+/// server, or, for a source saved without its server, the entry stored the
+/// old way (any `mail.*` request for the address deletes that).
+pub fn forget_after_change(
+    email: String,
+    old: Option<MailServer>,
+    current: MailServer,
+) -> MailForgetParams {
+    MailForgetParams {
+        email,
+        server: old.or(Some(current)),
+    }
+}
+
+/// The host's answer to `mail.search`, as the panel's section needs it.
+pub fn search_answer(
+    answer: Result<serde_json::Value, crate::protocol::ErrorBody>,
+) -> Result<MailSearchResult, (MailFailure, String)> {
+    match answer {
+        Ok(v) => serde_json::from_value(v).map_err(|e| (MailFailure::Other, e.to_string())),
+        Err(e) => Err(failure_of(&e)),
+    }
+}
+
 /// `mail.search`'s answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailSearchResult {
@@ -601,5 +698,77 @@ mod tests {
         // Connected again: nothing to ask.
         v.connected("ana@example.com".into(), b);
         assert_eq!(v.reconnect_needed(), None);
+    }
+
+    #[test]
+    fn the_saved_source_comes_back_with_its_server_or_none() {
+        let gmail = MailServer::default();
+        let mut v = MailView::default();
+        assert!(v.restore(&saved_source("ana@example.com", &gmail)));
+        assert_eq!(v.connected.as_deref(), Some("ana@example.com"));
+        assert_eq!(v.server, Some(gmail));
+        let mut old = MailView::default();
+        assert!(old.restore(&serde_json::json!({"email": "ana@example.com"})));
+        assert_eq!(old.server, None, "saved by an older version: no server");
+        assert!(!MailView::default().restore(&serde_json::Value::Null));
+    }
+
+    #[test]
+    fn connecting_cleans_the_address_and_password_and_clears_the_last_failure() {
+        let mut v = MailView {
+            failure: Some(MailFailure::WrongPassword),
+            detail: Some("no".into()),
+            ..MailView::default()
+        };
+        let p = v.connecting(
+            " Ana@Example.com ",
+            &AppPassword::new("abcd efgh ijkl mnop"),
+            server("imap.example.com", 993),
+        );
+        assert_eq!(p.email, "ana@example.com");
+        assert_eq!(p.password.expose(), "abcdefghijklmnop");
+        assert_eq!(p.server, Some(server("imap.example.com", 993)));
+        assert_eq!(v.connecting.as_deref(), Some("ana@example.com"));
+        assert_eq!((v.failure, v.detail), (None, None));
+    }
+
+    #[test]
+    fn searches_and_forgets_name_the_sources_own_server() {
+        let mut v = MailView::default();
+        assert!(v.search_params(vec![], 5).is_err());
+        assert_eq!(v.forget_params(), None);
+        v.connected("ana@example.com".into(), server("imap.example.com", 993));
+        let p = v.search_params(vec!["bob@x.com".into()], 5).unwrap();
+        assert_eq!(p.server, Some(server("imap.example.com", 993)));
+        assert_eq!(p.limit, 5);
+        assert_eq!(
+            v.forget_params().unwrap().server,
+            Some(server("imap.example.com", 993))
+        );
+        // After a server change: the old one's password, else the current
+        // server's entry (the old way).
+        let old = Some(server("old.example.com", 993));
+        let cur = server("new.example.com", 993);
+        assert_eq!(
+            forget_after_change("a".into(), old.clone(), cur.clone()).server,
+            old
+        );
+        assert_eq!(
+            forget_after_change("a".into(), None, cur.clone()).server,
+            Some(cur)
+        );
+    }
+
+    #[test]
+    fn the_search_answer_is_read_or_said() {
+        let ok = search_answer(Ok(serde_json::json!({"messages": [], "see_all": "u"})));
+        assert_eq!(ok.unwrap().see_all, "u");
+        let bad = search_answer(Ok(serde_json::json!(3)));
+        assert_eq!(bad.unwrap_err().0, MailFailure::Other);
+        let missing = search_answer(Err(crate::protocol::ErrorBody::new(
+            crate::protocol::ErrorCode::Internal,
+            "the native host is not connected",
+        )));
+        assert_eq!(missing.unwrap_err().0, MailFailure::HostMissing);
     }
 }

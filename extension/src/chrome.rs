@@ -235,17 +235,8 @@ pub fn random_bytes(buf: &mut [u8]) {
     get_random_values(buf);
 }
 
-/// An HTTP answer, read whole.
-#[derive(Debug, Clone)]
-pub struct HttpAnswer {
-    pub status: u16,
-    pub body: String,
-    pub cache_control: Option<String>,
-    /// A 401's Bearer challenge.
-    pub www_authenticate: Option<String>,
-    /// Seconds to wait before retrying (429, 503).
-    pub retry_after: Option<String>,
-}
+/// An HTTP answer, read whole (the type the worker's flows in core read).
+pub use ringside_core::worker::http::HttpAnswer;
 
 /// One HTTP request with `fetch` (no cookies): a GET when `form` and `json`
 /// are None, else a POST of the form or of the JSON.

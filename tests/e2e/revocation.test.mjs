@@ -379,3 +379,30 @@ test('the platform announces a sign-in method change with its time: countdown, t
     await privileged.b.close();
   }
 });
+
+test('signing out during a sign-out countdown ends it: the next session is not signed out by the old deadline', async () => {
+  const { b, popup } = await signedInBrowser();
+  try {
+    await emu.control('PUT', '/platform/method', { method: 'microsoft', effective_in_ms: 6000 });
+    const deadline = Date.now() + 6000;
+    await popup.getByTestId('sign-out-countdown').waitFor({ timeout: 3000 });
+    const options = await openExtensionPage(b, 'options.html');
+    await options.getByRole('button', { name: 'Sign out' }).click();
+    await until(async () => (await phase(popup)) === 'signed_out', { what: 'signed out by the agent' });
+    assert.equal((await notice(popup)).key, 'signedOut');
+    assert.equal(await popup.getByTestId('sign-out-countdown').count(), 0, 'no countdown after the sign-out');
+    const stored = await options.evaluate(async () => (await chrome.storage.local.get('pendingSignOut')).pendingSignOut ?? null);
+    assert.equal(stored, null, 'the pending sign-out is gone from storage too');
+
+    // The company goes back to Google sign-in; the same agent signs in again.
+    await emu.control('PUT', '/platform/method', { method: 'google' });
+    await signInGoogle(b, popup);
+    // Past the old deadline, the new session is still there.
+    await popup.waitForTimeout(Math.max(0, deadline - Date.now()) + 2500);
+    assert.equal(await phase(popup), 'signed_in', 'the old countdown did not sign the new session out');
+    assert.equal(await popup.getByTestId('sign-out-countdown').count(), 0);
+  } finally {
+    await emu.control('PUT', '/platform/method', { method: 'google' });
+    await b.close();
+  }
+});

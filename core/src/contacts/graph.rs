@@ -18,10 +18,9 @@ use serde_json::{Value, json};
 use super::merge::Draft;
 use super::sync::{Page, SyncFailure};
 use super::{Phone, Source, StoredContact};
-use crate::context::google::{ApiFailure, classify};
+use crate::api::{ApiFailure, classify};
 
-/// Graph's own root, unless policy sets `graphApiRoot`.
-pub const GRAPH_ROOT: &str = "https://graph.microsoft.com/v1.0";
+pub use crate::api::GRAPH_ROOT;
 
 /// The contact properties Ringside stores (`$select`).
 pub const SELECT: &str = "displayName,givenName,surname,emailAddresses,businessPhones,homePhones,mobilePhone,companyName";

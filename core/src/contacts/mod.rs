@@ -5,6 +5,7 @@
 //! an edit that met a newer version at the source. No I/O: the worker
 //! fetches, stores in IndexedDB and calls these.
 
+pub mod backend;
 pub mod graph;
 pub mod merge;
 pub mod run;

@@ -16,9 +16,7 @@ use std::collections::HashSet;
 
 use super::sync::{Page, Step, SyncFailure, SyncState, classify_failure, parse_page};
 use super::{Source, StoredContact, graph};
-use crate::context::ApiRoots;
-use crate::context::google::ApiFailure;
-use crate::context::section;
+use crate::api::{ApiFailure, ApiRoots, retry_delay_ms};
 
 /// What to fetch next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,15 +70,10 @@ impl Run {
 
     /// The next request.
     pub fn request(&self, roots: &ApiRoots) -> Fetch {
-        let mut headers = vec![];
-        // Graph pages hold 10 contacts unless asked for more.
-        if self.source == Source::Outlook && !self.state.needs_folder(self.source) {
-            let (k, v) = graph::prefer();
-            headers.push((k, v));
-        }
+        let backend = super::backend::of(self.source);
         Fetch {
-            url: self.state.url(roots, self.source),
-            headers,
+            url: backend.page_url(&self.state, roots),
+            headers: backend.page_headers(&self.state),
         }
     }
 
@@ -131,7 +124,7 @@ impl Run {
                     Source::Directory => self.fail("contactsDirectoryNeedsAccess", vec![]),
                     _ => self.fail("contactsNeedsAccess", vec![]),
                 },
-                SyncFailure::Api(f) => match section::retry_delay_ms(&f, self.attempt) {
+                SyncFailure::Api(f) => match retry_delay_ms(&f, self.attempt) {
                     Some(ms) => {
                         self.attempt += 1;
                         Next::Wait(ms)

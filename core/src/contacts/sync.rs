@@ -17,8 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Source, StoredContact, from_person, graph};
-use crate::context::ApiRoots;
-use crate::context::google::{ApiFailure, classify};
+use crate::api::{ApiFailure, ApiRoots, classify};
 
 /// The fields Ringside stores (and nothing else).
 pub const PERSON_FIELDS: &str = "names,emailAddresses,phoneNumbers,organizations,photos,metadata";
@@ -94,10 +93,6 @@ pub enum SyncFailure {
     Api(ApiFailure),
 }
 
-fn enc(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 impl SyncState {
     /// Starts a run unless one is in progress (then it resumes).
     pub fn begin(&mut self) {
@@ -152,34 +147,7 @@ impl SyncState {
 
     /// The URL of the next page.
     pub fn url(&self, roots: &ApiRoots, source: Source) -> String {
-        if source == Source::Outlook {
-            // Graph's links are whole URLs (already checked to stay under
-            // the Graph root when the page that carried them was parsed).
-            return match (&self.page_token, &self.sync_token, &self.folder) {
-                (Some(next), _, _) => next.clone(),
-                (None, Some(delta), _) => delta.clone(),
-                (None, None, Some(folder)) => graph::delta_url(&roots.graph, folder),
-                (None, None, None) => graph::folder_url(&roots.graph),
-            };
-        }
-        let mut url = match source {
-            Source::Google => format!(
-                "{}/people/me/connections?personFields={PERSON_FIELDS}&pageSize={PAGE_SIZE}&requestSyncToken=true",
-                roots.people
-            ),
-            Source::Directory => format!(
-                "{}/people:listDirectoryPeople?readMask={PERSON_FIELDS}&sources=DIRECTORY_SOURCE_TYPE_DOMAIN_PROFILE&pageSize={PAGE_SIZE}&requestSyncToken=true",
-                roots.people
-            ),
-            Source::Outlook => unreachable!("handled above"),
-        };
-        if let Some(t) = &self.sync_token {
-            url.push_str(&format!("&syncToken={}", enc(t)));
-        }
-        if let Some(t) = &self.page_token {
-            url.push_str(&format!("&pageToken={}", enc(t)));
-        }
-        url
+        super::backend::of(source).page_url(self, roots)
     }
 
     /// Records a page: stamps its contacts with the generation and says
@@ -215,11 +183,15 @@ impl SyncState {
 /// Parses a `connections.list` or `listDirectoryPeople` answer, or a Graph
 /// delta page.
 pub fn parse_page(source: Source, roots: &ApiRoots, body: &str) -> Option<Page> {
+    super::backend::of(source).parse_page(roots, body)
+}
+
+/// Parses a People page (`connections.list` or `listDirectoryPeople`).
+pub(super) fn parse_people_page(source: Source, body: &str) -> Option<Page> {
     let v: Value = serde_json::from_str(body).ok()?;
     let list = match source {
-        Source::Google => &v["connections"],
         Source::Directory => &v["people"],
-        Source::Outlook => return graph::parse_delta_page(&roots.graph, body),
+        _ => &v["connections"],
     };
     let mut page = Page::default();
     for p in list.as_array().into_iter().flatten() {
@@ -247,9 +219,15 @@ pub fn classify_failure(
     body: &str,
     retry_after: Option<&str>,
 ) -> SyncFailure {
-    if source == Source::Outlook {
-        return graph::classify_failure(status, body, retry_after);
-    }
+    super::backend::of(source).classify_failure(status, body, retry_after)
+}
+
+/// Classifies a failed People request.
+pub(super) fn classify_people_failure(
+    status: u16,
+    body: &str,
+    retry_after: Option<&str>,
+) -> SyncFailure {
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let err = &v["error"];
     let reasons: Vec<&str> = err["details"]

@@ -7,6 +7,8 @@
 pub mod google;
 pub mod section;
 
+pub use crate::api::ApiRoots;
+
 use serde::{Deserialize, Serialize};
 
 /// The Google APIs the panel uses, each connected separately (incremental
@@ -160,44 +162,6 @@ pub fn matches(c: &Contact, q: &ContactQuery) -> bool {
         }
         ContactQuery::Email(e) => c.emails.iter().any(|x| x.eq_ignore_ascii_case(e)),
         ContactQuery::Name(_) => true,
-    }
-}
-
-/// Where the Google APIs are. Google's own hosts unless policy sets a root
-/// (a Private Google Access gateway, or the emulator in tests): then
-/// `{root}/people/v1`, `{root}/gmail/v1`, `{root}/drive/v3`, `{root}/calendar/v3`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiRoots {
-    pub people: String,
-    pub gmail: String,
-    pub drive: String,
-    pub calendar: String,
-    /// Microsoft Graph (`graphApiRoot`, else Graph's own v1.0 root).
-    pub graph: String,
-}
-
-impl Default for ApiRoots {
-    fn default() -> Self {
-        ApiRoots {
-            people: "https://people.googleapis.com/v1".into(),
-            gmail: "https://gmail.googleapis.com/gmail/v1".into(),
-            drive: "https://www.googleapis.com/drive/v3".into(),
-            calendar: "https://www.googleapis.com/calendar/v3".into(),
-            graph: crate::contacts::graph::GRAPH_ROOT.into(),
-        }
-    }
-}
-
-impl ApiRoots {
-    pub fn under(root: &str) -> ApiRoots {
-        let r = root.trim_end_matches('/');
-        ApiRoots {
-            people: format!("{r}/people/v1"),
-            gmail: format!("{r}/gmail/v1"),
-            drive: format!("{r}/drive/v3"),
-            calendar: format!("{r}/calendar/v3"),
-            graph: crate::contacts::graph::GRAPH_ROOT.into(),
-        }
     }
 }
 

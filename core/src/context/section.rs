@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::google::ApiFailure;
 use super::{Contact, Presence, SharedDoc, SharedEmail, SharedEvent};
+use crate::api::ApiFailure;
+pub use crate::api::{MAX_ATTEMPTS, MAX_DELAY_MS, retry_delay_ms};
 
 /// What one section holds once loaded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,35 +101,10 @@ pub fn failure_key(f: &ApiFailure) -> &'static str {
     }
 }
 
-/// Attempts per section load (the first and two retries).
-pub const MAX_ATTEMPTS: u32 = 3;
 /// How long a contact's sections are reused without asking again.
 pub const CACHE_TTL_MS: f64 = 5.0 * 60_000.0;
 /// How long "in a meeting now" is reused (it changes on the minute).
 pub const PRESENCE_TTL_MS: f64 = 60_000.0;
-/// The longest wait between attempts, whatever Retry-After says.
-pub const MAX_DELAY_MS: u32 = 30_000;
-
-/// The wait before attempt `attempt + 1` after `failure`, or None when the
-/// section should give up (not retryable, or out of attempts).
-pub fn retry_delay_ms(failure: &ApiFailure, attempt: u32) -> Option<u32> {
-    if !failure.retryable() || attempt + 1 >= MAX_ATTEMPTS {
-        return None;
-    }
-    let after = match failure {
-        ApiFailure::RateLimited { retry_after } | ApiFailure::Server { retry_after, .. } => {
-            *retry_after
-        }
-        _ => None,
-    };
-    let backoff = 500u32.saturating_mul(1 << attempt.min(6));
-    Some(match after {
-        Some(s) => u32::try_from(s.saturating_mul(1000))
-            .unwrap_or(u32::MAX)
-            .min(MAX_DELAY_MS),
-        None => backoff.min(MAX_DELAY_MS),
-    })
-}
 
 /// Whether data fetched at `fetched_ms` is still fresh at `now_ms`.
 pub fn fresh(fetched_ms: f64, now_ms: f64) -> bool {
@@ -143,26 +119,6 @@ pub fn age_minutes(fetched_ms: f64, now_ms: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retries_back_off_and_honour_retry_after() {
-        let rate = ApiFailure::RateLimited {
-            retry_after: Some(2),
-        };
-        assert_eq!(retry_delay_ms(&rate, 0), Some(2000));
-        assert_eq!(retry_delay_ms(&rate, 2), None, "out of attempts");
-        let server = ApiFailure::Server {
-            status: 503,
-            retry_after: None,
-        };
-        assert_eq!(retry_delay_ms(&server, 0), Some(500));
-        assert_eq!(retry_delay_ms(&server, 1), Some(1000));
-        let huge = ApiFailure::RateLimited {
-            retry_after: Some(86_400),
-        };
-        assert_eq!(retry_delay_ms(&huge, 0), Some(MAX_DELAY_MS));
-        assert_eq!(retry_delay_ms(&ApiFailure::InsufficientScope, 0), None);
-    }
 
     #[test]
     fn the_cache_is_short_and_ages_in_minutes() {

@@ -1,20 +1,22 @@
-//! Calls to the provider's APIs with the access token: one silent refresh on
-//! a 401, and a second 401 ends the session (revocation cause
-//! "unauthorized"). The first consumer is the profile refresh from the
-//! provider's userinfo endpoint; the contact sidebar's calls come next.
+//! Calls to the provider's APIs with the access token: carries out
+//! `ringside_core::worker::api_call::ApiCall` (one silent refresh on a 401,
+//! a claims challenge answered once interactively, which failure ends the
+//! session). The profile refresh from the provider's userinfo endpoint is
+//! its first consumer; the side panel and the contact sync use it too.
 
-use ringside_core::auth::revocation::Cause;
 use ringside_core::auth::session::Profile;
+use ringside_core::worker::api_call::{ApiCall, ApiStep};
+use ringside_core::worker::auth::AuthEvent;
+use ringside_core::worker::http::{HttpAnswer, HttpRequest};
 
-use super::{broadcast, with_worker};
-use crate::chrome::{self, Area, HttpAnswer};
+use super::{session, signin};
+use crate::error::log_warn;
 
-async fn access_token() -> Option<String> {
-    let s = chrome::storage_get(Area::Session, Some(&["tokens"]))
-        .await
-        .unwrap_or_default();
-    s["tokens"]["access_token"].as_str().map(str::to_owned)
-}
+// The grant as the contact and panel flows need it (sw/contacts_save.rs,
+// sw/context.rs), reached through this module only: the scopes granted,
+// and one more scope (incremental authorization).
+pub(super) use super::session::granted_scope;
+pub(super) use super::signin::add_scope;
 
 /// Why an API call gave nothing.
 #[derive(Debug)]
@@ -25,78 +27,61 @@ pub(super) enum ApiError {
     Failed(String),
 }
 
-/// GET with the access token; one silent refresh after a 401.
+/// GET with the access token.
 pub(super) async fn api_get(url: &str) -> Result<HttpAnswer, ApiError> {
-    api_request(url, None).await
+    api_call(None, url, None, &[]).await
 }
 
-/// GET, or POST of `json`, with the access token; one silent refresh after
-/// a 401, a second 401 ends the session.
-pub(super) async fn api_request(
-    url: &str,
-    json: Option<&serde_json::Value>,
-) -> Result<HttpAnswer, ApiError> {
-    api_send(None, url, json).await
-}
-
-/// [`api_request`] with another method (`PATCH`).
-pub(super) async fn api_send(
-    method: Option<&str>,
-    url: &str,
-    json: Option<&serde_json::Value>,
-) -> Result<HttpAnswer, ApiError> {
-    api_call(method, url, json, &[]).await
-}
-
-/// [`api_send`] with more request headers (Graph's `Prefer`, `If-Match`).
+/// Any method, body and extra headers (Graph's `Prefer`, `If-Match`).
 pub(super) async fn api_call(
     method: Option<&str>,
     url: &str,
     json: Option<&serde_json::Value>,
     headers: &[(&str, &str)],
 ) -> Result<HttpAnswer, ApiError> {
-    for attempt in 0..2 {
-        let token = access_token().await.ok_or(ApiError::SignedOut)?;
-        let a = chrome::http_with(method, url, None, json, Some(&token), headers)
-            .await
-            .map_err(|e| ApiError::Failed(crate::error::JsError::from(e).to_string()))?;
-        // Graph's 401 for an account without a mailbox is not about the
-        // token: refreshing cannot help and the session must not end.
-        if a.status != 401 || ringside_core::contacts::graph::mailbox_unavailable(a.status, &a.body)
-        {
-            return Ok(a);
-        }
-        let challenge = a
-            .www_authenticate
-            .as_deref()
-            .and_then(ringside_core::auth::token::parse_bearer_challenge);
-        if let Some(c) = challenge.filter(|c| c.is_claims_challenge()) {
-            // Continuous access evaluation: re-acquire with the claims,
-            // interactively; if that fails, the session ends.
-            let claims = c.claims.unwrap_or_default();
-            if attempt == 0 && super::reauth::reauthenticate(claims).await {
-                continue;
+    let request = HttpRequest {
+        method: method.map(str::to_owned),
+        url: url.to_owned(),
+        form: None,
+        json: json.cloned(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    };
+    let (mut call, mut step) = ApiCall::start(request);
+    loop {
+        step = match step {
+            ApiStep::Send(req) => {
+                let Some(token) = session::access_token().await else {
+                    return Err(ApiError::SignedOut);
+                };
+                match signin::http(&req, Some(&token)).await {
+                    Ok(a) => call.answer(a),
+                    Err(e) => return Err(ApiError::Failed(e)),
+                }
             }
-            super::revocation::session_ends(Cause::ClaimsChallengeFailed).await;
-            return Err(ApiError::SignedOut);
+            ApiStep::Refresh => call.refreshed(session::refresh().await),
+            ApiStep::Reauthenticate { claims } => {
+                call.reauthenticated(signin::reauthenticate(claims).await)
+            }
+            ApiStep::Done(a) => return Ok(a),
+            ApiStep::SignedOut(cause) => {
+                if let Some(cause) = cause {
+                    session::ends(cause).await;
+                }
+                return Err(ApiError::SignedOut);
+            }
         }
-        if attempt == 0 && super::signin::refresh().await {
-            continue;
-        }
-        if attempt == 1 {
-            super::revocation::session_ends(Cause::Unauthorized).await;
-        }
-        return Err(ApiError::SignedOut);
     }
-    Err(ApiError::SignedOut)
 }
 
 /// Refreshes the name and photo from the provider's userinfo endpoint.
 pub(super) async fn refresh_profile() {
-    let Some(profile) = with_worker(|w| w.session.view.profile.clone()).flatten() else {
+    let Some(profile) = session::profile() else {
         return;
     };
-    let Some(url) = super::signin::userinfo_endpoint(&profile.issuer).await else {
+    let Some(url) = signin::userinfo_endpoint(&profile.issuer).await else {
         return;
     };
     match api_get(&url).await {
@@ -116,11 +101,11 @@ pub(super) async fn refresh_profile() {
                     .or(profile.picture.clone()),
                 ..profile
             };
-            super::signin::keep_profile(&updated).await;
-            broadcast();
+            session::keep_profile(&updated).await;
+            session::apply(AuthEvent::ProfileUpdated(updated)).await;
         }
         Ok(_) => {}
-        Err(ApiError::Failed(e)) => crate::error::log_warn(&format!("userinfo: {e}")),
+        Err(ApiError::Failed(e)) => log_warn(&format!("userinfo: {e}")),
         Err(ApiError::SignedOut) => {}
     }
 }

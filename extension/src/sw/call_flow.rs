@@ -2,10 +2,28 @@
 //! call notification, and where wrap-ups go. The decisions are
 //! `ringside_core::calls`; this is the I/O around them.
 
+use ringside_core::calls::{self, CallDesk, DeskEffect, SavedTo, WrapUp};
 use ringside_core::confirm::{Held, HeldDial};
-use ringside_core::dial::DialRisk;
+use ringside_core::dial::{CallEvent, DialRisk};
+use ringside_core::outbox::{self, AgentKey, Delivery, Route};
+use ringside_core::protocol::{DialParams, ErrorBody, Event, NoParams, Request};
+use ringside_core::settings::{self, SiteDecision};
+use serde_json::{Value, json};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
 
-use super::*;
+use super::kernel::{Worker, broadcast, now_ms, softphone_request, with_worker};
+use super::{contacts, reply_err, reply_ok, session};
+use crate::chrome::{self, Area};
+use crate::error::{JsError, log_warn};
+
+/// Storage keys of calls: the desk (storage.session) and the wrap-ups kept
+/// in the browser (storage.local).
+const KEY_DESK: &str = "desk";
+const KEY_WRAPUPS: &str = "wrapups";
+/// Local wrap-ups kept (oldest dropped first).
+const MAX_LOCAL_WRAPUPS: usize = 500;
+const INCOMING_PREFIX: &str = "ringside-incoming:";
 
 /// The call desk is kept in session storage so a worker restart (extension
 /// update, browser housekeeping) loses no pending wrap-up.
@@ -66,7 +84,7 @@ pub(super) fn on_host_event(ev: Event) {
             let result = match fx {
                 DeskEffect::NotifyIncoming { call_id, caller } => {
                     // The name and organization from the local contacts, when known.
-                    let known = super::contacts::caller(&caller);
+                    let known = contacts::caller(&caller);
                     let message = match &known {
                         Some(c) => chrome::get_message(
                             "incomingCallFromContact",
@@ -110,10 +128,7 @@ const CONFIRM_PREFIX: &str = "ringside-confirm:";
 
 /// Configures the dialer first if this host has not had it yet, then dials.
 async fn send_dial(params: DialParams) -> Result<Value, ErrorBody> {
-    if !with_worker(|w| w.dialer_sent).unwrap_or(false) {
-        configure_dialer().await?;
-    }
-    host_request(Request::Dial(params)).await
+    softphone_request(Request::Dial(params)).await
 }
 
 /// Tells the agent a page asked for a call that needs their word: a
@@ -216,15 +231,7 @@ pub fn sw_on_notification_button(id: String, button: u32) {
 
 /// Answer or hang up through the host; failures become the desk's notice.
 pub(super) async fn call_control(request: Request) {
-    let outcome = async {
-        let sent = with_worker(|w| w.dialer_sent).unwrap_or(false);
-        if !sent {
-            configure_dialer().await?;
-        }
-        host_request(request).await
-    }
-    .await;
-    if let Err(e) = outcome {
+    if let Err(e) = softphone_request(request).await {
         with_worker(|w| w.desk.notify(calls::error_key(&e), &e.message, ""));
     }
     broadcast();
@@ -233,11 +240,9 @@ pub(super) async fn call_control(request: Request) {
 /// The agent signed in now: calls that start are theirs, and only their
 /// outbox is sent (`ringside_core::outbox`).
 pub(super) fn signed_in_agent(w: &Worker) -> Option<AgentKey> {
-    w.session
-        .view
-        .profile
-        .as_ref()
-        .filter(|_| w.session.view.signed_in())
+    w.auth
+        .profile()
+        .filter(|_| w.auth.view().signed_in())
         .map(AgentKey::of)
 }
 
@@ -258,7 +263,7 @@ pub(super) async fn save_wrapup(id: String, tags: String, note: String) {
     .flatten() else {
         return;
     };
-    let session = super::revocation::platform_session_id().await;
+    let session = session::platform_session_id();
     let to = match outbox::route(
         platform.is_some(),
         owner.as_ref(),
@@ -318,7 +323,7 @@ pub(super) async fn flush_outbox() {
     else {
         return;
     };
-    let session = super::revocation::platform_session_id().await;
+    let session = session::platform_session_id();
     let Some((agent, bearer)) = outbox::flush_plan(me.as_ref(), session.as_deref()) else {
         return;
     };
@@ -415,7 +420,7 @@ pub(super) async fn dial(
             }),
             w.link.is_connected(),
             w.settings.dialer.is_some(),
-            super::revocation::sign_in_required(w),
+            session::sign_in_required(w),
         )
     })
     .unwrap_or((SiteDecision::Allowed, false, false, false));

@@ -1,22 +1,25 @@
 //! Policy and options: read, merged by `ringside_core::settings`, cached for
 //! startup, pushed to pages.
 
-use super::*;
+use ringside_core::auth::revocation::Cause;
+use ringside_core::settings::{self, SiteDecision};
+use serde_json::{Value, json};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
 
-/// Resolves once policy and options have been read.
-pub(super) async fn settings_ready() {
-    let rx = with_worker(|w| {
-        (!w.settings_loaded).then(|| {
-            let (tx, rx) = oneshot::channel();
-            w.settings_waiters.push(tx);
-            rx
-        })
-    })
-    .flatten();
-    if let Some(rx) = rx {
-        let _ = rx.await;
-    }
-}
+use super::kernel::{broadcast, configure_dialer, with_worker};
+use super::{mail, session};
+use crate::chrome::{self, Area};
+use crate::error::{JsError, log_warn};
+
+/// Storage keys (chrome.storage.local) of settings.
+const KEY_OPTIONS: &str = "options";
+const KEY_SWITCHED_OFF: &str = "switchedOff";
+/// The managed policy last read (storage.session), applied at startup until
+/// managed storage answers.
+const KEY_POLICY_CACHE: &str = "policyCache";
+/// The site lists of the policy last seen (storage.local; see `load_settings`).
+const KEY_SITE_RULES_CACHE: &str = "policySiteRules";
 
 /// Reads policy and options and merges them (core::settings). Managed
 /// storage can take seconds to answer while the browser starts, so the policy
@@ -141,12 +144,10 @@ pub(super) async fn apply_settings(
         return;
     };
     if let Some(method) = method_change {
-        spawn_local(super::revocation::session_ends(
-            ringside_core::auth::revocation::Cause::MethodChanged {
-                method,
-                effective_at_ms: None,
-            },
-        ));
+        spawn_local(session::ends(Cause::MethodChanged {
+            method,
+            effective_at_ms: None,
+        }));
     }
     // Notifications speak the language policy forces.
     let lang = with_worker(|w| w.settings.language.clone()).flatten();
@@ -157,7 +158,7 @@ pub(super) async fn apply_settings(
     // A changed IMAP server disconnects the mail source (its password is
     // tied to the old server) and asks the agent to connect again.
     spawn_local(async {
-        super::mail::follow_server().await;
+        mail::follow_server().await;
     });
     broadcast();
     tell_pages().await;
@@ -190,5 +191,31 @@ pub(super) async fn tell_pages() {
             &json!({"type": "content.enabled", "enabled": on}),
         )
         .await;
+    }
+}
+
+/// The agent switched click-to-call on or off for a site (popup).
+pub(super) async fn set_site(origin: String, enabled: bool) {
+    let list = with_worker(|w| {
+        w.switched_off.retain(|o| !o.eq_ignore_ascii_case(&origin));
+        if !enabled {
+            w.switched_off.push(origin.clone());
+        }
+        w.switched_off.clone()
+    })
+    .unwrap_or_default();
+    if let Err(e) = chrome::storage_set(Area::Local, &json!({ KEY_SWITCHED_OFF: list })).await {
+        log_warn(&format!(
+            "cannot save the site switch: {}",
+            JsError::from(e)
+        ));
+    }
+    // storage.onChanged reloads the settings and tells the pages.
+}
+
+/// The options page saved the agent's options.
+pub(super) async fn save_options(options: Value) {
+    if let Err(e) = chrome::storage_set(Area::Local, &json!({ KEY_OPTIONS: options })).await {
+        log_warn(&format!("cannot save options: {}", JsError::from(e)));
     }
 }

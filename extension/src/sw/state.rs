@@ -3,7 +3,8 @@
 use ringside_core::surface::UiState;
 use wasm_bindgen::prelude::*;
 
-use super::{Worker, contacts};
+use super::contacts;
+use super::kernel::Worker;
 use crate::error::JsError;
 
 pub(super) fn current_state(w: &Worker) -> UiState {
@@ -15,7 +16,7 @@ pub(super) fn current_state(w: &Worker) -> UiState {
         settings: w.settings.clone(),
         switched_off: w.switched_off.clone(),
         raw_options: w.options.clone(),
-        auth: w.session.view.clone(),
+        auth: w.auth.view().clone(),
         mail: w.mail.clone(),
         my_presence: w.my_presence.clone(),
         panel_request: w.panel_request.clone(),

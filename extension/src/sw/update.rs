@@ -3,7 +3,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::{Worker, broadcast, with_worker};
+use super::kernel::{Worker, broadcast, with_worker};
 use crate::chrome;
 
 /// `runtime.onUpdateAvailable`: a newer version was downloaded (a

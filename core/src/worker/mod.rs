@@ -1,0 +1,28 @@
+//! The service worker's decisions, without I/O. The worker in
+//! `extension/src/sw/` wires browser events to these objects and carries out
+//! what they ask (a fetch, a host request, a storage write, a timer); every
+//! rule is here, where plain `cargo test` reaches it.
+//!
+//! - [`http`]: the request and answer of one `fetch`, as the flows see them.
+//! - [`api_call`]: an API call with the access token, told each answer in
+//!   turn: one silent refresh after a 401, a claims challenge answered once
+//!   interactively, and which failure ends the session.
+//! - [`permissions`]: which sender may send which message.
+//! - [`signin`]: one sign-in (or challenge, or added scope), told each answer.
+//! - [`auth`]: the one reducer that changes the sign-in phase, the notice,
+//!   the pending sign-out and the platform session.
+//! - [`contact_save`]: a contact save with its merge: the source, the write
+//!   scope, the conflict loop, the popup's answer.
+//! - [`panel`]: the side panel's lookups (contact, sections, meeting
+//!   status) with their fallbacks and their cache.
+//! - [`contacts`]: the contact store's decisions (which sources, when to
+//!   sync, what the popup shows).
+
+pub mod api_call;
+pub mod auth;
+pub mod contact_save;
+pub mod contacts;
+pub mod http;
+pub mod panel;
+pub mod permissions;
+pub mod signin;
