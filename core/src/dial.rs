@@ -398,7 +398,7 @@ mod tests {
             Some(DialRisk::PremiumRate)
         );
         assert_eq!(
-            risk(Some("+4990012345678"), None, None),
+            risk(Some("+499001234567"), None, None),
             Some(DialRisk::PremiumRate)
         );
         assert_eq!(

@@ -285,44 +285,9 @@ pub struct DialParams {
     pub confirmed: bool,
 }
 
-/// `detect` parameters: page text segments (one per DOM text node) and link
-/// hrefs, scanned for phone numbers with a default region.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DetectParams {
-    /// Default region for numbers written without `+` (ISO 3166 alpha-2).
-    pub region: String,
-    #[serde(default)]
-    pub texts: Vec<String>,
-    /// `href`s of `tel:`, `callto:` and `sip:` links.
-    #[serde(default)]
-    pub links: Vec<String>,
-}
-
-/// A number found in `texts[i]`, with UTF-16 offsets (what the DOM uses).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TextHit {
-    pub i: u32,
-    pub start: u32,
-    pub end: u32,
-    pub e164: String,
-    #[serde(default)]
-    pub extension: Option<String>,
-}
-
-/// A dialable link: `links[i]` and what it dials.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinkHit {
-    pub i: u32,
-    pub target: crate::phone::LinkTarget,
-}
-
-/// `detect` result.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DetectResult {
-    pub texts: Vec<TextHit>,
-    pub links: Vec<LinkHit>,
-}
+// The detect request's types live with the detection code (ringside-detect,
+// shared with the extension's detection module).
+pub use ringside_detect::{DetectParams, DetectResult, LinkHit, TextHit};
 
 // The auth requests' parameter and result types live with the sign-in code.
 pub use crate::auth::wire::{

@@ -41,8 +41,9 @@
     '[contenteditable=plaintext-only]',
   ].join(',');
   const LINK = /^\s*(tel|callto|sips?):/i;
-  // At least six digits: shorter text cannot hold a number the detector accepts.
-  const DIGITS = /(?:\d\D{0,3}){6}/;
+  // At least six digits (ASCII, Arabic-Indic, Persian, Devanagari or
+  // full-width): shorter text cannot hold a number the detector accepts.
+  const DIGITS = /(?:[0-9\u0660-\u0669\u06f0-\u06f9\u0966-\u096f\uff10-\uff19][^0-9]{0,3}){6}/;
   // What one request to the worker may hold (core::page_budget checks it):
   // text in UTF-16 units, links, and the longest href considered.
   const BATCH_UNITS = 32 * 1024;
@@ -57,6 +58,8 @@
   // and most buttons in one frame (a page of 25,000 links gets the first ones).
   const MAX_SCAN_UNITS = 4 * 1024 * 1024;
   const MAX_MARKED = 5000;
+  // Marking yields to the page after this much work, so no task runs long.
+  const MARK_SLICE_MS = 8;
   // The call button's size in CSS pixels (the stylesheet below); a click
   // counts only when it is drawn at about this size.
   const SIZE = 20;
@@ -255,17 +258,20 @@
       batch.links.push({ a, href });
     }
     flush();
-    const replies = await Promise.all(
-      batches.map((b) =>
-        send({ type: 'detect', texts: b.parts.map((p) => p.text), links: b.links.map((l) => l.href) })
-          .catch(() => null)
-          .then((reply) => ({ b, reply })),
-      ),
+    const replies = batches.map((b) =>
+      send({ type: 'detect', texts: b.parts.map((p) => p.text), links: b.links.map((l) => l.href) })
+        .catch(() => null)
+        .then((reply) => ({ b, reply })),
     );
     if (gen !== generation) return;
     const hitsByNode = new Map();
     const linkReplies = [];
-    for (const { b, reply } of replies) {
+    // Marking never holds the page for long: the numbers in the viewport go
+    // in as soon as their batch answers; the rest in slices of MARK_SLICE_MS
+    // with the page's own tasks in between (issue 20).
+    const sliced = markingSlices();
+    for (const pending of replies) {
+      const { b, reply } = await pending;
       if (!reply || !reply.ok) {
         // Only a missing host is worth asking again; a refusal is final.
         if (!reply || reply.key === 'errHostMissing') retryLater(b);
@@ -279,11 +285,48 @@
         list.push({ start: part.base + h.start, end: part.base + h.end, e164: h.e164, extension: h.extension });
         hitsByNode.set(part.node, list);
       }
+      // A node sent whole is complete once its batch answers: if it is in
+      // the viewport, mark it now.
+      for (const p of b.parts) {
+        const hits = p.base === 0 && p.to === Infinity && hitsByNode.get(p.node);
+        if (hits && inViewport(p.node)) {
+          hitsByNode.delete(p.node);
+          markTexts(p.node, hits);
+        }
+      }
       linkReplies.push([b.links.map((l) => l.a), reply.result.links]);
     }
     // Text first, then links: the cap on buttons keeps the page's text numbers.
-    for (const [node, hits] of hitsByNode) markTexts(node, hits);
-    for (const [anchors, hits] of linkReplies) markLinks(anchors, hits);
+    for (const [node, hits] of hitsByNode) {
+      markTexts(node, hits);
+      await sliced();
+    }
+    for (const [anchors, hits] of linkReplies) {
+      markLinks(anchors, hits);
+      await sliced();
+    }
+  }
+
+  // Returns a function to await between units of marking work: it yields to
+  // the page's event loop once MARK_SLICE_MS have passed since the last yield.
+  function markingSlices() {
+    let since = performance.now();
+    const pause = () =>
+      globalThis.scheduler && typeof globalThis.scheduler.yield === 'function'
+        ? globalThis.scheduler.yield()
+        : new Promise((resolve) => setTimeout(resolve, 0));
+    return async () => {
+      if (performance.now() - since < MARK_SLICE_MS) return;
+      await pause();
+      since = performance.now();
+    };
+  }
+
+  function inViewport(node) {
+    const el = node.parentElement;
+    if (!el) return false;
+    const r = el.getBoundingClientRect();
+    return r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth;
   }
 
   // A text node as the parts sent for it: whole when short; otherwise slices

@@ -10,6 +10,8 @@ import init, {
   sw_on_update_available,
   sw_on_alarm,
 } from './wasm/ringside_sw.js';
+// Phone detection's own wasm module, loaded on the first detect request.
+import './detect_loader.js';
 
 const ready = init({ module_or_path: new URL('./wasm/ringside_sw_bg.wasm', import.meta.url) })
   .then(() => sw_start());

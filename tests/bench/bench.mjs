@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { launch, openExtensionPage, swState, until, EXTENSION_DIR, ROOT } from '../e2e/lib/harness.mjs';
-import { benchCorpus, benchDetectPage, REGION } from './detect.mjs';
+import { benchCorpus, benchDetectNoHost, benchDetectPage, REGION } from './detect.mjs';
 import { benchHeap } from './heap.mjs';
 import { benchClickToInvite } from './calls.mjs';
 import { benchSignIn } from './signin.mjs';
@@ -89,6 +89,21 @@ let page;
     page = await benchDetectPage(c, report);
     await benchHeap(c, report);
     await benchClickToInvite(c, report);
+  } finally {
+    await c.close();
+  }
+}
+// The same page in a browser with no native host registered: the worker's
+// own detection module answers the content script.
+{
+  const c = await launch({ host: false });
+  try {
+    const ext = await openExtensionPage(c, 'options.html');
+    await ext.evaluate((r) => chrome.storage.local.set({ options: { dialer: { adapter: 'tel' }, defaultRegion: r } }), REGION);
+    await until(async () => (await swState(ext)).settings.defaultRegion === REGION, { what: 'the default region' });
+    await until(async () => (await swState(ext)).host.state === 'not_installed', { what: 'no host found' });
+    await ext.close();
+    await benchDetectNoHost(c, report);
   } finally {
     await c.close();
   }

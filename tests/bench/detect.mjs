@@ -91,6 +91,126 @@ function libScanInPage(region) {
   return { ms: performance.now() - t0, marked };
 }
 
+/**
+ * Added to Ringside's tab before its page loads: long tasks on the page's main
+ * thread (PerformanceObserver), and when call buttons are inserted (the first
+ * inside the first viewport, the last of all), for detect_longest_task_ms and
+ * detect_first_viewport_ms.
+ */
+function scanProbe() {
+  const probe = { tasks: [], firstViewport: null, last: null };
+  window.__ringsideBench = probe;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) probe.tasks.push([e.startTime, e.duration]);
+  }).observe({ type: 'longtask', buffered: true });
+  new MutationObserver((records) => {
+    const now = performance.now();
+    for (const r of records) {
+      for (const n of r.addedNodes) {
+        if (n.nodeName !== 'RINGSIDE-CALL') continue;
+        probe.last = now;
+        if (probe.firstViewport == null) {
+          const rect = n.getBoundingClientRect();
+          if (rect.bottom > 0 && rect.top < innerHeight) probe.firstViewport = now;
+        }
+      }
+    }
+  }).observe(document, { childList: true, subtree: true });
+}
+
+/** The probe's figures for a scan of `scanMs` that ended with the last button. */
+function probeFigures(probe, scanMs) {
+  if (!probe || probe.last == null) return { longest: null, firstViewport: null };
+  const start = probe.last - scanMs;
+  const longest = Math.max(0, ...probe.tasks.filter(([t, d]) => t + d > start && t < probe.last).map(([, d]) => d));
+  const firstViewport = probe.firstViewport == null ? null : probe.firstViewport - start;
+  return { longest, firstViewport };
+}
+
+/** One Ringside scan of `url` in a fresh tab: the content script's report, and the probe's figures. */
+async function ringsideRun(b, ext, url, origin, seen) {
+  const page = await b.context.newPage();
+  try {
+    await page.addInitScript(scanProbe);
+    await page.goto(url);
+    const entry = await until(
+      async () =>
+        (await swState(ext)).pages.find(
+          (p) => p.origin === origin && p.frame === 0 && p.scan_ms != null && !seen.has(`${p.tab}/${p.frame}`),
+        ),
+      { timeout: 120000, interval: 50, what: 'the Ringside scan report' },
+    );
+    seen.add(`${entry.tab}/${entry.frame}`);
+    const probe = probeFigures(await page.evaluate(() => window.__ringsideBench), entry.scan_ms);
+    return { ms: entry.scan_ms, marked: entry.marked, ...probe, page };
+  } catch (e) {
+    await page.close();
+    throw e;
+  }
+}
+
+/** The content script's candidate texts (the same walk and prefilter as libScanInPage). */
+function candidateTexts() {
+  const SKIP = new Set([
+    'INPUT', 'TEXTAREA', 'SELECT', 'OPTION', 'SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE',
+    'BUTTON', 'CODE', 'PRE', 'HEAD', 'TITLE', 'IFRAME', 'OBJECT', 'SVG', 'MATH', 'BENCH-CALL',
+  ]);
+  const DIGITS = /(?:\d\D{0,3}){6}/;
+  const texts = [];
+  const walker = document.createTreeWalker(document.documentElement, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
+    acceptNode(n) {
+      if (n.nodeType === Node.TEXT_NODE) return NodeFilter.FILTER_ACCEPT;
+      const el = n;
+      return SKIP.has(el.tagName.toUpperCase()) || el.isContentEditable || el.hidden ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_SKIP;
+    },
+  });
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.data.length >= 6 && DIGITS.test(n.data)) texts.push(n.data);
+  }
+  return texts;
+}
+
+/**
+ * The detectors alone on the page's candidate texts, in the same browser:
+ * libphonenumber-js's findPhoneNumbersInText per text in the page, Ringside's
+ * detection module in the service worker (one call with every text, JSON in
+ * and out included). Each warmed up once, then the median of `runs`.
+ */
+async function engineTimes(b, page, region, runs) {
+  const texts = await page.evaluate(candidateTexts);
+  const lib = await page.evaluate(
+    ({ texts, region, runs }) => {
+      const times = [];
+      let found = 0;
+      for (let r = 0; r <= runs; r++) {
+        const t0 = performance.now();
+        let n = 0;
+        for (const t of texts) n += globalThis.libphonenumber.findPhoneNumbersInText(t, region).length;
+        if (r > 0) times.push(performance.now() - t0);
+        found = n;
+      }
+      return { times, found };
+    },
+    { texts, region, runs },
+  );
+  const ours = await b.sw.evaluate(
+    async ({ texts, region, runs }) => {
+      const json = JSON.stringify({ region, texts, links: [] });
+      const times = [];
+      let found = 0;
+      for (let r = 0; r <= runs; r++) {
+        const t0 = performance.now();
+        const out = JSON.parse(await self.ringsideDetect(json));
+        if (r > 0) times.push(performance.now() - t0);
+        found = out.texts.length;
+      }
+      return { times, found };
+    },
+    { texts, region, runs },
+  );
+  return { texts: texts.length, lib, ours };
+}
+
 /** E.164 and some context of every marked element of `tag`, in document order. */
 function markedInPage(tag) {
   return [...document.querySelectorAll(tag)].map((el) => {
@@ -142,22 +262,14 @@ export async function benchDetectPage(b, report) {
     const lib = [];
     let ringsideFound = [];
     let libFound = [];
+    let engine = null;
     const seen = new Set((await swState(ext)).pages.map((p) => `${p.tab}/${p.frame}`));
     for (let run = 0; run < RUNS; run++) {
       // Ringside: the content script reports its first full scan to the worker.
       {
-        const page = await b.context.newPage();
+        const { page, ...r } = await ringsideRun(b, ext, `${ours.url}/pages/page.html?run=${run}`, ours.origin, seen);
         try {
-          await page.goto(`${ours.url}/pages/page.html?run=${run}`);
-          const entry = await until(
-            async () =>
-              (await swState(ext)).pages.find(
-                (p) => p.origin === ours.origin && p.frame === 0 && p.scan_ms != null && !seen.has(`${p.tab}/${p.frame}`),
-              ),
-            { timeout: 120000, interval: 50, what: 'the Ringside scan report' },
-          );
-          seen.add(`${entry.tab}/${entry.frame}`);
-          ringside.push({ ms: entry.scan_ms, marked: entry.marked });
+          ringside.push(r);
           if (run === 0) ringsideFound = await page.evaluate(markedInPage, 'ringside-call');
         } finally {
           await page.close();
@@ -173,6 +285,7 @@ export async function benchDetectPage(b, report) {
           lib.push(r);
           if (run === 0) libFound = await page.evaluate(markedInPage, 'bench-call');
           if ((await page.locator('ringside-call').count()) !== 0) throw new Error('Ringside marked the switched-off origin');
+          if (run === RUNS - 1) engine = await engineTimes(b, page, REGION, RUNS);
         } finally {
           await page.close();
         }
@@ -183,10 +296,17 @@ export async function benchDetectPage(b, report) {
     report.detect_libphonenumber_js_ms = round(median(lib.map((x) => x.ms)), 1);
     report.detect_libphonenumber_js_marked = median(lib.map((x) => x.marked));
     report.detect_speedup = round(report.detect_libphonenumber_js_ms / report.detect_ringside_ms, 2);
+    report.detect_longest_task_ms = round(median(ringside.map((x) => x.longest ?? 0)), 1);
+    report.detect_first_viewport_ms = round(median(ringside.map((x) => x.firstViewport ?? x.ms)), 1);
+    report.detect_engine_texts = engine.texts;
+    report.detect_engine_ringside_ms = round(median(engine.ours.times), 2);
+    report.detect_engine_libphonenumber_js_ms = round(median(engine.lib.times), 2);
+    report.detect_engine_speedup = round(report.detect_engine_libphonenumber_js_ms / report.detect_engine_ringside_ms, 2);
     report.detect_page_numbers = expected.length;
     report.detect_page_bytes = Buffer.byteLength(html);
     const diag = {
       runs: { ringside, libphonenumber_js: lib },
+      engine: { texts: engine.texts, ringside: engine.ours, libphonenumber_js: engine.lib },
       ringside: compare(ringsideFound, expected, written),
       libphonenumber_js: compare(libFound, expected, written),
     };
@@ -196,6 +316,34 @@ export async function benchDetectPage(b, report) {
     await ext?.close().catch(() => {});
     ours?.stop();
     theirs?.stop();
+  }
+}
+
+/**
+ * Ringside on the same page with no native host registered (`b` launched with
+ * `host: false`, options set for REGION): the worker's detection module alone.
+ */
+export async function benchDetectNoHost(b, report) {
+  const dir = path.join(OUT_DIR, 'detect-page');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'page.html'), generatePage().html);
+  let ours, ext;
+  try {
+    ours = await serveDir(dir);
+    ext = await openExtensionPage(b, 'options.html');
+    if ((await swState(ext)).host.state === 'connected') throw new Error('a native host answered: this run must have none');
+    const seen = new Set((await swState(ext)).pages.map((p) => `${p.tab}/${p.frame}`));
+    const runs = [];
+    for (let run = 0; run < RUNS; run++) {
+      const { page, ...r } = await ringsideRun(b, ext, `${ours.url}/pages/page.html?run=${run}`, ours.origin, seen);
+      await page.close();
+      runs.push(r);
+    }
+    report.detect_ringside_nohost_ms = median(runs.map((x) => x.ms));
+    report.detect_ringside_nohost_marked = median(runs.map((x) => x.marked));
+  } finally {
+    await ext?.close().catch(() => {});
+    ours?.stop();
   }
 }
 

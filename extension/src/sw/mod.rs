@@ -36,6 +36,7 @@ mod api;
 mod call_flow;
 mod contacts;
 mod context;
+mod detect;
 mod idb;
 mod kernel;
 mod mail;
@@ -348,9 +349,17 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             }
             // The answer holds numbers only: no contact data ever goes to a
             // page (names are shown in the popup, side panel and notifications).
-            match kernel::host_request(Request::Detect(params)).await {
+            // The worker's own detection module answers; the host is the
+            // fallback should the module fail to load.
+            match detect::detect(&params).await {
                 Ok(found) => reply_ok(found),
-                Err(e) => reply_err("errHostMissing", &e.message, &[]),
+                Err(e) => {
+                    log_warn(&format!("detection module: {e}"));
+                    match kernel::host_request(Request::Detect(params)).await {
+                        Ok(found) => reply_ok(found),
+                        Err(e) => reply_err("errHostMissing", &e.message, &[]),
+                    }
+                }
             }
         }
         OneShot::Dial {

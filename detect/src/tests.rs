@@ -148,7 +148,6 @@ fn no_panic_on_odd_text() {
 
 #[test]
 fn detect_reports_utf16_offsets_per_text_and_links() {
-    use crate::protocol::DetectParams;
     let params = DetectParams {
         region: "FR".into(),
         texts: vec![
@@ -198,4 +197,181 @@ fn international_numbers_ignore_the_default_region() {
 fn utf16_offsets_count_surrogate_pairs() {
     let t = "a😀b";
     assert_eq!(utf16_offsets(t, &[0, 1, 5, 6]), vec![0, 1, 3, 4]);
+}
+
+// ---- Failure kinds of issue 20, one test each ----
+
+#[test]
+fn a_bracket_after_a_number_never_lends_it_a_digit() {
+    // "(9 AM" once made 1-800-555-0199 into another valid number.
+    assert_eq!(
+        e164s("US", "Toll-free: 1-800-555-0199 (9 AM–5 PM ET)"),
+        ["+18005550199"]
+    );
+    assert_eq!(
+        e164s("US", "Call 877 555 0121 (7 days a week)"),
+        ["+18775550121"]
+    );
+    assert_eq!(
+        e164s("DE", "Tel. 030 12345678 (8 bis 16 Uhr)"),
+        ["+493012345678"]
+    );
+}
+
+#[test]
+fn a_bracket_holding_digits_after_a_number_keeps_the_number() {
+    assert_eq!(
+        e164s("US", "Support 1 (888) 555-0136 (24/7)"),
+        ["+18885550136"]
+    );
+    assert_eq!(
+        e164s("US", "Main line 800-555-0140 (option 2 for billing)"),
+        ["+18005550140"]
+    );
+}
+
+#[test]
+fn dotted_north_american_numbers_with_a_leading_one() {
+    assert_eq!(e164s("US", "1.617.555.0137 (office)"), ["+16175550137"]);
+    assert_eq!(e164s("US", "+1.617.555.0139"), ["+16175550139"]);
+}
+
+#[test]
+fn a_label_glued_to_a_bracket_or_number() {
+    assert_eq!(e164s("US", "Tel:(617) 555-0134"), ["+16175550134"]);
+    assert_eq!(e164s("US", "TEL:(617)555-0135"), ["+16175550135"]);
+    assert_eq!(e164s("US", "Ph:617-555-0136"), ["+16175550136"]);
+    // A time is still glue: 12:30 is not the start of a number.
+    assert!(e164s("US", "at 12:3045550132").is_empty());
+}
+
+#[test]
+fn dutch_dash_between_spaces_after_the_area_code() {
+    assert_eq!(e164s("NL", "Tel: 020 - 123 4567"), ["+31201234567"]);
+    assert_eq!(e164s("NL", "Mobiel: 06 - 12 34 56 78"), ["+31612345678"]);
+    // Two dashes between numbers still part them.
+    assert_eq!(
+        e164s("US", "Call 650-253-4561 -- 212-555-0100"),
+        ["+16502534561", "+12125550100"]
+    );
+}
+
+#[test]
+fn extensions_in_many_languages_and_after_a_comma() {
+    for (region, text, e164, ext) in [
+        ("US", "(617) 555-0141, ext. 12", "+16175550141", "12"),
+        ("US", "617-555-0142,,305", "+16175550142", "305"),
+        ("US", "617-555-0143 Extn. 77", "+16175550143", "77"),
+        ("ES", "Tel 600 123 456 anexo 12", "+34600123456", "12"),
+        ("IT", "Tel. 06 1234 5678 int. 23", "+390612345678", "23"),
+        (
+            "NL",
+            "+31 (0)20 123 4567 toestel 214",
+            "+31201234567",
+            "214",
+        ),
+        ("PL", "Tel. 22 123 45 67 wew. 301", "+48221234567", "301"),
+        (
+            "BR",
+            "Tel. +55 (21) 2345-6789 ramal 204",
+            "+552123456789",
+            "204",
+        ),
+        ("JP", "TEL 03-1234-5678（内線 123）", "+81312345678", "123"),
+        ("JP", "03-1234-5678 内線 45", "+81312345678", "45"),
+    ] {
+        assert_eq!(
+            find(region, text),
+            [(e164.to_owned(), Some(ext.to_owned()))],
+            "{text}"
+        );
+    }
+    // A lone comma and a number is a list, not an extension.
+    assert_eq!(
+        find("US", "Phone: 201 555 0123, 201 555 0124"),
+        [
+            ("+12015550123".to_owned(), None),
+            ("+12015550124".to_owned(), None)
+        ]
+    );
+}
+
+#[test]
+fn digits_in_other_scripts_and_narrow_spaces() {
+    assert_eq!(e164s("SA", "جوال: ٠٥٠١٢٣٤٥٦٧"), ["+966501234567"]);
+    assert_eq!(e164s("IR", "تلفن: ۰۲۱-۲۲۳۴۵۶۷۸"), ["+982122345678"]);
+    assert_eq!(
+        e164s("JP", "電話 ０３－１２３４－５６７８"),
+        ["+81312345678"]
+    );
+    assert_eq!(
+        e164s("FR", "Tél.\u{a0}01\u{202f}23\u{202f}45\u{202f}67\u{202f}89"),
+        ["+33123456789"]
+    );
+    assert_eq!(e164s("US", "212\u{2011}555\u{2011}0175"), ["+12125550175"]);
+    // Offsets stay those of the text as written.
+    let text = "جوال: ٠٥٠١٢٣٤٥٦٧ شكرا";
+    let m = &Detector::new("SA").unwrap().find(text)[0];
+    assert_eq!(&text[m.start..m.end], "٠٥٠١٢٣٤٥٦٧");
+}
+
+#[test]
+fn numbers_beside_spaceless_scripts() {
+    assert_eq!(e164s("JP", "携帯090-1234-5678です"), ["+819012345678"]);
+    assert_eq!(e164s("CN", "手机13123456789联系"), ["+8613123456789"]);
+}
+
+#[test]
+fn long_digit_runs_and_registry_ids_are_not_numbers() {
+    for (region, text) in [
+        ("DE", "EAN 4006381333931"),
+        ("DE", "Artikelnummer 4006381333931 – Lieferzeit 3 Tage"),
+        ("DE", "IMEI 490154203237518"),
+        ("DE", "Seriennummer 1234567890123"),
+        ("DE", "Sendungsnummer 00340434161234567890"),
+        ("DE", "USt-IdNr. DE123456789"),
+        ("DE", "IBAN DE89 3704 0044 0532 0130 00"),
+        ("FR", "IBAN FR76 3000 6000 0112 3456 7890 189"),
+        ("FR", "SIRET 732 829 320 00074"),
+        ("PL", "NIP 123-456-32-18, REGON 123456785"),
+        ("SE", "Org.nr 556123-4567"),
+        ("IT", "P.IVA 01234567890"),
+        ("US", "Routing number 021000021, account 123456789"),
+        ("AU", "ABN 51 824 753 556"),
+    ] {
+        assert!(e164s(region, text).is_empty(), "{region}: {text}");
+    }
+}
+
+#[test]
+fn numbers_side_by_side_are_parted_where_the_writing_leaves_a_gap() {
+    assert_eq!(
+        e164s("US", "(212) 555-0177 / (212) 555-0178"),
+        ["+12125550177", "+12125550178"]
+    );
+    assert_eq!(
+        e164s("FR", "01 23 45 67 89 06 12 34 56 78"),
+        ["+33123456789", "+33612345678"]
+    );
+    // What is found is always written: never a digit from the next number.
+    let text = "Call 212 555 0105 2024";
+    let m = &Detector::new("US").unwrap().find(text)[0];
+    assert_eq!(m.text, "212 555 0105");
+}
+
+#[test]
+fn an_id_word_counts_only_in_the_numbers_own_clause() {
+    assert!(e164s("US", "Routing number 021000021 0").is_empty());
+    assert_eq!(
+        e164s("DE", "Bitte das account since. +49 89 3930 4466."),
+        ["+498939304466"]
+    );
+    assert_eq!(
+        e164s(
+            "FR",
+            "client update die please meeting mit. Standard : +33 2 36 66 13 10."
+        ),
+        ["+33236661310"]
+    );
+    assert!(e164s("US", "Account 4155550132, balance $0.00").is_empty());
 }
