@@ -110,7 +110,62 @@ pub struct Claims {
     pub preferred_username: Option<String>,
 }
 
+/// The identity claims a provider may give at its userinfo endpoint
+/// instead of in the ID token (OpenID Connect Core §5.4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct UserInfo {
+    #[serde(default)]
+    pub sub: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub email_verified: Option<Flag>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub picture: Option<String>,
+}
+
 impl Claims {
+    /// Whether an identity claim (email, email_verified, name, picture) is
+    /// missing, to be asked of userinfo.
+    pub fn lacks_identity(&self) -> bool {
+        self.email.is_none()
+            || self.email_verified.is_none()
+            || self.name.is_none()
+            || self.picture.is_none()
+    }
+
+    /// Whether what the checks need (email and email_verified) is missing.
+    pub fn lacks_email(&self) -> bool {
+        self.email.is_none() || self.email_verified.is_none()
+    }
+
+    /// Fills the identity claims the ID token lacks from a userinfo answer;
+    /// those in the token stay. The answer must be about the same `sub`
+    /// (OpenID Connect Core §5.3.2): anything else is refused.
+    pub fn merge_userinfo(&mut self, body: &str) -> Result<(), IdTokenError> {
+        let info: UserInfo = serde_json::from_str(body)
+            .map_err(|e| IdTokenError::Malformed(format!("the userinfo answer: {e}")))?;
+        if info.sub != self.sub {
+            return Err(IdTokenError::UserinfoSubject {
+                got: info.sub,
+                expected: self.sub.clone(),
+            });
+        }
+        // The email and its verification come together: a token that names
+        // an email vouches for that one only.
+        if self.email.is_none() {
+            self.email = info.email;
+            self.email_verified = info.email_verified;
+        } else if self.email_verified.is_none() && info.email == self.email {
+            self.email_verified = info.email_verified;
+        }
+        self.name = self.name.take().or(info.name);
+        self.picture = self.picture.take().or(info.picture);
+        Ok(())
+    }
+
     /// The address the agent signed in with.
     pub fn login_email(&self) -> Option<&str> {
         self.email.as_deref().or(self.preferred_username.as_deref())
@@ -162,6 +217,9 @@ pub enum IdTokenError {
     /// A Microsoft token without `tid` or `oid`: the agent cannot be identified.
     #[error("the Microsoft ID token has no `{0}` claim")]
     MissingClaim(&'static str),
+    /// Userinfo answered about another subject than the ID token's.
+    #[error("the userinfo endpoint answered for `{got}`, not the ID token's `{expected}`")]
+    UserinfoSubject { got: String, expected: String },
 }
 
 impl IdTokenError {
@@ -174,7 +232,8 @@ impl IdTokenError {
             | IdTokenError::BadSignature
             | IdTokenError::WrongIssuer { .. }
             | IdTokenError::WrongAudience
-            | IdTokenError::MissingClaim(_) => "signinTokenInvalid",
+            | IdTokenError::MissingClaim(_)
+            | IdTokenError::UserinfoSubject { .. } => "signinTokenInvalid",
             IdTokenError::Expired | IdTokenError::IssuedInFuture => "signinClock",
             IdTokenError::NonceMismatch => "signinReplay",
             IdTokenError::EmailNotVerified => "signinEmailUnverified",
@@ -217,6 +276,15 @@ pub fn peek_kid(token: &str) -> Result<String, IdTokenError> {
 
 /// Verifies the signature, then the claims.
 pub fn verify(token: &str, jwks: &Jwks, expect: &Expectations<'_>) -> Result<Claims, IdTokenError> {
+    let claims = verify_signature(token, jwks)?;
+    check_claims(&claims, expect)?;
+    Ok(claims)
+}
+
+/// Verifies the signature and reads the claims, checking none of them (the
+/// caller runs [`check_token`], then [`check_identity`] once the identity
+/// claims are complete: from userinfo for the `oidc` kind).
+pub fn verify_signature(token: &str, jwks: &Jwks) -> Result<Claims, IdTokenError> {
     let parts: Vec<&str> = token.split('.').collect();
     let [header, payload, signature] = parts.as_slice() else {
         return Err(IdTokenError::Malformed(format!(
@@ -254,14 +322,18 @@ pub fn verify(token: &str, jwks: &Jwks, expect: &Expectations<'_>) -> Result<Cla
         &b64(signature, "signature")?,
     )
     .map_err(|_| IdTokenError::BadSignature)?;
-    let claims: Claims = serde_json::from_slice(&b64(payload, "payload")?)
-        .map_err(|e| IdTokenError::Malformed(format!("claims: {e}")))?;
-    check_claims(&claims, expect)?;
-    Ok(claims)
+    serde_json::from_slice(&b64(payload, "payload")?)
+        .map_err(|e| IdTokenError::Malformed(format!("claims: {e}")))
 }
 
 /// The claim checks, in the order OpenID Connect lists them.
 pub fn check_claims(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenError> {
+    check_token(c, x)?;
+    check_identity(c, x)
+}
+
+/// What makes the token this sign-in's: iss, aud, azp, exp, iat, nonce.
+pub fn check_token(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenError> {
     // Entra's multi-tenant issuer names the tenant; compare with it filled in.
     let expected_issuer = match (&c.tid, x.kind) {
         (Some(tid), ProviderKind::Microsoft) => x
@@ -296,6 +368,12 @@ pub fn check_claims(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenError
     if c.nonce.as_deref() != Some(x.nonce) {
         return Err(IdTokenError::NonceMismatch);
     }
+    Ok(())
+}
+
+/// Who the agent is and whether they may sign in: the Entra tenant and
+/// object id, or a verified email in an allowed domain.
+pub fn check_identity(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenError> {
     match x.kind {
         ProviderKind::Microsoft => {
             // Entra tokens carry no email_verified, and `email` is whatever

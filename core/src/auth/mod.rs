@@ -22,6 +22,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "setupBadDiscovery",
     "setupInvalidClient",
     "setupRedirectMismatch",
+    "setupAuthPageNotLoaded",
     "signinTokenInvalid",
     "signinClock",
     "signinReplay",
@@ -47,6 +48,7 @@ mod tests {
             SetupProblem::BadDiscovery { reason: "x".into() },
             SetupProblem::InvalidClient { detail: "x".into() },
             SetupProblem::RedirectUriMismatch { detail: "x".into() },
+            SetupProblem::AuthPageNotLoaded { detail: "x".into() },
         ];
         for p in setup {
             assert!(MESSAGE_KEYS.contains(&p.message_key()), "{p:?}");
