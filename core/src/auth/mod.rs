@@ -23,6 +23,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "setupInvalidClient",
     "setupRedirectMismatch",
     "setupAuthPageNotLoaded",
+    "setupUnsupportedAlg",
     "signinTokenInvalid",
     "signinClock",
     "signinReplay",
@@ -49,6 +50,7 @@ mod tests {
             SetupProblem::InvalidClient { detail: "x".into() },
             SetupProblem::RedirectUriMismatch { detail: "x".into() },
             SetupProblem::AuthPageNotLoaded { detail: "x".into() },
+            SetupProblem::UnsupportedAlgorithm { alg: "x".into() },
         ];
         for p in setup {
             assert!(MESSAGE_KEYS.contains(&p.message_key()), "{p:?}");

@@ -66,6 +66,12 @@ pub enum SetupProblem {
     InvalidClient { detail: String },
     #[error("the provider refused the redirect URI; register it exactly: {detail}")]
     RedirectUriMismatch { detail: String },
+    /// The provider signs ID tokens only with algorithms Ringside does not
+    /// verify (from discovery, or the token's header).
+    #[error(
+        "the provider signs ID tokens with {alg}; Ringside verifies RS256, PS256 and ES256: choose one of them for the app"
+    )]
+    UnsupportedAlgorithm { alg: String },
     /// The browser could not load the provider's page: it answered the
     /// authorization request with an error page (unknown client, redirect
     /// URI not registered), which Chromium does not show.
@@ -87,6 +93,7 @@ impl SetupProblem {
             SetupProblem::InvalidClient { .. } => "setupInvalidClient",
             SetupProblem::RedirectUriMismatch { .. } => "setupRedirectMismatch",
             SetupProblem::AuthPageNotLoaded { .. } => "setupAuthPageNotLoaded",
+            SetupProblem::UnsupportedAlgorithm { .. } => "setupUnsupportedAlg",
         }
     }
 }
@@ -170,9 +177,35 @@ pub struct Discovery {
     /// Empty: not advertised.
     #[serde(default)]
     pub scopes_supported: Vec<String>,
+    /// The ID token signature algorithms; empty: not advertised.
+    #[serde(default)]
+    pub id_token_signing_alg_values_supported: Vec<String>,
 }
 
 impl Discovery {
+    /// Whether an ID token signed with `alg` is what this provider
+    /// advertises (anything, when it advertises nothing).
+    pub fn advertises_alg(&self, alg: &str) -> bool {
+        self.id_token_signing_alg_values_supported.is_empty()
+            || self
+                .id_token_signing_alg_values_supported
+                .iter()
+                .any(|a| a == alg)
+    }
+
+    /// Set up so that Ringside cannot verify its ID tokens: it advertises
+    /// only algorithms Ringside does not verify.
+    pub fn unverifiable_algs(&self) -> Option<SetupProblem> {
+        let algs = &self.id_token_signing_alg_values_supported;
+        (!algs.is_empty()
+            && !algs
+                .iter()
+                .any(|a| super::idtoken::SUPPORTED_ALGS.contains(&a.as_str())))
+        .then(|| SetupProblem::UnsupportedAlgorithm {
+            alg: algs.join(", "),
+        })
+    }
+
     /// Whether the provider may issue refresh tokens for `offline_access`:
     /// it lists the scope, or lists no scopes at all (RECOMMENDED only).
     pub fn offers_offline_access(&self) -> bool {

@@ -16,7 +16,7 @@
 use serde_json::{Value, json};
 
 use super::http::{HttpAnswer, HttpRequest};
-use crate::auth::idtoken::{self, Claims, Expectations, Jwks};
+use crate::auth::idtoken::{self, Claims, Expectations, IdTokenError, Jwks};
 use crate::auth::pkce::RequestSecrets;
 use crate::auth::provider::{self, Discovery, ProviderConfig, ProviderKind, SetupProblem};
 use crate::auth::session::{
@@ -210,6 +210,9 @@ impl SignIn {
             claims: c.and_then(|c| c.claims.as_deref()),
             incremental: c.and_then(|c| c.scope),
         };
+        if let Some(p) = d.unverifiable_algs() {
+            return self.fail(SignInFailure::Setup(p));
+        }
         let url =
             provider::authorization_url_with(cfg, &d, &self.redirect_uri, &self.secrets, &extras);
         self.discovery = Some(d);
@@ -343,10 +346,26 @@ impl SignIn {
         };
         self.now_s = now_s;
         let id_token = self.id_token();
+        // The algorithm is pinned to what discovery advertises, too.
+        let alg = idtoken::peek_alg(&id_token).unwrap_or_default();
+        if !self
+            .discovery
+            .as_ref()
+            .is_none_or(|d| d.advertises_alg(&alg))
+        {
+            return self.fail(SignInFailure::IdToken(IdTokenError::UnsupportedAlg(alg)));
+        }
         let claims = idtoken::verify_signature(&id_token, &jwks)
             .and_then(|c| idtoken::check_token(&c, &self.expectations(&cfg)).map(|()| c));
         let claims = match claims {
             Ok(c) => c,
+            // An algorithm Ringside cannot verify is the admin's to change
+            // (`none` and HMAC are refused as invalid tokens).
+            Err(IdTokenError::UnsupportedAlg(alg)) if !idtoken::forbidden_alg(&alg) => {
+                return self.fail(SignInFailure::Setup(SetupProblem::UnsupportedAlgorithm {
+                    alg,
+                }));
+            }
             Err(e) => return self.fail(SignInFailure::IdToken(e)),
         };
         // OpenID Connect Core §5.4: a provider may give the identity claims

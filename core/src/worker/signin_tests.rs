@@ -33,6 +33,9 @@ fn jwks() -> Jwks {
             use_: Some("sig".into()),
             n: Some(URL_SAFE_NO_PAD.encode(public.n().to_bytes_be())),
             e: Some(URL_SAFE_NO_PAD.encode(public.e().to_bytes_be())),
+            crv: None,
+            x: None,
+            y: None,
         }],
     }
 }
@@ -695,6 +698,96 @@ fn a_window_that_could_not_load_is_a_setup_problem_not_a_cancel() {
             SignInFailure::Setup(SetupProblem::AuthPageNotLoaded {
                 detail: "Authorization page could not be loaded.".into()
             }),
+            String::new()
+        )
+    );
+}
+
+#[test]
+fn a_provider_advertising_only_algorithms_ringside_cannot_verify_is_a_setup_problem() {
+    let mut doc: Value = serde_json::from_str(&oidc_discovery(&[])).unwrap();
+    doc["id_token_signing_alg_values_supported"] = serde_json::json!(["HS256", "RS512"]);
+    let (mut flow, _) = SignIn::start(
+        ProviderKind::Oidc,
+        &oidc_settings(),
+        None,
+        secrets(),
+        REDIRECT.into(),
+        true,
+        |_| None,
+    );
+    assert_eq!(
+        flow.discovered(Ok(HttpAnswer::new(200, doc.to_string()))),
+        Step::Failed(
+            SignInFailure::Setup(SetupProblem::UnsupportedAlgorithm {
+                alg: "HS256, RS512".into()
+            }),
+            String::new()
+        )
+    );
+}
+
+#[test]
+fn a_token_in_an_algorithm_ringside_cannot_verify_warns_the_admin_but_none_is_invalid() {
+    let unsigned = |alg: &str| {
+        let header = serde_json::json!({"alg": alg, "kid": "k1"});
+        let claims = serde_json::json!({"iss": OIDC_ISS, "sub": "u-1"});
+        format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        )
+    };
+    let mut flow = oidc_to_keys(&oidc_settings(), unsigned("RS512"));
+    flow.keys(Ok(jwks()), NOW);
+    assert_eq!(
+        flow.forgotten(),
+        Step::Failed(
+            SignInFailure::Setup(SetupProblem::UnsupportedAlgorithm {
+                alg: "RS512".into()
+            }),
+            String::new()
+        )
+    );
+    for alg in ["none", "HS256"] {
+        let mut flow = oidc_to_keys(&oidc_settings(), unsigned(alg));
+        flow.keys(Ok(jwks()), NOW);
+        assert_eq!(
+            flow.forgotten(),
+            Step::Failed(
+                SignInFailure::IdToken(IdTokenError::UnsupportedAlg(alg.into())),
+                String::new()
+            )
+        );
+    }
+}
+
+#[test]
+fn a_token_in_an_algorithm_discovery_does_not_advertise_is_refused() {
+    let mut doc: Value = serde_json::from_str(&oidc_discovery(&[])).unwrap();
+    doc["id_token_signing_alg_values_supported"] = serde_json::json!(["ES256"]);
+    let (mut flow, _) = SignIn::start(
+        ProviderKind::Oidc,
+        &oidc_settings(),
+        None,
+        secrets(),
+        REDIRECT.into(),
+        true,
+        |_| None,
+    );
+    assert!(matches!(
+        flow.discovered(Ok(HttpAnswer::new(200, doc.to_string()))),
+        Step::OpenWindow(_)
+    ));
+    flow.redirected(Ok(redirect_ok()));
+    flow.exchanged_in_host(Ok(serde_json::json!({
+        "access_token": "at-1", "id_token": sub_only("u-1"), "stored": true,
+    })));
+    flow.keys(Ok(jwks()), NOW);
+    assert_eq!(
+        flow.forgotten(),
+        Step::Failed(
+            SignInFailure::IdToken(IdTokenError::UnsupportedAlg("RS256".into())),
             String::new()
         )
     );
