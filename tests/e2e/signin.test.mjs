@@ -266,3 +266,26 @@ test('a provider that refuses the redirect URI: the admin warning with the URI, 
     await b.close();
   }
 });
+
+test('generic OIDC: ID tokens signed with PS256 and with ES256 (keys from the JWKS) sign in', async () => {
+  await provider('/oidc', { auto: ANA.email });
+  const b = await launch({ host: true, policy: { identityProviders: [companyIdp()] } });
+  try {
+    const popup = await openExtensionPage(b, 'popup.html');
+    for (const alg of ['PS256', 'ES256']) {
+      await behaviour({ id_token_alg: alg });
+      const doc = await (await fetch(`${emu.url}/google/.well-known/openid-configuration`)).json();
+      assert.deepEqual(doc.id_token_signing_alg_values_supported, [alg], 'the provider signs with it');
+      await clickSignIn(b, popup, 'Sign in with your company account');
+      await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: `signed in (${alg})` });
+      assert.equal(await popup.getByTestId('profile-email').textContent(), ANA.email);
+      const options = await openExtensionPage(b, 'options.html');
+      await options.getByRole('button', { name: 'Sign out' }).click();
+      await until(async () => (await phase(popup)) === 'signed_out', { what: 'signed out' });
+      await options.close();
+    }
+  } finally {
+    await behaviour({});
+    await b.close();
+  }
+});

@@ -106,6 +106,27 @@ pub struct Behaviour {
     pub offline_needs_consent: bool,
     /// No refresh token at all (a client whose offline access is off).
     pub no_refresh_tokens: bool,
+    /// The ID token signature: None or `RS256`, `PS256`, `ES256` (the JWKS
+    /// and discovery say the same).
+    pub id_token_alg: Option<IdTokenAlg>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdTokenAlg {
+    #[default]
+    RS256,
+    PS256,
+    ES256,
+}
+
+impl IdTokenAlg {
+    pub fn name(self) -> &'static str {
+        match self {
+            IdTokenAlg::RS256 => "RS256",
+            IdTokenAlg::PS256 => "PS256",
+            IdTokenAlg::ES256 => "ES256",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +161,8 @@ struct Inner {
     /// Test fault on the next ID tokens: `tamper` (bad signature) or `wrong_nonce`.
     id_token_fault: Option<String>,
     behaviour: Behaviour,
+    /// The P-256 key for ES256, made when first needed.
+    ec_key: Option<p256::ecdsa::SigningKey>,
 }
 
 /// Whose wording and shapes the provider uses.
@@ -256,7 +279,7 @@ async fn discovery(State(p): State<Provider>, headers: HeaderMap) -> Json<Value>
         "jwks_uri": format!("{iss}/oauth2/v3/certs"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        "id_token_signing_alg_values_supported": [p.lock().behaviour.id_token_alg.unwrap_or_default().name()],
         "scopes_supported": scopes,
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
         "claims_supported": ["aud", "email", "email_verified", "exp", "family_name", "given_name", "iat", "iss", "name", "picture", "sub"],
