@@ -761,34 +761,3 @@ fn a_token_in_an_algorithm_ringside_cannot_verify_warns_the_admin_but_none_is_in
         );
     }
 }
-
-#[test]
-fn a_token_in_an_algorithm_discovery_does_not_advertise_is_refused() {
-    let mut doc: Value = serde_json::from_str(&oidc_discovery(&[])).unwrap();
-    doc["id_token_signing_alg_values_supported"] = serde_json::json!(["ES256"]);
-    let (mut flow, _) = SignIn::start(
-        ProviderKind::Oidc,
-        &oidc_settings(),
-        None,
-        secrets(),
-        REDIRECT.into(),
-        true,
-        |_| None,
-    );
-    assert!(matches!(
-        flow.discovered(Ok(HttpAnswer::new(200, doc.to_string()))),
-        Step::OpenWindow(_)
-    ));
-    flow.redirected(Ok(redirect_ok()));
-    flow.exchanged_in_host(Ok(serde_json::json!({
-        "access_token": "at-1", "id_token": sub_only("u-1"), "stored": true,
-    })));
-    flow.keys(Ok(jwks()), NOW);
-    assert_eq!(
-        flow.forgotten(),
-        Step::Failed(
-            SignInFailure::IdToken(IdTokenError::UnsupportedAlg("RS256".into())),
-            String::new()
-        )
-    );
-}
