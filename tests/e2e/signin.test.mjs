@@ -185,3 +185,107 @@ test('without the host: signs in as a public client for this browser session and
     await b.close();
   }
 });
+
+// The generic `oidc` kind, with the emulator's provider behaving as many
+// certified providers do where OpenID Connect leaves them the choice.
+const companyIdp = (extra = {}) => ({ kind: 'oidc', issuer: `${emu.url}/google`, clientId: 'ringside-e2e', ...extra });
+const behaviour = (b) => emu.control('PUT', '/oidc/behaviour', b);
+
+test('generic OIDC: identity claims only at userinfo, a refresh token only with consent: signs in with both', async () => {
+  await provider('/oidc', { auto: ANA.email });
+  await behaviour({ claims_at_userinfo: true, offline_needs_consent: true });
+  const b = await launch({ host: true, policy: { identityProviders: [companyIdp({ allowedDomains: [] })] } });
+  try {
+    const popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 600 });
+    await clickSignIn(b, popup, 'Sign in with your company account');
+    await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: 'signed in' });
+    // Name, email and photo came from userinfo (the ID token held `sub` alone).
+    assert.equal(await popup.getByTestId('profile-name').textContent(), ANA.name);
+    assert.equal(await popup.getByTestId('profile-email').textContent(), ANA.email);
+    assert.equal(await popup.locator('[data-testid=profile] img').getAttribute('src'), ANA.picture);
+    assert.equal(await popup.getByTestId('auth-notice').count(), 0, 'nothing to say: the refresh token is in the Secret Service');
+    const refresh = secretFor(`${emu.url}/google`, 'ringside-e2e');
+    assert.ok(refresh && refresh.length > 20, `refresh token in the Secret Service (got ${refresh})`);
+  } finally {
+    await behaviour({});
+    await b.close();
+  }
+});
+
+test('generic OIDC: unverified email at userinfo is refused; a provider that issues no refresh token is named, not the helper', async () => {
+  const cy = { email: 'cy@example.com', name: 'Cy', hd: 'example.com', email_verified: false };
+  await provider('/oidc', { users: [ANA, cy], auto: cy.email });
+  await behaviour({ claims_at_userinfo: true });
+  const b = await launch({ host: true, policy: { identityProviders: [companyIdp()] } });
+  try {
+    const popup = await openExtensionPage(b, 'popup.html');
+    await clickSignIn(b, popup, 'Sign in with your company account');
+    await until(async () => (await phase(popup)) === 'signed_out' && (await popup.getByTestId('auth-notice').count()) > 0,
+      { timeout: 15000, what: 'refused' });
+    assert.equal((await notice(popup)).key, 'signinEmailUnverified');
+    assert.equal(secretFor(`${emu.url}/google`, 'ringside-e2e'), null, 'the refused grant is forgotten');
+
+    await behaviour({ claims_at_userinfo: true, no_refresh_tokens: true });
+    await emu.control('PUT', '/oidc/consent', { auto: ANA.email });
+    await clickSignIn(b, popup, 'Sign in with your company account');
+    await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: 'signed in' });
+    const n = await notice(popup);
+    assert.equal(n.key, 'signinNoRefreshToken');
+    assert.doesNotMatch(n.text, /not installed/);
+    assert.match(n.text, /no refresh token/);
+  } finally {
+    await behaviour({});
+    await b.close();
+  }
+});
+
+test('a provider that refuses the redirect URI: the admin warning with the URI, wrapped in the card, not "cancelled"', async () => {
+  await emu.control('PUT', '/oidc/clients', [{ client_id: 'ringside-e2e', redirect_uris: ['https://elsewhere.example/cb'], secret: null }]);
+  await emu.control('PUT', '/oidc/users', [ANA]);
+  await emu.control('PUT', '/oidc/consent', { auto: ANA.email });
+  const b = await launch({ host: true, policy: { identityProviders: [companyIdp()] } });
+  try {
+    // Narrow, so the redirect URI cannot fit on one line.
+    const popup = await openExtensionPage(b, 'popup.html', { width: 240, height: 700 });
+    await clickSignIn(b, popup, 'Sign in with your company account');
+    const warning = popup.getByTestId('setup-warning');
+    await until(async () => (await warning.getAttribute('data-problem').catch(() => null)) === 'setupAuthPageNotLoaded',
+      { timeout: 15000, what: 'page-not-loaded warning' });
+    assert.match(await warning.textContent(), /could not be loaded/);
+    assert.ok((await warning.textContent()).includes(REDIRECT), 'the redirect URI to register');
+    assert.equal(await popup.getByTestId('auth-notice').count(), 0, 'no "cancelled" message');
+    // Every line of the warning stays inside the card.
+    const overflow = await warning.evaluate((card) => {
+      const edge = card.getBoundingClientRect().right;
+      return [...card.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > edge + 0.5 || e.scrollWidth > e.clientWidth + 1)
+        .map((e) => e.className);
+    });
+    assert.deepEqual(overflow, []);
+    await popup.screenshot({ path: artifact('popup-auth-page-not-loaded.png') });
+  } finally {
+    await b.close();
+  }
+});
+
+test('generic OIDC: ID tokens signed with PS256 and with ES256 (keys from the JWKS) sign in', async () => {
+  await provider('/oidc', { auto: ANA.email });
+  const b = await launch({ host: true, policy: { identityProviders: [companyIdp()] } });
+  try {
+    const popup = await openExtensionPage(b, 'popup.html');
+    for (const alg of ['PS256', 'ES256']) {
+      await behaviour({ id_token_alg: alg });
+      const doc = await (await fetch(`${emu.url}/google/.well-known/openid-configuration`)).json();
+      assert.deepEqual(doc.id_token_signing_alg_values_supported, [alg], 'the provider signs with it');
+      await clickSignIn(b, popup, 'Sign in with your company account');
+      await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: `signed in (${alg})` });
+      assert.equal(await popup.getByTestId('profile-email').textContent(), ANA.email);
+      const options = await openExtensionPage(b, 'options.html');
+      await options.getByRole('button', { name: 'Sign out' }).click();
+      await until(async () => (await phase(popup)) === 'signed_out', { what: 'signed out' });
+      await options.close();
+    }
+  } finally {
+    await behaviour({});
+    await b.close();
+  }
+});

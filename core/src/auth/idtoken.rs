@@ -1,11 +1,13 @@
-//! ID token validation (OpenID Connect Core §3.1.3.7): the RS256 signature
+//! ID token validation (OpenID Connect Core §3.1.3.7): the RS256, PS256 or
+//! ES256 signature (the key pinned to its algorithm; never `none` or HMAC)
 //! against the provider's JWKS, then iss, aud, azp, exp and iat with a small
 //! skew, nonce, email_verified, and the Workspace domain (`hd`) or Entra
 //! tenant (`tid`). Each refusal is its own error, so the agent is told which.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rsa::{BigUint, Pkcs1v15Sign, RsaPublicKey};
+use p256::ecdsa::signature::Verifier as _;
+use rsa::{BigUint, Pkcs1v15Sign, Pss, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -28,6 +30,13 @@ pub struct Jwk {
     pub n: Option<String>,
     #[serde(default)]
     pub e: Option<String>,
+    /// EC keys: the curve and the point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,7 +119,62 @@ pub struct Claims {
     pub preferred_username: Option<String>,
 }
 
+/// The identity claims a provider may give at its userinfo endpoint
+/// instead of in the ID token (OpenID Connect Core §5.4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct UserInfo {
+    #[serde(default)]
+    pub sub: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub email_verified: Option<Flag>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub picture: Option<String>,
+}
+
 impl Claims {
+    /// Whether an identity claim (email, email_verified, name, picture) is
+    /// missing, to be asked of userinfo.
+    pub fn lacks_identity(&self) -> bool {
+        self.email.is_none()
+            || self.email_verified.is_none()
+            || self.name.is_none()
+            || self.picture.is_none()
+    }
+
+    /// Whether what the checks need (email and email_verified) is missing.
+    pub fn lacks_email(&self) -> bool {
+        self.email.is_none() || self.email_verified.is_none()
+    }
+
+    /// Fills the identity claims the ID token lacks from a userinfo answer;
+    /// those in the token stay. The answer must be about the same `sub`
+    /// (OpenID Connect Core §5.3.2): anything else is refused.
+    pub fn merge_userinfo(&mut self, body: &str) -> Result<(), IdTokenError> {
+        let info: UserInfo = serde_json::from_str(body)
+            .map_err(|e| IdTokenError::Malformed(format!("the userinfo answer: {e}")))?;
+        if info.sub != self.sub {
+            return Err(IdTokenError::UserinfoSubject {
+                got: info.sub,
+                expected: self.sub.clone(),
+            });
+        }
+        // The email and its verification come together: a token that names
+        // an email vouches for that one only.
+        if self.email.is_none() {
+            self.email = info.email;
+            self.email_verified = info.email_verified;
+        } else if self.email_verified.is_none() && info.email == self.email {
+            self.email_verified = info.email_verified;
+        }
+        self.name = self.name.take().or(info.name);
+        self.picture = self.picture.take().or(info.picture);
+        Ok(())
+    }
+
     /// The address the agent signed in with.
     pub fn login_email(&self) -> Option<&str> {
         self.email.as_deref().or(self.preferred_username.as_deref())
@@ -136,7 +200,7 @@ pub struct Expectations<'a> {
 pub enum IdTokenError {
     #[error("the ID token is not a well-formed JWT: {0}")]
     Malformed(String),
-    #[error("the ID token is signed with {0}, not RS256")]
+    #[error("the ID token is signed with {0}; Ringside verifies RS256, PS256 and ES256")]
     UnsupportedAlg(String),
     /// The caller refetches the JWKS once (keys rotate) before giving up.
     #[error("no key `{0}` in the provider's JWKS")]
@@ -162,6 +226,9 @@ pub enum IdTokenError {
     /// A Microsoft token without `tid` or `oid`: the agent cannot be identified.
     #[error("the Microsoft ID token has no `{0}` claim")]
     MissingClaim(&'static str),
+    /// Userinfo answered about another subject than the ID token's.
+    #[error("the userinfo endpoint answered for `{got}`, not the ID token's `{expected}`")]
+    UserinfoSubject { got: String, expected: String },
 }
 
 impl IdTokenError {
@@ -174,7 +241,8 @@ impl IdTokenError {
             | IdTokenError::BadSignature
             | IdTokenError::WrongIssuer { .. }
             | IdTokenError::WrongAudience
-            | IdTokenError::MissingClaim(_) => "signinTokenInvalid",
+            | IdTokenError::MissingClaim(_)
+            | IdTokenError::UserinfoSubject { .. } => "signinTokenInvalid",
             IdTokenError::Expired | IdTokenError::IssuedInFuture => "signinClock",
             IdTokenError::NonceMismatch => "signinReplay",
             IdTokenError::EmailNotVerified => "signinEmailUnverified",
@@ -207,6 +275,14 @@ pub fn peek_claims(token: &str) -> Result<Claims, IdTokenError> {
         .map_err(|e| IdTokenError::Malformed(format!("claims: {e}")))
 }
 
+/// The `alg` of a token's header.
+pub fn peek_alg(token: &str) -> Result<String, IdTokenError> {
+    let header = token.split('.').next().unwrap_or_default();
+    let h: Header = serde_json::from_slice(&b64(header, "header")?)
+        .map_err(|e| IdTokenError::Malformed(format!("header: {e}")))?;
+    Ok(h.alg)
+}
+
 /// The `kid` of a token's header (which key to look up before verifying).
 pub fn peek_kid(token: &str) -> Result<String, IdTokenError> {
     let header = token.split('.').next().unwrap_or_default();
@@ -217,6 +293,15 @@ pub fn peek_kid(token: &str) -> Result<String, IdTokenError> {
 
 /// Verifies the signature, then the claims.
 pub fn verify(token: &str, jwks: &Jwks, expect: &Expectations<'_>) -> Result<Claims, IdTokenError> {
+    let claims = verify_signature(token, jwks)?;
+    check_claims(&claims, expect)?;
+    Ok(claims)
+}
+
+/// Verifies the signature and reads the claims, checking none of them (the
+/// caller runs [`check_token`], then [`check_identity`] once the identity
+/// claims are complete: from userinfo for the `oidc` kind).
+pub fn verify_signature(token: &str, jwks: &Jwks) -> Result<Claims, IdTokenError> {
     let parts: Vec<&str> = token.split('.').collect();
     let [header, payload, signature] = parts.as_slice() else {
         return Err(IdTokenError::Malformed(format!(
@@ -226,42 +311,98 @@ pub fn verify(token: &str, jwks: &Jwks, expect: &Expectations<'_>) -> Result<Cla
     };
     let h: Header = serde_json::from_slice(&b64(header, "header")?)
         .map_err(|e| IdTokenError::Malformed(format!("header: {e}")))?;
-    if h.alg != "RS256" {
-        return Err(IdTokenError::UnsupportedAlg(h.alg));
-    }
+    let kty = match h.alg.as_str() {
+        "RS256" | "PS256" => "RSA",
+        "ES256" => "EC",
+        // Never `none` or HMAC (a public client has no shared secret).
+        _ => return Err(IdTokenError::UnsupportedAlg(h.alg)),
+    };
     let kid = h.kid.unwrap_or_default();
+    // The key is pinned to its algorithm: a key published for RS256 does
+    // not verify a PS256 token, nor an RSA key an EC one.
     let jwk = jwks
         .keys
         .iter()
         .find(|k| {
-            k.kty == "RSA"
+            k.kty == kty
                 && k.kid.as_deref().unwrap_or("") == kid
                 && k.use_.as_deref() != Some("enc")
+                && k.alg.as_deref().is_none_or(|a| a == h.alg)
         })
         .ok_or_else(|| IdTokenError::UnknownKey(kid.clone()))?;
-    let (Some(n), Some(e)) = (&jwk.n, &jwk.e) else {
-        return Err(IdTokenError::UnknownKey(kid));
-    };
-    let key = RsaPublicKey::new(
-        BigUint::from_bytes_be(&b64(n, "jwk n")?),
-        BigUint::from_bytes_be(&b64(e, "jwk e")?),
-    )
-    .map_err(|_| IdTokenError::UnknownKey(kid))?;
     let signed = format!("{header}.{payload}");
-    key.verify(
-        Pkcs1v15Sign::new::<Sha256>(),
-        &Sha256::digest(signed.as_bytes()),
-        &b64(signature, "signature")?,
-    )
-    .map_err(|_| IdTokenError::BadSignature)?;
-    let claims: Claims = serde_json::from_slice(&b64(payload, "payload")?)
-        .map_err(|e| IdTokenError::Malformed(format!("claims: {e}")))?;
-    check_claims(&claims, expect)?;
-    Ok(claims)
+    let signature = b64(signature, "signature")?;
+    let verified = match h.alg.as_str() {
+        "ES256" => es256_key(jwk)
+            .ok_or_else(|| IdTokenError::UnknownKey(kid.clone()))?
+            .verify(
+                signed.as_bytes(),
+                &p256::ecdsa::Signature::from_slice(&signature)
+                    .map_err(|_| IdTokenError::BadSignature)?,
+            )
+            .is_ok(),
+        alg => {
+            let (Some(n), Some(e)) = (&jwk.n, &jwk.e) else {
+                return Err(IdTokenError::UnknownKey(kid));
+            };
+            let key = RsaPublicKey::new(
+                BigUint::from_bytes_be(&b64(n, "jwk n")?),
+                BigUint::from_bytes_be(&b64(e, "jwk e")?),
+            )
+            .map_err(|_| IdTokenError::UnknownKey(kid))?;
+            let digest = Sha256::digest(signed.as_bytes());
+            if alg == "PS256" {
+                key.verify(Pss::new::<Sha256>(), &digest, &signature)
+            } else {
+                key.verify(Pkcs1v15Sign::new::<Sha256>(), &digest, &signature)
+            }
+            .is_ok()
+        }
+    };
+    if !verified {
+        return Err(IdTokenError::BadSignature);
+    }
+    serde_json::from_slice(&b64(payload, "payload")?)
+        .map_err(|e| IdTokenError::Malformed(format!("claims: {e}")))
+}
+
+/// A P-256 public key from its JWK (`crv`, `x`, `y`).
+fn es256_key(jwk: &Jwk) -> Option<p256::ecdsa::VerifyingKey> {
+    if jwk.crv.as_deref() != Some("P-256") {
+        return None;
+    }
+    let x = URL_SAFE_NO_PAD.decode(jwk.x.as_deref()?).ok()?;
+    let y = URL_SAFE_NO_PAD.decode(jwk.y.as_deref()?).ok()?;
+    if x.len() != 32 || y.len() != 32 {
+        return None;
+    }
+    let point = p256::EncodedPoint::from_affine_coordinates(
+        p256::FieldBytes::from_slice(&x),
+        p256::FieldBytes::from_slice(&y),
+        false,
+    );
+    p256::ecdsa::VerifyingKey::from_encoded_point(&point).ok()
+}
+
+/// The ID token signatures Ringside verifies.
+pub const SUPPORTED_ALGS: &[&str] = &["RS256", "PS256", "ES256"];
+
+/// Whether an algorithm is never accepted, whatever the provider says:
+/// `none` and HMAC (its key would be the client secret, which an extension
+/// cannot keep). Other algorithms Ringside does not verify are a setup
+/// matter for the admin.
+pub fn forbidden_alg(alg: &str) -> bool {
+    alg.eq_ignore_ascii_case("none") || alg.to_ascii_uppercase().starts_with("HS")
 }
 
 /// The claim checks, in the order OpenID Connect lists them.
 pub fn check_claims(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenError> {
+    check_token(c, x)?;
+    check_identity(c, x)
+}
+
+/// What makes the token this sign-in's: iss, aud, azp, exp, iat, nonce.
+pub fn check_token(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenError> {
     // Entra's multi-tenant issuer names the tenant; compare with it filled in.
     let expected_issuer = match (&c.tid, x.kind) {
         (Some(tid), ProviderKind::Microsoft) => x
@@ -296,6 +437,12 @@ pub fn check_claims(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenError
     if c.nonce.as_deref() != Some(x.nonce) {
         return Err(IdTokenError::NonceMismatch);
     }
+    Ok(())
+}
+
+/// Who the agent is and whether they may sign in: the Entra tenant and
+/// object id, or a verified email in an allowed domain.
+pub fn check_identity(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenError> {
     match x.kind {
         ProviderKind::Microsoft => {
             // Entra tokens carry no email_verified, and `email` is whatever
@@ -377,6 +524,9 @@ mod tests {
                 use_: Some("sig".into()),
                 n: Some(URL_SAFE_NO_PAD.encode(public.n().to_bytes_be())),
                 e: Some(URL_SAFE_NO_PAD.encode(public.e().to_bytes_be())),
+                crv: None,
+                x: None,
+                y: None,
             }],
         }
     }
@@ -599,5 +749,146 @@ mod tests {
         );
         assert_eq!(max_age("no-store"), None);
         assert_eq!(max_age("max-age=abc"), None);
+    }
+
+    /// A predictable generator for PSS salts in tests.
+    struct Counter(u8);
+    impl rsa::rand_core::RngCore for Counter {
+        fn next_u32(&mut self) -> u32 {
+            let mut b = [0u8; 4];
+            self.fill_bytes(&mut b);
+            u32::from_le_bytes(b)
+        }
+        fn next_u64(&mut self) -> u64 {
+            let mut b = [0u8; 8];
+            self.fill_bytes(&mut b);
+            u64::from_le_bytes(b)
+        }
+        fn fill_bytes(&mut self, dest: &mut [u8]) {
+            for b in dest {
+                self.0 = self.0.wrapping_add(1);
+                *b = self.0;
+            }
+        }
+        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
+            self.fill_bytes(dest);
+            Ok(())
+        }
+    }
+    impl rsa::rand_core::CryptoRng for Counter {}
+
+    fn input(alg: &str) -> String {
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(serde_json::json!({"alg": alg, "kid": "k1"}).to_string()),
+            URL_SAFE_NO_PAD.encode(claims().to_string())
+        )
+    }
+
+    fn ps256() -> String {
+        let input = input("PS256");
+        let sig = key()
+            .sign_with_rng(
+                &mut Counter(0),
+                Pss::new::<Sha256>(),
+                &Sha256::digest(input.as_bytes()),
+            )
+            .unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+    }
+
+    fn ec_key() -> p256::ecdsa::SigningKey {
+        p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap()
+    }
+
+    fn es256() -> String {
+        use p256::ecdsa::signature::Signer as _;
+        let input = input("ES256");
+        let sig: p256::ecdsa::Signature = ec_key().sign(input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+    }
+
+    fn ec_jwks(alg: Option<&str>) -> Jwks {
+        let point = ec_key().verifying_key().to_encoded_point(false);
+        Jwks {
+            keys: vec![Jwk {
+                kty: "EC".into(),
+                kid: Some("k1".into()),
+                alg: alg.map(str::to_owned),
+                use_: Some("sig".into()),
+                n: None,
+                e: None,
+                crv: Some("P-256".into()),
+                x: point.x().map(|x| URL_SAFE_NO_PAD.encode(x)),
+                y: point.y().map(|y| URL_SAFE_NO_PAD.encode(y)),
+            }],
+        }
+    }
+
+    fn with_alg(mut j: Jwks, alg: Option<&str>) -> Jwks {
+        j.keys[0].alg = alg.map(str::to_owned);
+        j
+    }
+
+    #[test]
+    fn ps256_verifies_with_an_rsa_key_pinned_to_it_or_to_nothing() {
+        for alg in [Some("PS256"), None] {
+            let c = verify(&ps256(), &with_alg(jwks("k1"), alg), &expect(&[])).unwrap();
+            assert_eq!(c.email.as_deref(), Some("ana@example.com"));
+        }
+        // A key published for RS256 does not verify PS256, nor the reverse.
+        assert_eq!(
+            verify(&ps256(), &jwks("k1"), &expect(&[])),
+            Err(IdTokenError::UnknownKey("k1".into()))
+        );
+        let rs256 = sign(serde_json::json!({"alg": "RS256", "kid": "k1"}), claims());
+        assert_eq!(
+            verify(&rs256, &with_alg(jwks("k1"), Some("PS256")), &expect(&[])),
+            Err(IdTokenError::UnknownKey("k1".into()))
+        );
+        // PKCS#1 v1.5 bytes under a PS256 header do not verify.
+        let forged = format!("{}.{}", input("PS256"), rs256.rsplit('.').next().unwrap());
+        assert_eq!(
+            verify(&forged, &with_alg(jwks("k1"), None), &expect(&[])),
+            Err(IdTokenError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn es256_verifies_with_a_p256_key() {
+        for alg in [Some("ES256"), None] {
+            let c = verify(&es256(), &ec_jwks(alg), &expect(&[])).unwrap();
+            assert_eq!(c.sub, "110169484474386276334");
+        }
+        let mut tampered = es256();
+        let last = tampered.pop().unwrap();
+        tampered.push(if last == 'A' { 'B' } else { 'A' });
+        assert_eq!(
+            verify(&tampered, &ec_jwks(None), &expect(&[])),
+            Err(IdTokenError::BadSignature)
+        );
+        // An RSA key under the same kid is not a P-256 key.
+        assert_eq!(
+            verify(&es256(), &with_alg(jwks("k1"), None), &expect(&[])),
+            Err(IdTokenError::UnknownKey("k1".into()))
+        );
+        // Nor is an EC key pinned to another algorithm.
+        assert_eq!(
+            verify(&es256(), &ec_jwks(Some("ES384")), &expect(&[])),
+            Err(IdTokenError::UnknownKey("k1".into()))
+        );
+    }
+
+    #[test]
+    fn none_and_hmac_are_never_accepted_other_algorithms_are_a_setup_matter() {
+        for alg in ["none", "HS256", "RS512", "EdDSA"] {
+            let token = format!("{}.", input(alg));
+            assert_eq!(
+                verify(&token, &jwks("k1"), &expect(&[])),
+                Err(IdTokenError::UnsupportedAlg(alg.into()))
+            );
+        }
+        assert!(forbidden_alg("none") && forbidden_alg("HS256") && forbidden_alg("hs512"));
+        assert!(!forbidden_alg("RS512") && !forbidden_alg("EdDSA"));
     }
 }

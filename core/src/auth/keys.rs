@@ -93,6 +93,9 @@ mod tests {
                     use_: None,
                     n: None,
                     e: None,
+                    crv: None,
+                    x: None,
+                    y: None,
                 })
                 .collect(),
         }

@@ -22,6 +22,8 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "setupBadDiscovery",
     "setupInvalidClient",
     "setupRedirectMismatch",
+    "setupAuthPageNotLoaded",
+    "setupUnsupportedAlg",
     "signinTokenInvalid",
     "signinClock",
     "signinReplay",
@@ -47,6 +49,8 @@ mod tests {
             SetupProblem::BadDiscovery { reason: "x".into() },
             SetupProblem::InvalidClient { detail: "x".into() },
             SetupProblem::RedirectUriMismatch { detail: "x".into() },
+            SetupProblem::AuthPageNotLoaded { detail: "x".into() },
+            SetupProblem::UnsupportedAlgorithm { alg: "x".into() },
         ];
         for p in setup {
             assert!(MESSAGE_KEYS.contains(&p.message_key()), "{p:?}");

@@ -66,6 +66,19 @@ pub enum SetupProblem {
     InvalidClient { detail: String },
     #[error("the provider refused the redirect URI; register it exactly: {detail}")]
     RedirectUriMismatch { detail: String },
+    /// The provider signs ID tokens only with algorithms Ringside does not
+    /// verify (from discovery, or the token's header).
+    #[error(
+        "the provider signs ID tokens with {alg}; Ringside verifies RS256, PS256 and ES256: choose one of them for the app"
+    )]
+    UnsupportedAlgorithm { alg: String },
+    /// The browser could not load the provider's page: it answered the
+    /// authorization request with an error page (unknown client, redirect
+    /// URI not registered), which Chromium does not show.
+    #[error(
+        "the provider's sign-in page could not be loaded ({detail}): check the client id and register the redirect URI"
+    )]
+    AuthPageNotLoaded { detail: String },
 }
 
 impl SetupProblem {
@@ -79,6 +92,8 @@ impl SetupProblem {
             }
             SetupProblem::InvalidClient { .. } => "setupInvalidClient",
             SetupProblem::RedirectUriMismatch { .. } => "setupRedirectMismatch",
+            SetupProblem::AuthPageNotLoaded { .. } => "setupAuthPageNotLoaded",
+            SetupProblem::UnsupportedAlgorithm { .. } => "setupUnsupportedAlg",
         }
     }
 }
@@ -159,6 +174,44 @@ pub struct Discovery {
     pub end_session_endpoint: Option<String>,
     #[serde(default)]
     pub code_challenge_methods_supported: Vec<String>,
+    /// Empty: not advertised.
+    #[serde(default)]
+    pub scopes_supported: Vec<String>,
+    /// The ID token signature algorithms; empty: not advertised.
+    #[serde(default)]
+    pub id_token_signing_alg_values_supported: Vec<String>,
+}
+
+impl Discovery {
+    /// Whether an ID token signed with `alg` is what this provider
+    /// advertises (anything, when it advertises nothing).
+    pub fn advertises_alg(&self, alg: &str) -> bool {
+        self.id_token_signing_alg_values_supported.is_empty()
+            || self
+                .id_token_signing_alg_values_supported
+                .iter()
+                .any(|a| a == alg)
+    }
+
+    /// Set up so that Ringside cannot verify its ID tokens: it advertises
+    /// only algorithms Ringside does not verify.
+    pub fn unverifiable_algs(&self) -> Option<SetupProblem> {
+        let algs = &self.id_token_signing_alg_values_supported;
+        (!algs.is_empty()
+            && !algs
+                .iter()
+                .any(|a| super::idtoken::SUPPORTED_ALGS.contains(&a.as_str())))
+        .then(|| SetupProblem::UnsupportedAlgorithm {
+            alg: algs.join(", "),
+        })
+    }
+
+    /// Whether the provider may issue refresh tokens for `offline_access`:
+    /// it lists the scope, or lists no scopes at all (RECOMMENDED only).
+    pub fn offers_offline_access(&self) -> bool {
+        self.scopes_supported.is_empty()
+            || self.scopes_supported.iter().any(|s| s == "offline_access")
+    }
 }
 
 /// Parses a discovery document and checks it belongs to `issuer` (OpenID
@@ -338,8 +391,22 @@ pub fn authorization_url_with(
             format!("openid email offline_access {extra}")
         }
         Some(extra) => format!("openid email {extra}"),
-        None => cfg.sign_in_scopes().join(" "),
+        // A provider that lists its scopes without offline_access would
+        // refuse the request (Okta: invalid_scope).
+        None => cfg
+            .sign_in_scopes()
+            .into_iter()
+            .filter(|s| {
+                *s != "offline_access"
+                    || cfg.kind != ProviderKind::Oidc
+                    || discovery.offers_offline_access()
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
     };
+    // OpenID Connect Core §11: offline_access is ignored unless the
+    // request asks for consent.
+    let offline = scope.split(' ').any(|s| s == "offline_access");
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.append_pair("response_type", "code")
         .append_pair("client_id", cfg.client_id()?)
@@ -365,6 +432,9 @@ pub fn authorization_url_with(
         }
         ProviderKind::Microsoft => {
             q.append_pair("response_mode", "query");
+        }
+        ProviderKind::Oidc if offline => {
+            q.append_pair("prompt", "consent");
         }
         ProviderKind::Oidc => {}
     }
@@ -403,6 +473,24 @@ pub enum RedirectError {
     StateMismatch,
     #[error("the provider's answer has no code")]
     MissingCode,
+}
+
+/// Why `launchWebAuthFlow` rejected, from its message: Chromium says "The
+/// user did not approve access." when the agent closed the window, and
+/// "Authorization page could not be loaded." at once when the provider
+/// answered with an error page (HTTP 4xx/5xx: an unknown client or a
+/// redirect URI it does not know). Anything else counts as closed.
+pub fn window_failure(message: &str) -> RedirectError {
+    if message.to_ascii_lowercase().contains("could not be loaded") {
+        return RedirectError::Provider {
+            error: "page_not_loaded".into(),
+            description: message.to_owned(),
+            setup: Some(SetupProblem::AuthPageNotLoaded {
+                detail: message.to_owned(),
+            }),
+        };
+    }
+    RedirectError::Cancelled
 }
 
 /// Reads the redirect URL `launchWebAuthFlow` returns: the code, after

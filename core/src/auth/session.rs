@@ -358,6 +358,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     // Handed out by the service worker around these.
     "signinStoreUnavailable",
     "signinBrowserOnly",
+    "signinNoRefreshToken",
     "sessionStoreEmpty",
     "sessionStoreLocked",
     "sessionRevoked",

@@ -2,7 +2,8 @@
 //! (settings, a cached discovery document, whether the host is connected)
 //! and then tells it each answer — the discovery document, the provider's
 //! window, the code exchange (through the host, or here as a public client
-//! when there is no host), the key set, the platform's session — and it says
+//! when there is no host), the key set, userinfo when the ID token lacks the
+//! identity claims (the `oidc` kind), the platform's session — and it says
 //! what to do next. Every refusal and check is here: which provider is
 //! offered, the state and nonce, the ID token, the company's sign-in method,
 //! the same subject when answering a challenge, the platform's refusal; a
@@ -15,7 +16,7 @@
 use serde_json::{Value, json};
 
 use super::http::{HttpAnswer, HttpRequest};
-use crate::auth::idtoken::{self, Claims, Expectations, Jwks};
+use crate::auth::idtoken::{self, Claims, Expectations, IdTokenError, Jwks};
 use crate::auth::pkce::RequestSecrets;
 use crate::auth::provider::{self, Discovery, ProviderConfig, ProviderKind, SetupProblem};
 use crate::auth::session::{
@@ -54,6 +55,10 @@ pub enum Step {
     /// The key set with this key id (from the cache, or fetched); tell
     /// [`SignIn::keys`].
     Keys { jwks_uri: String, kid: String },
+    /// The identity claims the ID token lacks, from the provider's userinfo
+    /// endpoint (the request carries the access token); tell
+    /// [`SignIn::userinfo`].
+    Userinfo(HttpRequest),
     /// Present the ID token to the platform; tell [`SignIn::platform_answered`].
     PlatformSession(HttpRequest),
     /// Tokens were issued but the sign-in fails: delete the host's secret
@@ -101,6 +106,10 @@ pub struct SignIn {
     email: String,
     profile: Option<Profile>,
     failure: Option<SignInFailure>,
+    /// The ID token's claims, verified, while userinfo is asked.
+    claims: Option<Claims>,
+    /// Seconds since the epoch, as told with the keys.
+    now_s: u64,
 }
 
 impl SignIn {
@@ -143,6 +152,8 @@ impl SignIn {
             email: String::new(),
             profile: None,
             failure: None,
+            claims: None,
+            now_s: 0,
         };
         let Some(cfg) = cfg else {
             return (flow, setup(SetupProblem::NoProvider));
@@ -199,6 +210,9 @@ impl SignIn {
             claims: c.and_then(|c| c.claims.as_deref()),
             incremental: c.and_then(|c| c.scope),
         };
+        if let Some(p) = d.unverifiable_algs() {
+            return self.fail(SignInFailure::Setup(p));
+        }
         let url =
             provider::authorization_url_with(cfg, &d, &self.redirect_uri, &self.secrets, &extras);
         self.discovery = Some(d);
@@ -208,11 +222,13 @@ impl SignIn {
         }
     }
 
-    /// The provider's window closed: the URL it redirected to, or an error
-    /// (the agent closed it).
+    /// The provider's window closed: the URL it redirected to, or
+    /// `launchWebAuthFlow`'s rejection (the agent closed it, or the page
+    /// could not be loaded: a setup matter).
     pub fn redirected(&mut self, answer: Result<String, String>) -> Step {
-        let Ok(url) = answer else {
-            return self.fail(SignInFailure::Cancelled);
+        let url = match answer {
+            Ok(url) => url,
+            Err(e) => return self.fail(SignInFailure::from(provider::window_failure(&e))),
         };
         let code = match provider::parse_redirect(&url, &self.secrets.state) {
             Ok(code) => code,
@@ -328,28 +344,104 @@ impl SignIn {
         let Some(cfg) = self.cfg.clone() else {
             return self.fail(SignInFailure::Setup(SetupProblem::NoProvider));
         };
-        let id_token = self
-            .grant
+        self.now_s = now_s;
+        let id_token = self.id_token();
+        // Each key is pinned to its algorithm (idtoken), not to what a cached
+        // discovery document advertised: it may predate a switch of algorithm.
+        let claims = idtoken::verify_signature(&id_token, &jwks)
+            .and_then(|c| idtoken::check_token(&c, &self.expectations(&cfg)).map(|()| c));
+        let claims = match claims {
+            Ok(c) => c,
+            // An algorithm Ringside cannot verify is the admin's to change
+            // (`none` and HMAC are refused as invalid tokens).
+            Err(IdTokenError::UnsupportedAlg(alg)) if !idtoken::forbidden_alg(&alg) => {
+                return self.fail(SignInFailure::Setup(SetupProblem::UnsupportedAlgorithm {
+                    alg,
+                }));
+            }
+            Err(e) => return self.fail(SignInFailure::IdToken(e)),
+        };
+        // OpenID Connect Core §5.4: a provider may give the identity claims
+        // only at userinfo, to the access token.
+        let userinfo = self
+            .discovery
+            .as_ref()
+            .and_then(|d| d.userinfo_endpoint.clone());
+        let access = self.grant.as_ref().map(|g| g.access_token.clone());
+        if let (ProviderKind::Oidc, true, Some(url), Some(access)) =
+            (cfg.kind, claims.lacks_identity(), userinfo, access)
+        {
+            self.claims = Some(claims);
+            return Step::Userinfo(
+                HttpRequest::get(url).with_header("Authorization", format!("Bearer {access}")),
+            );
+        }
+        self.identified(claims)
+    }
+
+    /// The userinfo endpoint's answer: the identity claims the ID token
+    /// lacked (same `sub`), then every check on the merged claims.
+    pub fn userinfo(&mut self, answer: Result<HttpAnswer, String>) -> Step {
+        let Some(mut claims) = self.claims.take() else {
+            return self.fail(SignInFailure::Exchange("no ID token".into()));
+        };
+        let answer = match answer {
+            Ok(a) if a.status == 200 => Ok(a.body),
+            Ok(a) => Err(format!("HTTP {}", a.status)),
+            Err(e) => Err(e),
+        };
+        match answer {
+            Ok(body) => {
+                if let Err(e) = claims.merge_userinfo(&body) {
+                    return self.fail(SignInFailure::IdToken(e));
+                }
+            }
+            // Only name or picture missing: the token alone will do.
+            Err(e) if claims.lacks_email() => {
+                let url = self
+                    .discovery
+                    .as_ref()
+                    .and_then(|d| d.userinfo_endpoint.clone())
+                    .unwrap_or_default();
+                return self.fail(SignInFailure::Unreachable(format!("{url}: {e}")));
+            }
+            Err(_) => {}
+        }
+        if let Some(e) = claims.login_email() {
+            self.email = e.to_owned();
+        }
+        self.identified(claims)
+    }
+
+    fn id_token(&self) -> String {
+        self.grant
             .as_ref()
             .and_then(|g| g.id_token.clone())
-            .unwrap_or_default();
-        let claims = idtoken::verify(
-            &id_token,
-            &jwks,
-            &Expectations {
-                kind: cfg.kind,
-                issuer: &self.issuer,
-                client_id: &self.client_id,
-                nonce: &self.secrets.nonce,
-                now: now_s,
-                allowed_domains: &cfg.allowed_domains,
-                tenant: cfg.tenant.as_deref(),
-            },
-        );
-        match claims {
-            Ok(c) => self.verified(c, cfg.kind, id_token),
-            Err(e) => self.fail(SignInFailure::IdToken(e)),
+            .unwrap_or_default()
+    }
+
+    fn expectations<'a>(&'a self, cfg: &'a ProviderConfig) -> Expectations<'a> {
+        Expectations {
+            kind: cfg.kind,
+            issuer: &self.issuer,
+            client_id: &self.client_id,
+            nonce: &self.secrets.nonce,
+            now: self.now_s,
+            allowed_domains: &cfg.allowed_domains,
+            tenant: cfg.tenant.as_deref(),
         }
+    }
+
+    /// The identity checks (verified email, allowed domain, Entra tenant).
+    fn identified(&mut self, claims: Claims) -> Step {
+        let Some(cfg) = self.cfg.clone() else {
+            return self.fail(SignInFailure::Setup(SetupProblem::NoProvider));
+        };
+        if let Err(e) = idtoken::check_identity(&claims, &self.expectations(&cfg)) {
+            return self.fail(SignInFailure::IdToken(e));
+        }
+        let id_token = self.id_token();
+        self.verified(claims, cfg.kind, id_token)
     }
 
     fn verified(&mut self, claims: Claims, kind: ProviderKind, id_token: String) -> Step {
@@ -415,6 +507,10 @@ impl SignIn {
         };
         let notice = match (&grant.store_error, self.home) {
             (Some(e), _) => Some(Notice::new("signinStoreUnavailable", &[e])),
+            // The helper is there: the provider issued no refresh token.
+            (None, TokenHome::Browser) if self.host => {
+                Some(Notice::new("signinNoRefreshToken", &[]))
+            }
             (None, TokenHome::Browser) => Some(Notice::new("signinBrowserOnly", &[])),
             (None, TokenHome::Host) => None,
         };

@@ -124,6 +124,7 @@ async fn run(
             Step::Keys { jwks_uri, kid } => {
                 flow.keys(jwks_for(&jwks_uri, &kid).await, (now_ms() / 1000.0) as u64)
             }
+            Step::Userinfo(req) => flow.userinfo(http(&req, None).await),
             Step::PlatformSession(req) => flow.platform_answered(http(&req, None).await),
             Step::Forget(account) => {
                 let _ = host_request(Request::AuthForget(AuthForgetParams {

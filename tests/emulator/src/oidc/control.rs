@@ -1,6 +1,7 @@
 //! The providers' control API (nested under `/control/oidc` and
 //! `/control/oidc-microsoft`): clients, users, auto-consent, key rotation,
-//! revocation, and what was revoked.
+//! revocation, what was revoked, and the provider's behaviour where OpenID
+//! Connect leaves a choice.
 
 use super::*;
 
@@ -14,6 +15,12 @@ pub fn control_routes() -> Router<Provider> {
         .route("/revoke-user", post(revoke_user))
         .route("/revocations", get(revocations))
         .route("/id-token-fault", put(set_id_token_fault))
+        .route("/behaviour", put(set_behaviour))
+}
+
+async fn set_behaviour(State(p): State<Provider>, Json(b): Json<Behaviour>) -> StatusCode {
+    p.lock().behaviour = b;
+    StatusCode::NO_CONTENT
 }
 
 #[derive(Deserialize)]

@@ -89,6 +89,44 @@ struct Grant {
     nonce: Option<String>,
     email: String,
     scope: String,
+    /// `offline_access` asked with `prompt=consent`.
+    offline_consented: bool,
+}
+
+/// How this provider behaves where OpenID Connect leaves it the choice
+/// (`PUT /control/oidc/behaviour`), as certified providers differ.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Behaviour {
+    /// The ID token carries `sub` alone; email, email_verified, name and
+    /// picture only at userinfo (Core §5.4).
+    pub claims_at_userinfo: bool,
+    /// A refresh token only for `offline_access` asked with
+    /// `prompt=consent` (Core §11); discovery lists `offline_access`.
+    pub offline_needs_consent: bool,
+    /// No refresh token at all (a client whose offline access is off).
+    pub no_refresh_tokens: bool,
+    /// The ID token signature: None or `RS256`, `PS256`, `ES256` (the JWKS
+    /// and discovery say the same).
+    pub id_token_alg: Option<IdTokenAlg>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdTokenAlg {
+    #[default]
+    RS256,
+    PS256,
+    ES256,
+}
+
+impl IdTokenAlg {
+    pub fn name(self) -> &'static str {
+        match self {
+            IdTokenAlg::RS256 => "RS256",
+            IdTokenAlg::PS256 => "PS256",
+            IdTokenAlg::ES256 => "ES256",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -122,6 +160,9 @@ struct Inner {
     revocations: Vec<String>,
     /// Test fault on the next ID tokens: `tamper` (bad signature) or `wrong_nonce`.
     id_token_fault: Option<String>,
+    behaviour: Behaviour,
+    /// The P-256 key for ES256, made when first needed.
+    ec_key: Option<p256::ecdsa::SigningKey>,
 }
 
 /// Whose wording and shapes the provider uses.
@@ -225,6 +266,10 @@ pub fn routes() -> Router<Provider> {
 
 async fn discovery(State(p): State<Provider>, headers: HeaderMap) -> Json<Value> {
     let iss = issuer(&p, &headers, None);
+    let mut scopes = vec!["openid", "email", "profile"];
+    if p.lock().behaviour.offline_needs_consent {
+        scopes.push("offline_access");
+    }
     Json(json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/o/oauth2/v2/auth"),
@@ -234,8 +279,8 @@ async fn discovery(State(p): State<Provider>, headers: HeaderMap) -> Json<Value>
         "jwks_uri": format!("{iss}/oauth2/v3/certs"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "scopes_supported": ["openid", "email", "profile"],
+        "id_token_signing_alg_values_supported": [p.lock().behaviour.id_token_alg.unwrap_or_default().name()],
+        "scopes_supported": scopes,
         "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
         "claims_supported": ["aud", "email", "email_verified", "exp", "family_name", "given_name", "iat", "iss", "name", "picture", "sub"],
         "code_challenge_methods_supported": ["plain", "S256"],
@@ -376,6 +421,10 @@ fn issue_code(p: &Provider, q: &HashMap<String, String>, email: &str) -> Respons
             nonce: q.get("nonce").cloned(),
             email: email.to_owned(),
             scope: scope.clone(),
+            offline_consented: get("scope")
+                .split_whitespace()
+                .any(|s| s == "offline_access")
+                && get("prompt") == "consent",
         },
     );
     redirect_with(
@@ -436,6 +485,11 @@ fn tokens(
     }
     if let Some(pic) = &user.picture {
         claims["picture"] = json!(pic);
+    }
+    if p.lock().behaviour.claims_at_userinfo
+        && let Some(o) = claims.as_object_mut()
+    {
+        o.retain(|k, _| ["iss", "azp", "aud", "sub", "iat", "exp"].contains(&k.as_str()));
     }
     if let Some(n) = nonce {
         claims["nonce"] = json!(n);
@@ -566,6 +620,18 @@ fn token_in(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",
                     "Invalid code verifier.",
+                );
+            }
+            let b = p.lock().behaviour;
+            if b.no_refresh_tokens || (b.offline_needs_consent && !g.offline_consented) {
+                return tokens(
+                    &p,
+                    &iss,
+                    &client_id,
+                    &g.email,
+                    &g.scope,
+                    g.nonce.as_deref(),
+                    None,
                 );
             }
             let refresh = random_token(if ms { "0.A" } else { "1//0g" });

@@ -402,3 +402,153 @@ async fn microsoft_flavour_multi_tenant_flow_and_aadsts_bodies() {
         ringside_core::auth::token::TokenFailure::InvalidClient(d) if d.contains("AADSTS700016")
     ));
 }
+
+#[tokio::test]
+async fn behaviours_claims_at_userinfo_and_refresh_tokens_only_with_consent() {
+    let app = setup().await;
+    let json = |v: Value| Some(("application/json", v.to_string()));
+    call(
+        &app,
+        Method::PUT,
+        "/control/oidc/behaviour",
+        json(json!({"claims_at_userinfo": true, "offline_needs_consent": true})),
+    )
+    .await;
+    let iss = format!("http://{HOST}/google");
+    let (_, _, doc) = call(
+        &app,
+        Method::GET,
+        "/google/.well-known/openid-configuration",
+        None,
+    )
+    .await;
+    assert!(doc.contains("offline_access"), "{doc}");
+    let d = provider::parse_discovery(&doc, &iss).unwrap();
+    let cfg = ProviderConfig {
+        kind: ProviderKind::Oidc,
+        issuer: Some(iss.clone()),
+        client_id: Some("ringside-web".into()),
+        allowed_domains: vec![],
+        tenant: None,
+    };
+    // Ringside's oidc request asks offline_access with prompt=consent.
+    let secrets = RequestSecrets::from_random(&[11u8; RANDOM_BYTES]);
+    let code = authorize(&app, &cfg, &d, &secrets).await;
+    let (status, body) = exchange(
+        &app,
+        "/google/token",
+        "ringside-web",
+        &code,
+        &secrets.verifier,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let t: Value = serde_json::from_str(&body).unwrap();
+    assert!(t["refresh_token"].is_string(), "{body}");
+    let claims = idtoken::peek_claims(t["id_token"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (claims.email, claims.name, claims.email_verified),
+        (None, None, None)
+    );
+    let (status, _, info) = send(
+        &app,
+        Method::GET,
+        "/google/v1/userinfo",
+        &[(
+            "authorization",
+            &format!("Bearer {}", t["access_token"].as_str().unwrap()),
+        )],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let info: Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(
+        (info["sub"].as_str(), info["email"].as_str()),
+        (Some(claims.sub.as_str()), Some("ana@example.com"))
+    );
+
+    // Without prompt=consent: no refresh token.
+    let url = provider::authorization_url(&cfg, &d, REDIRECT, &secrets, None)
+        .unwrap()
+        .replace("prompt=consent", "prompt=login");
+    let path = url.strip_prefix(&format!("http://{HOST}")).unwrap();
+    let (_, headers, _) = call(&app, Method::GET, path, None).await;
+    let code =
+        provider::parse_redirect(headers[header::LOCATION].to_str().unwrap(), &secrets.state)
+            .unwrap();
+    let (_, body) = exchange(
+        &app,
+        "/google/token",
+        "ringside-web",
+        &code,
+        &secrets.verifier,
+    )
+    .await;
+    let t: Value = serde_json::from_str(&body).unwrap();
+    assert!(t["refresh_token"].is_null(), "{body}");
+    assert!(t["access_token"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn id_tokens_in_ps256_and_es256_verify_with_ringsides_rules() {
+    let app = setup().await;
+    let iss = format!("http://{HOST}/google");
+    for alg in ["PS256", "ES256"] {
+        let json = |v: Value| Some(("application/json", v.to_string()));
+        call(
+            &app,
+            Method::PUT,
+            "/control/oidc/behaviour",
+            json(json!({ "id_token_alg": alg })),
+        )
+        .await;
+        let (_, _, doc) = call(
+            &app,
+            Method::GET,
+            "/google/.well-known/openid-configuration",
+            None,
+        )
+        .await;
+        let d = provider::parse_discovery(&doc, &iss).unwrap();
+        assert_eq!(d.id_token_signing_alg_values_supported, [alg]);
+        let cfg = ProviderConfig {
+            kind: ProviderKind::Oidc,
+            issuer: Some(iss.clone()),
+            client_id: Some("ringside-web".into()),
+            allowed_domains: vec![],
+            tenant: None,
+        };
+        let secrets = RequestSecrets::from_random(&[12u8; RANDOM_BYTES]);
+        let code = authorize(&app, &cfg, &d, &secrets).await;
+        let (status, body) = exchange(
+            &app,
+            "/google/token",
+            "ringside-web",
+            &code,
+            &secrets.verifier,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let t: Value = serde_json::from_str(&body).unwrap();
+        let token = t["id_token"].as_str().unwrap();
+        assert_eq!(idtoken::peek_alg(token).unwrap(), alg);
+        let (_, _, certs) = call(&app, Method::GET, "/google/oauth2/v3/certs", None).await;
+        let jwks: Jwks = serde_json::from_str(&certs).unwrap();
+        let claims = idtoken::verify(
+            token,
+            &jwks,
+            &Expectations {
+                kind: ProviderKind::Oidc,
+                issuer: &iss,
+                client_id: "ringside-web",
+                nonce: &secrets.nonce,
+                now: now(),
+                allowed_domains: &[],
+                tenant: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(claims.email.as_deref(), Some("ana@example.com"));
+    }
+}
