@@ -282,10 +282,8 @@ test('an account without People API access gets a clear message', async () => {
   try {
     await openPopup();
     await signInGoogle(b, popup);
-    assert.equal(
-      await syncError(popup),
-      'Ringside cannot read your Google contacts. Google says: “People API has not been used in project 1234 before or it is disabled.” Ask your administrator to turn on the People API for Ringside.',
-    );
+    const expected = 'Ringside cannot read your Google contacts. Google says: “People API has not been used in project 1234 before or it is disabled.” Ask your administrator to turn on the People API for Ringside.';
+    assert.equal(await syncError(popup, expected), expected);
   } finally {
     await emu.control('PUT', '/faults', []);
     await popup?.close();

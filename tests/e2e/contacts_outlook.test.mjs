@@ -236,10 +236,8 @@ test('Graph refusing Contacts.Read gets an Outlook message that says what to do'
   try {
     await stale();
     await openPopup();
-    assert.equal(
-      await syncError(popup),
-      'Ringside may not read your Outlook contacts. Sign out and sign in again to grant access to contacts, or ask your administrator to consent to Contacts.Read for Ringside.',
-    );
+    const expected = 'Ringside may not read your Outlook contacts. Sign out and sign in again to grant access to contacts, or ask your administrator to consent to Contacts.Read for Ringside.';
+    assert.equal(await syncError(popup, expected), expected);
   } finally {
     await emu.control('PUT', '/faults', []);
     await popup?.close();
@@ -256,10 +254,8 @@ test('a 401 about the mailbox (no Exchange Online) is reported and does not sign
   try {
     await stale();
     await openPopup();
-    assert.equal(
-      await syncError(popup),
-      'Ringside cannot read your Outlook contacts. Microsoft 365 says: “The mailbox is either inactive, soft-deleted, or is hosted on-premise.” Ask your administrator whether your account has an Exchange Online mailbox.',
-    );
+    const expected = 'Ringside cannot read your Outlook contacts. Microsoft 365 says: “The mailbox is either inactive, soft-deleted, or is hosted on-premise.” Ask your administrator whether your account has an Exchange Online mailbox.';
+    assert.equal(await syncError(popup, expected), expected);
     assert.equal(await phase(popup), 'signed_in', 'still signed in');
     assert.equal((await swState(popup)).contacts.count, CONTACTS - 2, 'the local copy stays');
   } finally {

@@ -39,11 +39,27 @@ export async function search(page, text) {
 /** Waits out the popup's 2 s staleness rule, so opening it syncs. */
 export const stale = () => new Promise((r) => setTimeout(r, 2100));
 
-/** Waits for the popup to show the sync error, and returns its text. */
-export async function syncError(popup) {
+/**
+ * Waits for the popup to show the sync error `expected`, and returns the
+ * error text it shows (the last one seen if `expected` never came, so the
+ * caller's assertion names it). The popup first shows the worker's last
+ * known status, which may be an earlier sync's error, until this sync starts:
+ * state and text are read together, and an earlier error is waited past.
+ */
+export async function syncError(popup, expected) {
   const status = popup.getByTestId('contacts-status');
-  await until(async () => (await status.getAttribute('data-state')) === 'error', { timeout: 10000, what: 'the sync error' });
-  return status.textContent();
+  const read = () => status.evaluate((el) => ({ state: el.getAttribute('data-state'), text: el.textContent }));
+  let last;
+  try {
+    await until(async () => {
+      const now = await read();
+      if (now.state === 'error') last = now.text;
+      return now.state === 'error' && now.text === expected;
+    }, { timeout: 10000, what: 'the sync error' });
+  } catch (e) {
+    if (last === undefined) throw e;
+  }
+  return last;
 }
 
 /**
