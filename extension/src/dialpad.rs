@@ -96,7 +96,11 @@ pub fn status(
         } else {
             t.message("contactsSyncedMinutes", &[minutes.to_string()])
         };
-        let text = t.message("contactsSynced", &[thousands(v.count), when]);
+        let text = if v.count == 1 {
+            t.message("contactsSyncedOne", &[when])
+        } else {
+            t.message("contactsSynced", &[thousands(v.count), when])
+        };
         p.add(&dom::el(doc, "span", "", Some(&text))?)?;
         p.set_attribute("data-state", "synced")?;
         p.set_attribute("data-count", &v.count.to_string())?;

@@ -465,7 +465,18 @@ pub fn check_identity(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenErr
                 return Err(IdTokenError::EmailNotVerified);
             }
             if !x.allowed_domains.is_empty() {
-                let hd = c.hd.clone().unwrap_or_default();
+                // Google names a Workspace account's domain in `hd` (a
+                // personal account has none). Other providers have no such
+                // claim: there the domain is the verified email's.
+                let hd = match x.kind {
+                    ProviderKind::Google => c.hd.clone().unwrap_or_default(),
+                    _ => c
+                        .email
+                        .as_deref()
+                        .and_then(|e| e.rsplit_once('@'))
+                        .map(|(_, d)| d.to_ascii_lowercase())
+                        .unwrap_or_default(),
+                };
                 if !x
                     .allowed_domains
                     .iter()

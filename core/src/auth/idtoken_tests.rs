@@ -167,6 +167,43 @@ fn each_refusal_is_its_own_error() {
 }
 
 #[test]
+fn generic_oidc_checks_allowed_domains_on_the_verified_email() {
+    // Okta, Keycloak, Auth0 and Ping send no `hd`: the domain is the
+    // verified email's, and an `hd` a provider happens to send counts for
+    // nothing (it is Google's claim).
+    let domains = vec!["example.com".to_owned()];
+    let x = Expectations {
+        kind: ProviderKind::Oidc,
+        ..expect(&domains)
+    };
+    let k = jwks("k1");
+    let no_hd = |email: &str| {
+        let email = email.to_owned();
+        with(move |c| {
+            c.as_object_mut().unwrap().remove("hd");
+            c["email"] = email.into();
+        })
+    };
+    assert!(verify(&no_hd("ana@example.com"), &k, &x).is_ok());
+    assert!(verify(&no_hd("Ana@EXAMPLE.com"), &k, &x).is_ok());
+    for (email, got) in [
+        ("eve@evil.example", "evil.example"),
+        ("eve@example.com.evil.example", "example.com.evil.example"),
+        ("eve@sub.example.com", "sub.example.com"),
+    ] {
+        let Err(IdTokenError::WrongDomain { got: g, .. }) = verify(&no_hd(email), &k, &x) else {
+            panic!("{email} must be refused");
+        };
+        assert_eq!(g, got);
+    }
+    let forged_hd = with(|c| c["email"] = "eve@evil.example".into());
+    assert!(matches!(
+        verify(&forged_hd, &k, &x),
+        Err(IdTokenError::WrongDomain { .. })
+    ));
+}
+
+#[test]
 fn microsoft_tokens_check_the_tenant_not_email_verified() {
     let tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
     let issuer = crate::auth::provider::microsoft_issuer("organizations");
