@@ -191,10 +191,13 @@ test('without the host: signs in as a public client for this browser session and
 const companyIdp = (extra = {}) => ({ kind: 'oidc', issuer: `${emu.url}/google`, clientId: 'ringside-e2e', ...extra });
 const behaviour = (b) => emu.control('PUT', '/oidc/behaviour', b);
 
-test('generic OIDC: identity claims only at userinfo, a refresh token only with consent: signs in with both', async () => {
+test('generic OIDC: identity claims only at userinfo, a refresh token only with consent: signs in with both, and the platform reads userinfo itself', async () => {
   await provider('/oidc', { auto: ANA.email });
   await behaviour({ claims_at_userinfo: true, offline_needs_consent: true });
-  const b = await launch({ host: true, policy: { identityProviders: [companyIdp({ allowedDomains: [] })] } });
+  await emu.control('PUT', '/platform/agents', [{ login_email: ANA.email, name: ANA.name }]);
+  await emu.control('PUT', '/platform/method', { method: 'google' });
+  await emu.control('DELETE', '/requests');
+  const b = await launch({ host: true, policy: { identityProviders: [companyIdp({ allowedDomains: [] })], platformUrl: `${emu.url}/platform` } });
   try {
     const popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 600 });
     await clickSignIn(b, popup, 'Sign in with your company account');
@@ -206,6 +209,11 @@ test('generic OIDC: identity claims only at userinfo, a refresh token only with 
     assert.equal(await popup.getByTestId('auth-notice').count(), 0, 'nothing to say: the refresh token is in the Secret Service');
     const refresh = secretFor(`${emu.url}/google`, 'ringside-e2e');
     assert.ok(refresh && refresh.length > 20, `refresh token in the Secret Service (got ${refresh})`);
+    // The ID token named nobody: the platform was given the access token to
+    // read userinfo with, and found the invited agent.
+    assert.match(await popup.getByTestId('profile').textContent(), /Phone system login: ana@example\.com/);
+    const sent = (await emu.control('GET', '/requests')).filter((r) => r.path === '/platform/v1/sessions');
+    assert.deepEqual(sent.map((r) => r.status), [200]);
   } finally {
     await behaviour({});
     await b.close();

@@ -285,6 +285,21 @@ pub fn exchange_failure(status: u16, body: &str) -> SignInFailure {
     }
 }
 
+/// The body of `POST /v1/sessions`: the ID token, and the access token too
+/// when the ID token names nobody (no email: a provider that gives identity
+/// claims only at userinfo, OpenID Connect Core §5.4), so the platform can
+/// read userinfo itself with it and check the same `sub`. The platform never
+/// takes identity claims from the extension. Otherwise the access token
+/// stays here: it may carry more than the platform needs (contacts).
+pub fn platform_session_request(id_token: &str, access_token: &str) -> serde_json::Value {
+    let anonymous = super::idtoken::peek_claims(id_token).map_or(true, |c| c.lacks_email());
+    if anonymous && !access_token.is_empty() {
+        serde_json::json!({ "id_token": id_token, "access_token": access_token })
+    } else {
+        serde_json::json!({ "id_token": id_token })
+    }
+}
+
 /// Reads the platform's answer to `POST /v1/sessions`: the agent and the
 /// platform session id (for its event stream).
 pub fn platform_session(
@@ -379,6 +394,43 @@ mod tests {
             base[k] = x.clone();
         }
         serde_json::from_value(base).unwrap()
+    }
+
+    fn unsigned(claims: serde_json::Value) -> String {
+        use base64::Engine as _;
+        let enc = |v: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        format!(
+            "{}.{}.sig",
+            enc(serde_json::json!({"alg": "RS256"})),
+            enc(claims)
+        )
+    }
+
+    #[test]
+    fn the_platform_gets_the_access_token_only_for_an_id_token_that_names_nobody() {
+        let base =
+            serde_json::json!({"iss": "https://i", "sub": "s-1", "aud": "c", "exp": 2, "iat": 1});
+        let sub_only = unsigned(base.clone());
+        let mut with_email = base;
+        with_email["email"] = "ana@example.com".into();
+        with_email["email_verified"] = true.into();
+        let named = unsigned(with_email);
+        assert_eq!(
+            platform_session_request(&sub_only, "at-1"),
+            serde_json::json!({"id_token": sub_only, "access_token": "at-1"})
+        );
+        // An ID token with the email: the access token (which may reach
+        // contacts) stays in the extension.
+        assert_eq!(
+            platform_session_request(&named, "at-1"),
+            serde_json::json!({"id_token": named})
+        );
+        assert_eq!(
+            platform_session_request(&sub_only, ""),
+            serde_json::json!({"id_token": sub_only})
+        );
     }
 
     #[test]

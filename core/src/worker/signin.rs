@@ -13,7 +13,7 @@
 //! authorization) for the agent already signed in: [`Challenge`] says who
 //! must come back.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::http::{HttpAnswer, HttpRequest};
 use crate::auth::idtoken::{self, Claims, Expectations, IdTokenError, Jwks};
@@ -469,7 +469,10 @@ impl SignIn {
         match &self.platform_url {
             Some(base) => Step::PlatformSession(HttpRequest::post_json(
                 format!("{}/v1/sessions", base.trim_end_matches('/')),
-                json!({ "id_token": id_token }),
+                session::platform_session_request(
+                    &id_token,
+                    self.grant.as_ref().map_or("", |g| g.access_token.as_str()),
+                ),
             )),
             None => self.done(None),
         }

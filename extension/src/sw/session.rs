@@ -269,7 +269,7 @@ pub(super) async fn refresh() -> bool {
     // present the new ID token again, which also re-checks the agent.
     if let Some(id_token) = grant.id_token.as_deref()
         && platform_session_id().is_none()
-        && !renew_platform_session(id_token).await
+        && !renew_platform_session(id_token, &grant.access_token).await
     {
         return false;
     }
@@ -285,12 +285,12 @@ pub(super) async fn refresh() -> bool {
 
 /// A new platform session for a refreshed ID token; false when the platform
 /// ended the agent's access.
-async fn renew_platform_session(id_token: &str) -> bool {
+async fn renew_platform_session(id_token: &str, access_token: &str) -> bool {
     use ringside_core::auth::session::PlatformRefusal;
     let Some(base) = with_worker(|w| w.settings.platform_url.clone()).flatten() else {
         return true;
     };
-    match platform_session(&base, id_token).await {
+    match platform_session(&base, id_token, access_token).await {
         Ok((_, Some(id))) => apply(AuthEvent::PlatformSession(id)).await,
         Ok((_, None)) => {}
         Err(PlatformRefusal::NotInvited) => {
@@ -306,17 +306,20 @@ async fn renew_platform_session(id_token: &str) -> bool {
     true
 }
 
-/// `POST {platform}/v1/sessions` with the ID token: the agent and a session id.
+/// `POST {platform}/v1/sessions` with the ID token (and the access token when
+/// the ID token names nobody): the agent and a session id.
 pub(super) async fn platform_session(
     base: &str,
     id_token: &str,
+    access_token: &str,
 ) -> Result<
     (ringside_core::auth::session::PlatformAgent, Option<String>),
     ringside_core::auth::session::PlatformRefusal,
 > {
     use ringside_core::auth::session::{self as auth, PlatformRefusal};
     let url = format!("{}/v1/sessions", base.trim_end_matches('/'));
-    let a = chrome::http(&url, None, Some(&json!({ "id_token": id_token })), None)
+    let body = auth::platform_session_request(id_token, access_token);
+    let a = chrome::http(&url, None, Some(&body), None)
         .await
         .map_err(|e| PlatformRefusal::Other(format!("{url}: {}", JsError::from(e))))?;
     auth::platform_session(a.status, &a.body)

@@ -108,6 +108,10 @@ fn refuse(status: StatusCode, code: &str, message: &str, extra: Value) -> Respon
 #[derive(Deserialize)]
 struct SessionRequest {
     id_token: String,
+    /// Sent when the ID token names nobody (claims only at userinfo): the
+    /// platform reads userinfo with it, as a relying party would.
+    #[serde(default)]
+    access_token: Option<String>,
 }
 
 fn agent_json(a: &Agent) -> Value {
@@ -130,12 +134,39 @@ async fn create_session(State(p): State<Platform>, Json(r): Json<SessionRequest>
             );
         }
     };
-    let email = claims["email"]
+    let sub = claims["sub"].as_str().unwrap_or_default().to_owned();
+    let mut email = claims["email"]
         .as_str()
         .or(claims["preferred_username"].as_str())
         .unwrap_or_default()
         .to_owned();
-    let sub = claims["sub"].as_str().unwrap_or_default().to_owned();
+    if email.is_empty() {
+        // OpenID Connect Core §5.4: identity claims only at userinfo. Read
+        // them with the access token, for the same subject, never from the
+        // caller.
+        let issuer_of = if provider == "google" {
+            &p.google
+        } else {
+            &p.microsoft
+        };
+        let info = r
+            .access_token
+            .as_deref()
+            .and_then(|a| issuer_of.userinfo_of(a));
+        match info {
+            Some(i) if i["sub"] == sub.as_str() && i["email_verified"] == true => {
+                email = i["email"].as_str().unwrap_or_default().to_owned();
+            }
+            _ => {
+                return refuse(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    "The ID token names no verified email, and no access token for the same subject was given to read it from userinfo.",
+                    json!({}),
+                );
+            }
+        }
+    }
     let account = if provider == "google" {
         "Google account"
     } else {
@@ -462,6 +493,33 @@ mod tests {
             None,
         )
         .await
+    }
+
+    #[tokio::test]
+    async fn an_id_token_that_names_nobody_needs_an_access_token_for_the_same_subject() {
+        let f = fixture(
+            json!([{"login_email": "ana@example.com", "name": "Ana"}]),
+            "google",
+        );
+        let exp = crate::oidc::now() + 600;
+        let sub_only = f
+            .google
+            .sign(&json!({"iss": "x", "sub": "111", "exp": exp}));
+        let (status, body) = session(&f, sub_only.clone()).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (401, Some("invalid_token"))
+        );
+        // An access token the provider never issued reads no userinfo.
+        let (status, _) = call(
+            &f.app,
+            Method::POST,
+            "/platform/v1/sessions",
+            Some(json!({ "id_token": sub_only, "access_token": "made-up" })),
+            None,
+        )
+        .await;
+        assert_eq!(status, 401);
     }
 
     #[tokio::test]

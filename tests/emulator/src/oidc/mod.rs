@@ -219,6 +219,18 @@ impl Provider {
         Some((email, scope))
     }
 
+    /// What this provider's userinfo endpoint answers for an access token
+    /// (a relying party such as the platform reads it with the token).
+    pub fn userinfo_of(&self, access: &str) -> Option<Value> {
+        let inner = self.lock();
+        let email = inner.access.get(access)?;
+        let user = inner.users.iter().find(|u| &u.email == email)?;
+        Some(json!({
+            "sub": user.sub(), "email": user.email, "email_verified": user.email_verified,
+            "name": user.name,
+        }))
+    }
+
     pub fn microsoft() -> Provider {
         Provider {
             flavor: Flavor::Microsoft,
