@@ -388,8 +388,15 @@ impl Auth {
             .map_err(|e| store_error(&e))?;
         let mut revoked = false;
         let mut revoke_error = None;
-        if let (true, Some(secret)) = (p.revoke, &secret) {
-            match self.revoke(&p.account, secret).await {
+        // The refresh token when one is stored, otherwise the access token
+        // the extension holds (a provider that issued no refresh token).
+        let to_revoke = match (&secret, &p.access_token) {
+            (Some(s), _) => Some((s, "refresh_token")),
+            (None, Some(a)) => Some((a, "access_token")),
+            (None, None) => None,
+        };
+        if let (true, Some((secret, hint))) = (p.revoke, to_revoke) {
+            match self.revoke(&p.account, secret, hint).await {
                 Ok(()) => revoked = true,
                 Err(e) => revoke_error = Some(e.message),
             }
@@ -409,7 +416,12 @@ impl Auth {
     /// than oauth2's `revoke_token`, which refuses any non-https endpoint,
     /// loopback included, while the rest of the host allows loopback http
     /// (local providers, the emulator). Same form as oauth2 would send.
-    async fn revoke(&self, account: &AuthAccount, secret: &Secret) -> Result<(), ErrorBody> {
+    async fn revoke(
+        &self,
+        account: &AuthAccount,
+        secret: &Secret,
+        hint: &str,
+    ) -> Result<(), ErrorBody> {
         let d = self.discovery(&account.issuer).await?;
         let Some(url) = d.revocation_endpoint else {
             return Err(err(
@@ -419,7 +431,7 @@ impl Auth {
         };
         let mut form = vec![
             ("token", secret.expose().to_owned()),
-            ("token_type_hint", "refresh_token".to_owned()),
+            ("token_type_hint", hint.to_owned()),
             ("client_id", account.client_id.clone()),
         ];
         if let Some(c) = self.configured(account) {

@@ -185,6 +185,7 @@ async fn exchange_keeps_the_refresh_token_in_the_store_refresh_and_sign_out_revo
 
     let out = auth
         .forget(AuthForgetParams {
+            access_token: None,
             account: account(&cfg),
             revoke: true,
         })

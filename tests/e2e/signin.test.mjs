@@ -241,6 +241,14 @@ test('generic OIDC: unverified email at userinfo is refused; a provider that iss
     assert.equal(n.key, 'signinNoRefreshToken');
     assert.doesNotMatch(n.text, /not installed/);
     assert.match(n.text, /no refresh token/);
+    // Sign-out revokes what there is, the access token, through the host.
+    const access = await b.sw.evaluate(async () => (await chrome.storage.session.get('tokens')).tokens.access_token);
+    assert.ok(access, 'the session has an access token');
+    const options = await openExtensionPage(b, 'options.html');
+    await options.getByRole('button', { name: 'Sign out' }).click();
+    await until(async () => (await phase(options)) === 'signed_out', { what: 'signed out' });
+    assert.equal((await notice(options)).key, 'signedOut');
+    assert.ok((await emu.control('GET', '/oidc/revocations')).includes(access), 'the provider saw the access token revoked');
   } finally {
     await behaviour({});
     await b.close();

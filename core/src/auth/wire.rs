@@ -47,6 +47,12 @@ pub struct AuthForgetParams {
     pub account: AuthAccount,
     #[serde(default)]
     pub revoke: bool,
+    /// The session's access token, when the provider issued no refresh token
+    /// (nothing stored): the host revokes it instead, with the client secret
+    /// it may hold and without the browser's CORS rules, so the grant does
+    /// not outlive the sign-out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<crate::secret::Secret>,
 }
 
 /// What `auth.exchange` and `auth.refresh` return. The refresh token never

@@ -13,7 +13,9 @@ use ringside_core::worker::auth::{AuthEffect, AuthEvent};
 use serde_json::{Value, json};
 use wasm_bindgen_futures::spawn_local;
 
-use super::kernel::{Up, Worker, broadcast, host_request, now_ms, sleep, up, with_worker};
+use super::kernel::{
+    Up, Worker, broadcast, host_connected, host_request, now_ms, sleep, up, with_worker,
+};
 use crate::chrome::{self, Area};
 use crate::error::{JsError, log_warn};
 
@@ -145,7 +147,12 @@ async fn carry_out(fx: AuthEffect) {
 /// Asks the host to delete the entry (and revoke); remembered until it did,
 /// so a host that crashed or was missing does it on its next connection.
 async fn purge_in_host(account: AuthAccount, revoke: bool) {
-    let r = host_request(Request::AuthForget(AuthForgetParams { account, revoke })).await;
+    let r = host_request(Request::AuthForget(AuthForgetParams {
+        account,
+        revoke,
+        access_token: None,
+    }))
+    .await;
     if r.is_ok() {
         let _ = chrome::storage_remove(Area::Local, &[KEY_PURGE]).await;
     }
@@ -332,29 +339,42 @@ pub(super) async fn sign_out(revocation_endpoint: Option<String>) {
         return;
     };
     let mut notice = Notice::new("signedOut", &[]);
-    match profile.home {
-        TokenHome::Host => {
+    // Through the host: the stored refresh token, or (`access_token`) the
+    // session's access token when the provider issued no refresh token.
+    let forget_in_host = |access_token: Option<String>| {
+        let account = account(&profile);
+        async move {
             let r = host_request(Request::AuthForget(AuthForgetParams {
-                account: account(&profile),
+                account,
                 revoke: true,
+                access_token: access_token.map(Into::into),
             }))
             .await;
             match r {
-                Ok(v) if v["revoked"] == true => {}
+                Ok(v) if v["revoked"] == true => Notice::new("signedOut", &[]),
                 Ok(v) => {
                     let why = v["revoke_error"].as_str().unwrap_or_default().to_owned();
-                    notice = Notice::new("signedOutNotRevoked", &[&why]);
+                    Notice::new("signedOutNotRevoked", &[&why])
                 }
-                Err(e) => notice = Notice::new("signedOutNotRevoked", &[&e.message]),
+                Err(e) => Notice::new("signedOutNotRevoked", &[&e.message]),
             }
         }
+    };
+    match profile.home {
+        TokenHome::Host => notice = forget_in_host(None).await,
         TokenHome::Browser => {
             let tokens = chrome::storage_get(Area::Session, Some(&[KEY_TOKENS]))
                 .await
                 .unwrap_or_default();
             let t = &tokens[KEY_TOKENS];
             let token = t["refresh_token"].as_str().or(t["access_token"].as_str());
-            if let (Some(token), Some(url)) = (token, revocation_endpoint) {
+            let access_only = t["refresh_token"].is_null();
+            if let (true, true, Some(access)) = (host_connected(), access_only, token) {
+                // The host is there but the provider issued no refresh
+                // token: the host revokes the access token (it may hold the
+                // client secret, and no CORS rule applies to it).
+                notice = forget_in_host(Some(access.to_owned())).await;
+            } else if let (Some(token), Some(url)) = (token, revocation_endpoint) {
                 let r = chrome::http(
                     &url,
                     Some(&[("token", token), ("client_id", &profile.client_id)]),

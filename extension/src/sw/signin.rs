@@ -130,6 +130,7 @@ async fn run(
                 let _ = host_request(Request::AuthForget(AuthForgetParams {
                     account,
                     revoke: true,
+                    access_token: None,
                 }))
                 .await;
                 flow.forgotten()
