@@ -407,7 +407,7 @@ pub async fn clear_notification(id: &str) -> Result<(), JsValue> {
 /// Sends a message to one frame of a tab's content script.
 pub async fn send_to_frame(
     tab: i32,
-    frame: i32,
+    frame: i64,
     message: &serde_json::Value,
 ) -> Result<(), JsValue> {
     let js = crate::error::json_to_js(message)?;

@@ -50,7 +50,8 @@ pub(super) struct Worker {
     pub ui: Vec<UiPort>,
     pub next_ui_id: u32,
     pub pages: Vec<PageSession>,
-    pub own_id: String,
+    /// This extension's id and its pages' origin (`moz-extension://<uuid>` in Firefox).
+    pub own: ringside_core::surface::OwnExtension,
     pub desk: CallDesk,
     pub settings: settings::Settings,
     /// Raw policy and options, as last read.
@@ -99,7 +100,10 @@ impl Worker {
             ui: vec![],
             next_ui_id: 1,
             pages: vec![],
-            own_id: chrome::runtime_id(),
+            own: ringside_core::surface::OwnExtension::new(
+                &chrome::runtime_id(),
+                &chrome::runtime_get_url(""),
+            ),
             desk: CallDesk::default(),
             settings: settings::Settings::default(),
             managed: json!({}),
