@@ -390,9 +390,9 @@ fn open_native() {
         });
     port.on_message()
         .add_listener(on_message.as_ref().unchecked_ref());
-    let on_disconnect = Closure::once_into_js(move |_port: JsValue| {
-        // lastError must be read inside the callback.
-        let last_error = chrome::last_error_message();
+    let on_disconnect = Closure::once_into_js(move |port: JsValue| {
+        // lastError must be read inside the callback (Firefox: port.error).
+        let last_error = chrome::disconnect_error(port.unchecked_ref());
         with_worker(|w| w.native = None);
         drive(LinkInput::Disconnected { last_error });
     });
