@@ -118,3 +118,22 @@ test('Firefox: a page script cannot give a call button the focus and have the ag
     await assertNoCall(remoteEvents, options, 'focus');
   });
 });
+
+// Firefox has no IntersectionObserver v2 (`trackVisibility`), the check that
+// catches an opaque decoy laid over the button with `pointer-events: none`:
+// content.js skips it there, so the agent's click through the decoy dials.
+// Known gap (docs/security.md, "What remains"); this case fails until page
+// dials in such browsers wait for the agent's confirmation.
+test('Firefox: an opaque decoy over the button that lets clicks through does not dial', {
+  todo: 'Firefox has no IntersectionObserver v2: the decoy is not detected (docs/security.md)',
+}, async () => {
+  await withSetup(async ({ b, options, remoteEvents }) => {
+    const page = await openHostile(b);
+    const under = (await callButtons(page)).find((x) => x.e164 === PARIS);
+    await page.evaluate(() => window.attack('decoy'));
+    await new Promise((r) => setTimeout(r, 400));
+    await page.screenshot({ path: artifact('firefox-hostile-decoy.png') });
+    await clickAt(page, under.x + 10, under.y + under.height / 2);
+    await assertNoCall(remoteEvents, options, 'decoy');
+  });
+});
