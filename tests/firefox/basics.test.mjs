@@ -4,6 +4,7 @@
 // emulator's pages. Run by scripts/test after the Chromium suite.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { startEmulator, until, artifact } from '../e2e/lib/harness.mjs';
 import { startSoftphone, controlClient } from '../e2e/lib/softphone.mjs';
 import {
@@ -67,6 +68,9 @@ test('Firefox: without the host the popup gives the Firefox install command', as
     await waitForText(popup, 'The Ringside host is not installed');
     const command = await popup.evaluate(() => document.querySelector('[data-testid=install-command]')?.textContent);
     assert.equal(command, `ringside-host install --browser firefox --extension-id ${GECKO_ID}`);
+    // No provider configured: the admin warning names Firefox's redirect URI.
+    const redirect = `https://${createHash('sha1').update(GECKO_ID).digest('hex')}.extensions.allizom.org/`;
+    await waitForText(popup, `register this redirect URI: ${redirect}`);
   } finally {
     await b.close();
   }
