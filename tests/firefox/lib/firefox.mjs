@@ -49,10 +49,11 @@ export function writeManagedStorage(dirs, data) {
 
 /**
  * Starts Firefox ESR headless with Ringside as a temporary add-on.
- * `host: true` registers the host first; `managed` writes managed storage.
+ * `host: true` registers the host first; `managed` writes managed storage;
+ * `install: false` leaves installing it to policy.
  * Returns { browser, dirs, close }.
  */
-export async function launchFirefox({ host = true, dirs = freshDirs('ringside-ff'), managed = null, prefs = {} } = {}) {
+export async function launchFirefox({ host = true, dirs = freshDirs('ringside-ff'), managed = null, prefs = {}, install = true } = {}) {
   if (host) installHost(dirs);
   if (managed) writeManagedStorage(dirs, managed);
   const browser = await puppeteer.launch({
@@ -70,7 +71,8 @@ export async function launchFirefox({ host = true, dirs = freshDirs('ringside-ff
     },
   });
   try {
-    const id = await browser.installExtension(EXTENSION_DIR);
+    // `install: false`: policy installs it (ExtensionSettings), not the test.
+    const id = install ? await browser.installExtension(EXTENSION_DIR) : GECKO_ID;
     if (id !== GECKO_ID) throw new Error(`the add-on installed as ${id}, not ${GECKO_ID}`);
   } catch (e) {
     await browser.close();
