@@ -43,6 +43,20 @@ impl Browser {
         }
     }
 
+    /// Identifies the browser an extension page runs in from its own base URL
+    /// (`runtime.getURL("")`: Firefox's is `moz-extension://`, and Firefox
+    /// has no `userAgentData`), else from the brands.
+    pub fn detect<S: AsRef<str>>(extension_base_url: &str, brands: &[S]) -> Browser {
+        if extension_base_url
+            .get(..16)
+            .is_some_and(|s| s.eq_ignore_ascii_case("moz-extension://"))
+        {
+            Browser::Firefox
+        } else {
+            Browser::from_brands(brands)
+        }
+    }
+
     /// Identifies the browser from `navigator.userAgentData.brands`. Branded
     /// browsers list "Chromium" too, so the specific brands win.
     pub fn from_brands<S: AsRef<str>>(brands: &[S]) -> Browser {
@@ -76,6 +90,26 @@ mod tests {
             Browser::Chromium
         );
         assert_eq!(Browser::from_brands::<&str>(&[]), Browser::Chromium);
+    }
+
+    #[test]
+    fn firefox_is_told_by_its_extension_origin() {
+        let none: [&str; 0] = [];
+        assert_eq!(
+            Browser::detect(
+                "moz-extension://5b1f0d2e-7c3a-4e59-9a0b-3d5e6f7a8b9c/",
+                &none
+            ),
+            Browser::Firefox
+        );
+        assert_eq!(
+            Browser::detect(
+                "chrome-extension://fempdkhheodefkjhkbekalfieneojckb/",
+                &["Chromium", "Google Chrome"]
+            ),
+            Browser::Chrome
+        );
+        assert_eq!(Browser::detect("", &none), Browser::Chromium);
     }
 
     #[test]

@@ -36,13 +36,19 @@ pub enum DisconnectKind {
     Other,
 }
 
-/// Maps Chromium's `runtime.lastError.message` for a native port.
+/// Maps Chromium's `runtime.lastError.message` (Firefox's `port.error.message`)
+/// for a native port.
 pub fn classify_disconnect(last_error: Option<&str>) -> DisconnectKind {
     let Some(msg) = last_error else {
         return DisconnectKind::Exited;
     };
     let m = msg.to_ascii_lowercase();
-    if m.contains("not found") || m.contains("invalid native messaging host name") {
+    // Firefox: "No such native application <name>" (not registered, or the
+    // manifest's allowed_extensions lacks this add-on).
+    if m.contains("not found")
+        || m.contains("invalid native messaging host name")
+        || m.contains("no such native application")
+    {
         DisconnectKind::NotFound
     } else if m.contains("forbidden") || m.contains("disabled by the system administrator") {
         DisconnectKind::Forbidden
@@ -333,6 +339,14 @@ mod tests {
         assert_eq!(v["type"], "hello");
         assert_eq!(v["params"]["versions"], serde_json::json!([1]));
         v["id"].as_u64().unwrap()
+    }
+
+    #[test]
+    fn classifies_firefox_messages() {
+        assert_eq!(
+            classify_disconnect(Some("No such native application com.ringside.host")),
+            DisconnectKind::NotFound
+        );
     }
 
     #[test]

@@ -61,7 +61,8 @@ pub struct UiState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageSession {
     pub tab: i32,
-    pub frame: i32,
+    /// `frameId`: Firefox numbers subframes past `i32` (21474836481 seen).
+    pub frame: i64,
     pub origin: String,
     /// Whether the page's CSP lets WebAssembly compile there (strict pages
     /// do not; detection then runs in the service worker).
@@ -208,8 +209,10 @@ pub struct Sender {
     pub url: Option<String>,
     #[serde(default)]
     pub origin: Option<String>,
+    /// Firefox's subframe ids do not fit an `i32` (21474836481 was seen);
+    /// every id a browser gives is a safe JS integer, so `i64` holds them.
     #[serde(default, rename = "frameId")]
-    pub frame_id: Option<i32>,
+    pub frame_id: Option<i64>,
     #[serde(default)]
     pub tab: Option<SenderTab>,
 }
@@ -227,30 +230,60 @@ pub enum SenderKind {
     /// This extension's content script in a web page frame.
     ContentScript {
         tab: i32,
-        frame: i32,
+        frame: i64,
         origin: String,
     },
     /// Anything else: another extension, a web page, a malformed sender.
     Untrusted,
 }
 
+/// This extension as its own pages see it: the id (`runtime.id`) and the
+/// origin of its pages, taken from `runtime.getURL("")` because browsers
+/// differ: `chrome-extension://<id>` in Chromium, `moz-extension://<uuid>` in
+/// Firefox (a per-profile uuid, not the add-on id).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnExtension {
+    pub id: String,
+    pub origin: String,
+}
+
+impl OwnExtension {
+    /// From `runtime.id` and `runtime.getURL("")` (`scheme://host/`).
+    pub fn new(id: &str, base_url: &str) -> OwnExtension {
+        OwnExtension {
+            id: id.to_owned(),
+            origin: origin_of(base_url),
+        }
+    }
+}
+
+/// `scheme://host[:port]` of a URL (lower-cased scheme and host), or the
+/// empty string when it has no `scheme://`.
+fn origin_of(url: &str) -> String {
+    let Some(i) = url.find("://") else {
+        return String::new();
+    };
+    let after = i + 3;
+    let end = url[after..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |j| after + j);
+    url[..end].to_ascii_lowercase()
+}
+
 /// Classifies a sender. Messages from anything but this extension are untrusted,
 /// and a content script must come from an http(s) page in a tab.
-pub fn classify_sender(sender: &Sender, own_id: &str) -> SenderKind {
-    if sender.id.as_deref() != Some(own_id) {
+pub fn classify_sender(sender: &Sender, own: &OwnExtension) -> SenderKind {
+    if own.id.is_empty() || sender.id.as_deref() != Some(own.id.as_str()) {
         return SenderKind::Untrusted;
     }
-    let own_origin = format!("chrome-extension://{own_id}");
-    let origin = sender.origin.clone().or_else(|| {
-        sender.url.as_deref().map(|u| {
-            // scheme://host[:port] of the URL.
-            let after = u.find("://").map(|i| i + 3).unwrap_or(0);
-            let end = u[after..].find('/').map(|i| after + i).unwrap_or(u.len());
-            u[..end].to_owned()
-        })
-    });
+    let origin = sender
+        .origin
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .or_else(|| sender.url.as_deref().map(origin_of));
+    let is_own = |o: &str| !own.origin.is_empty() && o == own.origin;
     match (&sender.tab, origin) {
-        (None, Some(o)) if o == own_origin => SenderKind::ExtensionPage,
+        (None, Some(o)) if is_own(&o) => SenderKind::ExtensionPage,
         (Some(tab), Some(o)) if o.starts_with("http://") || o.starts_with("https://") => {
             SenderKind::ContentScript {
                 tab: tab.id,
@@ -259,7 +292,7 @@ pub fn classify_sender(sender: &Sender, own_id: &str) -> SenderKind {
             }
         }
         // An extension page opened as a tab (e.g. the popup URL in a tab).
-        (Some(_), Some(o)) if o == own_origin => SenderKind::ExtensionPage,
+        (Some(_), Some(o)) if is_own(&o) => SenderKind::ExtensionPage,
         _ => SenderKind::Untrusted,
     }
 }
@@ -276,6 +309,18 @@ mod tests {
     use super::*;
 
     const ID: &str = "fempdkhheodefkjhkbekalfieneojckb";
+    /// Firefox: the add-on id (`browser_specific_settings.gecko.id`) and the
+    /// per-profile uuid of its pages' origin.
+    const GECKO_ID: &str = "ringside@ringside.dev";
+    const UUID: &str = "5b1f0d2e-7c3a-4e59-9a0b-3d5e6f7a8b9c";
+
+    fn chromium() -> OwnExtension {
+        OwnExtension::new(ID, &format!("chrome-extension://{ID}/"))
+    }
+
+    fn firefox() -> OwnExtension {
+        OwnExtension::new(GECKO_ID, &format!("moz-extension://{UUID}/"))
+    }
 
     fn sender(id: &str, url: &str, tab: Option<i32>) -> Sender {
         Sender {
@@ -292,12 +337,15 @@ mod tests {
         assert_eq!(
             classify_sender(
                 &sender(ID, &format!("chrome-extension://{ID}/popup.html"), None),
-                ID
+                &chromium()
             ),
             SenderKind::ExtensionPage
         );
         assert_eq!(
-            classify_sender(&sender(ID, "https://crm.example/a/b?c", Some(7)), ID),
+            classify_sender(
+                &sender(ID, "https://crm.example/a/b?c", Some(7)),
+                &chromium()
+            ),
             SenderKind::ContentScript {
                 tab: 7,
                 frame: 0,
@@ -307,29 +355,113 @@ mod tests {
     }
 
     #[test]
+    fn firefox_pages_are_the_extension_by_their_moz_extension_origin() {
+        for page in ["popup.html", "options.html", "sidepanel.html?x#y"] {
+            let s = sender(GECKO_ID, &format!("moz-extension://{UUID}/{page}"), None);
+            assert_eq!(classify_sender(&s, &firefox()), SenderKind::ExtensionPage);
+        }
+        // With the origin field set (as Firefox sends it) and opened as a tab.
+        let mut s = sender(
+            GECKO_ID,
+            &format!("moz-extension://{UUID}/popup.html"),
+            Some(3),
+        );
+        s.origin = Some(format!("moz-extension://{UUID}"));
+        assert_eq!(classify_sender(&s, &firefox()), SenderKind::ExtensionPage);
+        // The Chromium form of the same id is not this extension's origin.
+        let s = sender(
+            GECKO_ID,
+            &format!("chrome-extension://{GECKO_ID}/popup.html"),
+            None,
+        );
+        assert_eq!(classify_sender(&s, &firefox()), SenderKind::Untrusted);
+    }
+
+    #[test]
+    fn firefox_subframe_ids_wider_than_i32_are_accepted() {
+        let mut s = sender(GECKO_ID, "https://crm.example/frame.html", Some(4));
+        s.frame_id = Some(21_474_836_481);
+        assert_eq!(
+            classify_sender(&s, &firefox()),
+            SenderKind::ContentScript {
+                tab: 4,
+                frame: 21_474_836_481,
+                origin: "https://crm.example".into()
+            }
+        );
+        // As the browser hands it over (JSON numbers).
+        let s: Sender = serde_json::from_str(
+            r#"{"id":"ringside@ringside.dev","url":"https://a.example/","frameId":21474836481,"tab":{"id":4}}"#,
+        )
+        .unwrap();
+        assert_eq!(s.frame_id, Some(21_474_836_481));
+    }
+
+    #[test]
     fn strangers_are_untrusted() {
         // Another extension.
         assert_eq!(
             classify_sender(
                 &sender("abcdefghijklmnopabcdefghijklmnop", "https://x/", Some(1)),
-                ID
+                &chromium()
             ),
             SenderKind::Untrusted
         );
         // Our id but a non-web page in a tab (file:, data:, another extension's page).
         assert_eq!(
-            classify_sender(&sender(ID, "file:///etc/passwd", Some(1)), ID),
+            classify_sender(&sender(ID, "file:///etc/passwd", Some(1)), &chromium()),
             SenderKind::Untrusted
         );
         // Claims to be a content script but has no tab.
         assert_eq!(
-            classify_sender(&sender(ID, "https://x/", None), ID),
+            classify_sender(&sender(ID, "https://x/", None), &chromium()),
             SenderKind::Untrusted
         );
         assert_eq!(
-            classify_sender(&Sender::default(), ID),
+            classify_sender(&Sender::default(), &chromium()),
             SenderKind::Untrusted
         );
+    }
+
+    #[test]
+    fn firefox_strangers_are_untrusted() {
+        let other_uuid = "0a0b0c0d-1111-2222-3333-444455556666";
+        // A web page (no tab: not a content script; its origin is not ours).
+        assert_eq!(
+            classify_sender(&sender(GECKO_ID, "https://evil.example/", None), &firefox()),
+            SenderKind::Untrusted
+        );
+        // Another extension's page, by its own id or claiming ours.
+        for id in ["other@addons.example", GECKO_ID] {
+            let s = sender(
+                id,
+                &format!("moz-extension://{other_uuid}/popup.html"),
+                None,
+            );
+            assert_eq!(classify_sender(&s, &firefox()), SenderKind::Untrusted);
+            let s = sender(id, &format!("moz-extension://{other_uuid}/x.html"), Some(2));
+            assert_eq!(classify_sender(&s, &firefox()), SenderKind::Untrusted);
+        }
+        // Our uuid as a prefix of a longer host is not our origin.
+        let s = sender(
+            GECKO_ID,
+            &format!("moz-extension://{UUID}x/popup.html"),
+            None,
+        );
+        assert_eq!(classify_sender(&s, &firefox()), SenderKind::Untrusted);
+        // A worker that could not read its own origin trusts no page.
+        let blind = OwnExtension::new(GECKO_ID, "");
+        let s = sender(
+            GECKO_ID,
+            &format!("moz-extension://{UUID}/popup.html"),
+            None,
+        );
+        assert_eq!(classify_sender(&s, &blind), SenderKind::Untrusted);
+        // Nor does an empty id match a sender without one.
+        let nobody = OwnExtension::new("", &format!("moz-extension://{UUID}/"));
+        let mut s = sender("", &format!("moz-extension://{UUID}/popup.html"), None);
+        s.id = None;
+        assert_eq!(classify_sender(&s, &nobody), SenderKind::Untrusted);
     }
 
     #[test]

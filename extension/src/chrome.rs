@@ -26,6 +26,10 @@ extern "C" {
     #[wasm_bindgen(method, getter, js_name = onDisconnect)]
     pub fn on_disconnect(this: &Port) -> ChromeEvent;
 
+    /// Firefox reports why a port closed here (an `Error`), not in `lastError`.
+    #[wasm_bindgen(method, getter)]
+    fn error(this: &Port) -> Option<js_sys::Error>;
+
     /// Any `chrome.events.Event`.
     pub type ChromeEvent;
 
@@ -138,6 +142,14 @@ extern "C" {
 
     #[wasm_bindgen(js_namespace = ["chrome", "sidePanel"], js_name = open, catch)]
     fn side_panel_open(options: &JsValue) -> Result<js_sys::Promise, JsValue>;
+
+    /// `chrome.sidePanel`: undefined in Firefox, which has `sidebarAction`.
+    #[wasm_bindgen(thread_local_v2, js_namespace = chrome, js_name = sidePanel)]
+    static SIDE_PANEL: JsValue;
+
+    /// Firefox's sidebar (`sidebar_action` in the manifest).
+    #[wasm_bindgen(js_namespace = ["chrome", "sidebarAction"], js_name = open, catch)]
+    fn sidebar_action_open() -> Result<js_sys::Promise, JsValue>;
 
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = sendMessage, catch)]
     fn runtime_send_message(message: &JsValue) -> Result<js_sys::Promise, JsValue>;
@@ -407,7 +419,7 @@ pub async fn clear_notification(id: &str) -> Result<(), JsValue> {
 /// Sends a message to one frame of a tab's content script.
 pub async fn send_to_frame(
     tab: i32,
-    frame: i32,
+    frame: i64,
     message: &serde_json::Value,
 ) -> Result<(), JsValue> {
     let js = crate::error::json_to_js(message)?;
@@ -441,6 +453,12 @@ pub fn last_error_message() -> Option<String> {
     RUNTIME.with(|r| r.last_error().and_then(|e| e.message()))
 }
 
+/// Why `port` closed, read inside its onDisconnect callback: Chromium's
+/// `runtime.lastError`, else Firefox's `port.error`.
+pub fn disconnect_error(port: &Port) -> Option<String> {
+    last_error_message().or_else(|| port.error().map(|e| String::from(e.message())))
+}
+
 pub fn connect_native(application: &str) -> Result<Port, JsValue> {
     RUNTIME.with(|r| r.connect_native(application))
 }
@@ -452,10 +470,16 @@ pub fn connect(name: &str) -> Result<Port, JsValue> {
     RUNTIME.with(|r| r.connect(&info))
 }
 
-/// `sidePanel.open` for a tab (needs a user action).
+/// `sidePanel.open` for a tab (needs a user action); in Firefox, which has no
+/// `chrome.sidePanel`, `sidebarAction.open` (the window's sidebar).
 pub async fn open_side_panel(tab: i32) -> Result<(), crate::error::JsError> {
-    let opts = crate::error::json_to_js(&serde_json::json!({ "tabId": tab }))?;
-    wasm_bindgen_futures::JsFuture::from(side_panel_open(&opts)?).await?;
+    let promise = if SIDE_PANEL.with(|p| p.is_undefined()) {
+        sidebar_action_open()?
+    } else {
+        let opts = crate::error::json_to_js(&serde_json::json!({ "tabId": tab }))?;
+        side_panel_open(&opts)?
+    };
+    wasm_bindgen_futures::JsFuture::from(promise).await?;
     Ok(())
 }
 

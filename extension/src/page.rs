@@ -95,7 +95,7 @@ pub fn document() -> Result<Document, JsError> {
 
 /// The browser this page runs in, for install commands.
 pub fn browser() -> Browser {
-    Browser::from_brands(&chrome::browser_brands())
+    Browser::detect(&chrome::runtime_get_url(""), &chrome::browser_brands())
 }
 
 /// Sets `<html lang>` and the title, then renders and subscribes to state.

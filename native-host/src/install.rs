@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::locations::{self, Dirs, Location, LocationError, Scope};
 
-/// Default Firefox add-on id (the host can be registered for Firefox; the
-/// extension itself targets Chromium browsers for now).
+/// The Firefox add-on id of this repository's build (manifest.json's
+/// `browser_specific_settings.gecko.id`), allowed by `--dev`.
 pub const FIREFOX_ADDON_ID: &str = "ringside@ringside.dev";
 
 #[derive(Debug, thiserror::Error)]

@@ -18,6 +18,7 @@ import {
   purgeHostPackage, launchManaged, SYSTEM_MANIFEST,
 } from './lib/deploy.mjs';
 
+const FIREFOX_SYSTEM_MANIFEST = '/usr/lib/mozilla/native-messaging-hosts/com.ringside.host.json';
 const skip = !canDeploy() && 'needs root: writes /etc/chromium/policies and installs a Debian package';
 let emu;
 let updates;
@@ -74,6 +75,15 @@ test('the packed CRX is force-installed from the update URL and reports install 
   const zipped = JSON.parse(execFileSync('unzip', ['-p', `${v1.dir}/ringside-1.0.0.zip`, 'manifest.json'], { encoding: 'utf8' }));
   assert.equal(zipped.version, '1.0.0');
   assert.deepEqual([zipped.update_url, zipped.key], [undefined, undefined]);
+  // Firefox's forms: the same manifest in an .xpi, and policies.json force-installing it.
+  const xpi = JSON.parse(execFileSync('unzip', ['-p', `${v1.dir}/ringside-1.0.0.xpi`, 'manifest.json'], { encoding: 'utf8' }));
+  assert.equal(xpi.browser_specific_settings.gecko.id, 'ringside@ringside.dev');
+  const ff = JSON.parse(readFileSync(`${v1.dir}/deploy/policies/firefox/policies.json`, 'utf8')).policies;
+  assert.deepEqual(ff.ExtensionSettings['ringside@ringside.dev'], {
+    installation_mode: 'force_installed', install_url: `${updates.base}/ringside-1.0.0.xpi`,
+  });
+  const chromiumPolicy = JSON.parse(readFileSync(`${v1.dir}/deploy/policies/linux/chromium/ringside.json`, 'utf8'));
+  assert.deepEqual(ff['3rdparty'].Extensions['ringside@ringside.dev'], chromiumPolicy['3rdparty'].extensions[EXTENSION_ID]);
   const options = await openExtensionPage(b, 'options.html');
   const installed = options.getByTestId('install-type');
   await installed.waitFor();
@@ -117,6 +127,9 @@ test('the Debian package registered a system-level host, which the browser finds
   for (const dir of ['/etc/opt/chrome', '/etc/opt/edge']) {
     assert.ok(existsSync(`${dir}/native-messaging-hosts/com.ringside.host.json`), `${dir} registration`);
   }
+  // Firefox's, for the add-on id of the same manifest.
+  const firefox = JSON.parse(readFileSync(FIREFOX_SYSTEM_MANIFEST, 'utf8'));
+  assert.deepEqual(firefox.allowed_extensions, ['ringside@ringside.dev']);
   const popup = await openExtensionPage(b, 'popup.html');
   await until(async () => (await swState(popup)).host.state === 'connected', { timeout: 10000, what: 'system host connected' });
   // doctor finds the system registration healthy (its exit code also covers
@@ -160,6 +173,7 @@ test('purging the package removes the system registration', { skip }, async () =
   b = null;
   purgeHostPackage();
   assert.ok(!existsSync(SYSTEM_MANIFEST), 'manifest removed');
+  assert.ok(!existsSync(FIREFOX_SYSTEM_MANIFEST), "Firefox's manifest removed");
   assert.ok(!existsSync('/usr/bin/ringside-host'), 'binary removed');
   assert.ok(!existsSync('/etc/ringside/host.json'), 'host config removed on purge');
   assert.ok(existsSync(HOST_BIN), 'the build itself is untouched');

@@ -50,7 +50,8 @@ pub(super) struct Worker {
     pub ui: Vec<UiPort>,
     pub next_ui_id: u32,
     pub pages: Vec<PageSession>,
-    pub own_id: String,
+    /// This extension's id and its pages' origin (`moz-extension://<uuid>` in Firefox).
+    pub own: ringside_core::surface::OwnExtension,
     pub desk: CallDesk,
     pub settings: settings::Settings,
     /// Raw policy and options, as last read.
@@ -99,7 +100,10 @@ impl Worker {
             ui: vec![],
             next_ui_id: 1,
             pages: vec![],
-            own_id: chrome::runtime_id(),
+            own: ringside_core::surface::OwnExtension::new(
+                &chrome::runtime_id(),
+                &chrome::runtime_get_url(""),
+            ),
             desk: CallDesk::default(),
             settings: settings::Settings::default(),
             managed: json!({}),
@@ -386,9 +390,9 @@ fn open_native() {
         });
     port.on_message()
         .add_listener(on_message.as_ref().unchecked_ref());
-    let on_disconnect = Closure::once_into_js(move |_port: JsValue| {
-        // lastError must be read inside the callback.
-        let last_error = chrome::last_error_message();
+    let on_disconnect = Closure::once_into_js(move |port: JsValue| {
+        // lastError must be read inside the callback (Firefox: port.error).
+        let last_error = chrome::disconnect_error(port.unchecked_ref());
         with_worker(|w| w.native = None);
         drive(LinkInput::Disconnected { last_error });
     });

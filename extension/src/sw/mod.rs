@@ -145,7 +145,7 @@ fn broadcast_now() {
 /// `runtime.onConnect`: extension pages open a `ui` port for live state.
 #[wasm_bindgen]
 pub fn sw_on_connect(port: Port, sender: JsValue) {
-    let own = with_worker(|w| w.own_id.clone()).unwrap_or_default();
+    let own = with_worker(|w| w.own.clone()).unwrap_or_default();
     let kind = serde_wasm_bindgen::from_value::<Sender>(sender)
         .map(|s| surface::classify_sender(&s, &own))
         .unwrap_or(SenderKind::Untrusted);
@@ -258,13 +258,13 @@ pub fn sw_on_message(message: JsValue, sender: JsValue) -> js_sys::Promise {
 /// The page a content script runs in (the permission table guarantees one).
 struct Page {
     tab: i32,
-    frame: i32,
+    frame: i64,
     origin: String,
 }
 
 async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValue> {
     let sender: Sender = serde_wasm_bindgen::from_value(sender).map_err(JsError::from)?;
-    let own = with_worker(|w| w.own_id.clone()).unwrap_or_default();
+    let own = with_worker(|w| w.own.clone()).unwrap_or_default();
     let kind = surface::classify_sender(&sender, &own);
     if matches!(kind, SenderKind::ContentScript { .. }) {
         // Site rules and the region come from settings: never answer a page

@@ -47,6 +47,10 @@ export async function startUpdateServer() {
         body: readFileSync(path.join(pkg.dir, `ringside-${pkg.version}.crx`)),
       });
     },
+    /** Serves one more file (Firefox's .xpi). */
+    serve(route, type, body) {
+      files.set(route, { type, body });
+    },
     stop() {
       server.close();
     },
