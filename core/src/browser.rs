@@ -43,6 +43,15 @@ impl Browser {
         }
     }
 
+    /// Whether the content script can tell that a click reached Ringside's
+    /// button uncovered (IntersectionObserver v2's `isVisible`, Chromium
+    /// only). Where it cannot, a page could lay a decoy that lets clicks
+    /// through over the button, so page dials wait for the agent
+    /// ([`crate::dial::page_click_risk`]).
+    pub fn checks_covered_buttons(self) -> bool {
+        !matches!(self, Browser::Firefox)
+    }
+
     /// Identifies the browser an extension page runs in from its own base URL
     /// (`runtime.getURL("")`: Firefox's is `moz-extension://`, and Firefox
     /// has no `userAgentData`), else from the brands.

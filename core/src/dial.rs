@@ -117,6 +117,11 @@ pub enum DialRisk {
     FeatureCode,
     /// A SIP address at another host than the configured SIP domain.
     ForeignSipDomain,
+    /// A click this browser cannot prove reached a visible, uncovered
+    /// button: Firefox has no IntersectionObserver v2, so a page could lay a
+    /// decoy that lets clicks through over Ringside's button. Every page
+    /// dial there waits for the agent, who sees the real number.
+    UncheckedClick,
 }
 
 impl DialRisk {
@@ -128,6 +133,7 @@ impl DialRisk {
             DialRisk::Unrecognised => "confirmUnrecognised",
             DialRisk::FeatureCode => "confirmFeatureCode",
             DialRisk::ForeignSipDomain => "confirmForeignSip",
+            DialRisk::UncheckedClick => "confirmUncheckedClick",
         }
     }
 
@@ -138,6 +144,7 @@ impl DialRisk {
         "confirmUnrecognised",
         "confirmFeatureCode",
         "confirmForeignSip",
+        "confirmUncheckedClick",
     ];
 }
 
@@ -158,6 +165,18 @@ impl DialRisk {
                 .unwrap_or(DialRisk::Unrecognised),
         )
     }
+}
+
+/// The risk of any click in a web page in this browser: none where the
+/// content script proves the button was visible and uncovered, otherwise
+/// [`DialRisk::UncheckedClick`] (Firefox), so the agent confirms the real
+/// number in Ringside's own UI. A number's own risk (cost, feature code)
+/// comes first: it says more.
+pub fn page_click_risk(
+    browser: crate::browser::Browser,
+    own: Option<DialRisk>,
+) -> Option<DialRisk> {
+    own.or((!browser.checks_covered_buttons()).then_some(DialRisk::UncheckedClick))
 }
 
 /// The host part of a SIP URI's `user@host[:port]`, lower-cased.
@@ -359,6 +378,28 @@ pub fn call_event(ev: &BaresipEvent) -> Option<CallEvent> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_clicks_wait_for_the_agent_where_covered_buttons_cannot_be_seen() {
+        use crate::browser::Browser;
+        for b in [Browser::Chrome, Browser::Chromium, Browser::Edge] {
+            assert_eq!(page_click_risk(b, None), None, "{b:?}");
+            assert_eq!(
+                page_click_risk(b, Some(DialRisk::PremiumRate)),
+                Some(DialRisk::PremiumRate)
+            );
+        }
+        assert_eq!(
+            page_click_risk(Browser::Firefox, None),
+            Some(DialRisk::UncheckedClick)
+        );
+        // The number's own risk says more, and is kept.
+        assert_eq!(
+            page_click_risk(Browser::Firefox, Some(DialRisk::FeatureCode)),
+            Some(DialRisk::FeatureCode)
+        );
+        assert!(DialRisk::MESSAGE_KEYS.contains(&DialRisk::UncheckedClick.message_key()));
+    }
 
     #[test]
     fn the_risk_is_read_from_the_hosts_error() {
