@@ -80,7 +80,8 @@ pub(crate) fn is_region(code: &str) -> bool {
 struct Table {
     regions: Vec<Region>,
     /// Calling code → indices of its regions (main region first).
-    by_code: HashMap<&'static str, Vec<usize>>,
+    /// Indexed by the calling code's value (1 to 999; codes have no leading 0).
+    by_code: Vec<(&'static str, Vec<usize>)>,
     by_id: HashMap<&'static str, usize>,
 }
 
@@ -122,10 +123,13 @@ fn table() -> &'static Table {
                 compiled: Default::default(),
             });
         }
-        let mut by_code: HashMap<&'static str, Vec<usize>> = HashMap::new();
+        let mut by_code: Vec<(&'static str, Vec<usize>)> = vec![("", vec![]); 1000];
         let mut by_id = HashMap::new();
         for (i, r) in regions.iter().enumerate() {
-            by_code.entry(r.code).or_default().push(i);
+            if let Some(slot) = code_value(r.code).and_then(|n| by_code.get_mut(n)) {
+                slot.0 = r.code;
+                slot.1.push(i);
+            }
             if r.id != "001" {
                 by_id.insert(r.id, i);
             }
@@ -179,6 +183,21 @@ pub(crate) fn region_index(id: &str) -> Option<usize> {
     table().by_id.get(id).copied()
 }
 
+/// A calling code's value, if it is one to three digits with no leading 0.
+fn code_value(code: &str) -> Option<usize> {
+    let b = code.as_bytes();
+    if b.is_empty() || b.len() > 3 || b[0] == b'0' || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0, |n, d| n * 10 + usize::from(d - b'0')))
+}
+
+/// The calling code as stored, and its regions (main region first).
+fn by_code(code: &str) -> Option<(&'static str, &'static [usize])> {
+    let (stored, regions) = table().by_code.get(code_value(code)?)?;
+    (!regions.is_empty()).then_some((*stored, regions.as_slice()))
+}
+
 fn region(i: usize) -> &'static Region {
     &table().regions[i]
 }
@@ -186,7 +205,7 @@ fn region(i: usize) -> &'static Region {
 /// The type of `national` in the regions of calling code `code`, if valid.
 pub(crate) fn kind_of(code: &str, national: &str) -> Option<Kind> {
     let t = table();
-    for &i in t.by_code.get(code)? {
+    for &i in by_code(code)?.1 {
         let r = &t.regions[i];
         let len = national.len();
         if len >= 32 || r.lengths & (1 << len) == 0 || !full_match(i, 2, r.general, national) {
@@ -214,7 +233,7 @@ pub(crate) fn classify(digits: &str) -> Option<Kind> {
 /// for [`kind_of`]).
 fn is_valid(code: &str, national: &str) -> bool {
     let t = table();
-    let Some(regions) = t.by_code.get(code) else {
+    let Some((_, regions)) = by_code(code) else {
         return false;
     };
     regions.iter().any(|&i| {
@@ -229,9 +248,8 @@ fn is_valid(code: &str, national: &str) -> bool {
 
 /// Splits a calling code off digits written after `+` or an IDD.
 fn split_code(digits: &str) -> Option<(&'static str, &str)> {
-    let t = table();
     for n in 1..=3.min(digits.len()) {
-        if let Some((&code, _)) = t.by_code.get_key_value(&digits[..n]) {
+        if let Some((code, _)) = by_code(&digits[..n]) {
             return Some((code, &digits[n..]));
         }
     }
@@ -276,7 +294,7 @@ pub(crate) fn to_e164(default_region: usize, plus: bool, digits: &str) -> Option
     let international = |rest: &str| -> Option<String> {
         let (code, national) = split_code(rest)?;
         // "+44 020…": a national prefix written after the calling code.
-        let main = *table().by_code.get(code)?.first()?;
+        let main = *by_code(code)?.1.first()?;
         if let Some(s) = strip_national_prefix(main, national)
             && is_valid(code, &s)
         {

@@ -20,7 +20,9 @@ enum Node {
     /// One digit from a set (bit `d` = digit `d`).
     Class(u16),
     Seq(Vec<Node>),
-    Alt(Vec<Node>),
+    /// Branches, each with the digits it can start with (bit 10: it can
+    /// match nothing), so that a branch that cannot start here is skipped.
+    Alt(Vec<(u16, Node)>),
     Repeat(Box<Node>, u8, u8),
 }
 
@@ -85,7 +87,18 @@ fn run(node: &Node, from: u32, input: &Input) -> u32 {
             (from & here) << 1
         }
         Node::Seq(items) => items.iter().fold(from, |at, n| run(n, at, input)),
-        Node::Alt(items) => items.iter().fold(0, |out, n| out | run(n, from, input)),
+        Node::Alt(items) => {
+            let mut next = EMPTY;
+            for (d, at) in input.at.iter().enumerate() {
+                if at & from != 0 {
+                    next |= 1 << d;
+                }
+            }
+            items
+                .iter()
+                .filter(|(first, _)| first & next != 0)
+                .fold(0, |out, (_, n)| out | run(n, from, input))
+        }
         Node::Repeat(inner, min, max) => {
             let mut at = from;
             for _ in 0..*min {
@@ -113,6 +126,31 @@ struct Parser<'a> {
 }
 
 const DIGITS: u16 = 0x3ff;
+/// In a set of first digits: the node can also match the empty string.
+const EMPTY: u16 = 1 << 10;
+
+/// The digits `node` can start with, plus [`EMPTY`] if it can match nothing.
+fn firsts(node: &Node) -> u16 {
+    match node {
+        Node::Class(set) => *set,
+        Node::Seq(items) => {
+            let mut out = 0;
+            for n in items {
+                let f = firsts(n);
+                out |= f & DIGITS;
+                if f & EMPTY == 0 {
+                    return out;
+                }
+            }
+            out | EMPTY
+        }
+        Node::Alt(items) => items.iter().fold(0, |out, (f, _)| out | f),
+        Node::Repeat(inner, min, _) => {
+            let f = firsts(inner);
+            if *min == 0 { f | EMPTY } else { f }
+        }
+    }
+}
 /// Deepest nesting of groups accepted (the metadata's is under 10).
 const MAX_DEPTH: usize = 32;
 
@@ -141,7 +179,7 @@ impl Parser<'_> {
         Some(if branches.len() == 1 {
             branches.pop()?
         } else {
-            Node::Alt(branches)
+            Node::Alt(branches.into_iter().map(|b| (firsts(&b), b)).collect())
         })
     }
 

@@ -48,7 +48,7 @@ fn sample(node: &Node, rng: &mut Rng, out: &mut String) {
             ));
         }
         Node::Seq(items) => items.iter().for_each(|n| sample(n, rng, out)),
-        Node::Alt(items) => sample(&items[rng.below(items.len() as u64) as usize], rng, out),
+        Node::Alt(items) => sample(&items[rng.below(items.len() as u64) as usize].1, rng, out),
         Node::Repeat(inner, min, max) => {
             let n = u64::from(*min) + rng.below(u64::from(max - min) + 1);
             for _ in 0..n {
