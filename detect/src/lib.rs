@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 mod lookalike;
 mod metadata;
+mod pattern;
 mod scan;
 use lookalike::lookalike;
 
@@ -43,6 +44,22 @@ pub struct Detector {
     region: String,
 }
 
+/// Bytes where a number may start: ASCII digits, `+`, `(`, and every byte of
+/// a non-ASCII character (other scripts' digits, full-width `+` and `(`),
+/// which the scan then decodes.
+const MAY_START: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = b >= 0x80
+            || (b >= b'0' as usize && b <= b'9' as usize)
+            || b == b'+' as usize
+            || b == b'(' as usize;
+        b += 1;
+    }
+    t
+};
+
 /// Digits in a number without the country code (E.164 caps the whole at 15).
 const MIN_DIGITS: usize = 6;
 const MAX_DIGITS: usize = 15;
@@ -71,10 +88,11 @@ impl Detector {
         let mut i = 0;
         while i < text.len() {
             // Most of a page's text starts no number: skip ASCII quickly.
-            let b = bytes[i];
-            if b < 0x80 && !(b.is_ascii_digit() || b == b'+' || b == b'(') {
+            while i < bytes.len() && !MAY_START[usize::from(bytes[i])] {
                 i += 1;
-                continue;
+            }
+            if i >= bytes.len() {
+                break;
             }
             let Some(c) = text[i..].chars().next() else {
                 break;
@@ -137,10 +155,12 @@ impl Detector {
     }
 
     fn accept(&self, text: &str, c: &Candidate) -> Option<PhoneMatch> {
+        // Both rules must pass and neither has side effects: the metadata's
+        // verdict, now the cheaper of the two, goes first.
+        let e164 = self.validate(&c.digits)?;
         if lookalike(text, c) {
             return None;
         }
-        let e164 = self.validate(&c.digits)?;
         Some(PhoneMatch {
             start: c.start,
             end: c.end,
@@ -163,11 +183,12 @@ impl Detector {
         } else {
             text
         };
-        let digits: String = text
-            .chars()
-            .filter_map(digit_value)
-            .map(|d| char::from(b'0' + d))
-            .collect();
+        let mut digits = String::with_capacity(text.len());
+        digits.extend(
+            text.chars()
+                .filter_map(digit_value)
+                .map(|d| char::from(b'0' + d)),
+        );
         if digits.len() > MAX_DIGITS + 4 {
             return None;
         }

@@ -260,8 +260,12 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
         }
     }
     // Prices and percentages.
-    let before_tail: String = before.chars().rev().take(3).collect();
-    if before_tail.contains(['$', '€', '£', '¥', '₹']) {
+    if before
+        .chars()
+        .rev()
+        .take(3)
+        .any(|ch| matches!(ch, '$' | '€' | '£' | '¥' | '₹'))
+    {
         return true;
     }
     for unit in ["€", "$", "£", "%", "¥", "₹", "₽", "zł"] {
@@ -270,35 +274,37 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
         }
     }
     // A currency code (or a word-like unit) right after or right before.
-    let word_after: String = after_trim
+    let after_len: usize = after_trim
         .chars()
         .take_while(|c| c.is_alphabetic())
-        .collect::<String>()
-        .to_lowercase();
-    let word_before: String = before
-        .trim_end()
+        .map(char::len_utf8)
+        .sum();
+    let before_trim = before.trim_end();
+    let before_len: usize = before_trim
         .chars()
         .rev()
         .take_while(|c| c.is_alphabetic())
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect::<String>()
-        .to_lowercase();
-    let currency = |w: &str| !w.is_empty() && CURRENCIES.binary_search(&w).is_ok();
-    if currency(&word_after) || currency(&word_before) {
+        .map(char::len_utf8)
+        .sum();
+    // The longest currency word has 7 letters: longer words are not looked up.
+    let currency = |w: &str| {
+        !w.is_empty()
+            && w.len() <= 16
+            && CURRENCIES.binary_search(&w.to_lowercase().as_str()).is_ok()
+    };
+    if currency(&after_trim[..after_len])
+        || currency(&before_trim[before_trim.len() - before_len..])
+    {
         return true;
     }
     // Identifiers: "#123456", "Order 12345678", "ISBN 978-...", "v1.2.3".
-    let context: String = before
-        .chars()
+    let context_start = before
+        .char_indices()
         .rev()
         .take(24)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect::<String>()
-        .to_lowercase();
+        .last()
+        .map_or(before.len(), |(at, _)| at);
+    let context = before[context_start..].to_lowercase();
     let ctx = context.trim_end_matches([' ', ':', '\u{a0}', '\t']);
     if ctx.ends_with('#') {
         return true;
@@ -325,12 +331,11 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
         }
         // "Order no. 123…", "Routing number 0210…", "N° de sécurité sociale 1 85…":
         // an id word among the last three words of the same clause.
-        let words: Vec<&str> = ctx
+        let words = ctx
             .split(|ch: char| ch.is_whitespace() || ch == '(' || ch == '[')
-            .filter(|w| !w.is_empty())
-            .collect();
+            .filter(|w| !w.is_empty());
         let mut id_word = false;
-        for w in words.iter().rev().take(3) {
+        for w in words.rev().take(3) {
             if is_id_word(w.trim_end_matches(['#', ':', ','])) {
                 id_word = true;
                 break;

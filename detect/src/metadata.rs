@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 
 use regex_lite::Regex;
 
+use crate::pattern::Pattern;
+
 const DATA: &str = include_str!("../data/metadata.tsv");
 
 /// Region codes known to the metadata, sorted (`regions.txt`), kept apart
@@ -57,7 +59,18 @@ pub(crate) struct Region {
     lengths: u32,
     /// Compiled patterns by column: 0 IDD, 1 prefix for parsing, 2 general,
     /// 3.. the types; each compiled on first use.
-    compiled: [OnceLock<Option<Regex>>; 13],
+    compiled: [OnceLock<Option<Matcher>>; 13],
+}
+
+/// A compiled column. Number patterns run on [`Pattern`] (the general regex
+/// engine was most of the detection time); an IDD or national prefix that is
+/// plain digits is compared as text; the rest (prefixes with alternatives
+/// or captures) stays with regex-lite.
+#[derive(Debug)]
+enum Matcher {
+    Literal(&'static str),
+    Digits(Pattern),
+    Regex(Regex),
 }
 
 pub(crate) fn is_region(code: &str) -> bool {
@@ -67,7 +80,8 @@ pub(crate) fn is_region(code: &str) -> bool {
 struct Table {
     regions: Vec<Region>,
     /// Calling code → indices of its regions (main region first).
-    by_code: HashMap<&'static str, Vec<usize>>,
+    /// Indexed by the calling code's value (1 to 999; codes have no leading 0).
+    by_code: Vec<(&'static str, Vec<usize>)>,
     by_id: HashMap<&'static str, usize>,
 }
 
@@ -109,10 +123,13 @@ fn table() -> &'static Table {
                 compiled: Default::default(),
             });
         }
-        let mut by_code: HashMap<&'static str, Vec<usize>> = HashMap::new();
+        let mut by_code: Vec<(&'static str, Vec<usize>)> = vec![("", vec![]); 1000];
         let mut by_id = HashMap::new();
         for (i, r) in regions.iter().enumerate() {
-            by_code.entry(r.code).or_default().push(i);
+            if let Some(slot) = code_value(r.code).and_then(|n| by_code.get_mut(n)) {
+                slot.0 = r.code;
+                slot.1.push(i);
+            }
             if r.id != "001" {
                 by_id.insert(r.id, i);
             }
@@ -125,36 +142,60 @@ fn table() -> &'static Table {
     })
 }
 
-/// Runs `f` with the compiled pattern of `region`'s `column` (0 IDD, 1
-/// prefix for parsing, 2 general, 3.. the types), compiling it on first use.
-fn with_pattern<T>(
-    region: usize,
-    column: usize,
-    source: &str,
-    f: impl FnOnce(&Regex) -> T,
-) -> Option<T> {
+/// The compiled pattern of `region`'s `column` (0 IDD, 1 prefix for
+/// parsing, 2 general, 3.. the types), compiled on first use.
+fn matcher(region: usize, column: usize, source: &'static str) -> Option<&'static Matcher> {
     if source.is_empty() {
         return None;
     }
-    let re = table().regions[region].compiled[column].get_or_init(|| {
-        // IDD and prefix-for-parsing patterns match at the start; number
-        // patterns match the whole national number.
-        let anchored = if column < 2 {
-            format!("^(?:{source})")
-        } else {
-            format!("^(?:{source})$")
-        };
-        Regex::new(&anchored).ok()
-    });
-    re.as_ref().map(f)
+    table().regions[region].compiled[column]
+        .get_or_init(|| {
+            if column < 2 && source.bytes().all(|b| b.is_ascii_digit()) {
+                return Some(Matcher::Literal(source));
+            }
+            if column >= 2
+                && let Some(p) = Pattern::parse(source)
+            {
+                return Some(Matcher::Digits(p));
+            }
+            // IDD and prefix-for-parsing patterns match at the start; number
+            // patterns match the whole national number.
+            let anchored = if column < 2 {
+                format!("^(?:{source})")
+            } else {
+                format!("^(?:{source})$")
+            };
+            Regex::new(&anchored).ok().map(Matcher::Regex)
+        })
+        .as_ref()
 }
 
-fn full_match(region: usize, column: usize, source: &str, national: &str) -> bool {
-    with_pattern(region, column, source, |re| re.is_match(national)).unwrap_or(false)
+fn full_match(region: usize, column: usize, source: &'static str, national: &str) -> bool {
+    match matcher(region, column, source) {
+        Some(Matcher::Digits(p)) => p.full_match(national),
+        Some(Matcher::Regex(re)) => re.is_match(national),
+        Some(Matcher::Literal(l)) => national == *l,
+        None => false,
+    }
 }
 
 pub(crate) fn region_index(id: &str) -> Option<usize> {
     table().by_id.get(id).copied()
+}
+
+/// A calling code's value, if it is one to three digits with no leading 0.
+fn code_value(code: &str) -> Option<usize> {
+    let b = code.as_bytes();
+    if b.is_empty() || b.len() > 3 || b[0] == b'0' || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0, |n, d| n * 10 + usize::from(d - b'0')))
+}
+
+/// The calling code as stored, and its regions (main region first).
+fn by_code(code: &str) -> Option<(&'static str, &'static [usize])> {
+    let (stored, regions) = table().by_code.get(code_value(code)?)?;
+    (!regions.is_empty()).then_some((*stored, regions.as_slice()))
 }
 
 fn region(i: usize) -> &'static Region {
@@ -164,7 +205,7 @@ fn region(i: usize) -> &'static Region {
 /// The type of `national` in the regions of calling code `code`, if valid.
 pub(crate) fn kind_of(code: &str, national: &str) -> Option<Kind> {
     let t = table();
-    for &i in t.by_code.get(code)? {
+    for &i in by_code(code)?.1 {
         let r = &t.regions[i];
         let len = national.len();
         if len >= 32 || r.lengths & (1 << len) == 0 || !full_match(i, 2, r.general, national) {
@@ -192,7 +233,7 @@ pub(crate) fn classify(digits: &str) -> Option<Kind> {
 /// for [`kind_of`]).
 fn is_valid(code: &str, national: &str) -> bool {
     let t = table();
-    let Some(regions) = t.by_code.get(code) else {
+    let Some((_, regions)) = by_code(code) else {
         return false;
     };
     regions.iter().any(|&i| {
@@ -207,9 +248,8 @@ fn is_valid(code: &str, national: &str) -> bool {
 
 /// Splits a calling code off digits written after `+` or an IDD.
 fn split_code(digits: &str) -> Option<(&'static str, &str)> {
-    let t = table();
     for n in 1..=3.min(digits.len()) {
-        if let Some((&code, _)) = t.by_code.get_key_value(&digits[..n]) {
+        if let Some((code, _)) = by_code(&digits[..n]) {
             return Some((code, &digits[n..]));
         }
     }
@@ -228,18 +268,23 @@ fn strip_national_prefix(i: usize, national: &str) -> Option<String> {
     if rule.is_empty() {
         return None;
     }
-    let stripped = with_pattern(i, 1, rule, |re| {
-        let caps = re.captures(national)?;
-        let whole = caps.get(0)?;
-        let rest = &national[whole.end()..];
-        if !r.transform.is_empty()
-            && let Some(g) = caps.get(1)
-        {
-            return Some(format!("{}{rest}", r.transform.replace("$1", g.as_str())));
+    let stripped = match matcher(i, 1, rule)? {
+        // Plain digits have no group for the transform to use.
+        Matcher::Literal(l) => national.strip_prefix(l)?.to_owned(),
+        Matcher::Regex(re) => {
+            let caps = re.captures(national)?;
+            let whole = caps.get(0)?;
+            let rest = &national[whole.end()..];
+            match caps.get(1) {
+                Some(g) if !r.transform.is_empty() => {
+                    format!("{}{rest}", r.transform.replace("$1", g.as_str()))
+                }
+                // A rule with a group but no transform keeps nothing of it.
+                _ => rest.to_owned(),
+            }
         }
-        // A rule with a group but no transform keeps nothing of it.
-        Some(rest.to_owned())
-    })??;
+        Matcher::Digits(_) => return None,
+    };
     (stripped.len() < national.len() || !r.transform.is_empty()).then_some(stripped)
 }
 
@@ -249,7 +294,7 @@ pub(crate) fn to_e164(default_region: usize, plus: bool, digits: &str) -> Option
     let international = |rest: &str| -> Option<String> {
         let (code, national) = split_code(rest)?;
         // "+44 020…": a national prefix written after the calling code.
-        let main = *table().by_code.get(code)?.first()?;
+        let main = *by_code(code)?.1.first()?;
         if let Some(s) = strip_national_prefix(main, national)
             && is_valid(code, &s)
         {
@@ -262,10 +307,12 @@ pub(crate) fn to_e164(default_region: usize, plus: bool, digits: &str) -> Option
     }
     let r = region(default_region);
     // An international call prefix (00, 011…) then a calling code.
-    if let Some(end) = with_pattern(default_region, 0, r.idd, |re| {
-        re.find(digits).map(|m| m.end())
-    })
-    .flatten()
+    let idd_end = match matcher(default_region, 0, r.idd) {
+        Some(Matcher::Literal(l)) => digits.starts_with(l).then_some(l.len()),
+        Some(Matcher::Regex(re)) => re.find(digits).map(|m| m.end()),
+        _ => None,
+    };
+    if let Some(end) = idd_end
         && end > 0
         && let Some(e164) = international(&digits[end..])
     {

@@ -61,7 +61,15 @@ fn char_at(text: &str, i: usize) -> Option<char> {
 
 /// Reads digits from `i`; returns (ASCII digits, end).
 fn digits_at(text: &str, mut i: usize) -> (String, usize) {
-    let mut out = String::new();
+    // ASCII digits, the common case, are copied in one piece.
+    let bytes = text.as_bytes();
+    let ascii_end = i + bytes
+        .get(i..)
+        .map_or(0, |b| b.iter().take_while(|b| b.is_ascii_digit()).count());
+    if bytes.get(ascii_end).is_none_or(|b| *b < 0x80) {
+        return (text.get(i..ascii_end).unwrap_or("").to_owned(), ascii_end);
+    }
+    let mut out = String::with_capacity(16);
     while let Some(c) = char_at(text, i) {
         match digit_value(c) {
             Some(d) => {
@@ -191,7 +199,7 @@ impl Run {
     /// The candidate made of the first `k` groups, if its size fits a number.
     pub(crate) fn candidate(&self, text: &str, k: usize) -> Option<Candidate> {
         let groups = &self.groups[..k];
-        let mut digits = String::new();
+        let mut digits = String::with_capacity(24);
         let mut count = 0;
         if self.plus {
             digits.push('+');
@@ -296,22 +304,24 @@ pub(crate) fn scan_extension(text: &str, from: usize) -> Option<(String, usize)>
         close = Some(if c == '(' { ')' } else { '\u{ff09}' });
         skip_spaces(&mut i);
     }
-    let head: String = rest[i..]
-        .chars()
-        .take(10)
-        .collect::<String>()
-        .to_lowercase();
-    let marker = EXTENSION_MARKERS.iter().find(|m| head.starts_with(**m))?;
+    // Most numbers are followed by a space and a word, or by nothing: no
+    // marker starts with a digit, a space or punctuation other than `#`.
+    let first = char_at(rest, i)?;
+    if !(first.is_alphabetic() || first == '#') {
+        return None;
+    }
+    let marker = EXTENSION_MARKERS
+        .iter()
+        .find(|m| starts_with_lowercase(&rest[i..], m))?;
+    // Lower-casing keeps these markers' byte lengths.
+    i += marker.len();
     // The marker must be a word of its own ("ext" but not "extra").
-    let lower_rest = &head[marker.len()..];
     if marker.chars().all(char::is_alphabetic)
         && marker.is_ascii()
-        && lower_rest.chars().next().is_some_and(char::is_alphabetic)
+        && char_at(rest, i).is_some_and(char::is_alphabetic)
     {
         return None;
     }
-    // Lower-casing keeps these markers' byte lengths.
-    i += marker.len();
     while let Some(c) = char_at(rest, i) {
         if matches!(c, ':' | '.' | '=' | '\u{ff1a}') || sep(c) == Some(Sep::Space) {
             i += c.len_utf8();
@@ -321,6 +331,13 @@ pub(crate) fn scan_extension(text: &str, from: usize) -> Option<(String, usize)>
     }
     let (digits, end) = digits_at(rest, i);
     extension_digits(rest, digits, end, close).map(|(d, e)| (d, from + e))
+}
+
+/// Whether `text`, lower-cased, starts with `marker` (lower case), without
+/// building the lower-cased text.
+fn starts_with_lowercase(text: &str, marker: &str) -> bool {
+    let mut lower = text.chars().flat_map(char::to_lowercase);
+    marker.chars().all(|m| lower.next() == Some(m))
 }
 
 fn extension_digits(

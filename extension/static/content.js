@@ -23,46 +23,45 @@
     wasm = false;
   }
 
-  const TAG = 'ringside-call';
-  const SKIP = new Set([
-    'INPUT', 'TEXTAREA', 'SELECT', 'OPTION', 'SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE',
-    'BUTTON', 'CODE', 'PRE', 'HEAD', 'TITLE', 'IFRAME', 'OBJECT', 'SVG', 'MATH',
-    TAG.toUpperCase(),
-  ]);
-  // The same list as a selector, for what a mutation adds inside one of them
-  // (a number appended to a `pre` or a `button` is no more the page's text to
-  // call than the `pre` itself), plus hidden, ignored and editable subtrees.
-  const SKIP_SELECTOR = [
-    ...[...SKIP].map((t) => t.toLowerCase()),
-    '[hidden]',
-    '[data-ringside-ignore]',
-    '[contenteditable=""]',
-    '[contenteditable=true]',
-    '[contenteditable=plaintext-only]',
-  ].join(',');
-  const LINK = /^\s*(tel|callto|sips?):/i;
-  // At least six digits (ASCII, Arabic-Indic, Persian, Devanagari or
-  // full-width): shorter text cannot hold a number the detector accepts.
-  const DIGITS = /(?:[0-9\u0660-\u0669\u06f0-\u06f9\u0966-\u096f\uff10-\uff19][^0-9]{0,3}){6}/;
+  // What is the page's text to scan, visibility, geometry, slices, labels
+  // and the buttons' stylesheet: content_page.js, loaded just before this
+  // file in the same isolated world.
+  const {
+    DIGITS,
+    LINK,
+    SIZE,
+    TAG,
+    anchorRects,
+    buttonSheet,
+    drawnOpacity,
+    gap,
+    insideSkipped,
+    message,
+    near,
+    pageSize,
+    pause,
+    resetOpacity,
+    sameRect,
+    shown,
+    skipElement,
+    skippedFrom,
+    slices,
+    textRect,
+  } = globalThis.__ringsidePage;
+
   // What one request to the worker may hold (core::page_budget checks it):
   // text in UTF-16 units, links, and the longest href considered.
   const BATCH_UNITS = 32 * 1024;
   const BATCH_LINKS = 500;
   const MAX_HREF = 2048;
-  // A longer text node is sent in overlapping slices; a number is kept from
-  // the slice that saw it with at least HALF_OVERLAP units of context around.
-  const SLICE = 16 * 1024;
-  const OVERLAP = 256;
-  const HALF_OVERLAP = OVERLAP / 2;
   // Most text one scan sends (a page of several megabytes is read in part),
   // and most buttons in one frame (a page of 25,000 links gets the first ones).
   const MAX_SCAN_UNITS = 4 * 1024 * 1024;
   const MAX_MARKED = 5000;
-  // Marking yields to the page after this much work, so no task runs long.
-  const MARK_SLICE_MS = 8;
-  // The call button's size in CSS pixels (the stylesheet below); a click
-  // counts only when it is drawn at about this size.
-  const SIZE = 20;
+  // A scan yields to the page after this much work, so no task runs long.
+  const SLICE_MS = 10;
+  // Most text nodes in the viewport's own first batch.
+  const FRONT_MAX = 150;
   // How long the pointer must rest on a button, unmoved, before a click counts.
   const DWELL_MS = 150;
   // A reloaded or updated extension leaves this script orphaned: sendMessage
@@ -86,130 +85,120 @@
   // Bumped when switched off: a scan still waiting for the worker then marks nothing.
   let generation = 0;
 
-  const skipElement = (el) =>
-    SKIP.has(el.tagName.toUpperCase()) ||
-    el.isContentEditable ||
-    el.hidden ||
-    el.hasAttribute('data-ringside-ignore') ||
-    (el.tagName === 'A' && LINK.test(el.getAttribute('href') || ''));
 
-  // Whether a node a mutation added sits inside something never scanned: a
-  // skipped element, or a dial link (which has its own button), looked up
-  // through the hosts of the open shadow roots it is in.
-  function insideSkipped(node) {
-    const up = node instanceof ShadowRoot ? node : node.parentNode;
-    for (let el = up instanceof ShadowRoot ? up.host : node.parentElement; el; ) {
-      if (el.closest(SKIP_SELECTOR) || el.isContentEditable) return true;
-      const a = el.closest('a[href]');
-      if (a && LINK.test(a.getAttribute('href') || '')) return true;
-      const root = el.getRootNode();
-      el = root instanceof ShadowRoot ? root.host : null;
-    }
-    return false;
-  }
 
-  // Collects candidate text nodes and dial links under `root`; enters open shadow roots.
-  function collect(root, texts, links) {
-    if (insideSkipped(root)) return;
-    if (root.nodeType === Node.TEXT_NODE) {
-      consider(root, texts);
-      return;
-    }
-    if (root.nodeType === Node.ELEMENT_NODE) {
-      if (root.tagName === 'A' && LINK.test(root.getAttribute('href') || '')) {
-        considerLink(root, links);
-        return;
+  // A walk over `roots` that stops at a deadline and goes on from there:
+  // candidate text nodes (at least six digits, not in a skipped element),
+  // dial links, and the open shadow roots met on the way (queued, then
+  // walked). Plain TreeWalkers with no filter callback: the skip rules are
+  // read per ancestor from a cache instead. No layout is read here except,
+  // while the walk is still near the viewport, each candidate's parent box
+  // (to send the numbers the agent sees first).
+  function walk(roots) {
+    const queue = [...roots];
+    const skipped = skippedFrom(new Map());
+    const w = {
+      texts: [], // [node, inView]
+      links: [],
+      done: false,
+      // Still looking for the viewport's candidates; closed once the walk
+      // has met many candidates below it.
+      nearViewport: true,
+      step,
+    };
+    let cur = null;
+    let below = 0;
+    const queueShadow = (shadow) => {
+      if (observed.has(shadow)) return; // already walked, and watched since
+      observe(shadow);
+      queue.push(shadow);
+    };
+    function start(root) {
+      if (!root.isConnected || insideSkipped(root)) return null;
+      if (root.nodeType === Node.TEXT_NODE) {
+        consider(root);
+        return null;
       }
-      if (skipElement(root) || root.isContentEditable) return;
-      if (root.shadowRoot) visitShadow(root.shadowRoot, texts, links);
-    }
-    const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
-      acceptNode(n) {
-        if (n.nodeType === Node.TEXT_NODE) return NodeFilter.FILTER_ACCEPT;
-        if (ours.has(n)) return NodeFilter.FILTER_REJECT;
-        if (n.tagName === 'A' && LINK.test(n.getAttribute('href') || '')) {
-          considerLink(n, links);
-          return NodeFilter.FILTER_REJECT;
+      if (root.nodeType === Node.ELEMENT_NODE) {
+        if (root.tagName === 'A' && LINK.test(root.getAttribute('href') || '')) {
+          w.links.push(root);
+          return null;
         }
-        if (skipElement(n)) return NodeFilter.FILTER_REJECT;
-        if (n.shadowRoot) visitShadow(n.shadowRoot, texts, links);
-        return NodeFilter.FILTER_SKIP;
-      },
-    });
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) consider(n, texts);
-  }
-
-  // Visibility is read while collecting, before this scan writes to the DOM,
-  // so style is computed once per scan rather than once per marked batch.
-  function consider(node, texts) {
-    const data = node.data;
-    if (ours.has(node) || scanned.get(node) === data) return;
-    scanned.set(node, data);
-    if (data.length >= 6 && DIGITS.test(data) && node.parentElement && shown(node.parentElement, textRect(node))) {
-      texts.push(node);
+        if (skipElement(root)) return null;
+        if (root.shadowRoot) queueShadow(root.shadowRoot);
+      }
+      return {
+        root,
+        texts: document.createTreeWalker(root, NodeFilter.SHOW_TEXT),
+        elements: document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT),
+      };
     }
+    function consider(node) {
+      const data = node.data;
+      if (data.length < 6 || !DIGITS.test(data) || ours.has(node) || scanned.get(node) === data) return;
+      const parent = node.parentElement;
+      if (!parent || skipped(parent)) return;
+      scanned.set(node, data);
+      let inView = false;
+      if (w.nearViewport) {
+        const r = parent.getBoundingClientRect();
+        inView = r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth;
+        below = r.top >= innerHeight ? below + 1 : 0;
+        if (below > 50) w.nearViewport = false;
+      }
+      w.texts.push([node, inView]);
+    }
+    // A walker whose current node the page removed meanwhile starts over
+    // from its root (what was seen is skipped quickly: `scanned`).
+    const resume = (walker, root) => {
+      if (!walker.currentNode.isConnected) walker.currentNode = root;
+    };
+    function step(deadline) {
+      let n = 0;
+      while (cur || queue.length) {
+        if (!cur) {
+          cur = start(queue.shift());
+          continue;
+        }
+        if (!cur.root.isConnected) {
+          cur = null;
+          continue;
+        }
+        if (cur.texts) {
+          resume(cur.texts, cur.root);
+          for (let t = cur.texts.nextNode(); t; t = cur.texts.nextNode()) {
+            consider(t);
+            if ((++n & 63) === 0 && performance.now() > deadline) return;
+          }
+          cur.texts = null;
+        }
+        resume(cur.elements, cur.root);
+        for (let e = cur.elements.nextNode(); e; e = cur.elements.nextNode()) {
+          if (e.shadowRoot && !skipped(e)) queueShadow(e.shadowRoot);
+          if (
+            e.tagName === 'A' &&
+            w.links.length < MAX_MARKED &&
+            LINK.test(e.getAttribute('href') || '') &&
+            !(e.parentElement && skipped(e.parentElement))
+          ) {
+            w.links.push(e);
+          }
+          if ((++n & 255) === 0 && performance.now() > deadline) return;
+        }
+        cur = null;
+      }
+      w.done = true;
+    }
+    return w;
   }
 
   // A dial link counts only when the page shows it (hidden, transparent,
   // off-screen and screen-reader-only links are not marked).
-  function considerLink(a, links) {
-    if (ours.has(a) || a.hidden || links.length >= MAX_MARKED || a.closest('[hidden]')) return;
-    if (shown(a, a.getBoundingClientRect())) links.push(a);
+  function linkShown(a, size) {
+    if (ours.has(a) || a.hidden || a.closest('[hidden]')) return false;
+    return shown(a, a.getBoundingClientRect(), size);
   }
 
-  function textRect(node) {
-    const r = document.createRange();
-    r.selectNodeContents(node);
-    return r.getBoundingClientRect();
-  }
-
-  // Opacity as drawn: the product of the element's and its ancestors' (across
-  // shadow roots). Cached for one scan.
-  let opacityCache = new Map();
-  function drawnOpacity(el) {
-    let out = 1;
-    const seen = [];
-    for (let e = el; e && e.nodeType === Node.ELEMENT_NODE; ) {
-      if (opacityCache.has(e)) {
-        out *= opacityCache.get(e);
-        break;
-      }
-      seen.push(e);
-      out *= Number(getComputedStyle(e).opacity);
-      const parent = e.parentElement;
-      e = parent || (e.getRootNode() instanceof ShadowRoot ? e.getRootNode().host : null);
-    }
-    if (seen.length) opacityCache.set(seen[0], out);
-    return out;
-  }
-
-  // Whether the page shows this element to the agent: rendered, not
-  // transparent, of a readable size, and not placed out of reach.
-  function shown(el, rect) {
-    // content-visibility: auto is not hiding: it is content below the fold.
-    const opts = { opacityProperty: true, visibilityProperty: true };
-    if (el.checkVisibility ? !el.checkVisibility(opts) : el.getClientRects().length === 0) return false;
-    if (drawnOpacity(el) < 0.5) return false;
-    if (!rect || rect.width < 4 || rect.height < 4) return false;
-    const root = document.documentElement;
-    const x = rect.left + scrollX;
-    const y = rect.top + scrollY;
-    const w = Math.max(root.scrollWidth, innerWidth);
-    const h = Math.max(root.scrollHeight, innerHeight);
-    if (x + rect.width <= 0 || y + rect.height <= 0 || x >= w || y >= h) return false;
-    // Clipped away: the legacy `clip` (the screen-reader-only pattern) or a
-    // clip-path that leaves nothing (inset of half or more, a zero circle).
-    // Decorative clip-paths (rounded corners, shapes) are not hiding.
-    const style = getComputedStyle(el);
-    if (style.clip && style.clip !== 'auto') return false;
-    if (/inset\(\s*(5\d|[6-9]\d|100)(\.\d+)?%|circle\(\s*0(px)?[\s)]/.test(style.clipPath)) return false;
-    return true;
-  }
-
-  function visitShadow(shadow, texts, links) {
-    observe(shadow);
-    collect(shadow, texts, links);
-  }
 
   function observe(root) {
     if (!observer || observed.has(root)) return;
@@ -217,142 +206,210 @@
     observer.observe(root, { childList: true, subtree: true, characterData: true });
   }
 
-  // Sends candidates in batches, all in flight at once (the host answers them
-  // in order), then marks everything in one go: marking between replies would
-  // make the browser lay out the page again before each next reply is read
-  // (on a 1 MB page that tripled the time). Every batch is bounded (BATCH_*),
-  // a long text node goes in overlapping slices, and one scan sends at most
-  // MAX_SCAN_UNITS: a page cannot make a request the worker or host refuses.
+  // A scan, so that no task holds the page for long and the numbers the
+  // agent sees come first (issue 20):
+  // - the walk runs in slices of SLICE_MS; the candidates found near the
+  //   viewport go to the worker at once, in a batch of their own, and are
+  //   marked as soon as it answers;
+  // - the other candidates go in batches as they fill (the worker detects
+  //   while the walk goes on), bounded like every request (BATCH_*, long
+  //   text nodes in overlapping slices, at most MAX_SCAN_UNITS a scan);
+  // - answers are marked in slices: each reads the page first (is the text
+  //   still there and shown?) and then writes, so a slice lays out the page
+  //   at most once. Visibility is checked for the numbers found only, just
+  //   before their buttons go in.
   async function scan(roots) {
     const gen = generation;
-    opacityCache = new Map();
-    const texts = [];
-    const links = [];
-    for (const r of roots) if (r.isConnected) collect(r, texts, links);
-    if (texts.length === 0 && links.length === 0) return;
-    const batches = [];
+    resetOpacity();
+    const w = walk(roots.filter((r) => r.isConnected));
+    const ready = []; // [node, hits], complete answers waiting to be marked
+    const linkReplies = [];
+    const partsLeft = new Map(); // node -> [hits, parts not answered yet]
+    let inflight = 0;
+    let wake = null;
+    const settle = () => {
+      if (wake) wake();
+      wake = null;
+    };
+    let total = 0;
+    let front = { parts: [], links: [], front: true };
+    let frontSize = 0;
     let batch = { parts: [], links: [] };
     let size = 0;
-    let total = 0;
-    const flush = () => {
-      if (batch.parts.length || batch.links.length) batches.push(batch);
-      batch = { parts: [], links: [] };
-      size = 0;
-    };
-    for (const node of texts) {
-      for (const part of slices(node)) {
-        if (total + part.text.length > MAX_SCAN_UNITS) break;
-        if (size + part.text.length > BATCH_UNITS) flush();
-        batch.parts.push(part);
-        size += part.text.length;
-        total += part.text.length;
+    let frontSent = false;
+    const held = []; // batches waiting until the viewport's batch is sent
+
+    function dispatch(b) {
+      if (b.parts.length === 0 && b.links.length === 0) return;
+      if (!frontSent && !b.front) {
+        held.push(b);
+        return;
       }
-    }
-    flush();
-    let room = MAX_MARKED - marked - texts.length;
-    for (const a of links) {
-      const href = a.getAttribute('href') || '';
-      if (href.length > MAX_HREF) continue;
-      if (room-- <= 0) break;
-      if (batch.links.length >= BATCH_LINKS) flush();
-      batch.links.push({ a, href });
-    }
-    flush();
-    const replies = batches.map((b) =>
+      inflight++;
       send({ type: 'detect', texts: b.parts.map((p) => p.text), links: b.links.map((l) => l.href) })
         .catch(() => null)
-        .then((reply) => ({ b, reply })),
-    );
-    if (gen !== generation) return;
-    const hitsByNode = new Map();
-    const linkReplies = [];
-    // Marking never holds the page for long: the numbers in the viewport go
-    // in as soon as their batch answers; the rest in slices of MARK_SLICE_MS
-    // with the page's own tasks in between (issue 20).
-    const sliced = markingSlices();
-    for (const pending of replies) {
-      const { b, reply } = await pending;
+        .then((reply) => {
+          inflight--;
+          if (gen === generation) answered(b, reply);
+          settle();
+        });
+    }
+    function sendFront() {
+      if (frontSent) return;
+      frontSent = true;
+      dispatch(front);
+      for (const b of held.splice(0)) dispatch(b);
+    }
+    function add(node, inView) {
+      for (const part of slices(node)) {
+        if (total + part.text.length > MAX_SCAN_UNITS) return;
+        const left = partsLeft.get(node);
+        if (left) left[1]++;
+        else partsLeft.set(node, [[], 1]);
+        total += part.text.length;
+        if (inView && !frontSent && front.parts.length < FRONT_MAX && frontSize + part.text.length <= BATCH_UNITS) {
+          front.parts.push(part);
+          frontSize += part.text.length;
+          continue;
+        }
+        if (size + part.text.length > BATCH_UNITS) {
+          dispatch(batch);
+          batch = { parts: [], links: [] };
+          size = 0;
+        }
+        batch.parts.push(part);
+        size += part.text.length;
+      }
+    }
+    function answered(b, reply) {
       if (!reply || !reply.ok) {
         // Only a missing host is worth asking again; a refusal is final.
         if (!reply || reply.key === 'errHostMissing') retryLater(b);
-        continue;
+        for (const p of b.parts) partsLeft.delete(p.node);
+        return;
       }
       retryDelay = 0;
       for (const h of reply.result.texts) {
         const part = b.parts[h.i];
         if (!part || h.start < part.from || h.start >= part.to || h.end > part.limit) continue;
-        const list = hitsByNode.get(part.node) || [];
-        list.push({ start: part.base + h.start, end: part.base + h.end, e164: h.e164, extension: h.extension });
-        hitsByNode.set(part.node, list);
+        const left = partsLeft.get(part.node);
+        if (left) left[0].push({ start: part.base + h.start, end: part.base + h.end, e164: h.e164, extension: h.extension });
       }
-      // A node sent whole is complete once its batch answers: if it is in
-      // the viewport, mark it now.
+      const done = [];
       for (const p of b.parts) {
-        const hits = p.base === 0 && p.to === Infinity && hitsByNode.get(p.node);
-        if (hits && inViewport(p.node)) {
-          hitsByNode.delete(p.node);
-          markTexts(p.node, hits);
-        }
+        const left = partsLeft.get(p.node);
+        if (!left || --left[1] > 0) continue;
+        partsLeft.delete(p.node);
+        if (left[0].length) done.push([p.node, left[0]]);
       }
-      linkReplies.push([b.links.map((l) => l.a), reply.result.links]);
+      // The viewport's numbers go in now, in this task (a few dozen).
+      if (b.front) markChecked(done);
+      else ready.push(...done);
+      if (b.links.length) linkReplies.push([b.links.map((l) => l.a), reply.result.links]);
     }
-    // Text first, then links: the cap on buttons keeps the page's text numbers.
-    for (const [node, hits] of hitsByNode) {
-      markTexts(node, hits);
-      await sliced();
+
+    // Walk, sending as batches fill; the viewport's batch leaves as soon as
+    // the walk is past the viewport or its first slice ends.
+    let firstSlice = true;
+    while (!w.done) {
+      w.step(performance.now() + SLICE_MS);
+      if (gen !== generation) return;
+      for (const [node, inView] of w.texts.splice(0)) add(node, inView);
+      if (!w.nearViewport || firstSlice || w.done) sendFront();
+      firstSlice = false;
+      if (!w.done) {
+        await pause();
+        if (gen !== generation) return;
+      }
+    }
+    dispatch(batch);
+    sendFront();
+    // Links after text: the cap on buttons keeps the page's text numbers.
+    let room = MAX_MARKED - marked - partsLeft.size - ready.length;
+    let links = { parts: [], links: [] };
+    for (const a of w.links) {
+      const href = a.getAttribute('href') || '';
+      if (href.length > MAX_HREF || ours.has(a)) continue;
+      if (room-- <= 0) break;
+      if (links.links.length >= BATCH_LINKS) {
+        dispatch(links);
+        links = { parts: [], links: [] };
+      }
+      links.links.push({ a, href });
+    }
+    dispatch(links);
+    // Mark the answers as they come, in slices.
+    const m = marker(ready);
+    while (inflight > 0 || ready.length || m.busy()) {
+      if (gen !== generation) return;
+      if (!ready.length && !m.busy()) {
+        await new Promise((resolve) => {
+          wake = resolve;
+        });
+        continue;
+      }
+      m.slice(performance.now() + SLICE_MS);
+      await pause();
     }
     for (const [anchors, hits] of linkReplies) {
-      markLinks(anchors, hits);
-      await sliced();
+      if (gen !== generation) return;
+      const size = pageSize();
+      const ok = [];
+      for (const h of hits) ok[h.i] = Boolean(anchors[h.i] && anchors[h.i].isConnected && linkShown(anchors[h.i], size));
+      markLinks(anchors, hits, ok);
+      await pause();
     }
   }
 
-  // Returns a function to await between units of marking work: it yields to
-  // the page's event loop once MARK_SLICE_MS have passed since the last yield.
-  function markingSlices() {
-    let since = performance.now();
-    const pause = () =>
-      globalThis.scheduler && typeof globalThis.scheduler.yield === 'function'
-        ? globalThis.scheduler.yield()
-        : new Promise((resolve) => setTimeout(resolve, 0));
-    return async () => {
-      if (performance.now() - since < MARK_SLICE_MS) return;
-      await pause();
-      since = performance.now();
+  // Marks the answers waiting in `ready` in slices. Reading (is the text
+  // still there, still shown?) takes every answer waiting at once and comes
+  // before any writing, so the page is laid out once for many buttons, not
+  // once for every few (issue 20: on a 1 MB page each layout after a write
+  // cost about 4 ms, and reading after every few buttons made marking
+  // several times slower than the buttons themselves).
+  function marker(ready) {
+    let toRead = [];
+    let r = 0;
+    const toWrite = [];
+    let w = 0;
+    return {
+      busy: () => r < toRead.length || w < toWrite.length,
+      slice(deadline) {
+        if (r >= toRead.length && w >= toWrite.length && ready.length) {
+          toRead = ready.splice(0);
+          r = 0;
+          toWrite.length = 0;
+          w = 0;
+        }
+        if (r < toRead.length) {
+          const size = pageSize();
+          while (r < toRead.length && performance.now() < deadline) {
+            const item = toRead[r++];
+            if (textShown(item[0], size)) toWrite.push(item);
+          }
+          if (r < toRead.length) return;
+        }
+        while (w < toWrite.length && performance.now() < deadline) {
+          const [node, hits] = toWrite[w++];
+          markTexts(node, hits);
+        }
+      },
     };
   }
 
-  function inViewport(node) {
-    const el = node.parentElement;
-    if (!el) return false;
-    const r = el.getBoundingClientRect();
-    return r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth;
+  // Still the text that was scanned, and shown to the agent.
+  function textShown(node, size) {
+    const parent = node.parentElement;
+    return node.isConnected && node.data === scanned.get(node) && parent && shown(parent, textRect(node), size);
   }
 
-  // A text node as the parts sent for it: whole when short; otherwise slices
-  // of SLICE units that overlap by OVERLAP, each keeping only the numbers that
-  // start in its middle and end before its last HALF_OVERLAP/2 units (so no
-  // number is read cut in two, or twice). Offsets are within the slice.
-  function slices(node) {
-    const data = node.data;
-    if (data.length <= SLICE) {
-      return [{ node, text: data, base: 0, from: 0, to: Infinity, limit: Infinity }];
-    }
-    const out = [];
-    for (let base = 0; base < data.length; base += SLICE - OVERLAP) {
-      const last = base + SLICE >= data.length;
-      out.push({
-        node,
-        text: data.slice(base, base + SLICE),
-        base,
-        from: base === 0 ? 0 : HALF_OVERLAP,
-        to: last ? Infinity : SLICE - HALF_OVERLAP,
-        limit: last ? Infinity : SLICE - HALF_OVERLAP / 2,
-      });
-      if (last) break;
-    }
-    return out;
+  // The viewport's answers, at once: all reads, then all writes.
+  function markChecked(done) {
+    const size = pageSize();
+    for (const [node, hits] of done.filter(([node]) => textShown(node, size))) markTexts(node, hits);
   }
+
+
 
   // The host was not there (not installed yet, restarting): forget these nodes
   // and scan again later, backing off to once a minute.
@@ -392,11 +449,12 @@
     }
   }
 
-  function markLinks(anchors, hits) {
+  // `ok[i]`: anchors[i] is still there and shown (read before any write).
+  function markLinks(anchors, hits, ok) {
     for (const h of hits) {
       if (marked >= MAX_MARKED) break;
       const a = anchors[h.i];
-      if (!a || !a.isConnected || ours.has(a)) continue;
+      if (!a || !ok[h.i] || !a.isConnected || ours.has(a)) continue;
       ours.add(a);
       const target = h.target;
       const display = ((a.textContent || '').trim() || target.e164 || target.uri).slice(0, 64);
@@ -407,6 +465,7 @@
       );
     }
   }
+
 
   // Each button's own facts, kept in the isolated world (never in the page).
   const facts = new WeakMap(); // button -> { host, shadow, anchor, enter, focusByAgent, msg }
@@ -425,26 +484,6 @@
   const IO_V2 = 'isVisible' in (globalThis.IntersectionObserverEntry ? IntersectionObserverEntry.prototype : {});
   let io = null;
 
-  const near = (a, b, within) => Math.abs(a - b) <= within;
-  const sameRect = (a, b) =>
-    near(a.left, b.left, 1) && near(a.top, b.top, 1) && near(a.width, b.width, 1) && near(a.height, b.height, 1);
-
-  // The distance between two rectangles (0 when they touch or overlap).
-  function gap(a, b) {
-    const dx = Math.max(0, a.left - b.right, b.left - a.right);
-    const dy = Math.max(0, a.top - b.bottom, b.top - a.bottom);
-    return Math.hypot(dx, dy);
-  }
-
-  // The anchor's boxes: a text node's line boxes, or the link's.
-  function anchorRects(anchor) {
-    if (anchor.nodeType === Node.TEXT_NODE) {
-      const r = document.createRange();
-      r.selectNodeContents(anchor);
-      return [...r.getClientRects()];
-    }
-    return [...anchor.getClientRects()];
-  }
 
   // Whether a click on `b` is the agent's, on the button they see, where
   // Ringside put it. Anything else does nothing, with no sign to the page.
@@ -455,7 +494,7 @@
     // Its normal size: an ancestor's transform or zoom changes it.
     if (!near(box.width, SIZE, SIZE * 0.2) || !near(box.height, SIZE, SIZE * 0.2)) return false;
     // Visible: rendered, opaque, not hidden (as drawn, through every ancestor).
-    opacityCache = new Map();
+    resetOpacity();
     if (!shown(f.host, box) || drawnOpacity(f.host) < 0.95) return false;
     // Still beside the number it was made for.
     const rects = anchorRects(f.anchor);
@@ -496,6 +535,7 @@
     b.addEventListener('click', onClick);
   }
 
+
   function button(e164, extension, display, uri, anchor) {
     const host = document.createElement(TAG);
     ours.add(host);
@@ -507,7 +547,7 @@
       b.type = 'button';
       b.textContent = glyph; // decorative: the accessible name says what it does
       // The number as the page wrote it, nothing more: no contact data enters a page.
-      const label = chrome.i18n.getMessage(labelKey, [display]);
+      const label = message(labelKey, display);
       b.setAttribute('aria-label', label);
       b.title = label;
       facts.set(b, { host, shadow, anchor, enter: null, focusByAgent: false, msg });
@@ -538,25 +578,6 @@
       .catch(() => toast(f.host, chrome.i18n.getMessage('errExtensionReloaded')));
   }
 
-  // One stylesheet shared by every button's shadow root. `!important` in a
-  // shadow root's :host wins over the page's styles, inline ones included.
-  let sheet = null;
-  function buttonSheet() {
-    if (!sheet) {
-      sheet = new CSSStyleSheet();
-      sheet.replaceSync(
-        ':host{all:initial !important;display:inline-flex !important;vertical-align:middle !important;' +
-          'margin:0 0 0 .2em !important;position:static !important;opacity:1 !important;' +
-          'visibility:visible !important;transform:none !important;filter:none !important;' +
-          'pointer-events:auto !important;font:14px/1 system-ui,sans-serif !important}' +
-          `button{all:initial;box-sizing:border-box;width:${SIZE}px;height:${SIZE}px;display:inline-flex;` +
-          'align-items:center;justify-content:center;cursor:pointer;font:14px/1 system-ui,sans-serif;' +
-          'border-radius:4px;color:#0b57d0}' +
-          'button:hover{background:#e8f0fe}button:focus-visible{outline:2px solid #0b57d0;outline-offset:1px}',
-      );
-    }
-    return sheet;
-  }
 
   // A short message beside the button, announced to screen readers.
   function toast(anchor, message) {

@@ -243,9 +243,11 @@ async fn drop_directory(started: u64, me: &str) {
 }
 
 /// Graph gives numbers as typed: those without a country code become
-/// E.164 with the host's libphonenumber and the agent's default region (the
-/// extension carries no phone metadata). Without the host they stay as
-/// typed: searchable, but not matched to an incoming call.
+/// E.164 with the agent's default region, by the worker's detection module
+/// (the same `ringside-detect` code as the host's), so this works without
+/// the native host; the host answers only if the module fails to load.
+/// Numbers neither can read stay as typed: searchable, but not matched to an
+/// incoming call.
 pub(super) async fn normalize(upserts: &mut [StoredContact]) {
     let (texts, at) = ringside_core::contacts::unnormalized(upserts);
     let Some((connected, region)) =
@@ -253,17 +255,27 @@ pub(super) async fn normalize(upserts: &mut [StoredContact]) {
     else {
         return;
     };
-    if texts.is_empty() || !connected {
+    if texts.is_empty() {
         return;
     }
-    let request = Request::Detect(DetectParams {
+    let params = DetectParams {
         region,
         texts: texts.clone(),
         links: vec![],
-    });
-    match host_request(request).await {
+    };
+    let found = match super::detect::detect(&params).await {
+        Ok(found) => Ok(found),
+        Err(e) if connected => {
+            log_warn(&format!("contacts: detection module: {e}"));
+            host_request(Request::Detect(params))
+                .await
+                .map_err(|e| e.message)
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    match found {
         Ok(found) => ringside_core::contacts::apply_normalized(upserts, &texts, &at, &found),
-        Err(e) => log_warn(&format!("contacts: numbers stay as typed: {}", e.message)),
+        Err(e) => log_warn(&format!("contacts: numbers stay as typed: {e}")),
     }
 }
 
