@@ -261,6 +261,12 @@ impl CallDesk {
         });
     }
 
+    /// The phone platform took the dialing call under `call_id`: its events
+    /// are matched to that id from now on (`worker::call_out`).
+    pub fn placed(&mut self, call_id: &str) {
+        self.adopt(call_id);
+    }
+
     /// Shows a problem that did not involve a call (e.g. a blocked site).
     pub fn notify(&mut self, key: &str, detail: &str, number: &str) {
         self.notice = Some(CallNotice {
