@@ -255,29 +255,3 @@ fn where_calls_go() {
     );
     assert_eq!(calls_go(&settings(baresip), true).key, "callsGoSoftphone");
 }
-
-#[test]
-fn every_key_is_in_every_language() {
-    for (lang, text) in [
-        (
-            "en",
-            include_str!("../../extension/static/_locales/en/messages.json"),
-        ),
-        (
-            "fr",
-            include_str!("../../extension/static/_locales/fr/messages.json"),
-        ),
-        (
-            "de",
-            include_str!("../../extension/static/_locales/de/messages.json"),
-        ),
-    ] {
-        let messages: Value = serde_json::from_str(text).unwrap();
-        for key in MESSAGE_KEYS
-            .iter()
-            .chain(crate::worker::call_out::MESSAGE_KEYS)
-        {
-            assert!(messages[*key]["message"].is_string(), "{lang}: {key}");
-        }
-    }
-}

@@ -12,7 +12,9 @@
 
 use serde_json::{Value, json};
 
-use crate::dial::{CallEvent, DialError};
+use crate::dial::{CallEvent, DialError, DialRisk};
+use crate::dialers::{self, CallPath};
+use crate::protocol::{DialerConfig, ErrorBody};
 
 /// The longest call id the platform may give (letters, digits, `-`, `_`).
 const MAX_CALL_ID: usize = 64;
@@ -25,6 +27,9 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "errInvalidNumber",
     "errCallInProgress",
     "errNeedsPlatformSession",
+    "errDialerNotConfigured",
+    "errHostMissing",
+    "callNeedsConfirmation",
 ];
 
 /// Why the platform did not place (or end) a call: a `_locales` key and the
@@ -33,6 +38,117 @@ pub const MESSAGE_KEYS: &[&str] = &[
 pub struct Refusal {
     pub key: &'static str,
     pub detail: String,
+}
+
+/// Why a dial did not go through, whichever dialer: a `_locales` key, the
+/// detail, and the risk when it waits for the agent's confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialFailure {
+    pub key: &'static str,
+    pub detail: String,
+    pub risk: Option<DialRisk>,
+}
+
+impl DialFailure {
+    /// The host's refusal of a dial.
+    pub fn of_host(e: &ErrorBody) -> DialFailure {
+        DialFailure {
+            key: crate::calls::error_key(e),
+            detail: e.message.clone(),
+            risk: DialRisk::of_error(e),
+        }
+    }
+
+    fn refused(key: &'static str, detail: impl Into<String>) -> DialFailure {
+        DialFailure {
+            key,
+            detail: detail.into(),
+            risk: None,
+        }
+    }
+}
+
+impl From<Refusal> for DialFailure {
+    fn from(r: Refusal) -> DialFailure {
+        DialFailure::refused(r.key, r.detail)
+    }
+}
+
+/// What the worker does for a dial that needs no host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hostless {
+    /// Open `url` in a new tab (the browser hands a `tel:` or app URL to its
+    /// handler and closes the tab; a web page stays open); then tell the
+    /// desk [`crate::calls::CallDesk::handed_off`] with `key` and `sub`.
+    Open {
+        url: String,
+        key: &'static str,
+        sub: String,
+    },
+    /// `POST url` with `body` and the platform session ([`placed`]).
+    Platform { url: String, body: Value },
+}
+
+/// The hostless dial for a number (E.164 from the worker's detection or the
+/// dial pad; a SIP address cannot go this way) on `path`. `risk` is what
+/// [`crate::dial::dial_risk_with`] found: an unconfirmed risky dial is held.
+pub fn hostless(
+    path: &CallPath,
+    dialer: Option<&DialerConfig>,
+    platform_url: Option<&str>,
+    target: (Option<&str>, Option<&str>),
+    display: &str,
+    risk: Option<DialRisk>,
+    confirmed: bool,
+) -> Result<Hostless, DialFailure> {
+    let (number, extension) = target;
+    if let Some(risk) = risk.filter(|_| !confirmed) {
+        return Err(DialFailure {
+            key: "callNeedsConfirmation",
+            detail: "this number needs the agent's confirmation in Ringside before it is dialled"
+                .to_owned(),
+            risk: Some(risk),
+        });
+    }
+    let bad = |e: DialError| DialFailure::refused("errInvalidNumber", e.to_string());
+    let number = number.ok_or_else(|| {
+        DialFailure::refused(
+            "errInvalidNumber",
+            "a SIP address needs the SIP softphone (through the Ringside host)",
+        )
+    })?;
+    match path {
+        CallPath::BrowserTel => {
+            // The same digits-only check as a template's.
+            let url = dialers::fill("tel:{e164}", number, extension).map_err(bad)?;
+            let url = url.replacen("%2B", "+", 1);
+            let url = match extension.filter(|x| !x.is_empty()) {
+                Some(x) => format!("{url};ext={x}"),
+                None => url,
+            };
+            Ok(Hostless::Open {
+                url,
+                key: "callOpenedPhoneApp",
+                sub: display.to_owned(),
+            })
+        }
+        CallPath::Url { template } => Ok(Hostless::Open {
+            url: dialers::fill(template, number, extension).map_err(bad)?,
+            key: "callOpened",
+            sub: dialer.map(dialers::app_label).unwrap_or_default(),
+        }),
+        CallPath::Platform => {
+            let base = platform_url.ok_or_else(|| {
+                DialFailure::refused("errDialerNotConfigured", "no platformUrl is set")
+            })?;
+            let (url, body) = place(base, number, extension).map_err(bad)?;
+            Ok(Hostless::Platform { url, body })
+        }
+        CallPath::Host | CallPath::HostMissing => Err(DialFailure::refused(
+            "errHostMissing",
+            "the native host is not connected",
+        )),
+    }
 }
 
 fn call_id_ok(id: &str) -> bool {

@@ -143,3 +143,128 @@ fn the_desk_follows_a_platform_call_to_its_wrap_up() {
     assert_eq!(ended.softphone_call_id.as_deref(), Some("c7"));
     assert_eq!(ended.display, "01 23 45 67 89");
 }
+
+#[test]
+fn hostless_dials_open_the_workers_number_or_ask_the_platform() {
+    let url_dialer = crate::dialers::validate_dialer(
+        &json!({"adapter": "url", "urlTemplate": "https://phone.example.com/call?to={e164}&ext={extension}", "appName": "PhoneWeb"}),
+        false,
+        false,
+    )
+    .unwrap();
+    let tel = hostless(
+        &CallPath::BrowserTel,
+        None,
+        None,
+        (Some("+33123456789"), Some("227")),
+        "01 23 45 67 89",
+        None,
+        false,
+    );
+    assert_eq!(
+        tel,
+        Ok(Hostless::Open {
+            url: "tel:+33123456789;ext=227".into(),
+            key: "callOpenedPhoneApp",
+            sub: "01 23 45 67 89".into()
+        })
+    );
+    let path = CallPath::Url {
+        template: url_dialer.template.clone().unwrap(),
+    };
+    let url = hostless(
+        &path,
+        Some(&url_dialer),
+        None,
+        (Some("+33123456789"), None),
+        "x",
+        None,
+        false,
+    );
+    assert_eq!(
+        url,
+        Ok(Hostless::Open {
+            url: "https://phone.example.com/call?to=%2B33123456789&ext=".into(),
+            key: "callOpened",
+            sub: "PhoneWeb".into()
+        })
+    );
+    let platform = hostless(
+        &CallPath::Platform,
+        None,
+        Some("https://p.example/api"),
+        (Some("+33123456789"), None),
+        "x",
+        None,
+        false,
+    );
+    assert_eq!(
+        platform,
+        Ok(Hostless::Platform {
+            url: "https://p.example/api/v1/calls".into(),
+            body: json!({"to": "+33123456789"})
+        })
+    );
+    // A costly number from a page waits for the agent; once confirmed, it goes.
+    let held = hostless(
+        &CallPath::BrowserTel,
+        None,
+        None,
+        (Some("+449098790000"), None),
+        "x",
+        Some(DialRisk::PremiumRate),
+        false,
+    );
+    assert_eq!(held.unwrap_err().risk, Some(DialRisk::PremiumRate));
+    assert!(
+        hostless(
+            &CallPath::BrowserTel,
+            None,
+            None,
+            (Some("+449098790000"), None),
+            "x",
+            Some(DialRisk::PremiumRate),
+            true
+        )
+        .is_ok()
+    );
+    // What a compromised page could send instead of a number.
+    for (n, x) in [
+        (None, None),
+        (Some("javascript:alert(1)"), None),
+        (Some("+33123456789?x=1"), None),
+        (Some("+33123456789"), Some("1;foo=bar")),
+        (Some("+33123456789"), Some("*72")),
+    ] {
+        for path in [CallPath::BrowserTel, path.clone(), CallPath::Platform] {
+            let r = hostless(
+                &path,
+                Some(&url_dialer),
+                Some("https://p.example"),
+                (n, x),
+                "x",
+                None,
+                false,
+            );
+            assert_eq!(
+                r.unwrap_err().key,
+                "errInvalidNumber",
+                "{path:?} {n:?} {x:?}"
+            );
+        }
+    }
+    assert_eq!(
+        hostless(
+            &CallPath::HostMissing,
+            None,
+            None,
+            (Some("+33123456789"), None),
+            "x",
+            None,
+            false
+        )
+        .unwrap_err()
+        .key,
+        "errHostMissing"
+    );
+}
