@@ -59,7 +59,7 @@ impl DialFailure {
         }
     }
 
-    fn refused(key: &'static str, detail: impl Into<String>) -> DialFailure {
+    pub fn refused(key: &'static str, detail: impl Into<String>) -> DialFailure {
         DialFailure {
             key,
             detail: detail.into(),
@@ -224,12 +224,22 @@ pub fn hangup_url(base: &str, call_id: &str) -> Option<String> {
     call_id_ok(call_id).then(|| format!("{}/v1/calls/{call_id}", base.trim_end_matches('/')))
 }
 
-/// The answer to a hang-up: done, or why not. A 404 or 410 means the call
-/// had already ended (its `ended` event comes, or came, on the stream).
-pub fn hung_up(status: Option<u16>, body: &Value) -> Result<(), Refusal> {
+/// The answer to a hang-up: `Ok(None)` when the platform ends the call (its
+/// `ended` event follows on the stream), `Ok(Some(event))` when it no longer
+/// knows the call (404, 410: the desk ends it with that event), or why not.
+pub fn hung_up(
+    status: Option<u16>,
+    body: &Value,
+    call_id: &str,
+) -> Result<Option<CallEvent>, Refusal> {
     match status {
-        Some(200..=299 | 404 | 410) => Ok(()),
-        _ => placed(status, body).map(|_| ()),
+        Some(200..=299) => Ok(None),
+        Some(404 | 410) => Ok(Some(CallEvent::Closed {
+            call_id: call_id.to_owned(),
+            peer: String::new(),
+            reason: "the phone platform no longer knows this call".to_owned(),
+        })),
+        _ => placed(status, body).map(|_| None),
     }
 }
 

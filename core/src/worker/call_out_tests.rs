@@ -68,14 +68,16 @@ fn answers_become_a_call_id_or_a_message() {
         Some("https://p.example/v1/calls/c-1")
     );
     assert_eq!(hangup_url("https://p.example", "c/../1"), None);
-    assert_eq!(hung_up(Some(204), &Value::Null), Ok(()));
-    assert_eq!(hung_up(Some(404), &Value::Null), Ok(()));
+    assert_eq!(hung_up(Some(204), &Value::Null, "c-1"), Ok(None));
+    assert!(
+        matches!(hung_up(Some(404), &Value::Null, "c-1"), Ok(Some(CallEvent::Closed { call_id, .. })) if call_id == "c-1")
+    );
     assert_eq!(
-        hung_up(Some(401), &Value::Null).unwrap_err().key,
+        hung_up(Some(401), &Value::Null, "c-1").unwrap_err().key,
         "errPlatformSession"
     );
     assert_eq!(
-        hung_up(None, &Value::Null).unwrap_err().key,
+        hung_up(None, &Value::Null, "c-1").unwrap_err().key,
         "errPlatformUnreachable"
     );
 }
