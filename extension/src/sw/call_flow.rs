@@ -2,6 +2,7 @@
 //! call notification, and where wrap-ups go. The decisions are
 //! `ringside_core::calls`; this is the I/O around them.
 
+use futures::future::LocalBoxFuture;
 use ringside_core::calls::{CallDesk, DeskEffect, SavedTo, WrapUp};
 use ringside_core::confirm::{Held, HeldDial};
 use ringside_core::dial::CallEvent;
@@ -133,14 +134,20 @@ const CONFIRM_PREFIX: &str = "ringside-confirm:";
 /// Dials on the path the settings and the host's state give
 /// (`ringside_core::dialers::call_path`): through the host (which is
 /// configured first if it has not had the dialer yet), or without it.
-async fn send_dial(params: DialParams, display: &str) -> Result<(), DialFailure> {
-    match call_out::path() {
-        CallPath::Host => softphone_request(Request::Dial(params))
-            .await
-            .map(|_| ())
-            .map_err(|e| DialFailure::of_host(&e)),
-        path => call_out::dial(&path, &params, display).await,
-    }
+/// Boxed: one state machine for its two callers (the worker's wasm size).
+fn send_dial(
+    params: DialParams,
+    display: String,
+) -> LocalBoxFuture<'static, Result<(), DialFailure>> {
+    Box::pin(async move {
+        match call_out::path() {
+            CallPath::Host => softphone_request(Request::Dial(params))
+                .await
+                .map(|_| ())
+                .map_err(|e| DialFailure::of_host(&e)),
+            path => call_out::dial(&path, &params, &display).await,
+        }
+    })
 }
 
 /// Tells the agent a page asked for a call that needs their word: a
@@ -197,7 +204,7 @@ pub(super) async fn confirm_dial(id: String) {
         extension: h.extension.clone(),
         confirmed: true,
     };
-    if let Err(f) = send_dial(params, &h.display).await {
+    if let Err(f) = send_dial(params, h.display.clone()).await {
         with_worker(|w| w.desk.dial_failed(f.key, &f.detail));
     }
     broadcast();
@@ -243,7 +250,7 @@ pub fn sw_on_notification_button(id: String, button: u32) {
 /// failures become the desk's notice.
 pub(super) async fn call_control(request: Request) {
     let result = match (&request, call_out::path()) {
-        (Request::Hangup(_), CallPath::Platform) => call_out::hang_up().await,
+        (Request::Hangup(_), CallPath::Platform) => Box::pin(call_out::hang_up()).await,
         _ => softphone_request(request)
             .await
             .map(|_| ())
@@ -472,7 +479,7 @@ pub(super) async fn dial(
         extension: extension.clone(),
         confirmed,
     };
-    match send_dial(params, &display).await {
+    match send_dial(params, display.clone()).await {
         Ok(()) => {
             broadcast();
             reply_ok(json!({ "number": target }))
