@@ -117,6 +117,10 @@ pub struct CallDesk {
     next_seq: u64,
     /// A page's dial waiting for the agent's confirmation (`confirm.rs`).
     pub confirm: Option<crate::confirm::HeldDial>,
+    /// The last call went to an app Ringside does not follow (a `tel:`
+    /// handler, a url dialer's app): where, for the popup's status line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handed_off: Option<CallNotice>,
     pub(crate) confirm_seq: u64,
 }
 
@@ -199,6 +203,8 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "errHostMissing",
     "errSiteBlocked",
     "errSiteSwitchedOff",
+    "callOpened",
+    "callOpenedPhoneApp",
     "wrapupSavedPlatform",
     "wrapupSavedLocal",
     "wrapupSavedOutbox",
@@ -232,6 +238,7 @@ impl CallDesk {
         }
         self.notice = None;
         self.last_saved = None;
+        self.handed_off = None;
         self.live = Some(LiveCall {
             call_id: None,
             number: number.to_owned(),
@@ -259,6 +266,29 @@ impl CallDesk {
             detail: detail.to_owned(),
             number,
         });
+    }
+
+    /// The dialing call was handed to an app Ringside cannot follow (`key`
+    /// says where, with `sub`): the desk lets it go, with no wrap-up.
+    pub fn handed_off(&mut self, key: &str, sub: &str) {
+        if self
+            .live
+            .as_ref()
+            .is_some_and(|l| l.phase == Phase::Dialing)
+        {
+            self.live = None;
+        }
+        self.handed_off = Some(CallNotice {
+            key: key.to_owned(),
+            detail: String::new(),
+            number: sub.to_owned(),
+        });
+    }
+
+    /// The phone platform took the dialing call under `call_id`: its events
+    /// are matched to that id from now on (`worker::call_out`).
+    pub fn placed(&mut self, call_id: &str) {
+        self.adopt(call_id);
     }
 
     /// Shows a problem that did not involve a call (e.g. a blocked site).

@@ -35,6 +35,7 @@ pub fn example_value(key: &str) -> Option<Value> {
             "sipDomain": "pbx.example.com",
             "dialPrefix": ""
         }),
+        settings::KEY_URL_SCHEMES => json!(["https", "dialpad"]),
         settings::KEY_REGION => json!("US"),
         settings::KEY_ALLOW => json!(["crm.example.com", "*.zendesk.com"]),
         settings::KEY_BLOCK => json!(["bank.example.com"]),

@@ -198,6 +198,19 @@ pub fn dial_risk(
     extension: Option<&str>,
     sip: &SipSettings,
 ) -> Option<DialRisk> {
+    dial_risk_with(number, uri, extension, sip, crate::phone::number_cost)
+}
+
+/// [`dial_risk`] with the number's cost from elsewhere: the service worker
+/// asks its detection module (so the worker's own wasm carries no number
+/// metadata).
+pub fn dial_risk_with(
+    number: Option<&str>,
+    uri: Option<&str>,
+    extension: Option<&str>,
+    sip: &SipSettings,
+    cost: impl Fn(&str) -> crate::phone::NumberCost,
+) -> Option<DialRisk> {
     let feature = |s: &str| s.contains(['*', '#']);
     if extension.is_some_and(feature) {
         return Some(DialRisk::FeatureCode);
@@ -218,7 +231,7 @@ pub fn dial_risk(
     if feature(number) {
         return Some(DialRisk::FeatureCode);
     }
-    match crate::phone::number_cost(number) {
+    match cost(number) {
         crate::phone::NumberCost::Regular => None,
         crate::phone::NumberCost::PremiumRate => Some(DialRisk::PremiumRate),
         crate::phone::NumberCost::SharedCost => Some(DialRisk::SharedCost),

@@ -19,6 +19,7 @@ pub mod contacts;
 pub mod context;
 pub mod deploy;
 pub mod dial;
+pub mod dialers;
 pub mod extension_id;
 pub mod host_link;
 pub mod mail;

@@ -254,6 +254,19 @@ pub enum DialerKind {
     Baresip,
     /// The operating system's tel: handler.
     Tel,
+    /// An administrator's URL template (`dialpad://call?phone={e164}`) the
+    /// extension opens itself; never sent to the host (`dialers`).
+    Url,
+    /// The phone platform places the call (`POST {platformUrl}/v1/calls`);
+    /// never sent to the host (`worker::call_out`).
+    Platform,
+}
+
+impl DialerKind {
+    /// Whether the native host carries out this dialer (`dialer.configure`).
+    pub fn in_host(self) -> bool {
+        matches!(self, DialerKind::Baresip | DialerKind::Tel)
+    }
 }
 
 /// `dialer.configure` parameters (from policy or the options page).
@@ -266,6 +279,12 @@ pub struct DialerConfig {
     /// SIP domain and dial prefix (baresip only).
     #[serde(default)]
     pub sip: crate::dial::SipSettings,
+    /// The URL template (url only), checked by `dialers::check_template`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// The name of the app calls open in, as the popup says it (url only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_name: Option<String>,
 }
 
 /// `dial` parameters: an E.164 number or a SIP address.

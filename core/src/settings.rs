@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::auth::provider::{ProviderConfig, ProviderKind, SetupProblem};
-use crate::dial::{self, SipSettings};
+pub use crate::dialers::DialerSetting;
 use crate::phone::Detector;
-use crate::protocol::{DialerConfig, DialerKind};
+use crate::protocol::DialerConfig;
 
 /// Keys of the settings, as they appear in managed storage, in the options
 /// page's storage and in the managed schema.
@@ -27,10 +27,12 @@ pub const KEY_GOOGLE_API_ROOT: &str = "googleApiRoot";
 pub const KEY_LANGUAGE: &str = "language";
 pub const KEY_CONTACTS_DIRECTORY: &str = "contactsDirectory";
 pub const KEY_GRAPH_API_ROOT: &str = "graphApiRoot";
+pub const KEY_URL_SCHEMES: &str = "dialerUrlSchemes";
 
 /// Every key, in the order the options page and the policy reference list them.
-pub const ALL_KEYS: [&str; 14] = [
+pub const ALL_KEYS: [&str; 15] = [
     KEY_DIALER,
+    KEY_URL_SCHEMES,
     KEY_REGION,
     KEY_ALLOW,
     KEY_BLOCK,
@@ -68,6 +70,9 @@ pub enum SignInMethod {
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
     pub dialer: Option<DialerConfig>,
+    /// Schemes the `url` dialer's template may use (empty: https only).
+    #[serde(default)]
+    pub dialer_url_schemes: Vec<String>,
     /// Default region for numbers without `+`; None: from the browser locale.
     pub default_region: Option<String>,
     pub site_allow_list: Vec<String>,
@@ -144,19 +149,6 @@ pub fn owner(key: &str) -> Owner {
 pub const ADMIN_ONLY: &str =
     "set by your administrator only; the value saved in this browser is ignored";
 
-/// The dialer as the options page and policy write it (flat, camelCase).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DialerSetting {
-    pub adapter: DialerKind,
-    #[serde(default)]
-    pub address: Option<String>,
-    #[serde(default)]
-    pub sip_domain: Option<String>,
-    #[serde(default)]
-    pub dial_prefix: Option<String>,
-}
-
 /// Where a value comes from: policy (managed storage) or the options page
 /// (browser storage, which a content-script context can write).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,43 +164,6 @@ impl Source {
             Source::Options => "options",
         }
     }
-}
-
-fn validate_dialer(v: &Value, source: Source) -> Result<DialerConfig, String> {
-    let d: DialerSetting = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
-    let sip = SipSettings {
-        domain: d.sip_domain.unwrap_or_default().trim().to_owned(),
-        prefix: d.dial_prefix.unwrap_or_default().trim().to_owned(),
-    };
-    // The same checks the host makes, so the admin sees them here first.
-    dial::sip_uri_for("+10000000000", &sip).map_err(|e| e.to_string())?;
-    let address = d
-        .address
-        .map(|a| a.trim().to_owned())
-        .filter(|a| !a.is_empty());
-    if d.adapter == DialerKind::Baresip {
-        let a = address
-            .as_deref()
-            .ok_or("the SIP softphone needs its control address (host:port)")?;
-        let host = a
-            .rsplit_once(':')
-            .filter(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|n| n > 0))
-            .map(|(h, _)| h)
-            .ok_or_else(|| format!("`{a}` is not host:port (for example 127.0.0.1:4444)"))?;
-        // The softphone's control connection places calls: from the options
-        // page it must stay on this computer; another host only by policy.
-        if source == Source::Options && !crate::auth::provider::is_loopback_host(host) {
-            return Err(format!(
-                "`{a}` is not on this computer: the softphone's control address must be \
-                 127.0.0.1, [::1] or localhost (another host only by policy)"
-            ));
-        }
-    }
-    Ok(DialerConfig {
-        adapter: d.adapter,
-        address,
-        sip,
-    })
 }
 
 fn validate_region(v: &Value) -> Result<String, String> {
@@ -382,6 +337,7 @@ pub fn merge_for(managed: &Value, local: &Value, loopback_http: bool) -> Setting
             }
         }
     }
+    crate::dialers::check_merged(&mut out);
     out
 }
 
@@ -422,7 +378,19 @@ impl Settings {
         skipped: &mut Vec<String>,
     ) -> Result<(), String> {
         match key {
-            KEY_DIALER => self.dialer = Some(validate_dialer(v, source)?),
+            KEY_DIALER => {
+                let from_options = source == Source::Options;
+                self.dialer = Some(crate::dialers::validate_dialer(
+                    v,
+                    from_options,
+                    loopback_http,
+                )?);
+            }
+            KEY_URL_SCHEMES => {
+                let (schemes, bad) = each(v, "URL schemes", crate::dialers::check_scheme_entry)?;
+                *skipped = bad;
+                self.dialer_url_schemes = schemes;
+            }
             KEY_REGION => self.default_region = Some(validate_region(v)?),
             KEY_ALLOW | KEY_BLOCK => {
                 let (sites, bad) = each(v, "sites", check_site)?;

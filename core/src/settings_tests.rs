@@ -1,5 +1,6 @@
 //! Policy against the agent's options: validation, locking, problems.
 use super::*;
+use crate::protocol::DialerKind;
 use serde_json::json;
 
 #[test]
@@ -210,6 +211,7 @@ fn keys_that_route_secrets_come_from_policy_only() {
     assert_eq!(owner(KEY_DIALER), Owner::Agent);
     assert_eq!(owner(KEY_REGION), Owner::Agent);
     let admin_only = [
+        KEY_URL_SCHEMES,
         KEY_PLATFORM,
         KEY_PROVIDERS,
         KEY_SIGN_IN_METHOD,
@@ -231,6 +233,7 @@ fn keys_that_route_secrets_come_from_policy_only() {
     // content-script context: only the agent's own keys apply.
     let tampered = json!({
         "dialer": {"adapter": "tel"},
+        "dialerUrlSchemes": ["https"],
         "defaultRegion": "DE",
         "platformUrl": "https://evil.example/platform",
         "identityProviders": [{"kind": "google", "issuer": "https://evil.example", "clientId": "x"}],

@@ -75,6 +75,8 @@ fn every_core_key_exists() {
         .chain(ringside_core::dial::DialRisk::MESSAGE_KEYS)
         .chain(ringside_core::confirm::MESSAGE_KEYS)
         .chain(ringside_core::page_budget::MESSAGE_KEYS)
+        .chain(ringside_core::dialers::MESSAGE_KEYS)
+        .chain(ringside_core::worker::call_out::MESSAGE_KEYS)
     {
         assert!(en.contains_key(*key), "en lacks {key}");
     }

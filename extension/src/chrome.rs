@@ -140,6 +140,9 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = query, catch)]
     fn tabs_query(query: &JsValue) -> Result<js_sys::Promise, JsValue>;
 
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = create, catch)]
+    fn tabs_create(properties: &JsValue) -> Result<js_sys::Promise, JsValue>;
+
     #[wasm_bindgen(js_namespace = ["chrome", "sidePanel"], js_name = open, catch)]
     fn side_panel_open(options: &JsValue) -> Result<js_sys::Promise, JsValue>;
 
@@ -425,6 +428,14 @@ pub async fn send_to_frame(
     let js = crate::error::json_to_js(message)?;
     let opts = crate::error::json_to_js(&serde_json::json!({ "frameId": frame }))?;
     wasm_bindgen_futures::JsFuture::from(tabs_send_message(tab, &js, &opts)?).await?;
+    Ok(())
+}
+
+/// Opens `url` in a new active tab: a web page stays; for a `tel:` or an
+/// app's URL the browser hands it to its handler (and closes the tab).
+pub async fn open_tab(url: &str) -> Result<(), JsValue> {
+    let props = crate::error::json_to_js(&serde_json::json!({ "url": url, "active": true }))?;
+    wasm_bindgen_futures::JsFuture::from(tabs_create(&props)?).await?;
     Ok(())
 }
 

@@ -76,6 +76,30 @@ pub fn host_card(doc: &Document, view: &HostView, t: &dyn Translate) -> Result<E
     Ok(card)
 }
 
+/// Where calls go ("Calls open in Dialpad", "Your phone system calls you
+/// first"), and, without the host, what still works and what it would add
+/// (`ringside_core::dialers::calls_go`).
+pub fn calls_go(
+    doc: &Document,
+    t: &dyn Translate,
+    s: &ringside_core::settings::Settings,
+    host: &HostStatus,
+) -> Result<Element, JsError> {
+    let connected = matches!(host, HostStatus::Connected { .. });
+    let go = ringside_core::dialers::calls_go(s, connected);
+    let block = el(doc, "div", "calls-go", None)?;
+    block.set_attribute("data-testid", "calls-go")?;
+    let p = el(doc, "p", "", Some(&t.message(&go.key, &go.subs)))?;
+    p.set_attribute("data-testid", "calls-go-where")?;
+    block.add(&p)?;
+    if let Some(adds) = &go.host_adds {
+        let a = el(doc, "p", "muted small", Some(&t.get(adds)))?;
+        a.set_attribute("data-testid", "calls-go-host")?;
+        block.add(&a)?;
+    }
+    Ok(block)
+}
+
 /// A definition list row for the diagnostics table.
 fn row(doc: &Document, dl: &Element, label: &str, value: &str, id: &str) -> Result<(), JsError> {
     dl.add(&el(doc, "dt", "", Some(label))?)?;

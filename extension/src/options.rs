@@ -157,9 +157,11 @@ fn calling_section(
     t: &dyn Translate,
     s: &Settings,
     raw: &Value,
+    host: &ringside_core::host_link::HostStatus,
 ) -> Result<Element, JsError> {
     let sec = section(doc, &t.get("callingHeading"), "calling-heading")?;
     dialer_fields(doc, t, s, raw, &sec)?;
+    sec.add(&dom::calls_go(doc, t, s, host)?)?;
     let region_locked = s.locked.iter().any(|l| l == settings::KEY_REGION);
     let region = if region_locked {
         s.default_region.clone().unwrap_or_default()
@@ -217,6 +219,8 @@ fn dialer_values(s: &Settings, raw: &Value, locked: bool) -> [String; 4] {
             match d.adapter {
                 ringside_core::protocol::DialerKind::Baresip => "baresip",
                 ringside_core::protocol::DialerKind::Tel => "tel",
+                ringside_core::protocol::DialerKind::Url => "url",
+                ringside_core::protocol::DialerKind::Platform => "platform",
             }
             .to_owned(),
             d.address.clone().unwrap_or_default(),
@@ -284,11 +288,16 @@ fn adapter_row(
         select.set_attribute("disabled", "")?;
         select.set_attribute("aria-describedby", "opt-adapter-locked")?;
     }
+    // The url and platform dialers are policy's only: shown when it sets them.
+    let policy_only = [("url", "dialerUrl"), ("platform", "dialerPlatform")];
     for (value, key) in [
         ("", "dialerNone"),
         ("baresip", "dialerBaresip"),
         ("tel", "dialerTel"),
-    ] {
+    ]
+    .into_iter()
+    .chain(policy_only.into_iter().filter(|(v, _)| *v == adapter))
+    {
         let o = dom::el(doc, "option", "", Some(&t.get(key)))?;
         o.set_attribute("value", value)?;
         if adapter == value {
@@ -439,7 +448,13 @@ pub fn render(
             t,
             crate::account::Place::Options,
         )?);
-        parts.push(calling_section(doc, t, &s.settings, &s.raw_options)?);
+        parts.push(calling_section(
+            doc,
+            t,
+            &s.settings,
+            &s.raw_options,
+            &s.host,
+        )?);
         parts.push(crate::mail::options_section(doc, s, t)?);
     }
     parts.extend([about, host, pages]);

@@ -128,11 +128,16 @@ fn held_dial(
 
 fn live_call(
     doc: &Document,
-    desk: &CallDesk,
-    caller: Option<&ringside_core::contacts::ContactHit>,
+    s: &UiState,
     t: &dyn Translate,
     now_ms: f64,
 ) -> Result<Option<Element>, JsError> {
+    let (desk, caller) = (&s.calls, s.caller.as_ref());
+    let platform_dialer = s
+        .settings
+        .dialer
+        .as_ref()
+        .is_some_and(|d| d.adapter == ringside_core::protocol::DialerKind::Platform);
     let Some(l) = &desk.live else {
         return Ok(None);
     };
@@ -163,6 +168,16 @@ fn live_call(
         }
     }
     s.add(&dom::el(doc, "p", "call-number", Some(&l.display))?)?;
+    if l.phase == Phase::Dialing && platform_dialer {
+        let p = dom::el(
+            doc,
+            "p",
+            "muted small",
+            Some(&t.get("callPlatformRingsYou")),
+        )?;
+        p.set_attribute("data-testid", "call-rings-you")?;
+        s.add(&p)?;
+    }
     if l.display != l.number {
         s.add(&dom::el(doc, "p", "muted small", Some(&l.number))?)?;
     }
@@ -339,7 +354,7 @@ pub fn render(
         }
         parts.extend(held_dial(doc, &s.calls, t, cx.now_ms)?);
         parts.extend(notice(doc, &s.calls, t)?);
-        parts.extend(live_call(doc, &s.calls, s.caller.as_ref(), t, cx.now_ms)?);
+        parts.extend(live_call(doc, s, t, cx.now_ms)?);
         parts.extend(wrapup(doc, &s.calls, t)?);
         if s.auth.signed_in() {
             parts.extend(crate::dialpad::status(
@@ -353,6 +368,17 @@ pub fn render(
         if s.calls.live.is_none() {
             parts.push(crate::dialpad::render(doc, t)?);
         }
+        if let Some(h) = &s.calls.handed_off {
+            let p = dom::el(
+                doc,
+                "p",
+                "saved",
+                Some(&t.message(&h.key, std::slice::from_ref(&h.number))),
+            )?;
+            p.set_attribute("role", "status")?;
+            p.set_attribute("data-testid", "call-handed-off")?;
+            parts.push(p);
+        }
         if let Some(to) = s.calls.last_saved {
             let p = dom::el(doc, "p", "saved", Some(&t.get(to.message_key())))?;
             p.set_attribute("role", "status")?;
@@ -363,6 +389,9 @@ pub fn render(
     let status = state
         .map(|s| s.host.clone())
         .unwrap_or(HostStatus::Connecting);
+    if let Some(s) = state {
+        parts.push(dom::calls_go(doc, t, &s.settings, &s.host)?);
+    }
     parts.push(dom::host_card(
         doc,
         &ui::host_view(&status, cx.browser, &cx.extension_id),

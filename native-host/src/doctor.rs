@@ -108,6 +108,19 @@ fn check_softphone(
                 }),
             )
         }
+        // The extension dials these itself; nothing here to reach.
+        DialerKind::Url | DialerKind::Platform => (
+            SoftphoneCheck {
+                adapter: if dialer.adapter == DialerKind::Url {
+                    "url".into()
+                } else {
+                    "platform".into()
+                },
+                address: None,
+                reachable: true,
+            },
+            None,
+        ),
     }
 }
 

@@ -167,6 +167,8 @@ fn softphone_reachability_is_reported() {
         adapter: DialerKind::Baresip,
         address: Some(address.to_owned()),
         sip: Default::default(),
+        template: None,
+        app_name: None,
     };
     crate::install::remember_dialer(&cfg_path, &cfg(&up)).unwrap();
     let r = diagnose(&d, Some(&bin));

@@ -138,6 +138,8 @@ fn config_files_are_not_readable_by_other_users() {
         adapter: ringside_core::protocol::DialerKind::Tel,
         address: None,
         sip: Default::default(),
+        template: None,
+        app_name: None,
     };
     remember_dialer(&user.config, &dialer).unwrap();
     assert_eq!(mode(&user.config), 0o600);

@@ -271,6 +271,10 @@ impl Session {
                     p.uri.unwrap_or_default(),
                 ))),
             },
+            // The extension carries these out itself; it never configures them here.
+            (DialerKind::Url | DialerKind::Platform, _) => {
+                return self.dialer_not_configured(id);
+            }
             (DialerKind::Tel, _) => Err(DialerError::Rejected {
                 command: "hangup/answer".into(),
                 message: "the tel: handler controls the call itself".into(),

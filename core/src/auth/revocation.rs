@@ -244,8 +244,18 @@ pub struct EventStream {
 impl EventStream {
     /// Adds a chunk; returns the causes of the frames it completed, in order.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<Cause> {
+        self.push_frames(chunk)
+            .iter()
+            .filter_map(|data| platform_event(data))
+            .collect()
+    }
+
+    /// Adds a chunk; returns the `data` of the frames it completed, in order
+    /// (for the session's causes, [`platform_event`], and the platform's
+    /// call events, `worker::call_out::call_event`).
+    pub fn push_frames(&mut self, chunk: &[u8]) -> Vec<String> {
         self.buf.extend(chunk.iter().filter(|b| **b != b'\r'));
-        let mut causes = vec![];
+        let mut frames = vec![];
         while let Some(end) = self.buf.windows(2).position(|w| w == b"\n\n") {
             let frame: Vec<u8> = self.buf.drain(..end + 2).collect();
             let text = String::from_utf8_lossy(&frame);
@@ -254,11 +264,9 @@ impl EventStream {
                 .filter_map(|l| l.strip_prefix("data:"))
                 .map(|d| d.strip_prefix(' ').unwrap_or(d))
                 .collect();
-            if let Some(cause) = platform_event(&data.join("\n")) {
-                causes.push(cause);
-            }
+            frames.push(data.join("\n"));
         }
-        causes
+        frames
     }
 }
 

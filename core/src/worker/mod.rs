@@ -17,9 +17,11 @@
 //!   status) with their fallbacks and their cache.
 //! - [`contacts`]: the contact store's decisions (which sources, when to
 //!   sync, what the popup shows).
+//! - [`call_out`]: calls the phone platform places (the `platform` dialer).
 
 pub mod api_call;
 pub mod auth;
+pub mod call_out;
 pub mod contact_save;
 pub mod contacts;
 pub mod http;

@@ -16,3 +16,17 @@ pub fn detect(params: &str) -> Result<String, JsError> {
     let result = ringside_detect::detect(&params).map_err(|e| JsError::new(&e.to_string()))?;
     serde_json::to_string(&result).map_err(|e| JsError::new(&e.to_string()))
 }
+
+/// The cost class of an E.164 number (`regular`, `premium_rate`,
+/// `shared_cost`, `unrecognised`): the service worker asks it before a dial
+/// that no native host checks.
+#[wasm_bindgen(js_name = numberCost)]
+pub fn number_cost(e164: &str) -> String {
+    match ringside_detect::number_cost(e164) {
+        ringside_detect::NumberCost::Regular => "regular",
+        ringside_detect::NumberCost::PremiumRate => "premium_rate",
+        ringside_detect::NumberCost::SharedCost => "shared_cost",
+        ringside_detect::NumberCost::Unrecognised => "unrecognised",
+    }
+    .to_owned()
+}

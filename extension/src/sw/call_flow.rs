@@ -2,18 +2,21 @@
 //! call notification, and where wrap-ups go. The decisions are
 //! `ringside_core::calls`; this is the I/O around them.
 
-use ringside_core::calls::{self, CallDesk, DeskEffect, SavedTo, WrapUp};
+use futures::future::LocalBoxFuture;
+use ringside_core::calls::{CallDesk, DeskEffect, SavedTo, WrapUp};
 use ringside_core::confirm::{Held, HeldDial};
-use ringside_core::dial::{CallEvent, DialRisk};
+use ringside_core::dial::CallEvent;
+use ringside_core::dialers::CallPath;
 use ringside_core::outbox::{self, AgentKey, Delivery, Route};
-use ringside_core::protocol::{DialParams, ErrorBody, Event, NoParams, Request};
+use ringside_core::protocol::{DialParams, Event, NoParams, Request};
 use ringside_core::settings::{self, SiteDecision};
+use ringside_core::worker::call_out::DialFailure;
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
 use super::kernel::{Worker, broadcast, now_ms, softphone_request, with_worker};
-use super::{contacts, reply_err, reply_ok, session};
+use super::{call_out, contacts, reply_err, reply_ok, session};
 use crate::chrome::{self, Area};
 use crate::error::{JsError, log_warn};
 
@@ -67,16 +70,18 @@ pub(super) fn on_host_event(ev: Event) {
         log_warn(&format!("unhandled host event {}", ev.event));
         return;
     }
-    let call: CallEvent = match serde_json::from_value(ev.data) {
-        Ok(c) => c,
-        Err(e) => {
-            log_warn(&format!("unreadable call event: {e}"));
-            return;
-        }
-    };
+    match serde_json::from_value(ev.data) {
+        Ok(call) => on_call_event(&call),
+        Err(e) => log_warn(&format!("unreadable call event: {e}")),
+    }
+}
+
+/// A call event, from the softphone (through the host) or the phone
+/// platform's event stream.
+pub(super) fn on_call_event(call: &CallEvent) {
     let effects = with_worker(|w| {
         w.desk.agent = signed_in_agent(w);
-        w.desk.on_event(&call, now_ms())
+        w.desk.on_event(call, now_ms())
     })
     .unwrap_or_default();
     for fx in effects {
@@ -126,9 +131,23 @@ pub(super) fn on_host_event(ev: Event) {
 /// Notification ids of held dials (`ringside_core::confirm`).
 const CONFIRM_PREFIX: &str = "ringside-confirm:";
 
-/// Configures the dialer first if this host has not had it yet, then dials.
-async fn send_dial(params: DialParams) -> Result<Value, ErrorBody> {
-    softphone_request(Request::Dial(params)).await
+/// Dials on the path the settings and the host's state give
+/// (`ringside_core::dialers::call_path`): through the host (which is
+/// configured first if it has not had the dialer yet), or without it.
+/// Boxed: one state machine for its two callers (the worker's wasm size).
+fn send_dial(
+    params: DialParams,
+    display: String,
+) -> LocalBoxFuture<'static, Result<(), DialFailure>> {
+    Box::pin(async move {
+        match call_out::path() {
+            CallPath::Host => softphone_request(Request::Dial(params))
+                .await
+                .map(|_| ())
+                .map_err(|e| DialFailure::of_host(&e)),
+            path => call_out::dial(&path, &params, &display).await,
+        }
+    })
 }
 
 /// Tells the agent a page asked for a call that needs their word: a
@@ -179,16 +198,14 @@ pub(super) async fn confirm_dial(id: String) {
         None => return,
     };
     broadcast();
-    let outcome = send_dial(DialParams {
+    let params = DialParams {
         number: h.number.clone(),
         uri: h.uri.clone(),
         extension: h.extension.clone(),
         confirmed: true,
-    })
-    .await;
-    if let Err(e) = outcome {
-        let key = calls::error_key(&e);
-        with_worker(|w| w.desk.dial_failed(key, &e.message));
+    };
+    if let Err(f) = send_dial(params, h.display.clone()).await {
+        with_worker(|w| w.desk.dial_failed(f.key, &f.detail));
     }
     broadcast();
 }
@@ -229,10 +246,18 @@ pub fn sw_on_notification_button(id: String, button: u32) {
     });
 }
 
-/// Answer or hang up through the host; failures become the desk's notice.
+/// Answer or hang up through the host, or hang up at the phone platform;
+/// failures become the desk's notice.
 pub(super) async fn call_control(request: Request) {
-    if let Err(e) = softphone_request(request).await {
-        with_worker(|w| w.desk.notify(calls::error_key(&e), &e.message, ""));
+    let result = match (&request, call_out::path()) {
+        (Request::Hangup(_), CallPath::Platform) => Box::pin(call_out::hang_up()).await,
+        _ => softphone_request(request)
+            .await
+            .map(|_| ())
+            .map_err(|e| DialFailure::of_host(&e)),
+    };
+    if let Err(f) = result {
+        with_worker(|w| w.desk.notify(f.key, &f.detail, ""));
     }
     broadcast();
 }
@@ -412,18 +437,16 @@ pub(super) async fn dial(
 ) -> Result<JsValue, JsValue> {
     let display: String = display.chars().take(64).collect();
     let target = number.clone().or(uri.clone()).unwrap_or_default();
-    let (decision, connected, has_dialer, needs_sign_in) = with_worker(|w| {
+    let (decision, needs_sign_in) = with_worker(|w| {
         (
             // The popup's dial pad (no origin) is not a web site.
             origin.as_deref().map_or(SiteDecision::Allowed, |o| {
                 settings::site_decision(&w.settings, &w.switched_off, o)
             }),
-            w.link.is_connected(),
-            w.settings.dialer.is_some(),
             session::sign_in_required(w),
         )
     })
-    .unwrap_or((SiteDecision::Allowed, false, false, false));
+    .unwrap_or((SiteDecision::Allowed, false));
     let refuse = |key: &str, detail: &str| {
         with_worker(|w| w.desk.notify(key, detail, &display));
         broadcast();
@@ -437,11 +460,8 @@ pub(super) async fn dial(
         chrome::open_popup();
         return refuse("callNeedsSignIn", "signed out");
     }
-    if !connected {
+    if call_out::path() == CallPath::HostMissing {
         return refuse("errHostMissing", "the native host is not connected");
-    }
-    if !has_dialer {
-        return refuse("errDialerNotConfigured", "no dialer is configured");
     }
     let started = with_worker(|w| {
         w.desk.agent = signed_in_agent(w);
@@ -453,17 +473,22 @@ pub(super) async fn dial(
     broadcast();
     // The dial pad is Ringside's own UI: the agent chose the number there.
     let confirmed = origin.is_none();
-    let outcome = send_dial(DialParams {
+    let params = DialParams {
         number: number.clone(),
         uri: uri.clone(),
         extension: extension.clone(),
         confirmed,
-    })
-    .await;
-    match outcome {
-        Ok(_) => reply_ok(json!({ "number": target })),
-        Err(e) if DialRisk::of_error(&e).is_some() => {
-            let risk = DialRisk::of_error(&e).unwrap_or(DialRisk::Unrecognised);
+    };
+    match send_dial(params, display.clone()).await {
+        Ok(()) => {
+            broadcast();
+            reply_ok(json!({ "number": target }))
+        }
+        Err(DialFailure {
+            risk: Some(risk),
+            detail,
+            ..
+        }) => {
             let origin = origin.unwrap_or_default();
             let held = with_worker(|w| {
                 w.desk
@@ -473,13 +498,12 @@ pub(super) async fn dial(
             if let Some(Held::Asked(h)) = held {
                 ask_agent(&h).await;
             }
-            reply_err("callNeedsConfirmation", &e.message, &[display])
+            reply_err("callNeedsConfirmation", &detail, &[display])
         }
-        Err(e) => {
-            let key = calls::error_key(&e);
-            with_worker(|w| w.desk.dial_failed(key, &e.message));
+        Err(f) => {
+            with_worker(|w| w.desk.dial_failed(f.key, &f.detail));
             broadcast();
-            reply_err(key, &e.message, &[display])
+            reply_err(f.key, &f.detail, &[display])
         }
     }
 }

@@ -6,6 +6,7 @@
 //! or side panel, and crosses as JSON text (the host's `detect` shape).
 
 use js_sys::Promise;
+use ringside_core::phone::NumberCost;
 use ringside_core::protocol::DetectParams;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -18,6 +19,10 @@ extern "C" {
     /// `self.ringsideDetect(paramsJson)`: resolves to the result's JSON text.
     #[wasm_bindgen(catch, js_name = ringsideDetect)]
     fn ringside_detect(params: &str) -> Result<Promise, JsValue>;
+
+    /// `self.ringsideNumberCost(e164)`: resolves to the cost class's name.
+    #[wasm_bindgen(catch, js_name = ringsideNumberCost)]
+    fn ringside_number_cost(e164: &str) -> Result<Promise, JsValue>;
 }
 
 /// The numbers and dialable links in `params`, found by the detection module.
@@ -28,4 +33,14 @@ pub async fn detect(params: &DetectParams) -> Result<Value, JsError> {
         .as_string()
         .ok_or_else(|| JsError("the detection module answered with no text".into()))?;
     Ok(serde_json::from_str(&text)?)
+}
+
+/// The cost class of an E.164 number, from the detection module (for the
+/// dials no native host checks); unreadable answers count as unrecognised.
+pub async fn number_cost(e164: &str) -> Result<NumberCost, JsError> {
+    let name = JsFuture::from(ringside_number_cost(e164)?).await?;
+    Ok(name
+        .as_string()
+        .and_then(|n| serde_json::from_value(Value::String(n)).ok())
+        .unwrap_or(NumberCost::Unrecognised))
 }

@@ -134,6 +134,8 @@ impl Worker {
 pub(super) enum Up {
     /// A softphone event from the host (the call desk).
     HostEvent(Event),
+    /// A call event from the phone platform's event stream (the call desk).
+    PlatformCall(ringside_core::dial::CallEvent),
     /// The agent's contacts go with the session.
     ForgetContacts,
     /// Send the signed-in agent's wrap-ups written while signed out.
@@ -278,6 +280,10 @@ pub(super) async fn configure_dialer() -> Result<(), ErrorBody> {
             "no dialer is configured",
         ));
     };
+    // The url and platform dialers are the extension's own (`sw::call_out`).
+    if !cfg.adapter.in_host() {
+        return Ok(());
+    }
     host_request(Request::ConfigureDialer(cfg)).await?;
     with_worker(|w| w.dialer_sent = true);
     Ok(())

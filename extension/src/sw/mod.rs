@@ -14,7 +14,8 @@
 //! - `contacts`, `context`, `mail`, `idb`: the agent's contacts, the side
 //!   panel, Gmail over IMAP, IndexedDB.
 //! - `call_flow`, `settings_sync`, `state`, `update`: calls, settings, the
-//!   state pages render, extension updates.
+//!   state pages render, extension updates; `call_out`: calls without the
+//!   host (tel: through the browser, the url and platform dialers).
 
 use futures::future::LocalBoxFuture;
 use ringside_core::auth::session::TokenHome;
@@ -34,6 +35,7 @@ use crate::error::{JsError, js_to_json, json_to_js, log_warn};
 
 mod api;
 mod call_flow;
+mod call_out;
 mod contacts;
 mod context;
 mod detect;
@@ -112,6 +114,7 @@ fn carry_out(effect: Up) -> LocalBoxFuture<'static, ()> {
     Box::pin(async move {
         match effect {
             Up::HostEvent(ev) => call_flow::on_host_event(ev),
+            Up::PlatformCall(call) => call_flow::on_call_event(&call),
             Up::ForgetContacts => contacts::forget().await,
             Up::FlushOutbox => call_flow::flush_outbox().await,
         }

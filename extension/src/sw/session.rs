@@ -3,13 +3,16 @@
 //! event stream), keeps the tokens (storage.session; the refresh token in
 //! the OS secret store through the host), renews them and signs out.
 
-use ringside_core::auth::revocation::{CallState, Cause, EventStream, PendingSignOut};
+use ringside_core::auth::revocation::{
+    CallState, Cause, EventStream, PendingSignOut, platform_event,
+};
 use ringside_core::auth::session::{Notice, Profile, TokenHome};
 use ringside_core::auth::token::{self, TokenFailure};
 use ringside_core::protocol::{
     AuthAccount, AuthForgetParams, AuthRefreshParams, ErrorBody, ErrorCode, Request, TokenGrant,
 };
 use ringside_core::worker::auth::{AuthEffect, AuthEvent};
+use ringside_core::worker::call_out;
 use serde_json::{Value, json};
 use wasm_bindgen_futures::spawn_local;
 
@@ -470,7 +473,14 @@ async fn platform_events(base: String, session: String) {
                 failures = 0;
                 let mut events = EventStream::default();
                 while let Ok(Some(chunk)) = stream.next_chunk().await {
-                    for cause in events.push(&chunk) {
+                    for data in events.push_frames(&chunk) {
+                        if let Some(call) = call_out::call_event(&data) {
+                            up(Up::PlatformCall(call)).await;
+                            continue;
+                        }
+                        let Some(cause) = platform_event(&data) else {
+                            continue;
+                        };
                         let ends_stream = !matches!(cause, Cause::MethodChanged { .. });
                         ends(cause).await;
                         if ends_stream {

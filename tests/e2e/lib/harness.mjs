@@ -219,7 +219,9 @@ export function applied(settings, config) {
     if (!settings.locked.includes(key)) return false;
     // The dialer's merged form nests its SIP settings: adapter and address tell it apart.
     const expected = key === 'dialer' ? { adapter: value.adapter, address: value.address ?? null } : value;
-    if (!covers(settings[key], expected)) return false;
+    // A dialer with no address (tel, url, platform) has none in the state.
+    const actual = key === 'dialer' && settings.dialer ? { ...settings.dialer, address: settings.dialer.address ?? null } : settings[key];
+    if (!covers(actual, expected)) return false;
   }
   return settings.locked.every((key) => key in config);
 }

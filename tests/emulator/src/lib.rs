@@ -21,6 +21,7 @@ pub mod graph_contacts;
 pub mod oidc;
 pub mod people_sync;
 pub mod platform;
+pub mod platform_calls;
 #[cfg(test)]
 mod test_support;
 

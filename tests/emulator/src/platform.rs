@@ -61,7 +61,7 @@ impl Default for Inner {
 }
 
 /// An event for one agent (by login email) or, with None, for everyone.
-type Broadcast = (Option<String>, Value);
+pub(crate) type Broadcast = (Option<String>, Value);
 
 /// The platform's state and the providers whose tokens it trusts.
 #[derive(Debug, Clone)]
@@ -70,6 +70,8 @@ pub struct Platform {
     google: Provider,
     microsoft: Provider,
     events: tokio::sync::broadcast::Sender<Broadcast>,
+    /// Calls placed for agents (`platform_calls`).
+    pub(crate) calls: Arc<Mutex<Vec<crate::platform_calls::PlacedCall>>>,
 }
 
 impl Platform {
@@ -79,10 +81,17 @@ impl Platform {
             google,
             microsoft,
             events: tokio::sync::broadcast::channel(64).0,
+            calls: Arc::default(),
         }
     }
 
-    fn emit(&self, to: Option<&str>, event: Value) {
+    /// Every event from now on, for tests.
+    #[cfg(test)]
+    pub(crate) fn events_for_tests(&self) -> tokio::sync::broadcast::Receiver<Broadcast> {
+        self.events.subscribe()
+    }
+
+    pub(crate) fn emit(&self, to: Option<&str>, event: Value) {
         // No listener is fine: the event is for whoever is connected.
         let _ = self.events.send((to.map(str::to_lowercase), event));
     }
@@ -94,6 +103,7 @@ impl Platform {
     /// Back to no agents, Google sign-in, no sessions (`/control/reset`).
     pub fn reset(&self) {
         *self.lock() = Inner::default();
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 }
 
@@ -327,6 +337,7 @@ pub fn routes() -> Router<Platform> {
         .route("/platform/v1/sessions", post(create_session))
         .route("/platform/v1/me", get(me))
         .route("/platform/v1/events", get(events))
+        .merge(crate::platform_calls::routes())
 }
 
 #[derive(Deserialize)]
@@ -344,7 +355,7 @@ struct RevokeSessions {
 
 /// Control routes, nested under `/control/platform`.
 pub fn control_routes() -> Router<Platform> {
-    Router::new()
+    crate::platform_calls::control_routes()
         .route(
             "/reset",
             post(|State(p): State<Platform>| async move {
