@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { startEmulator, until, artifact } from '../e2e/lib/harness.mjs';
 import { startSoftphone, controlClient } from '../e2e/lib/softphone.mjs';
 import {
-  launchFirefox, openExtensionPage, openWebPage, swState, waitForText, callButtons, clickButton, GECKO_ID,
+  launchFirefox, openExtensionPage, openWebPage, swState, waitForText, callButtons, clickButton, confirmHeldDial, GECKO_ID,
 } from './lib/firefox.mjs';
 
 const PARIS = '+33123456789';
@@ -110,6 +110,11 @@ test('Firefox: a click on a call button dials the remote softphone through the h
       await setOptions(b, { dialer, defaultRegion: 'FR' });
       const page = await openWebPage(b, `${emu.url}/pages/numbers.html`);
       await clickButton(page, PARIS);
+      // Firefox cannot see a covered button: the agent confirms the real
+      // number in the popup, and only then does it ring.
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(remoteEvents.events.filter((e) => e.type.startsWith('CALL_')).length, 0, 'nothing rang before the confirmation');
+      assert.match(await confirmHeldDial(b, PARIS), /cannot check that nothing on the page covered/);
       const established = await remoteEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', {
         timeout: 10000,
         what: 'the remote softphone to answer',

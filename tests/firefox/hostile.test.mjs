@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator, until, artifact } from '../e2e/lib/harness.mjs';
 import { startSoftphone, controlClient } from '../e2e/lib/softphone.mjs';
-import { launchFirefox, openExtensionPage, openWebPage, swState, callButtons, clickButton } from './lib/firefox.mjs';
+import { launchFirefox, openExtensionPage, openWebPage, swState, callButtons, clickButton, confirmHeldDial } from './lib/firefox.mjs';
 
 const PARIS = '+33123456789';
 
@@ -104,6 +104,7 @@ test('Firefox: a hostile page cannot choose the call: hidden links unmarked; res
     page = await openHostile(b);
     await page.screenshot({ path: artifact('firefox-hostile-untouched.png') });
     await clickButton(page, PARIS);
+    await confirmHeldDial(b, PARIS);
     await remoteEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', { timeout: 10000, what: 'the agent-clicked call' });
   });
 });
@@ -120,13 +121,11 @@ test('Firefox: a page script cannot give a call button the focus and have the ag
 });
 
 // Firefox has no IntersectionObserver v2 (`trackVisibility`), the check that
-// catches an opaque decoy laid over the button with `pointer-events: none`:
-// content.js skips it there, so the agent's click through the decoy dials.
-// Known gap (docs/security.md, "What remains"); this case fails until page
-// dials in such browsers wait for the agent's confirmation.
-test('Firefox: an opaque decoy over the button that lets clicks through does not dial', {
-  todo: 'Firefox has no IntersectionObserver v2: the decoy is not detected (docs/security.md)',
-}, async () => {
+// catches an opaque decoy laid over the button with `pointer-events: none`.
+// So every page dial waits for the agent's confirmation in the popup, which
+// shows the real number: the click through the decoy rings nobody, and the
+// agent who did not mean it cancels.
+test('Firefox: an opaque decoy over the button that lets clicks through does not dial; the popup shows the real number to confirm', async () => {
   await withSetup(async ({ b, options, remoteEvents }) => {
     const page = await openHostile(b);
     const under = (await callButtons(page)).find((x) => x.e164 === PARIS);
@@ -135,5 +134,16 @@ test('Firefox: an opaque decoy over the button that lets clicks through does not
     await page.screenshot({ path: artifact('firefox-hostile-decoy.png') });
     await clickAt(page, under.x + 10, under.y + under.height / 2);
     await assertNoCall(remoteEvents, options, 'decoy');
+    const held = await until(async () => (await swState(options)).calls.confirm, { what: 'the held dial' });
+    assert.equal(held.number, PARIS, 'the real number is what the agent is asked about');
+    assert.equal(held.risk, 'unchecked_click');
+    // The agent did not mean it: Cancel, and still nothing rings.
+    const popup = await openExtensionPage(b, 'popup.html');
+    await until(async () => popup.evaluate(() => Boolean(document.querySelector('[data-testid=confirm-dial]'))), { what: 'the card' });
+    const cancel = await popup.$('[data-testid=confirm-dial] [data-action=cancel-dial]');
+    assert.ok(cancel, 'a Cancel button on the card');
+    await cancel.click();
+    await until(async () => (await swState(options)).calls.confirm === null, { what: 'the held dial cancelled' });
+    await assertNoCall(remoteEvents, options, 'cancelled decoy dial');
   });
 });

@@ -479,7 +479,26 @@ pub(super) async fn dial(
         extension: extension.clone(),
         confirmed,
     };
-    match send_dial(params, display.clone()).await {
+    // Where the browser cannot tell a covered button (Firefox), a page's
+    // click waits for the agent like a costly number (core::dial).
+    let browser = ringside_core::browser::Browser::detect(
+        &chrome::runtime_get_url(""),
+        &chrome::browser_brands(),
+    );
+    let unchecked = if confirmed {
+        None
+    } else {
+        ringside_core::dial::page_click_risk(browser, None)
+    };
+    let sent = match unchecked {
+        Some(risk) => Err(DialFailure {
+            key: "callNeedsConfirmation",
+            detail: "this browser cannot check the click on the page".into(),
+            risk: Some(risk),
+        }),
+        None => send_dial(params, display.clone()).await,
+    };
+    match sent {
         Ok(()) => {
             broadcast();
             reply_ok(json!({ "number": target }))

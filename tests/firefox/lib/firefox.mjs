@@ -181,3 +181,26 @@ export async function clickButton(page, e164, { which = 0, rest = 400 } = {}) {
   await page.mouse.down();
   await page.mouse.up();
 }
+
+/**
+ * Firefox cannot tell a covered button (no IntersectionObserver v2), so a
+ * page's call waits for the agent: the popup's confirmation card shows the
+ * real number and why. Checks both, then the agent confirms with the card's
+ * own button (real pointer input). Returns the card's text.
+ */
+export async function confirmHeldDial(b, e164) {
+  const popup = await openExtensionPage(b, 'popup.html');
+  await until(async () => popup.evaluate(() => Boolean(document.querySelector('[data-testid=confirm-dial]'))), {
+    timeout: 10000, interval: 100, what: 'the confirmation card in the popup',
+  });
+  const card = await popup.evaluate(() => ({
+    target: document.querySelector('[data-testid=confirm-target]')?.textContent,
+    text: document.querySelector('[data-testid=confirm-dial]').textContent,
+  }));
+  if (card.target !== e164) throw new Error(`the card names ${card.target}, not ${e164}`);
+  const button = await popup.$(`[data-testid=confirm-dial] [data-action=confirm-dial][aria-label="Call ${e164}"]`);
+  if (!button) throw new Error(`no "Call ${e164}" button on the card: ${card.text}`);
+  await button.click();
+  await popup.close();
+  return card.text;
+}
