@@ -299,11 +299,19 @@ pub fn translated(lang: &str, key: &str) -> Option<(&'static str, &'static str)>
     Some(match (lang, key) {
         ("fr-FR", "dialer") => (
             "Numérotation",
-            "Comment les appels parviennent au softphone. adapter : baresip (softphone SIP piloté par son port de contrôle ctrl_tcp) ou tel (le gestionnaire tel: du système). JSON, par exemple {\"adapter\": \"baresip\", \"address\": \"127.0.0.1:4444\", \"sipDomain\": \"pbx.example.com\", \"dialPrefix\": \"\"}.",
+            "Comment les appels sont passés. adapter : baresip (softphone SIP piloté par son port de contrôle ctrl_tcp ; nécessite l'hôte natif), tel (le gestionnaire tel:), url (une application ou page web ouverte depuis urlTemplate) ou platform (la plateforme téléphonique à platformUrl appelle d'abord l'agent, puis le numéro). JSON, par exemple {\"adapter\": \"baresip\", \"address\": \"127.0.0.1:4444\", \"sipDomain\": \"pbx.example.com\", \"dialPrefix\": \"\"}.",
         ),
         ("de-DE", "dialer") => (
             "Wählen",
-            "Wie Anrufe das Softphone erreichen. adapter: baresip (SIP-Softphone über seinen Steuerport ctrl_tcp) oder tel (der tel:-Handler des Betriebssystems). JSON, zum Beispiel {\"adapter\": \"baresip\", \"address\": \"127.0.0.1:4444\", \"sipDomain\": \"pbx.example.com\", \"dialPrefix\": \"\"}.",
+            "Wie Anrufe geführt werden. adapter: baresip (SIP-Softphone über seinen Steuerport ctrl_tcp; braucht den nativen Host), tel (der tel:-Handler), url (eine App oder Webseite aus urlTemplate) oder platform (die Telefonplattform unter platformUrl ruft zuerst den Agenten, dann die Nummer an). JSON, zum Beispiel {\"adapter\": \"baresip\", \"address\": \"127.0.0.1:4444\", \"sipDomain\": \"pbx.example.com\", \"dialPrefix\": \"\"}.",
+        ),
+        ("fr-FR", "dialerUrlSchemes") => (
+            "Schémas de la numérotation url",
+            "Schémas d'URL que le modèle urlTemplate de la numérotation url peut utiliser, par exemple [\"https\", \"dialpad\"]. Non défini : https seulement. javascript, data, file, chrome, about, blob, http et semblables ne sont jamais permis.",
+        ),
+        ("de-DE", "dialerUrlSchemes") => (
+            "Schemata des url-Wählens",
+            "URL-Schemata, die die Vorlage urlTemplate des url-Wählens verwenden darf, zum Beispiel [\"https\", \"dialpad\"]. Nicht gesetzt: nur https. javascript, data, file, chrome, about, blob, http und ähnliche sind nie erlaubt.",
         ),
         ("fr-FR", "defaultRegion") => (
             "Région par défaut",
