@@ -550,5 +550,8 @@ impl SignIn {
 }
 
 #[cfg(test)]
+#[path = "signin_oidc_tests.rs"]
+mod oidc_tests;
+#[cfg(test)]
 #[path = "signin_tests.rs"]
 mod tests;
