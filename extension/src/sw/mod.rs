@@ -20,7 +20,7 @@ use futures::future::LocalBoxFuture;
 use ringside_core::auth::session::TokenHome;
 use ringside_core::host_link::LinkInput;
 use ringside_core::protocol::{DetectParams, NoParams, Request};
-use ringside_core::settings::{self, SiteDecision};
+use ringside_core::settings::SiteDecision;
 use ringside_core::surface::{self, OneShot, PageSession, Sender, SenderKind, UiCommand};
 use ringside_core::worker::auth::AuthEvent;
 use ringside_core::worker::permissions;
@@ -286,25 +286,19 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             origin: String::new(),
         },
     };
-    let site = |origin: &str| {
-        with_worker(|w| settings::site_decision(&w.settings, &w.switched_off, origin))
-            .unwrap_or(SiteDecision::BlockedByPolicy)
-    };
+    let site =
+        |origin: &str| with_worker(|w| w.site(origin)).unwrap_or(SiteDecision::BlockedByPolicy);
     match msg {
         OneShot::ContentHello { wasm } => {
             let decision = with_worker(|w| {
-                surface::record_page(
-                    &mut w.pages,
-                    PageSession {
-                        tab: page.tab,
-                        frame: page.frame,
-                        origin: page.origin.clone(),
-                        wasm,
-                        marked: None,
-                        scan_ms: None,
-                    },
-                );
-                settings::site_decision(&w.settings, &w.switched_off, &page.origin)
+                w.page_hello(PageSession {
+                    tab: page.tab,
+                    frame: page.frame,
+                    origin: page.origin.clone(),
+                    wasm,
+                    marked: None,
+                    scan_ms: None,
+                })
             })
             .unwrap_or(SiteDecision::Allowed);
             broadcast_now();
@@ -315,16 +309,7 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             }))?)
         }
         OneShot::ContentScanned { ms, marked } => {
-            with_worker(|w| {
-                if let Some(p) = w
-                    .pages
-                    .iter_mut()
-                    .find(|p| p.tab == page.tab && p.frame == page.frame)
-                {
-                    p.marked = Some(marked);
-                    p.scan_ms = Some(ms.max(0.0).round() as u32);
-                }
-            });
+            with_worker(|w| w.page_scanned(page.tab, page.frame, ms, marked));
             broadcast_now();
             reply_ok(Value::Null)
         }
@@ -377,10 +362,7 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             let Some(q) = ringside_core::context::ContactQuery::from_call(&number) else {
                 return reply_err("showContactInvalid", "not a phone number", &[]);
             };
-            with_worker(|w| {
-                let n = w.panel_request.as_ref().map_or(1, |(n, _)| n + 1);
-                w.panel_request = Some((n, q));
-            });
+            with_worker(|w| w.show_contact(q));
             broadcast_now();
             // Opens the panel in this tab (a user action: the trusted click).
             if let Err(e) = chrome::open_side_panel(page.tab).await {
