@@ -21,6 +21,7 @@ pub mod deploy;
 pub mod dial;
 pub mod extension_id;
 pub mod host_link;
+pub mod json;
 pub mod mail;
 pub mod outbox;
 pub mod page_budget;

@@ -373,3 +373,6 @@ mod tests {
         assert_eq!(pages[0].origin, "https://b");
     }
 }
+
+#[path = "surface_decode.rs"]
+mod decode;

@@ -583,7 +583,7 @@ pub use presence::{PresenceCheck, PresenceStep, own_presence};
 
 /// Parses the saved list of disconnected integrations (unreadable: none).
 pub fn disconnected_of(v: &Value) -> Vec<Integration> {
-    serde_json::from_value(v.clone()).unwrap_or_default()
+    crate::json::from_value(v.clone()).unwrap_or_default()
 }
 
 #[cfg(test)]

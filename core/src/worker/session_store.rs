@@ -87,11 +87,11 @@ pub fn found(local: &Value, session: &Value) -> Found {
         )
     });
     Found {
-        profile: serde_json::from_value(local[KEY_PROFILE].clone()).ok(),
+        profile: crate::json::from_value(local[KEY_PROFILE].clone()).ok(),
         expires_at_ms: session[KEY_TOKENS]["expires_at"].as_f64().unwrap_or(0.0),
         platform_session: session[KEY_PLATFORM_SESSION].as_str().map(str::to_owned),
         purge,
-        pending: serde_json::from_value(local[KEY_PENDING].clone()).ok(),
+        pending: crate::json::from_value(local[KEY_PENDING].clone()).ok(),
     }
 }
 

@@ -17,7 +17,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::chrome::{self, Port};
-use crate::error::{JsError, js_to_json, json_to_js, log_warn};
+use crate::error::{JsError, js_text, json_to_js, log_warn};
 
 /// The native port and the listener that must live as long as it does.
 pub(super) struct NativePort {
@@ -326,11 +326,15 @@ fn open_native() {
             return;
         }
     };
-    let on_message =
-        Closure::<dyn FnMut(JsValue)>::new(|msg: JsValue| match js_to_json::<Incoming>(&msg) {
+    let on_message = Closure::<dyn FnMut(JsValue)>::new(|msg: JsValue| {
+        match js_text(&msg)
+            .map_err(|e| e.0)
+            .and_then(|t| Incoming::from_json(&t))
+        {
             Ok(incoming) => drive(LinkInput::Message(incoming)),
             Err(e) => log_warn(&format!("unreadable message from the host: {e}")),
-        });
+        }
+    });
     port.on_message()
         .add_listener(on_message.as_ref().unchecked_ref());
     let on_disconnect = Closure::once_into_js(move |_port: JsValue| {

@@ -30,7 +30,7 @@ use wasm_bindgen_futures::spawn_local;
 
 use self::kernel::{Up, now_ms, settings_ready, with_worker};
 use crate::chrome::{self, Port};
-use crate::error::{JsError, js_to_json, json_to_js, log_warn};
+use crate::error::{JsError, js_text, js_to_json, json_to_js, log_warn};
 
 mod api;
 mod call_flow;
@@ -146,7 +146,7 @@ fn broadcast_now() {
 #[wasm_bindgen]
 pub fn sw_on_connect(port: Port, sender: JsValue) {
     let own = with_worker(|w| w.own_id.clone()).unwrap_or_default();
-    let kind = serde_wasm_bindgen::from_value::<Sender>(sender)
+    let kind = js_to_json::<Sender>(&sender)
         .map(|s| surface::classify_sender(&s, &own))
         .unwrap_or(SenderKind::Untrusted);
     if !permissions::permits_port(&port.name(), &kind) {
@@ -159,11 +159,12 @@ pub fn sw_on_connect(port: Port, sender: JsValue) {
     }) else {
         return;
     };
-    let on_message =
-        Closure::<dyn FnMut(JsValue)>::new(|msg: JsValue| match js_to_json::<UiCommand>(&msg) {
+    let on_message = Closure::<dyn FnMut(JsValue)>::new(|msg: JsValue| {
+        match js_text(&msg).and_then(|t| Ok(UiCommand::from_json(&t)?)) {
             Ok(cmd) => on_ui_command(cmd),
             Err(e) => log_warn(&format!("unknown page command: {e}")),
-        });
+        }
+    });
     port.on_message()
         .add_listener(on_message.as_ref().unchecked_ref());
     let on_disconnect = Closure::once_into_js(move |_p: JsValue| {
@@ -246,7 +247,8 @@ pub(super) fn reply_err(key: &str, detail: &str, subs: &[String]) -> Result<JsVa
 }
 
 fn reply<T: serde::Serialize>(value: T) -> Result<JsValue, JsValue> {
-    reply_ok(serde_json::to_value(value).map_err(JsError::from)?)
+    let text = serde_json::to_string(&value).map_err(JsError::from)?;
+    js_sys::JSON::parse(&format!(r#"{{"ok":true,"result":{text}}}"#))
 }
 
 /// `runtime.onMessage`: one-shot messages; resolves to the reply.
@@ -263,7 +265,7 @@ struct Page {
 }
 
 async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValue> {
-    let sender: Sender = serde_wasm_bindgen::from_value(sender).map_err(JsError::from)?;
+    let sender: Sender = js_to_json(&sender)?;
     let own = with_worker(|w| w.own_id.clone()).unwrap_or_default();
     let kind = surface::classify_sender(&sender, &own);
     if matches!(kind, SenderKind::ContentScript { .. }) {
@@ -271,7 +273,7 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
         // before they are known.
         settings_ready().await;
     }
-    let msg: OneShot = js_to_json(&message)?;
+    let msg = OneShot::from_json(&js_text(&message)?).map_err(JsError::from)?;
     if !permissions::permits(&msg, &kind) {
         return Ok(json_to_js(&json!({
             "ok": false,

@@ -187,7 +187,7 @@ pub(super) async fn refresh() -> bool {
     }))
     .await
     .and_then(|v| {
-        serde_json::from_value::<TokenGrant>(v)
+        ringside_core::json::from_value::<TokenGrant>(v)
             .map_err(|e| ErrorBody::new(ErrorCode::Internal, e.to_string()))
     });
     let grant = match answer {

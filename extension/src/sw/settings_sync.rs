@@ -54,7 +54,7 @@ pub(super) async fn load_settings() {
     let options = local.get(KEY_OPTIONS).cloned().unwrap_or_else(|| json!({}));
     let switched_off: Vec<String> = local
         .get(KEY_SWITCHED_OFF)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .and_then(|v| ringside_core::json::from_value(v.clone()).ok())
         .unwrap_or_default();
     let cached = chrome::storage_get(Area::Session, Some(&[KEY_POLICY_CACHE]))
         .await

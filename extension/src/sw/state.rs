@@ -11,7 +11,8 @@ pub(super) fn current_state(w: &Worker) -> UiState {
     w.ui_state(contacts::view(), contacts::caller)
 }
 
+/// As JSON text parsed by the browser: the one encoder the worker links
+/// (`ringside_core::json`); pages read it as they always did.
 pub(super) fn state_js(state: &UiState) -> Result<JsValue, JsError> {
-    let ser = serde_wasm_bindgen::Serializer::json_compatible();
-    Ok(serde::Serialize::serialize(state, &ser)?)
+    Ok(js_sys::JSON::parse(&serde_json::to_string(state)?)?)
 }
