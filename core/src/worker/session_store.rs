@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::auth::revocation::{Cause, PendingSignOut};
-use crate::auth::session::{Notice, Profile};
+use crate::auth::session::{Notice, Profile, TokenHome};
 use crate::auth::token::{self, TokenFailure};
 use crate::protocol::{AuthAccount, ErrorBody, ErrorCode, TokenGrant};
 
@@ -93,6 +93,47 @@ pub fn found(local: &Value, session: &Value) -> Found {
         purge,
         pending: crate::json::from_value(local[KEY_PENDING].clone()).ok(),
     }
+}
+
+/// What a worker start does with the session it found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// The worker restarted within the browser session: the token is good.
+    Resume,
+    /// Without the host the session lasted as long as the browser's.
+    EndedWithBrowser,
+    /// A new access token from the host's refresh token, without a prompt.
+    Refresh,
+}
+
+/// What to do at worker start with `profile`, whose access token expires
+/// at `expires_at_ms` (0: none in this browser session).
+pub fn start(profile: &Profile, expires_at_ms: f64, now_ms: f64) -> Start {
+    if expires_at_ms > now_ms + REFRESH_MARGIN_MS {
+        Start::Resume
+    } else if profile.home == TokenHome::Browser {
+        Start::EndedWithBrowser
+    } else {
+        Start::Refresh
+    }
+}
+
+/// The profile refreshed from the provider's userinfo answer: its name, and
+/// its picture when it is an https URL; None when the answer is about
+/// someone else (or unreadable).
+pub fn updated_profile(profile: &Profile, userinfo: &str) -> Option<Profile> {
+    let info: Value = serde_json::from_str(userinfo).ok()?;
+    if info["sub"].as_str() != Some(profile.subject.as_str()) {
+        return None;
+    }
+    let picture = info["picture"]
+        .as_str()
+        .filter(|p| p.starts_with("https://"));
+    Some(Profile {
+        name: info["name"].as_str().unwrap_or(&profile.name).to_owned(),
+        picture: picture.map(str::to_owned).or(profile.picture.clone()),
+        ..profile.clone()
+    })
 }
 
 /// What a refused refresh means for the session (None: try again later).

@@ -42,6 +42,56 @@ fn only_a_browser_session_keeps_a_refresh_token_and_it_is_what_sign_out_revokes(
     assert_eq!(token_to_revoke(&json!({})), None);
 }
 
+fn agent() -> Profile {
+    Profile {
+        name: "Agent".into(),
+        email: "agent@example.com".into(),
+        picture: Some("https://pic.example/a".into()),
+        provider: ProviderKind::Google,
+        issuer: "https://accounts.example".into(),
+        client_id: "client".into(),
+        subject: "sub".into(),
+        home: TokenHome::Host,
+        agent: None,
+        entra: None,
+    }
+}
+
+#[test]
+fn a_worker_start_resumes_refreshes_or_ends_a_browser_only_session() {
+    let host = agent();
+    let browser = Profile {
+        home: TokenHome::Browser,
+        ..agent()
+    };
+    let now = 1_000_000.0;
+    let fresh = now + REFRESH_MARGIN_MS + 1.0;
+    assert_eq!(start(&host, fresh, now), Start::Resume);
+    assert_eq!(start(&browser, fresh, now), Start::Resume);
+    assert_eq!(start(&host, now, now), Start::Refresh);
+    assert_eq!(start(&host, 0.0, now), Start::Refresh);
+    assert_eq!(start(&browser, 0.0, now), Start::EndedWithBrowser);
+}
+
+#[test]
+fn userinfo_updates_the_name_and_an_https_picture_of_the_same_agent_only() {
+    let p = agent();
+    let body = json!({"sub": "sub", "name": "New Name", "picture": "https://pic.example/b"});
+    let updated = updated_profile(&p, &body.to_string()).expect("the same agent");
+    assert_eq!(updated.name, "New Name");
+    assert_eq!(updated.picture.as_deref(), Some("https://pic.example/b"));
+    assert_eq!(updated.email, p.email);
+    let plain = json!({"sub": "sub", "picture": "http://pic.example/c"}).to_string();
+    let kept = updated_profile(&p, &plain).expect("the same agent");
+    assert_eq!(
+        (kept.name, kept.picture),
+        (p.name.clone(), p.picture.clone())
+    );
+    let other = json!({"sub": "someone", "name": "X"}).to_string();
+    assert_eq!(updated_profile(&p, &other), None);
+    assert_eq!(updated_profile(&p, "<html>"), None);
+}
+
 #[test]
 fn a_worker_start_reads_what_was_kept_and_skips_what_it_cannot_read() {
     let profile = Profile {

@@ -20,6 +20,7 @@ use crate::host_link::HostLink;
 use crate::mail::MailView;
 use crate::outbox::AgentKey;
 use crate::page_budget::PageBudget;
+use crate::protocol::DetectParams;
 use crate::settings::{self, Settings, SignInMethod, SiteDecision};
 use crate::surface::{PageSession, UiState};
 
@@ -69,6 +70,16 @@ pub struct WorkerState {
     pub update_pending: Option<String>,
     /// What each tab's content script may still send (`crate::page_budget`).
     pub page_budget: PageBudget,
+}
+
+/// Why a content script's `detect` request is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetectRefused {
+    /// The `_locales` key of the page's answer.
+    pub key: &'static str,
+    pub detail: String,
+    /// Over its budget (worth a log line); a site that is off is not.
+    pub over_budget: bool,
 }
 
 /// What applying a settings read changed.
@@ -290,6 +301,41 @@ impl WorkerState {
             self.switched_off.push(origin.to_owned());
         }
         self.switched_off.clone()
+    }
+
+    /// A content script's `detect` request: refused where click-to-call is
+    /// off and over the tab's budget (bounded in size and rate before
+    /// anything reaches the host); else what to detect, in the default region.
+    pub fn admit_detect(
+        &mut self,
+        tab: i32,
+        origin: &str,
+        texts: Vec<String>,
+        links: Vec<String>,
+        now_ms: f64,
+        ui_language: &str,
+    ) -> Result<DetectParams, DetectRefused> {
+        let decision = self.site(origin);
+        if decision != SiteDecision::Allowed {
+            return Err(DetectRefused {
+                key: decision.message_key(),
+                detail: "site not allowed".into(),
+                over_budget: false,
+            });
+        }
+        let params = DetectParams {
+            region: self.region(ui_language),
+            texts,
+            links,
+        };
+        match self.page_budget.admit(i64::from(tab), &params, now_ms) {
+            Ok(()) => Ok(params),
+            Err(r) => Err(DetectRefused {
+                key: r.message_key(),
+                detail: r.to_string(),
+                over_budget: true,
+            }),
+        }
     }
 
     /// A "show contact" click: the side panel shows that person, once.

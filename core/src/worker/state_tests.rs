@@ -224,3 +224,35 @@ fn the_page_state_names_the_live_calls_other_party() {
     assert_eq!(ui.calls, s.desk);
     assert_eq!(asked.into_inner().as_deref(), Some("+33123456789"));
 }
+
+#[test]
+fn a_pages_detect_request_needs_its_site_on_and_fits_its_budget() {
+    let mut s = state();
+    s.switch_site("https://off.test", false);
+    let off = s.admit_detect(
+        1,
+        "https://off.test",
+        vec!["01 23".into()],
+        vec![],
+        0.0,
+        "fr-FR",
+    );
+    assert_eq!(
+        off.map_err(|r| (r.key, r.over_budget)),
+        Err(("errSiteSwitchedOff", false))
+    );
+    let ok = s
+        .admit_detect(
+            1,
+            "https://a.test",
+            vec!["01 23".into()],
+            vec![],
+            0.0,
+            "fr-FR",
+        )
+        .expect("admitted");
+    assert_eq!((ok.region.as_str(), ok.texts.len()), ("FR", 1));
+    let huge = vec!["x".repeat(1024 * 1024); 9];
+    let refused = s.admit_detect(1, "https://a.test", huge, vec![], 0.0, "fr-FR");
+    assert!(refused.is_err_and(|r| r.over_budget));
+}

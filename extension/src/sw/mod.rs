@@ -17,13 +17,13 @@
 //!   state pages render, extension updates.
 
 use futures::future::LocalBoxFuture;
-use ringside_core::auth::session::TokenHome;
 use ringside_core::host_link::LinkInput;
-use ringside_core::protocol::{DetectParams, NoParams, Request};
+use ringside_core::protocol::{NoParams, Request};
 use ringside_core::settings::SiteDecision;
 use ringside_core::surface::{self, OneShot, PageSession, Sender, SenderKind, UiCommand};
 use ringside_core::worker::auth::AuthEvent;
 use ringside_core::worker::permissions;
+use ringside_core::worker::session_store::{self, Start};
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
@@ -79,18 +79,16 @@ async fn restore_session() {
     let Some((profile, expires_at)) = session::restore().await else {
         return;
     };
-    if expires_at > now_ms() + session::REFRESH_MARGIN_MS {
-        // The worker restarted within the browser session.
-        session::apply(AuthEvent::Resumed).await;
-        session::schedule_refresh(expires_at);
-        session::resume_platform();
-        return;
+    match session_store::start(&profile, expires_at, now_ms()) {
+        Start::Resume => {
+            session::apply(AuthEvent::Resumed).await;
+            session::schedule_refresh(expires_at);
+            session::resume_platform();
+            return;
+        }
+        Start::EndedWithBrowser => return session::apply(AuthEvent::EndedWithBrowser).await,
+        Start::Refresh => session::apply(AuthEvent::Restoring).await,
     }
-    if profile.home == TokenHome::Browser {
-        session::apply(AuthEvent::EndedWithBrowser).await;
-        return;
-    }
-    session::apply(AuthEvent::Restoring).await;
     for attempt in 0..RESTORE_TRIES {
         kernel::wait_connected().await;
         if session::refresh().await {
@@ -316,24 +314,23 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             reply_ok(Value::Null)
         }
         OneShot::Detect { texts, links } => {
-            let decision = site(&page.origin);
-            if decision != SiteDecision::Allowed {
-                return reply_err(decision.message_key(), "site not allowed", &[]);
-            }
-            let region = with_worker(|w| kernel::region(w)).unwrap_or_else(|| "US".to_owned());
-            let params = DetectParams {
-                region,
-                texts,
-                links,
-            };
-            // Bounded in size and rate before anything reaches the host.
+            let lang = chrome::ui_language();
+            let (tab, origin) = (page.tab, page.origin.as_str());
             let admitted =
-                with_worker(|w| w.page_budget.admit(i64::from(page.tab), &params, now_ms()))
-                    .unwrap_or(Ok(()));
-            if let Err(refusal) = admitted {
-                log_warn(&format!("detect from {} refused: {refusal}", page.origin));
-                return reply_err(refusal.message_key(), &refusal.to_string(), &[]);
-            }
+                with_worker(|w| w.admit_detect(tab, origin, texts, links, now_ms(), &lang));
+            let params = match admitted {
+                Some(Ok(params)) => params,
+                Some(Err(r)) => {
+                    if r.over_budget {
+                        log_warn(&format!("detect from {origin} refused: {}", r.detail));
+                    }
+                    return reply_err(r.key, &r.detail, &[]);
+                }
+                None => {
+                    let key = SiteDecision::BlockedByPolicy.message_key();
+                    return reply_err(key, "site not allowed", &[]);
+                }
+            };
             // The answer holds numbers only: no contact data ever goes to a
             // page (names are shown in the popup, side panel and notifications).
             // The worker's own detection module answers; the host is the
