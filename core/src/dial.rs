@@ -161,7 +161,7 @@ impl DialRisk {
                 .detail
                 .as_deref()
                 .and_then(|d| d.get("risk"))
-                .and_then(|r| serde_json::from_value(r.clone()).ok())
+                .and_then(|r| crate::json::from_value(r.clone()).ok())
                 .unwrap_or(DialRisk::Unrecognised),
         )
     }

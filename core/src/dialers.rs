@@ -235,7 +235,7 @@ pub fn validate_dialer(
     from_options: bool,
     loopback_http: bool,
 ) -> Result<DialerConfig, String> {
-    let d: DialerSetting = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+    let d: DialerSetting = crate::json::from_value(v.clone()).map_err(|e| e.to_string())?;
     let sip = SipSettings {
         domain: d.sip_domain.unwrap_or_default().trim().to_owned(),
         prefix: d.dial_prefix.unwrap_or_default().trim().to_owned(),

@@ -22,6 +22,7 @@ pub mod dial;
 pub mod dialers;
 pub mod extension_id;
 pub mod host_link;
+pub mod json;
 pub mod mail;
 pub mod outbox;
 pub mod page_budget;

@@ -275,7 +275,7 @@ pub fn failure_of(e: &crate::protocol::ErrorBody) -> (MailFailure, String) {
         Some(ErrorCode::MailFailed) => {
             let detail = e.detail.as_deref();
             let failure = detail
-                .and_then(|d| serde_json::from_value(d["failure"].clone()).ok())
+                .and_then(|d| crate::json::from_value(d["failure"].clone()).ok())
                 .unwrap_or(MailFailure::Other);
             let words = detail
                 .and_then(|d| d["detail"].as_str())
@@ -394,7 +394,7 @@ impl MailView {
             return false;
         };
         self.connected = Some(email.to_owned());
-        self.server = serde_json::from_value(saved["server"].clone()).ok();
+        self.server = crate::json::from_value(saved["server"].clone()).ok();
         true
     }
 
@@ -470,7 +470,7 @@ pub fn search_answer(
     answer: Result<serde_json::Value, crate::protocol::ErrorBody>,
 ) -> Result<MailSearchResult, (MailFailure, String)> {
     match answer {
-        Ok(v) => serde_json::from_value(v).map_err(|e| (MailFailure::Other, e.to_string())),
+        Ok(v) => crate::json::from_value(v).map_err(|e| (MailFailure::Other, e.to_string())),
         Err(e) => Err(failure_of(&e)),
     }
 }

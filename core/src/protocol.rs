@@ -514,6 +514,44 @@ pub enum Incoming {
     Event(Event),
 }
 
+impl Incoming {
+    /// What the host sent, from its JSON text: what the derived (untagged)
+    /// decoder reads, without its buffering, which compiles every field's
+    /// decoder again (`crate::json`). An `event` key makes it an event.
+    pub fn from_json(text: &str) -> Result<Incoming, String> {
+        let Value::Object(mut m) = serde_json::from_str(text).map_err(|e| e.to_string())? else {
+            return Err("a host message is a JSON object".into());
+        };
+        let allowed: &[&str] = if m.contains_key("event") {
+            &["event", "data"]
+        } else {
+            &["id", "result", "error"]
+        };
+        if let Some(k) = m.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(format!("unknown field `{k}` in a host message"));
+        }
+        if let Some(event) = m.remove("event") {
+            let Value::String(event) = event else {
+                return Err("`event` is not a string".into());
+            };
+            let data = m.remove("data").unwrap_or(Value::Null);
+            return Ok(Incoming::Event(Event { event, data }));
+        }
+        // As serde reads an `Option`: absent and null are both None.
+        let mut take = |k: &str| m.remove(k).filter(|v| !v.is_null());
+        let id = match take("id") {
+            Some(v) => Some(v.as_u64().ok_or("`id` is not a request id")?),
+            None => None,
+        };
+        let result = take("result");
+        let error = match take("error") {
+            Some(v) => Some(crate::json::from_value(v).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        Ok(Incoming::Response(Response { id, result, error }))
+    }
+}
+
 /// A response. Exactly one of `result` and `error` is present; `id` is null only
 /// when the request's id could not be read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -553,7 +591,7 @@ impl Response {
     pub fn into_result<T: for<'de> Deserialize<'de>>(self) -> Result<T, ErrorBody> {
         match (self.result, self.error) {
             (_, Some(e)) => Err(e),
-            (Some(v), None) => serde_json::from_value(v).map_err(|e| {
+            (Some(v), None) => crate::json::from_value(v).map_err(|e| {
                 ErrorBody::new(ErrorCode::InvalidMessage, format!("unexpected result: {e}"))
             }),
             (None, None) => Err(ErrorBody::new(
@@ -618,7 +656,7 @@ impl Event {
     /// The error carried by a `host.error` event.
     pub fn error(&self) -> Option<ErrorBody> {
         if self.event == Event::HOST_ERROR {
-            serde_json::from_value(self.data.clone()).ok()
+            crate::json::from_value(self.data.clone()).ok()
         } else {
             None
         }

@@ -101,3 +101,34 @@ fn into_result_reports_wrong_shapes() {
         ErrorCode::InvalidMessage.code()
     );
 }
+
+#[test]
+fn host_messages_decode_from_text_as_the_derived_decoder_reads_them() {
+    let texts = [
+        r#"{"id":1,"result":{"a":[1,2.5,"x"]}}"#,
+        r#"{"id":2,"error":{"code":1001,"message":"bad","detail":{"status":400}}}"#,
+        r#"{"id":null,"error":{"code":1001,"message":"unreadable id"}}"#,
+        r#"{"id":3,"result":null}"#,
+        r#"{}"#,
+        r#"{"event":"call","data":{"state":"incoming","call_id":"c1","peer":"sip:a@b"}}"#,
+        r#"{"event":"host.error"}"#,
+        r#"{"event":"x","data":null}"#,
+        // What the derived decoder refuses.
+        r#"{"event":null}"#,
+        r#"{"event":5}"#,
+        r#"{"event":"x","id":1}"#,
+        r#"{"id":1,"data":{}}"#,
+        r#"{"id":-1,"result":1}"#,
+        r#"{"id":1.5,"result":1}"#,
+        r#"{"id":"1","result":1}"#,
+        r#"{"id":1,"error":{"code":"x"}}"#,
+        r#"{"id":1,"result":1,"extra":true}"#,
+        r#"[]"#,
+        r#"null"#,
+        r#"{"id":1,"#,
+    ];
+    for text in texts {
+        let derived = serde_json::from_str::<Incoming>(text).ok();
+        assert_eq!(Incoming::from_json(text).ok(), derived, "{text}");
+    }
+}

@@ -201,7 +201,7 @@ fn check_site(v: &Value) -> Result<String, String> {
 
 fn check_provider(v: &Value, loopback_http: bool) -> Result<ProviderConfig, String> {
     let p: ProviderConfig =
-        serde_json::from_value(v.clone()).map_err(|e| format!("not a provider: {e}"))?;
+        crate::json::from_value(v.clone()).map_err(|e| format!("not a provider: {e}"))?;
     // A missing client id is kept: it is a setup warning, not a bad value.
     p.issuer_for(loopback_http).map_err(|e| e.to_string())?;
     Ok(p)
@@ -231,7 +231,7 @@ fn validate_grace(v: &Value) -> Result<u32, String> {
 }
 
 fn validate_imap(v: &Value) -> Result<crate::mail::MailServer, String> {
-    let server: crate::mail::MailServer = serde_json::from_value(v.clone())
+    let server: crate::mail::MailServer = crate::json::from_value(v.clone())
         .map_err(|_| "expected {\"host\": \"imap.example.com\", \"port\": 993}".to_owned())?;
     let host = server.host.trim();
     let bad = host.is_empty() || host.contains(|c: char| c.is_whitespace() || "/@:".contains(c));
@@ -409,7 +409,7 @@ impl Settings {
             }
             KEY_SIGN_IN_METHOD => {
                 self.sign_in_method = Some(
-                    serde_json::from_value::<SignInMethod>(v.clone())
+                    crate::json::from_value::<SignInMethod>(v.clone())
                         .map_err(|_| "expected google, microsoft or password".to_owned())?,
                 );
             }

@@ -505,3 +505,6 @@ mod tests {
         assert_eq!(pages[0].origin, "https://b");
     }
 }
+
+#[path = "surface_decode.rs"]
+mod decode;

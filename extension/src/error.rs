@@ -42,8 +42,12 @@ pub fn json_to_js(v: &serde_json::Value) -> Result<JsValue, JsError> {
 
 /// The inverse of [`json_to_js`].
 pub fn js_to_json<T: serde::de::DeserializeOwned>(v: &JsValue) -> Result<T, JsError> {
-    let text = js_sys::JSON::stringify(v)?;
-    Ok(serde_json::from_str(&String::from(text))?)
+    Ok(serde_json::from_str(&js_text(v)?)?)
+}
+
+/// A value's JSON text (`JSON.stringify`).
+pub fn js_text(v: &JsValue) -> Result<String, JsError> {
+    Ok(js_sys::JSON::stringify(v)?.into())
 }
 
 /// Logs to the console (the service worker's DevTools), never to the page.

@@ -108,8 +108,17 @@ impl Catalog {
 
     /// The same from the parsed JSON (what the pages use: the browser parses
     /// it, so the UI module carries no JSON parser for it).
-    pub fn from_js(v: wasm_bindgen::JsValue) -> Result<Catalog, serde_wasm_bindgen::Error> {
+    #[cfg(feature = "ui")]
+    pub fn from_js(v: wasm_bindgen::JsValue) -> Result<Catalog, crate::error::JsError> {
         let map: HashMap<String, Entry> = serde_wasm_bindgen::from_value(v)?;
+        Ok(Catalog::from_entries(map))
+    }
+
+    /// The worker's module alone decodes JSON with serde_json only (one
+    /// decoder per type, `ringside_core::json`): through the text.
+    #[cfg(not(feature = "ui"))]
+    pub fn from_js(v: wasm_bindgen::JsValue) -> Result<Catalog, crate::error::JsError> {
+        let map: HashMap<String, Entry> = crate::error::js_to_json(&v)?;
         Ok(Catalog::from_entries(map))
     }
 

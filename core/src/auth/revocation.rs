@@ -226,7 +226,7 @@ pub fn platform_event(data: &str) -> Option<Cause> {
         "session.revoked" => Some(Cause::PlatformRevoked),
         "agent.removed" => Some(Cause::AgentRemoved),
         "sign_in_method.changed" => Some(Cause::MethodChanged {
-            method: serde_json::from_value(event["method"].clone()).ok()?,
+            method: crate::json::from_value(event["method"].clone()).ok()?,
             effective_at_ms: event["effective_at_ms"].as_u64(),
         }),
         _ => None,

@@ -308,7 +308,7 @@ pub fn platform_session(
 ) -> Result<(PlatformAgent, Option<String>), PlatformRefusal> {
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     if (200..300).contains(&status) {
-        let agent = serde_json::from_value(v["agent"].clone())
+        let agent = crate::json::from_value(v["agent"].clone())
             .map_err(|e| PlatformRefusal::Other(format!("unreadable answer: {e}")))?;
         let session = v["session"]["id"].as_str().map(str::to_owned);
         return Ok((agent, session));
@@ -393,7 +393,7 @@ mod tests {
         for (k, x) in v.as_object().unwrap() {
             base[k] = x.clone();
         }
-        serde_json::from_value(base).unwrap()
+        crate::json::from_value(base).unwrap()
     }
 
     fn unsigned(claims: serde_json::Value) -> String {
@@ -462,7 +462,7 @@ mod tests {
         assert_eq!(r.store_owner(), p.store_owner());
         // A profile an older version stored (no tid/oid) has no store until
         // the agent signs in again.
-        let old: Profile = serde_json::from_value(serde_json::json!({
+        let old: Profile = crate::json::from_value(serde_json::json!({
             "name": "Ana", "email": "ana@contoso.com", "provider": "microsoft", "issuer": "i",
             "clientId": "c", "subject": "s", "home": "host",
         }))

@@ -18,6 +18,10 @@
 //! - [`contacts`]: the contact store's decisions (which sources, when to
 //!   sync, what the popup shows).
 //! - [`call_out`]: calls the phone platform places (the `platform` dialer).
+//! - [`session_store`]: the session as kept in browser storage, and what
+//!   the host's answers about it mean (refresh, sign-out).
+//! - [`state`]: the worker's state, and the decisions that read or change
+//!   several parts of it (settings applied, pages, who is signed in).
 
 pub mod api_call;
 pub mod auth;
@@ -27,4 +31,6 @@ pub mod contacts;
 pub mod http;
 pub mod panel;
 pub mod permissions;
+pub mod session_store;
 pub mod signin;
+pub mod state;

@@ -271,7 +271,7 @@ impl SignIn {
                 _ => SignInFailure::Unreachable(e.message),
             })
             .and_then(|v| {
-                serde_json::from_value::<TokenGrant>(v)
+                crate::json::from_value::<TokenGrant>(v)
                     .map_err(|e| SignInFailure::Exchange(e.to_string()))
             });
         match grant {
@@ -448,7 +448,7 @@ impl SignIn {
         let mut profile =
             Profile::from_claims(&claims, kind, &self.issuer, &self.client_id, self.home);
         if let Err(method) = self.method.method_allows(&profile) {
-            let method = serde_json::to_value(method)
+            let method = crate::json::to_value(method)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
@@ -552,6 +552,9 @@ impl SignIn {
     }
 }
 
+#[cfg(test)]
+#[path = "signin_oidc_tests.rs"]
+mod oidc_tests;
 #[cfg(test)]
 #[path = "signin_tests.rs"]
 mod tests;

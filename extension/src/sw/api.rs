@@ -4,10 +4,10 @@
 //! session). The profile refresh from the provider's userinfo endpoint is
 //! its first consumer; the side panel and the contact sync use it too.
 
-use ringside_core::auth::session::Profile;
 use ringside_core::worker::api_call::{ApiCall, ApiStep};
 use ringside_core::worker::auth::AuthEvent;
 use ringside_core::worker::http::{HttpAnswer, HttpRequest};
+use ringside_core::worker::session_store::updated_profile;
 
 use super::{session, signin};
 use crate::error::log_warn;
@@ -86,23 +86,10 @@ pub(super) async fn refresh_profile() {
     };
     match api_get(&url).await {
         Ok(a) if a.status == 200 => {
-            let Ok(info) = serde_json::from_str::<serde_json::Value>(&a.body) else {
-                return;
-            };
-            if info["sub"].as_str() != Some(profile.subject.as_str()) {
-                return;
+            if let Some(updated) = updated_profile(&profile, &a.body) {
+                session::keep_profile(&updated).await;
+                session::apply(AuthEvent::ProfileUpdated(updated)).await;
             }
-            let updated = Profile {
-                name: info["name"].as_str().unwrap_or(&profile.name).to_owned(),
-                picture: info["picture"]
-                    .as_str()
-                    .filter(|p| p.starts_with("https://"))
-                    .map(str::to_owned)
-                    .or(profile.picture.clone()),
-                ..profile
-            };
-            session::keep_profile(&updated).await;
-            session::apply(AuthEvent::ProfileUpdated(updated)).await;
         }
         Ok(_) => {}
         Err(ApiError::Failed(e)) => log_warn(&format!("userinfo: {e}")),

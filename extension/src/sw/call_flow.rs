@@ -36,7 +36,7 @@ pub(super) async fn restore_desk() {
     };
     let Some(desk) = saved
         .get(KEY_DESK)
-        .and_then(|v| serde_json::from_value::<CallDesk>(v.clone()).ok())
+        .and_then(|v| ringside_core::json::from_value::<CallDesk>(v.clone()).ok())
     else {
         return;
     };
@@ -57,7 +57,7 @@ pub(super) fn persist_desk(w: &mut Worker) {
         return;
     }
     w.desk_saved = text;
-    let value = serde_json::to_value(&w.desk).unwrap_or(Value::Null);
+    let value = ringside_core::json::to_value(&w.desk).unwrap_or(Value::Null);
     spawn_local(async move {
         if let Err(e) = chrome::storage_set(Area::Session, &json!({ KEY_DESK: value })).await {
             log_warn(&format!("cannot keep the call state: {}", JsError::from(e)));
@@ -70,7 +70,7 @@ pub(super) fn on_host_event(ev: Event) {
         log_warn(&format!("unhandled host event {}", ev.event));
         return;
     }
-    match serde_json::from_value(ev.data) {
+    match ringside_core::json::from_value(ev.data) {
         Ok(call) => on_call_event(&call),
         Err(e) => log_warn(&format!("unreadable call event: {e}")),
     }
@@ -324,7 +324,7 @@ pub(super) async fn save_wrapup(id: String, tags: String, note: String) {
 /// `POST {platform}/v1/wrapups` with the session as the bearer credential
 /// (`Authorization: Bearer <session>`).
 async fn send_wrapup(base: &str, session: &str, wrapup: &WrapUp) -> Delivery {
-    let body = serde_json::to_value(wrapup).unwrap_or(Value::Null);
+    let body = ringside_core::json::to_value(wrapup).unwrap_or(Value::Null);
     let url = format!("{}/v1/wrapups", base.trim_end_matches('/'));
     let status = chrome::http(&url, None, Some(&body), Some(session))
         .await
@@ -367,7 +367,7 @@ async fn flush_outbox_of(base: &str, agent: &AgentKey, session: &str) -> bool {
     };
     let queued: Vec<WrapUp> = stored
         .get(&key)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .and_then(|v| ringside_core::json::from_value(v.clone()).ok())
         .unwrap_or_default();
     if queued.is_empty() {
         return false;
@@ -395,7 +395,7 @@ pub(super) async fn retire_legacy_outbox() {
     };
     let queued: Vec<WrapUp> = stored
         .get(outbox::LEGACY_OUTBOX_KEY)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .and_then(|v| ringside_core::json::from_value(v.clone()).ok())
         .unwrap_or_default();
     if stored.get(outbox::LEGACY_OUTBOX_KEY).is_none() {
         return;
@@ -412,9 +412,9 @@ pub(super) async fn append_local(key: &str, wrapup: &WrapUp) {
         .unwrap_or_else(|_| json!({}));
     let mut list: Vec<Value> = stored
         .get(key)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .and_then(|v| ringside_core::json::from_value(v.clone()).ok())
         .unwrap_or_default();
-    list.push(serde_json::to_value(wrapup).unwrap_or(Value::Null));
+    list.push(ringside_core::json::to_value(wrapup).unwrap_or(Value::Null));
     if list.len() > MAX_LOCAL_WRAPUPS {
         let drop = list.len() - MAX_LOCAL_WRAPUPS;
         list.drain(..drop);

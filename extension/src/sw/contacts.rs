@@ -50,12 +50,7 @@ fn current(epoch: u64, me: &str) -> bool {
 /// The signed-in agent whose contacts Ringside keeps: whose store it is
 /// (`Profile::store_owner`) and their provider.
 fn agent() -> Option<(String, ProviderKind)> {
-    with_worker(|w| {
-        let p = w.auth.profile()?;
-        let owner = p.store_owner().filter(|_| w.auth.view().signed_in())?;
-        Some((owner, p.provider))
-    })
-    .flatten()
+    with_worker(|w| w.store_agent()).flatten()
 }
 
 // ------------------------------------------------ the executor's means

@@ -35,14 +35,7 @@ pub(super) async fn restore() {
 
 /// Who is asking: None when signed out.
 fn agent() -> Option<PanelAgent> {
-    with_worker(|w| {
-        let p = w.auth.profile()?;
-        w.auth.view().signed_in().then(|| PanelAgent {
-            kind: p.provider,
-            email: p.email.clone(),
-        })
-    })
-    .flatten()
+    with_worker(|w| w.panel_agent()).flatten()
 }
 
 fn roots() -> ringside_core::api::ApiRoots {

@@ -41,6 +41,6 @@ pub async fn number_cost(e164: &str) -> Result<NumberCost, JsError> {
     let name = JsFuture::from(ringside_number_cost(e164)?).await?;
     Ok(name
         .as_string()
-        .and_then(|n| serde_json::from_value(Value::String(n)).ok())
+        .and_then(|n| ringside_core::json::from_value(Value::String(n)).ok())
         .unwrap_or(NumberCost::Unrecognised))
 }

@@ -10,19 +10,14 @@ use std::collections::HashMap;
 
 use futures::channel::oneshot;
 use futures::future::LocalBoxFuture;
-use ringside_core::auth::keys::KeyCache;
-use ringside_core::auth::provider::Discovery;
-use ringside_core::calls::CallDesk;
-use ringside_core::host_link::{HostLink, HostStatus, LinkAction, LinkInput};
+use ringside_core::host_link::{HostStatus, LinkAction, LinkInput};
 use ringside_core::protocol::{self, ErrorBody, ErrorCode, Event, HOST_NAME, Incoming, Request};
-use ringside_core::surface::PageSession;
-use ringside_core::worker::auth::AuthSession;
-use ringside_core::{context, settings};
-use serde_json::{Value, json};
+use ringside_core::worker::state::WorkerState;
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::chrome::{self, Port};
-use crate::error::{JsError, js_to_json, json_to_js, log_warn};
+use crate::error::{JsError, js_text, json_to_js, log_warn};
 
 /// The native port and the listener that must live as long as it does.
 pub(super) struct NativePort {
@@ -37,95 +32,50 @@ pub(super) struct UiPort {
     pub _on_message: Closure<dyn FnMut(JsValue)>,
 }
 
-/// The sign-in flow's caches: discovery documents and key sets by issuer.
-#[derive(Default)]
-pub(super) struct ProviderCache {
-    pub discovered: HashMap<String, Discovery>,
-    pub keys: HashMap<String, KeyCache>,
-}
-
+/// The worker: its state (`ringside_core::worker::state`, reached through
+/// `Deref`) and the browser's handles beside it.
 pub(super) struct Worker {
-    pub link: HostLink,
+    pub state: WorkerState,
     native: Option<NativePort>,
     pub ui: Vec<UiPort>,
     pub next_ui_id: u32,
-    pub pages: Vec<PageSession>,
-    /// This extension's id and its pages' origin (`moz-extension://<uuid>` in Firefox).
-    pub own: ringside_core::surface::OwnExtension,
-    pub desk: CallDesk,
-    pub settings: settings::Settings,
-    /// Raw policy and options, as last read.
-    pub managed: Value,
-    pub options: Value,
-    pub switched_off: Vec<String>,
     /// Host requests waiting for their response.
     pending: HashMap<u64, oneshot::Sender<protocol::Response>>,
-    /// Whether the current host connection has the dialer configuration.
-    pub dialer_sent: bool,
     /// Requests waiting for the host to finish connecting.
     connect_waiters: Vec<oneshot::Sender<()>>,
-    /// Whether policy and options have been read once.
-    pub settings_loaded: bool,
-    /// Whether settings were applied once (later applies may be changes).
-    pub settings_loaded_before: bool,
     pub settings_waiters: Vec<oneshot::Sender<()>>,
-    /// Bumped by each settings read; only the newest read is applied.
-    pub settings_generation: u64,
-    /// The desk as last written to session storage (JSON).
-    pub desk_saved: String,
-    /// Who is signed in: changed only through `ringside_core::worker::auth`.
-    pub auth: AuthSession,
-    pub providers: ProviderCache,
-    /// Gmail over IMAP: which address is connected (the host has the password).
-    pub mail: ringside_core::mail::MailView,
-    /// The side panel's cache and the integrations turned off.
-    pub context: ringside_core::worker::panel::PanelState,
-    /// The agent's own meeting, for the popup.
-    pub my_presence: Option<context::Presence>,
-    /// The last "show contact" click, for the side panel.
-    pub panel_request: Option<(u32, context::ContactQuery)>,
-    /// `chrome.management.getSelf().installType`.
-    pub install_type: Option<String>,
-    /// A downloaded update waiting for the live call to end.
-    pub update_pending: Option<String>,
-    /// What each tab's content script may still send (`core::page_budget`).
-    pub page_budget: ringside_core::page_budget::PageBudget,
+}
+
+impl std::ops::Deref for Worker {
+    type Target = WorkerState;
+    fn deref(&self) -> &WorkerState {
+        &self.state
+    }
+}
+
+impl std::ops::DerefMut for Worker {
+    fn deref_mut(&mut self) -> &mut WorkerState {
+        &mut self.state
+    }
 }
 
 impl Worker {
     fn new() -> Worker {
         Worker {
-            link: HostLink::new(concat!("ringside-extension/", env!("CARGO_PKG_VERSION"))),
+            state: WorkerState::new(
+                concat!("ringside-extension/", env!("CARGO_PKG_VERSION")),
+                ringside_core::surface::OwnExtension::new(
+                    &chrome::runtime_id(),
+                    &chrome::runtime_get_url(""),
+                ),
+                chrome::identity_redirect_url(),
+            ),
             native: None,
             ui: vec![],
             next_ui_id: 1,
-            pages: vec![],
-            own: ringside_core::surface::OwnExtension::new(
-                &chrome::runtime_id(),
-                &chrome::runtime_get_url(""),
-            ),
-            desk: CallDesk::default(),
-            settings: settings::Settings::default(),
-            managed: json!({}),
-            options: json!({}),
-            switched_off: vec![],
             pending: HashMap::new(),
-            dialer_sent: false,
             connect_waiters: vec![],
-            settings_loaded: false,
-            settings_loaded_before: false,
             settings_waiters: vec![],
-            settings_generation: 0,
-            desk_saved: String::new(),
-            auth: AuthSession::new(chrome::identity_redirect_url()),
-            providers: ProviderCache::default(),
-            mail: Default::default(),
-            context: Default::default(),
-            my_presence: None,
-            panel_request: None,
-            install_type: None,
-            update_pending: None,
-            page_budget: Default::default(),
         }
     }
 }
@@ -197,11 +147,7 @@ pub(super) async fn sleep(ms: u32) {
 
 /// The default region: policy or options, else the browser's language.
 pub(super) fn region(w: &Worker) -> String {
-    w.settings
-        .default_region
-        .clone()
-        .or_else(|| ringside_core::phone::region_from_locale(&chrome::ui_language()))
-        .unwrap_or_else(|| "US".to_owned())
+    w.region(&chrome::ui_language())
 }
 
 /// Resolves once policy and options have been read.
@@ -389,11 +335,15 @@ fn open_native() {
             return;
         }
     };
-    let on_message =
-        Closure::<dyn FnMut(JsValue)>::new(|msg: JsValue| match js_to_json::<Incoming>(&msg) {
+    let on_message = Closure::<dyn FnMut(JsValue)>::new(|msg: JsValue| {
+        match js_text(&msg)
+            .map_err(|e| e.0)
+            .and_then(|t| Incoming::from_json(&t))
+        {
             Ok(incoming) => drive(LinkInput::Message(incoming)),
             Err(e) => log_warn(&format!("unreadable message from the host: {e}")),
-        });
+        }
+    });
     port.on_message()
         .add_listener(on_message.as_ref().unchecked_ref());
     let on_disconnect = Closure::once_into_js(move |port: JsValue| {

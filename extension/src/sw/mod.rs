@@ -18,20 +18,20 @@
 //!   host (tel: through the browser, the url and platform dialers).
 
 use futures::future::LocalBoxFuture;
-use ringside_core::auth::session::TokenHome;
 use ringside_core::host_link::LinkInput;
-use ringside_core::protocol::{DetectParams, NoParams, Request};
-use ringside_core::settings::{self, SiteDecision};
+use ringside_core::protocol::{NoParams, Request};
+use ringside_core::settings::SiteDecision;
 use ringside_core::surface::{self, OneShot, PageSession, Sender, SenderKind, UiCommand};
 use ringside_core::worker::auth::AuthEvent;
 use ringside_core::worker::permissions;
+use ringside_core::worker::session_store::{self, Start};
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
 use self::kernel::{Up, now_ms, settings_ready, with_worker};
 use crate::chrome::{self, Port};
-use crate::error::{JsError, js_to_json, json_to_js, log_warn};
+use crate::error::{JsError, js_text, js_to_json, json_to_js, log_warn};
 
 mod api;
 mod call_flow;
@@ -81,18 +81,16 @@ async fn restore_session() {
     let Some((profile, expires_at)) = session::restore().await else {
         return;
     };
-    if expires_at > now_ms() + session::REFRESH_MARGIN_MS {
-        // The worker restarted within the browser session.
-        session::apply(AuthEvent::Resumed).await;
-        session::schedule_refresh(expires_at);
-        session::resume_platform();
-        return;
+    match session_store::start(&profile, expires_at, now_ms()) {
+        Start::Resume => {
+            session::apply(AuthEvent::Resumed).await;
+            session::schedule_refresh(expires_at);
+            session::resume_platform();
+            return;
+        }
+        Start::EndedWithBrowser => return session::apply(AuthEvent::EndedWithBrowser).await,
+        Start::Refresh => session::apply(AuthEvent::Restoring).await,
     }
-    if profile.home == TokenHome::Browser {
-        session::apply(AuthEvent::EndedWithBrowser).await;
-        return;
-    }
-    session::apply(AuthEvent::Restoring).await;
     for attempt in 0..RESTORE_TRIES {
         kernel::wait_connected().await;
         if session::refresh().await {
@@ -149,7 +147,7 @@ fn broadcast_now() {
 #[wasm_bindgen]
 pub fn sw_on_connect(port: Port, sender: JsValue) {
     let own = with_worker(|w| w.own.clone()).unwrap_or_default();
-    let kind = serde_wasm_bindgen::from_value::<Sender>(sender)
+    let kind = js_to_json::<Sender>(&sender)
         .map(|s| surface::classify_sender(&s, &own))
         .unwrap_or(SenderKind::Untrusted);
     if !permissions::permits_port(&port.name(), &kind) {
@@ -162,11 +160,12 @@ pub fn sw_on_connect(port: Port, sender: JsValue) {
     }) else {
         return;
     };
-    let on_message =
-        Closure::<dyn FnMut(JsValue)>::new(|msg: JsValue| match js_to_json::<UiCommand>(&msg) {
+    let on_message = Closure::<dyn FnMut(JsValue)>::new(|msg: JsValue| {
+        match js_text(&msg).and_then(|t| Ok(UiCommand::from_json(&t)?)) {
             Ok(cmd) => on_ui_command(cmd),
             Err(e) => log_warn(&format!("unknown page command: {e}")),
-        });
+        }
+    });
     port.on_message()
         .add_listener(on_message.as_ref().unchecked_ref());
     let on_disconnect = Closure::once_into_js(move |_p: JsValue| {
@@ -249,7 +248,8 @@ pub(super) fn reply_err(key: &str, detail: &str, subs: &[String]) -> Result<JsVa
 }
 
 fn reply<T: serde::Serialize>(value: T) -> Result<JsValue, JsValue> {
-    reply_ok(serde_json::to_value(value).map_err(JsError::from)?)
+    let text = serde_json::to_string(&value).map_err(JsError::from)?;
+    js_sys::JSON::parse(&format!(r#"{{"ok":true,"result":{text}}}"#))
 }
 
 /// `runtime.onMessage`: one-shot messages; resolves to the reply.
@@ -266,7 +266,7 @@ struct Page {
 }
 
 async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValue> {
-    let sender: Sender = serde_wasm_bindgen::from_value(sender).map_err(JsError::from)?;
+    let sender: Sender = js_to_json(&sender)?;
     let own = with_worker(|w| w.own.clone()).unwrap_or_default();
     let kind = surface::classify_sender(&sender, &own);
     if matches!(kind, SenderKind::ContentScript { .. }) {
@@ -274,7 +274,7 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
         // before they are known.
         settings_ready().await;
     }
-    let msg: OneShot = js_to_json(&message)?;
+    let msg = OneShot::from_json(&js_text(&message)?).map_err(JsError::from)?;
     if !permissions::permits(&msg, &kind) {
         return Ok(json_to_js(&json!({
             "ok": false,
@@ -289,25 +289,19 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             origin: String::new(),
         },
     };
-    let site = |origin: &str| {
-        with_worker(|w| settings::site_decision(&w.settings, &w.switched_off, origin))
-            .unwrap_or(SiteDecision::BlockedByPolicy)
-    };
+    let site =
+        |origin: &str| with_worker(|w| w.site(origin)).unwrap_or(SiteDecision::BlockedByPolicy);
     match msg {
         OneShot::ContentHello { wasm } => {
             let decision = with_worker(|w| {
-                surface::record_page(
-                    &mut w.pages,
-                    PageSession {
-                        tab: page.tab,
-                        frame: page.frame,
-                        origin: page.origin.clone(),
-                        wasm,
-                        marked: None,
-                        scan_ms: None,
-                    },
-                );
-                settings::site_decision(&w.settings, &w.switched_off, &page.origin)
+                w.page_hello(PageSession {
+                    tab: page.tab,
+                    frame: page.frame,
+                    origin: page.origin.clone(),
+                    wasm,
+                    marked: None,
+                    scan_ms: None,
+                })
             })
             .unwrap_or(SiteDecision::Allowed);
             broadcast_now();
@@ -318,38 +312,28 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             }))?)
         }
         OneShot::ContentScanned { ms, marked } => {
-            with_worker(|w| {
-                if let Some(p) = w
-                    .pages
-                    .iter_mut()
-                    .find(|p| p.tab == page.tab && p.frame == page.frame)
-                {
-                    p.marked = Some(marked);
-                    p.scan_ms = Some(ms.max(0.0).round() as u32);
-                }
-            });
+            with_worker(|w| w.page_scanned(page.tab, page.frame, ms, marked));
             broadcast_now();
             reply_ok(Value::Null)
         }
         OneShot::Detect { texts, links } => {
-            let decision = site(&page.origin);
-            if decision != SiteDecision::Allowed {
-                return reply_err(decision.message_key(), "site not allowed", &[]);
-            }
-            let region = with_worker(|w| kernel::region(w)).unwrap_or_else(|| "US".to_owned());
-            let params = DetectParams {
-                region,
-                texts,
-                links,
-            };
-            // Bounded in size and rate before anything reaches the host.
+            let lang = chrome::ui_language();
+            let (tab, origin) = (page.tab, page.origin.as_str());
             let admitted =
-                with_worker(|w| w.page_budget.admit(i64::from(page.tab), &params, now_ms()))
-                    .unwrap_or(Ok(()));
-            if let Err(refusal) = admitted {
-                log_warn(&format!("detect from {} refused: {refusal}", page.origin));
-                return reply_err(refusal.message_key(), &refusal.to_string(), &[]);
-            }
+                with_worker(|w| w.admit_detect(tab, origin, texts, links, now_ms(), &lang));
+            let params = match admitted {
+                Some(Ok(params)) => params,
+                Some(Err(r)) => {
+                    if r.over_budget {
+                        log_warn(&format!("detect from {origin} refused: {}", r.detail));
+                    }
+                    return reply_err(r.key, &r.detail, &[]);
+                }
+                None => {
+                    let key = SiteDecision::BlockedByPolicy.message_key();
+                    return reply_err(key, "site not allowed", &[]);
+                }
+            };
             // The answer holds numbers only: no contact data ever goes to a
             // page (names are shown in the popup, side panel and notifications).
             // The worker's own detection module answers; the host is the
@@ -380,10 +364,7 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             let Some(q) = ringside_core::context::ContactQuery::from_call(&number) else {
                 return reply_err("showContactInvalid", "not a phone number", &[]);
             };
-            with_worker(|w| {
-                let n = w.panel_request.as_ref().map_or(1, |(n, _)| n + 1);
-                w.panel_request = Some((n, q));
-            });
+            with_worker(|w| w.show_contact(q));
             broadcast_now();
             // Opens the panel in this tab (a user action: the trusted click).
             if let Err(e) = chrome::open_side_panel(page.tab).await {

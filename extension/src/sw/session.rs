@@ -3,17 +3,17 @@
 //! event stream), keeps the tokens (storage.session; the refresh token in
 //! the OS secret store through the host), renews them and signs out.
 
-use ringside_core::auth::revocation::{
-    CallState, Cause, EventStream, PendingSignOut, platform_event,
-};
+use ringside_core::auth::revocation::{CallState, Cause, EventStream, platform_event};
 use ringside_core::auth::session::{Notice, Profile, TokenHome};
-use ringside_core::auth::token::{self, TokenFailure};
 use ringside_core::protocol::{
     AuthAccount, AuthForgetParams, AuthRefreshParams, ErrorBody, ErrorCode, Request, TokenGrant,
 };
 use ringside_core::worker::auth::{AuthEffect, AuthEvent};
 use ringside_core::worker::call_out;
-use serde_json::{Value, json};
+use ringside_core::worker::session_store::{
+    self as store, KEY_PENDING, KEY_PLATFORM_SESSION, KEY_PROFILE, KEY_PURGE, KEY_TOKENS,
+};
+use serde_json::json;
 use wasm_bindgen_futures::spawn_local;
 
 use super::kernel::{
@@ -22,29 +22,7 @@ use super::kernel::{
 use crate::chrome::{self, Area};
 use crate::error::{JsError, log_warn};
 
-/// storage.local: who is signed in (no tokens).
-pub(super) const KEY_PROFILE: &str = "profile";
-/// storage.session: the access token, its expiry, its scopes and (no host
-/// only) the refresh token.
-const KEY_TOKENS: &str = "tokens";
-/// storage.local: a sign-out waiting for its time (survives a browser restart).
-const KEY_PENDING: &str = "pendingSignOut";
-/// storage.local: a secret store entry the host could not delete yet.
-const KEY_PURGE: &str = "purgePending";
-/// storage.session: the platform session whose event stream the worker follows.
-const KEY_PLATFORM_SESSION: &str = "platformSession";
-/// Refresh this long before the access token expires.
-pub(super) const REFRESH_MARGIN_MS: f64 = 120_000.0;
-
-pub(super) fn call_state(w: &Worker) -> CallState {
-    if w.desk.live.is_some() {
-        CallState::InCall
-    } else if !w.desk.wrapups.is_empty() {
-        CallState::WrapUp
-    } else {
-        CallState::Idle
-    }
-}
+pub(super) use ringside_core::worker::session_store::REFRESH_MARGIN_MS;
 
 pub(super) fn profile() -> Option<Profile> {
     with_worker(|w| w.auth.profile().cloned()).flatten()
@@ -59,7 +37,7 @@ pub(super) fn account(p: &Profile) -> AuthAccount {
 
 /// Whether a click may start a call: sign-in is set up and nobody is signed in.
 pub(super) fn sign_in_required(w: &Worker) -> bool {
-    !w.settings.identity_providers.is_empty() && !w.auth.view().signed_in()
+    w.sign_in_required()
 }
 
 /// The platform session of this browser session (the signed-in agent's):
@@ -78,19 +56,7 @@ pub(super) async fn apply(event: AuthEvent) {
 
 /// A reason the session may end.
 pub(super) async fn ends(cause: Cause) {
-    let event = with_worker(|w| {
-        let privileged = w
-            .auth
-            .profile()
-            .is_some_and(|p| w.settings.is_privileged(p));
-        AuthEvent::Cause {
-            cause,
-            call: call_state(w),
-            now_ms: now_ms() as u64,
-            grace_minutes: w.settings.grace_minutes(),
-            privileged,
-        }
-    });
+    let event = with_worker(|w| w.cause(cause, now_ms() as u64));
     if let Some(event) = event {
         apply(event).await;
     }
@@ -110,7 +76,7 @@ async fn carry_out(fx: AuthEffect) {
             let wait = at_ms.saturating_sub(now_ms() as u64).min(i32::MAX as u64) as u32;
             chrome::set_timeout(wait, move || {
                 spawn_local(async move {
-                    let call = with_worker(|w| call_state(w)).unwrap_or(CallState::Idle);
+                    let call = with_worker(|w| w.call_state()).unwrap_or(CallState::Idle);
                     apply(AuthEvent::CountdownDue { generation, call }).await;
                 });
             });
@@ -124,8 +90,8 @@ async fn carry_out(fx: AuthEffect) {
             chrome::storage_remove(Area::Local, &[KEY_PROFILE]).await
         }
         AuthEffect::PurgeInHost { account, revoke } => {
-            let purge = json!({ "issuer": account.issuer, "client_id": account.client_id, "revoke": revoke });
-            let kept = chrome::storage_set(Area::Local, &json!({ KEY_PURGE: purge })).await;
+            let kept =
+                chrome::storage_set(Area::Local, &store::purge_record(&account, revoke)).await;
             purge_in_host(account, revoke).await;
             kept
         }
@@ -161,39 +127,32 @@ async fn purge_in_host(account: AuthAccount, revoke: bool) {
     }
 }
 
-/// The scopes the current access token carries (space-separated).
-pub(super) async fn granted_scope() -> Option<String> {
+/// The token record's `name` field (storage.session).
+async fn token_field(name: &str) -> Option<String> {
     let s = chrome::storage_get(Area::Session, Some(&[KEY_TOKENS]))
         .await
         .unwrap_or_default();
-    s[KEY_TOKENS]["scope"].as_str().map(str::to_owned)
+    store::token_field(&s, name).map(str::to_owned)
+}
+
+/// The scopes the current access token carries (space-separated).
+pub(super) async fn granted_scope() -> Option<String> {
+    token_field("scope").await
 }
 
 pub(super) async fn access_token() -> Option<String> {
-    let s = chrome::storage_get(Area::Session, Some(&[KEY_TOKENS]))
-        .await
-        .unwrap_or_default();
-    s[KEY_TOKENS]["access_token"].as_str().map(str::to_owned)
+    token_field("access_token").await
 }
 
 /// Stores the tokens (storage.session) and the profile (storage.local), and
 /// schedules the refresh. Returns when the access token expires.
 pub(super) async fn keep(profile: &Profile, grant: &TokenGrant, refresh: Option<&str>) -> f64 {
-    let expires_at = now_ms() + grant.expires_in.unwrap_or(3600) as f64 * 1000.0;
-    let mut tokens = json!({ "access_token": grant.access_token, "expires_at": expires_at });
-    if let Some(r) = refresh {
-        tokens["refresh_token"] = r.into();
-    }
-    // The scopes granted so far (incremental authorization adds to them); a
-    // refresh that does not say keeps the ones known.
-    let scope = match &grant.scope {
-        Some(s) => Some(s.clone()),
+    let known = match grant.scope {
+        Some(_) => None,
         None => granted_scope().await,
     };
-    if let Some(s) = scope {
-        tokens["scope"] = s.into();
-    }
-    if let Err(e) = chrome::storage_set(Area::Session, &json!({ KEY_TOKENS: tokens })).await {
+    let (tokens, expires_at) = store::token_record(grant, refresh, known, now_ms());
+    if let Err(e) = chrome::storage_set(Area::Session, &tokens).await {
         log_warn(&format!("cannot keep the session: {}", JsError::from(e)));
     }
     keep_profile(profile).await;
@@ -220,31 +179,6 @@ pub(super) fn schedule_refresh(expires_at: f64) {
     });
 }
 
-/// What a refused refresh means for the session (None: try again later).
-fn refresh_cause(e: &ErrorBody) -> Option<Cause> {
-    match e.kind() {
-        Some(ErrorCode::NoRefreshToken) => Some(Cause::SecretStoreEmpty),
-        Some(ErrorCode::SecretStoreUnavailable) => Some(Cause::SecretStoreLocked),
-        Some(ErrorCode::ProviderRefused) => {
-            let d = e.detail.as_deref().cloned().unwrap_or(Value::Null);
-            match token::classify(
-                d["status"].as_u64().unwrap_or(400) as u16,
-                d["body"].as_str().unwrap_or_default(),
-                d["retry_after"].as_str(),
-            ) {
-                TokenFailure::GrantRevoked(reason) => Some(Cause::GrantRevoked { reason }),
-                // A claims challenge on refresh needs the agent: sign in again.
-                TokenFailure::InteractionRequired { .. } => Some(Cause::ClaimsChallengeFailed),
-                TokenFailure::InvalidClient(_) | TokenFailure::Other(_) => {
-                    Some(Cause::Unauthorized)
-                }
-                TokenFailure::Transient { .. } => None,
-            }
-        }
-        _ => None,
-    }
-}
-
 /// A new access token through the host. Returns whether the session goes on.
 pub(super) async fn refresh() -> bool {
     let Some(profile) = profile() else {
@@ -261,13 +195,13 @@ pub(super) async fn refresh() -> bool {
     }))
     .await
     .and_then(|v| {
-        serde_json::from_value::<TokenGrant>(v)
+        ringside_core::json::from_value::<TokenGrant>(v)
             .map_err(|e| ErrorBody::new(ErrorCode::Internal, e.to_string()))
     });
     let grant = match answer {
         Ok(grant) => grant,
         Err(e) => {
-            match refresh_cause(&e) {
+            match store::refresh_cause(&e) {
                 Some(cause) => ends(cause).await,
                 None => log_warn(&format!("refresh failed, will retry: {}", e.message)),
             }
@@ -341,56 +275,46 @@ pub(super) async fn sign_out(revocation_endpoint: Option<String>) {
     let Some(profile) = profile() else {
         return;
     };
-    let mut notice = Notice::new("signedOut", &[]);
     // Through the host: the stored refresh token, or (`access_token`) the
     // session's access token when the provider issued no refresh token.
     let forget_in_host = |access_token: Option<String>| {
-        let account = account(&profile);
-        async move {
-            let r = host_request(Request::AuthForget(AuthForgetParams {
-                account,
-                revoke: true,
-                access_token: access_token.map(Into::into),
-            }))
-            .await;
-            match r {
-                Ok(v) if v["revoked"] == true => Notice::new("signedOut", &[]),
-                Ok(v) => {
-                    let why = v["revoke_error"].as_str().unwrap_or_default().to_owned();
-                    Notice::new("signedOutNotRevoked", &[&why])
-                }
-                Err(e) => Notice::new("signedOutNotRevoked", &[&e.message]),
-            }
-        }
+        host_request(Request::AuthForget(AuthForgetParams {
+            account: account(&profile),
+            revoke: true,
+            access_token: access_token.map(Into::into),
+        }))
     };
-    match profile.home {
-        TokenHome::Host => notice = forget_in_host(None).await,
+    let notice = match profile.home {
+        TokenHome::Host => store::host_sign_out_notice(&forget_in_host(None).await),
         TokenHome::Browser => {
             let tokens = chrome::storage_get(Area::Session, Some(&[KEY_TOKENS]))
                 .await
                 .unwrap_or_default();
-            let t = &tokens[KEY_TOKENS];
-            let token = t["refresh_token"].as_str().or(t["access_token"].as_str());
-            let access_only = t["refresh_token"].is_null();
-            if let (true, true, Some(access)) = (host_connected(), access_only, token) {
+            match (host_connected(), store::access_token_only(&tokens)) {
                 // The host is there but the provider issued no refresh
                 // token: the host revokes the access token (it may hold the
                 // client secret, and no CORS rule applies to it).
-                notice = forget_in_host(Some(access.to_owned())).await;
-            } else if let (Some(token), Some(url)) = (token, revocation_endpoint) {
-                let r = chrome::http(
-                    &url,
-                    Some(&[("token", token), ("client_id", &profile.client_id)]),
-                    None,
-                    None,
-                )
-                .await;
-                if !matches!(r, Ok(ref a) if a.status == 200) {
-                    notice = Notice::new("signedOutNotRevoked", &[&url]);
+                (true, Some(access)) => {
+                    store::host_sign_out_notice(&forget_in_host(Some(access.to_owned())).await)
+                }
+                _ => {
+                    let revoked = match (store::token_to_revoke(&tokens), &revocation_endpoint) {
+                        (Some(token), Some(url)) => {
+                            let form =
+                                [("token", token), ("client_id", profile.client_id.as_str())];
+                            let r = chrome::http(url, Some(&form), None, None).await;
+                            matches!(r, Ok(ref a) if a.status == 200)
+                        }
+                        _ => true,
+                    };
+                    match (revoked, revocation_endpoint) {
+                        (false, Some(url)) => Notice::new("signedOutNotRevoked", &[&url]),
+                        _ => Notice::new("signedOut", &[]),
+                    }
                 }
             }
         }
-    }
+    };
     apply(AuthEvent::SignedOut { notice }).await;
 }
 
@@ -405,28 +329,21 @@ pub(super) async fn restore() -> Option<(Profile, f64)> {
     let session = chrome::storage_get(Area::Session, Some(&[KEY_TOKENS, KEY_PLATFORM_SESSION]))
         .await
         .unwrap_or_default();
-    let restored = serde_json::from_value::<Profile>(local[KEY_PROFILE].clone()).ok();
-    let expires_at = session[KEY_TOKENS]["expires_at"].as_f64().unwrap_or(0.0);
-    if let Some(profile) = &restored {
-        let platform = session[KEY_PLATFORM_SESSION].as_str().map(str::to_owned);
-        with_worker(|w| w.auth.restore_platform_session(platform));
+    let found = store::found(&local, &session);
+    if let Some(profile) = found.profile {
+        with_worker(|w| w.auth.restore_platform_session(found.platform_session));
         apply(AuthEvent::Restored {
-            profile: profile.clone(),
-            expires_at_ms: expires_at,
+            profile,
+            expires_at_ms: found.expires_at_ms,
         })
         .await;
     }
-    if let Some(p) = local[KEY_PURGE].as_object() {
-        let account = AuthAccount {
-            issuer: p["issuer"].as_str().unwrap_or_default().to_owned(),
-            client_id: p["client_id"].as_str().unwrap_or_default().to_owned(),
-        };
-        let revoke = p["revoke"].as_bool().unwrap_or(false);
+    if let Some((account, revoke)) = found.purge {
         super::kernel::wait_connected().await;
         purge_in_host(account, revoke).await;
     }
-    if let Ok(pending) = serde_json::from_value::<PendingSignOut>(local[KEY_PENDING].clone()) {
-        let call = with_worker(|w| call_state(w)).unwrap_or(CallState::Idle);
+    if let Some(pending) = found.pending {
+        let call = with_worker(|w| w.call_state()).unwrap_or(CallState::Idle);
         apply(AuthEvent::PendingFound {
             pending,
             call,
@@ -436,7 +353,7 @@ pub(super) async fn restore() -> Option<(Profile, f64)> {
     }
     broadcast();
     let profile = profile()?;
-    Some((profile, expires_at))
+    Some((profile, found.expires_at_ms))
 }
 
 /// After a worker restart within the browser session: follow the platform

@@ -2,7 +2,8 @@
 //! startup, pushed to pages.
 
 use ringside_core::auth::revocation::Cause;
-use ringside_core::settings::{self, SiteDecision};
+use ringside_core::settings;
+use ringside_core::worker::state::SettingsApplied;
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
@@ -53,7 +54,7 @@ pub(super) async fn load_settings() {
     let options = local.get(KEY_OPTIONS).cloned().unwrap_or_else(|| json!({}));
     let switched_off: Vec<String> = local
         .get(KEY_SWITCHED_OFF)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .and_then(|v| ringside_core::json::from_value(v.clone()).ok())
         .unwrap_or_default();
     let cached = chrome::storage_get(Area::Session, Some(&[KEY_POLICY_CACHE]))
         .await
@@ -99,11 +100,8 @@ pub(super) async fn load_settings() {
     apply_settings(generation, managed, options, switched_off, true).await;
 }
 
-/// Applies merged settings. `whole`: `managed` is the whole policy (managed
-/// storage, or this session's copy of it), so a later read that names another
-/// sign-in method is a change; a startup copy of the site lists alone is not
-/// (it would make every browser start look like a method change, and restart
-/// a sign-out countdown that was already running).
+/// Applies merged settings (`WorkerState::apply_settings` says what
+/// `whole` means) and carries out what changed.
 pub(super) async fn apply_settings(
     generation: u64,
     managed: Value,
@@ -112,35 +110,19 @@ pub(super) async fn apply_settings(
     whole: bool,
 ) {
     let applied = with_worker(|w| {
-        if generation != w.settings_generation {
-            // A newer read is under way; it applies.
-            return None;
-        }
-        w.settings_loaded = true;
+        let applied = w.apply_settings(generation, managed, options, switched_off, whole)?;
         for waiter in w.settings_waiters.drain(..) {
             let _ = waiter.send(());
         }
-        let merged = settings::merge(&managed, &options);
-        let changed = merged.dialer != w.settings.dialer;
-        // A change of the company's sign-in method (not the first read).
-        let method_change = (w.settings_loaded_before
-            && merged.sign_in_method != w.settings.sign_in_method)
-            .then_some(merged.sign_in_method)
-            .flatten();
-        if whole {
-            w.settings_loaded_before = true;
-        }
-        w.settings = merged;
-        w.managed = managed;
-        w.options = options;
-        w.switched_off = switched_off;
-        if changed {
-            w.dialer_sent = false;
-        }
-        Some((changed, method_change))
+        Some(applied)
     })
     .flatten();
-    let Some((dialer_changed, method_change)) = applied else {
+    // None: a newer read is under way; it applies.
+    let Some(SettingsApplied {
+        dialer_changed,
+        method_change,
+    }) = applied
+    else {
         return;
     };
     if let Some(method) = method_change {
@@ -172,17 +154,7 @@ pub fn sw_on_storage_changed() {
 
 /// Tells each content script whether click-to-call runs on its site now.
 pub(super) async fn tell_pages() {
-    let targets = with_worker(|w| {
-        w.pages
-            .iter()
-            .map(|p| {
-                let on = settings::site_decision(&w.settings, &w.switched_off, &p.origin)
-                    == SiteDecision::Allowed;
-                (p.tab, p.frame, on)
-            })
-            .collect::<Vec<_>>()
-    })
-    .unwrap_or_default();
+    let targets = with_worker(|w| w.page_switches()).unwrap_or_default();
     for (tab, frame, on) in targets {
         // Pages that navigated away no longer listen; that is fine.
         let _ = chrome::send_to_frame(
@@ -196,14 +168,7 @@ pub(super) async fn tell_pages() {
 
 /// The agent switched click-to-call on or off for a site (popup).
 pub(super) async fn set_site(origin: String, enabled: bool) {
-    let list = with_worker(|w| {
-        w.switched_off.retain(|o| !o.eq_ignore_ascii_case(&origin));
-        if !enabled {
-            w.switched_off.push(origin.clone());
-        }
-        w.switched_off.clone()
-    })
-    .unwrap_or_default();
+    let list = with_worker(|w| w.switch_site(&origin, enabled)).unwrap_or_default();
     if let Err(e) = chrome::storage_set(Area::Local, &json!({ KEY_SWITCHED_OFF: list })).await {
         log_warn(&format!(
             "cannot save the site switch: {}",

@@ -8,30 +8,11 @@ use super::kernel::Worker;
 use crate::error::JsError;
 
 pub(super) fn current_state(w: &Worker) -> UiState {
-    UiState {
-        host: w.link.status().clone(),
-        stats: w.link.stats().clone(),
-        pages: w.pages.clone(),
-        calls: w.desk.clone(),
-        settings: w.settings.clone(),
-        switched_off: w.switched_off.clone(),
-        raw_options: w.options.clone(),
-        auth: w.auth.view().clone(),
-        mail: w.mail.clone(),
-        my_presence: w.my_presence.clone(),
-        panel_request: w.panel_request.clone(),
-        install_type: w.install_type.clone(),
-        update_pending: w.update_pending.clone(),
-        contacts: contacts::view(),
-        caller: w
-            .desk
-            .live
-            .as_ref()
-            .and_then(|c| contacts::caller(&c.number)),
-    }
+    w.ui_state(contacts::view(), contacts::caller)
 }
 
+/// As JSON text parsed by the browser: the one encoder the worker links
+/// (`ringside_core::json`); pages read it as they always did.
 pub(super) fn state_js(state: &UiState) -> Result<JsValue, JsError> {
-    let ser = serde_wasm_bindgen::Serializer::json_compatible();
-    Ok(serde::Serialize::serialize(state, &ser)?)
+    Ok(js_sys::JSON::parse(&serde_json::to_string(state)?)?)
 }
