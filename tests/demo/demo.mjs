@@ -141,6 +141,9 @@ await clickButton(site, 'Call 01 23 45 67 89');
 await remoteEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', { what: 'the remote softphone to answer' });
 await popup.reload();
 await popup.getByRole('heading', { name: 'On a call' }).waitFor();
+// Caller ID from the synced contacts, although People gave her number only
+// in national form (no canonicalForm): the worker made it E.164.
+await popup.getByTestId('call-contact').getByText('Claire Martin').waitFor({ timeout: 5000 });
 await popup.waitForTimeout(1200);
 await shot(popup, '2b-popup-on-a-call');
 await popup.getByRole('button', { name: 'Hang up' }).click();

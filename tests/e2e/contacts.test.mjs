@@ -177,6 +177,33 @@ test('an edit and a deletion at the source arrive with the next incremental sync
   await popup.close();
 });
 
+test('a number People could not parse (national form, no canonicalForm) is made E.164 by the worker: the side panel finds the contact by it', async () => {
+  // Google gives canonicalForm only for the numbers it could parse; the
+  // emulator, like it, gives none for a national number.
+  await emu.control('PATCH', '/google/people/contacts/c11', { phoneNumbers: [{ value: '(650) 555-0111', type: 'work' }] });
+  const who = (await emu.control('GET', '/google/people/contacts/c11')).names[0].displayName;
+  await stale();
+  await openPopup();
+  await synced(popup);
+  const phones = await b.sw.evaluate(() => new Promise((resolve) => {
+    const r = indexedDB.open('ringside-contacts');
+    r.onsuccess = () => {
+      const q = r.result.transaction('contacts').objectStore('contacts').get('google:people/c11');
+      q.onsuccess = () => resolve((typeof q.result === 'string' ? JSON.parse(q.result) : q.result).phones);
+    };
+  }));
+  assert.deepEqual(phones.map((p) => [p.raw, p.e164]), [['(650) 555-0111', '+16505550111']], 'made E.164 with the agent\'s region (US)');
+  await popup.close();
+  await emu.control('DELETE', '/requests');
+  const panel = await openExtensionPage(b, 'sidepanel.html', { width: 420, height: 800 });
+  await panel.getByLabel('Find a contact').fill('+1 650 555 0111');
+  await panel.getByLabel('Find a contact').press('Enter');
+  await panel.getByTestId('contact-card').getByRole('heading', { name: who }).waitFor({ timeout: 10000 });
+  const seen = await emu.control('GET', '/requests');
+  assert.deepEqual(seen.filter((r) => r.path.includes('people:search')).map((r) => r.path), [], 'found in the local copy');
+  await panel.close();
+});
+
 test('an expired sync token leads to a clean full resync: same contacts, no duplicates', async () => {
   await emu.control('DELETE', '/google/people/contacts/c4');
   await emu.control('POST', '/google/people/expire-sync-tokens');

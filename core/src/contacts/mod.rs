@@ -263,6 +263,13 @@ pub fn from_person(source: Source, p: &Value) -> Option<StoredContact> {
 /// host's `detect` (libphonenumber with the agent's default region), and
 /// where each came from (contact, phone). Graph gives numbers as typed, so a
 /// national one (`06 12 34 56 78`) needs the region to become E.164.
+/// Whether a contact holds a number with no E.164 yet: People gives
+/// `canonicalForm` only for the numbers it could parse (a national number
+/// often has none), so People's numbers may need it as much as Outlook's.
+pub fn needs_normalizing(contact: &StoredContact) -> bool {
+    contact.phones.iter().any(|p| p.e164.is_none())
+}
+
 pub fn unnormalized(contacts: &[StoredContact]) -> (Vec<String>, Vec<(usize, usize)>) {
     let mut texts = vec![];
     let mut at = vec![];

@@ -334,7 +334,10 @@ impl ContactSave {
     }
 
     fn saved(&mut self, c: StoredContact) -> SaveStep {
-        if self.backend.numbers_as_typed() {
+        // Outlook returns numbers as typed; People gives `canonicalForm` only
+        // for those it could parse. Either way, what has no E.164 is made so
+        // here (with the agent's region) before it is kept.
+        if self.backend.numbers_as_typed() || crate::contacts::needs_normalizing(&c) {
             self.phase = Phase::Normalizing;
             return SaveStep::Normalize(c);
         }

@@ -213,6 +213,25 @@ fn a_new_google_contact_is_created_and_kept() {
 }
 
 #[test]
+fn a_google_number_people_could_not_parse_is_normalised_before_it_is_kept() {
+    // People answers with no `canonicalForm` for a national number: it
+    // goes through the worker's normalisation, as Outlook's do.
+    let req = SaveRequest {
+        draft: draft("Claire", &["01 23 45 67 89"], &[]),
+        ..SaveRequest::default()
+    };
+    let (flow, _) = start(ProviderKind::Google, req, None, PEOPLE_SCOPE);
+    let mut flow = flow.unwrap();
+    let step = flow.answer(ok(200, person("Claire", "%E1", &["01 23 45 67 89"])));
+    let SaveStep::Normalize(mut c) = step else {
+        panic!("expected normalisation, got {step:?}");
+    };
+    c.phones[0].e164 = Some("+33123456789".into());
+    let kept = done(flow.normalized(c)).keep.unwrap();
+    assert_eq!(kept.phones[0].e164.as_deref(), Some("+33123456789"));
+}
+
+#[test]
 fn a_failed_create_says_its_status() {
     let req = SaveRequest {
         draft: draft("Mateo", &[], &["mateo@example.com"]),

@@ -308,7 +308,15 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
             Next::Fail(key, subs) => return Err((key, subs)),
             Next::Page(page) => page,
         };
-        if ringside_core::contacts::backend::of(source).numbers_as_typed() {
+        // Outlook's numbers come as typed, and People's have no
+        // `canonicalForm` when Google could not parse them (a national
+        // number): whatever has no E.164 is made so before it is kept.
+        if ringside_core::contacts::backend::of(source).numbers_as_typed()
+            || page
+                .upserts
+                .iter()
+                .any(ringside_core::contacts::needs_normalizing)
+        {
             normalize(&mut page.upserts).await;
             // The host's answer took an await: still the same agent?
             if !current(started, me) {
