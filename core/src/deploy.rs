@@ -1,7 +1,8 @@
 //! Enterprise deployment: the example managed configuration the policy
 //! templates are generated from, the Linux policy file (force-install, the
-//! extension's `3rdparty` configuration, the native host allow-list) and the
-//! update manifest a self-hosted update URL serves.
+//! extension's `3rdparty` configuration, the native host allow-list), the
+//! update manifest a self-hosted update URL serves, and Firefox's forms of the
+//! same (`policies.json`, a managed-storage manifest).
 //!
 //! The templates come from the one schema (`managed_schema.json`): every
 //! property of the schema gets its example here, and a test fails when a
@@ -21,6 +22,11 @@ pub struct Deployment {
     pub update_url: String,
     /// The extension's managed configuration (keys of `managed_schema.json`).
     pub config: Map<String, Value>,
+    /// The Firefox add-on id (manifest.json's `browser_specific_settings.gecko.id`).
+    pub firefox_addon_id: String,
+    /// Where the Mozilla-signed `.xpi` is served; `None`: Firefox's policy
+    /// configures the add-on but does not install it.
+    pub xpi_url: Option<String>,
 }
 
 /// The Chrome Web Store's update URL, for a store-published build.
@@ -101,6 +107,52 @@ pub fn linux_policy(d: &Deployment) -> Value {
         "NativeMessagingAllowlist": [HOST_NAME],
         "3rdparty": {"extensions": {d.extension_id.clone(): Value::Object(d.config.clone())}}
     })
+}
+
+/// Firefox's enterprise policy file, `policies.json` (in `distribution/`
+/// beside Firefox, `/etc/firefox/policies/` on Linux; Windows and macOS read
+/// the same policies from Group Policy or a profile): the configuration under
+/// `3rdparty.Extensions.<add-on id>`, and `ExtensionSettings` force-installing
+/// the signed add-on when its URL is known.
+pub fn firefox_policies(d: &Deployment) -> Value {
+    let id = d.firefox_addon_id.clone();
+    let mut policies = json!({
+        "3rdparty": {"Extensions": {id.clone(): Value::Object(d.config.clone())}}
+    });
+    if let Some(url) = &d.xpi_url {
+        policies["ExtensionSettings"] =
+            json!({id: {"installation_mode": "force_installed", "install_url": url}});
+    }
+    json!({ "policies": policies })
+}
+
+/// Firefox's managed-storage manifest, `<add-on id>.json` in
+/// `/usr/lib/mozilla/managed-storage/` (every user) or
+/// `~/.mozilla/managed-storage/` (one user): the configuration alone.
+pub fn firefox_managed_storage(d: &Deployment) -> Value {
+    json!({
+        "name": d.firefox_addon_id,
+        "description": "Ringside",
+        "type": "storage",
+        "data": Value::Object(d.config.clone()),
+    })
+}
+
+/// True for a Firefox add-on id: an email-like id (`name@domain`) or a GUID
+/// in braces, as Mozilla accepts them, and nothing that needs escaping.
+pub fn is_valid_addon_id(id: &str) -> bool {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-._".contains(c);
+    let email = id.split_once('@').is_some_and(|(a, b)| {
+        !b.is_empty()
+            && id.chars().all(|c| plain(c) || c == '@')
+            && !b.contains('@')
+            && !a.is_empty()
+    });
+    let guid = id.len() == 38
+        && id.starts_with('{')
+        && id.ends_with('}')
+        && id[1..37].chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    email || guid
 }
 
 fn xml_escape(s: &str) -> String {
@@ -185,6 +237,8 @@ mod tests {
             extension_id: "fempdkhheodefkjhkbekalfieneojckb".into(),
             update_url: "https://deploy.example.com/ringside/updates.xml".into(),
             config: example_config(&schema()).unwrap(),
+            firefox_addon_id: "ringside@ringside.dev".into(),
+            xpi_url: None,
         };
         let p = linux_policy(&d);
         assert_eq!(
@@ -200,6 +254,48 @@ mod tests {
         assert!(xml.contains("appid='fempdkhheodefkjhkbekalfieneojckb'"));
         assert!(xml.contains("codebase='https://x/a.crx?v=1&amp;b=&lt;2&gt;'"));
         assert!(xml.contains("version='1.2.3'"));
+    }
+
+    #[test]
+    fn firefox_policies_carry_the_same_settings_and_force_install_only_with_a_url() {
+        let mut d = Deployment {
+            extension_id: "fempdkhheodefkjhkbekalfieneojckb".into(),
+            update_url: "https://deploy.example.com/ringside/updates.xml".into(),
+            config: example_config(&schema()).unwrap(),
+            firefox_addon_id: "ringside@ringside.dev".into(),
+            xpi_url: None,
+        };
+        let p = firefox_policies(&d);
+        let settings = &p["policies"]["3rdparty"]["Extensions"]["ringside@ringside.dev"];
+        assert_eq!(settings, &Value::Object(d.config.clone()));
+        assert!(p["policies"].get("ExtensionSettings").is_none());
+        d.xpi_url = Some("https://deploy.example.com/ringside/ringside-1.2.3.xpi".into());
+        let p = firefox_policies(&d);
+        assert_eq!(
+            p["policies"]["ExtensionSettings"]["ringside@ringside.dev"],
+            json!({"installation_mode": "force_installed",
+                   "install_url": "https://deploy.example.com/ringside/ringside-1.2.3.xpi"})
+        );
+        let m = firefox_managed_storage(&d);
+        assert_eq!(m["name"], "ringside@ringside.dev");
+        assert_eq!(m["type"], "storage");
+        assert_eq!(m["data"], Value::Object(d.config));
+    }
+
+    #[test]
+    fn addon_ids() {
+        for ok in [
+            "ringside@ringside.dev",
+            "a@b",
+            "{12345678-1234-1234-1234-123456789abc}",
+        ] {
+            assert!(is_valid_addon_id(ok), "{ok}");
+        }
+        for bad in [
+            "", "ringside", "@x", "a@", "a@b@c", "a b@c", "a\"@c", "{1234}", "../x@y",
+        ] {
+            assert!(!is_valid_addon_id(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -102,12 +102,7 @@ fn profile(
     let card = dom::el(doc, "div", "profile", None)?;
     card.set_attribute("data-testid", "profile")?;
     if let Some(src) = &p.picture {
-        let img = dom::el(doc, "img", "avatar", None)?;
-        img.set_attribute("src", src)?;
-        // Decorative: the name beside it says who this is.
-        img.set_attribute("alt", "")?;
-        img.set_attribute("referrerpolicy", "no-referrer")?;
-        card.add(&img)?;
+        card.add(&dom::avatar(doc, src)?)?;
     }
     let who = dom::el(doc, "div", "who", None)?;
     let name = dom::el(doc, "p", "profile-name", Some(&p.name))?;

@@ -342,11 +342,7 @@ fn contact_card(
     };
     let head = dom::el(doc, "div", "contact-head", None)?;
     if let Some(photo) = c.photo.as_deref().filter(|u| u.starts_with("https://")) {
-        let img = dom::el(doc, "img", "avatar", None)?;
-        img.set_attribute("src", photo)?;
-        img.set_attribute("alt", "")?;
-        img.set_attribute("referrerpolicy", "no-referrer")?;
-        head.add(&img)?;
+        head.add(&dom::avatar(doc, photo)?)?;
     }
     let who = dom::el(doc, "div", "who", None)?;
     let h = dom::el(doc, "h2", "contact-name", Some(&c.name))?;

@@ -38,6 +38,21 @@ pub fn button(
     Ok(b)
 }
 
+/// A decorative profile picture (the name beside it says who this is). When
+/// the picture cannot load (an expired link, a 404, no network) the image
+/// removes itself, so the browser's broken-image icon never shows.
+pub fn avatar(doc: &Document, src: &str) -> Result<Element, JsError> {
+    use wasm_bindgen::JsCast;
+    let img = el(doc, "img", "avatar", None)?;
+    let gone = img.clone();
+    let on_error = wasm_bindgen::closure::Closure::once_into_js(move || gone.remove());
+    img.add_event_listener_with_callback("error", on_error.unchecked_ref())?;
+    img.set_attribute("alt", "")?;
+    img.set_attribute("referrerpolicy", "no-referrer")?;
+    img.set_attribute("src", src)?;
+    Ok(img)
+}
+
 /// Replaces the children of `parent` with `children`.
 pub fn replace_children(parent: &Element, children: &[Element]) -> Result<(), JsError> {
     parent.set_text_content(None);

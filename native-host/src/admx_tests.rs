@@ -20,6 +20,8 @@ fn deployment() -> Deployment {
         extension_id: "fempdkhheodefkjhkbekalfieneojckb".into(),
         update_url: "https://deploy.example.com/ringside/updates.xml".into(),
         config: deploy::example_config(&schema()).unwrap(),
+        firefox_addon_id: "ringside@ringside.dev".into(),
+        xpi_url: None,
     }
 }
 

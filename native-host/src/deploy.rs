@@ -349,6 +349,17 @@ pub fn files(d: &Deployment) -> Result<Vec<OutFile>, plist::Error> {
         path: "host/windows/ringside-host.reg".into(),
         text: windows_host_reg(),
     });
+    // Firefox: the policy file (every OS) and the Linux managed-storage
+    // manifest, named after the add-on id as Firefox looks it up.
+    out.push(OutFile {
+        path: "policies/firefox/policies.json".into(),
+        text: json_text(&deploy::firefox_policies(d)),
+    });
+    out.push(OutFile {
+        path: Path::new("policies/firefox/managed-storage")
+            .join(format!("{}.json", d.firefox_addon_id)),
+        text: json_text(&deploy::firefox_managed_storage(d)),
+    });
     Ok(out)
 }
 
@@ -365,6 +376,8 @@ mod tests {
             extension_id: "fempdkhheodefkjhkbekalfieneojckb".into(),
             update_url: "https://deploy.example.com/ringside/updates.xml".into(),
             config: deploy::example_config(&schema).unwrap(),
+            firefox_addon_id: "ringside@ringside.dev".into(),
+            xpi_url: None,
         }
     }
 
@@ -456,5 +469,22 @@ mod tests {
             serde_json::from_str(&find("policies/linux/edge/ringside.json").text).unwrap();
         assert_eq!(linux["NativeMessagingAllowlist"][0], HOST_NAME);
         find("policies/windows/ringside-chromium.reg");
+    }
+
+    #[test]
+    fn firefox_gets_its_policy_file_and_managed_storage_with_the_same_settings() {
+        let d = deployment();
+        let files = files(&d).unwrap();
+        let read = |p: &str| -> Value {
+            let f = files.iter().find(|f| f.path == Path::new(p));
+            serde_json::from_str(&f.unwrap_or_else(|| panic!("{p} not generated")).text).unwrap()
+        };
+        let policies = read("policies/firefox/policies.json");
+        assert_eq!(
+            policies["policies"]["3rdparty"]["Extensions"]["ringside@ringside.dev"],
+            Value::Object(d.config.clone())
+        );
+        let storage = read("policies/firefox/managed-storage/ringside@ringside.dev.json");
+        assert_eq!(storage["data"], Value::Object(d.config));
     }
 }

@@ -98,6 +98,13 @@ struct DeployArgs {
     /// Where the CRX of --version is served.
     #[arg(long, value_name = "URL", requires = "version")]
     crx_url: Option<String>,
+    /// The Firefox add-on id (manifest.json's browser_specific_settings.gecko.id).
+    #[arg(long, value_name = "ID", default_value = ringside_host::install::FIREFOX_ADDON_ID)]
+    firefox_addon_id: String,
+    /// Where the Mozilla-signed .xpi is served: Firefox's policies.json then
+    /// force-installs it from there.
+    #[arg(long, value_name = "URL")]
+    xpi_url: Option<String>,
 }
 
 const MANAGED_SCHEMA: &str = include_str!("../../extension/static/managed_schema.json");
@@ -140,10 +147,17 @@ fn deploy_files(a: &DeployArgs, out: &mut impl std::io::Write) -> anyhow::Result
     if let Some(p) = checked.problems.first() {
         anyhow::bail!("setting {} is invalid: {}", p.key, p.message);
     }
+    anyhow::ensure!(
+        deploy::is_valid_addon_id(&a.firefox_addon_id),
+        "`{}` is not a Firefox add-on id: name@domain, or a GUID in braces",
+        a.firefox_addon_id
+    );
     let d = Deployment {
         extension_id: a.extension_id.clone(),
         update_url: a.update_url.clone(),
         config,
+        firefox_addon_id: a.firefox_addon_id.clone(),
+        xpi_url: a.xpi_url.clone(),
     };
     let mut files = ringside_host::deploy::files(&d)?;
     if let (Some(version), Some(crx_url)) = (&a.version, &a.crx_url) {

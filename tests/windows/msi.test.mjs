@@ -1,7 +1,7 @@
 // Windows, under Wine: the MSI `scripts/package` builds with wixl, installed
 // silently with the extension id and uninstalled, the machine checked before
 // and after: the exe under Program Files, the manifests and the admin
-// configuration under ProgramData, the HKLM keys for Chrome and Edge; the
+// configuration under ProgramData, the HKLM keys for Chrome, Edge and Firefox; the
 // installed host answers the extension and `doctor` is happy with it.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +18,9 @@ const EXE = 'C:\\Program Files\\Ringside\\ringside-host.exe';
 const KEYS = {
   chrome: `HKLM\\Software\\Google\\Chrome\\NativeMessagingHosts\\${HOST}`,
   edge: `HKLM\\Software\\Microsoft\\Edge\\NativeMessagingHosts\\${HOST}`,
+  firefox: `HKLM\\Software\\Mozilla\\NativeMessagingHosts\\${HOST}`,
 };
+const GECKO_ID = 'ringside@ringside.dev';
 const MANIFEST = (b) => `C:\\ProgramData\\Ringside\\${b}\\${HOST}.json`;
 let msi;
 
@@ -62,7 +64,7 @@ test('without EXTENSION_ID the install stops, says what to pass, and changes not
   machineHasNoRingside();
 });
 
-test('msiexec /i /qn EXTENSION_ID=… installs per machine for Chrome and Edge; msiexec /x leaves the machine as it was', () => {
+test('msiexec /i /qn EXTENSION_ID=… installs per machine for Chrome, Edge and Firefox; msiexec /x leaves the machine as it was', () => {
   machineHasNoRingside();
   // Marker for prepare(): a failed run's install is removed by the next one.
   execFileSync('cp', [msi, path.join(WORK, 'installed.msi')]);
@@ -72,14 +74,17 @@ test('msiexec /i /qn EXTENSION_ID=… installs per machine for Chrome and Edge; 
   assert.ok(existsSync(unixPath(EXE)), 'the exe is under Program Files');
   for (const [browser, key] of Object.entries(KEYS)) {
     assert.equal(regDefault(key), MANIFEST(browser));
+    // Firefox admits add-on ids (`allowed_extensions`), Chromium origins.
+    const callers = browser === 'firefox' ? { allowed_extensions: [GECKO_ID] } : { allowed_origins: [DEV_ORIGIN] };
     assert.deepEqual(readJson(MANIFEST(browser)), {
-      name: HOST, description: 'Ringside native host', path: EXE, type: 'stdio', allowed_origins: [DEV_ORIGIN],
+      name: HOST, description: 'Ringside native host', path: EXE, type: 'stdio', ...callers,
     });
   }
   // The admin configuration: the allow-list, with the installs recorded.
   const config = readJson('C:\\ProgramData\\Ringside\\host.json');
-  assert.deepEqual(config.allowed_origins, [DEV_ORIGIN]);
-  assert.deepEqual(config.installs.map((r) => [r.browser, r.scope]), [['chrome', 'system'], ['edge', 'system']]);
+  assert.deepEqual(config.allowed_origins, [DEV_ORIGIN, GECKO_ID]);
+  assert.deepEqual(config.installs.map((r) => [r.browser, r.scope]),
+    [['chrome', 'system'], ['edge', 'system'], ['firefox', 'system']]);
 
   // The installed exe serves the extension and doctor finds both registrations healthy.
   const s = session(frame(HELLO), { exe: EXE });
@@ -87,7 +92,7 @@ test('msiexec /i /qn EXTENSION_ID=… installs per machine for Chrome and Edge; 
   const d = host(['doctor', '--json'], { exe: EXE });
   const report = JSON.parse(d.text);
   assert.deepEqual(report.registrations.map((f) => [f.browser, f.scope, f.health]),
-    [['chrome', 'system', 'ok'], ['edge', 'system', 'ok']]);
+    [['chrome', 'system', 'ok'], ['edge', 'system', 'ok'], ['firefox', 'system', 'ok']]);
   assert.equal(d.status, 0);
 
   const x = msiexec(['/x', winPath(msi)]);

@@ -270,6 +270,14 @@ pub fn needs_normalizing(contact: &StoredContact) -> bool {
     contact.phones.iter().any(|p| p.e164.is_none())
 }
 
+/// Whether `contacts` from `backend` go through normalisation before they are
+/// kept: always for a source that gives numbers as typed (Outlook), otherwise
+/// when one of them holds a number with no E.164 (`needs_normalizing`). The
+/// one rule for the sync's pages and a saved contact.
+pub fn must_normalize(backend: &dyn backend::ContactBackend, contacts: &[StoredContact]) -> bool {
+    backend.numbers_as_typed() || contacts.iter().any(needs_normalizing)
+}
+
 pub fn unnormalized(contacts: &[StoredContact]) -> (Vec<String>, Vec<(usize, usize)>) {
     let mut texts = vec![];
     let mut at = vec![];

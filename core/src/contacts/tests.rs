@@ -508,3 +508,22 @@ fn national_numbers_take_the_hosts_e164_only_when_it_spans_the_whole_text() {
         "an extension or no match keeps the raw text only"
     );
 }
+
+#[test]
+fn contacts_are_normalized_when_the_source_types_numbers_or_one_lacks_e164() {
+    let parsed = stored(
+        Source::Google,
+        "c1",
+        "Ana",
+        &[("612 34 56 78", Some("+34612345678"))],
+        &[],
+    );
+    let national = stored(Source::Google, "c2", "Bo", &[("01 23 45 67 89", None)], &[]);
+    let google = backend::of(Source::Google);
+    assert!(!must_normalize(google, std::slice::from_ref(&parsed)));
+    assert!(!must_normalize(google, &[]));
+    assert!(must_normalize(google, &[parsed.clone(), national]));
+    // Outlook gives every number as typed: always normalised, even when a
+    // number looks like E.164 already.
+    assert!(must_normalize(backend::of(Source::Outlook), &[parsed]));
+}

@@ -337,7 +337,7 @@ impl ContactSave {
         // Outlook returns numbers as typed; People gives `canonicalForm` only
         // for those it could parse. Either way, what has no E.164 is made so
         // here (with the agent's region) before it is kept.
-        if self.backend.numbers_as_typed() || crate::contacts::needs_normalizing(&c) {
+        if crate::contacts::must_normalize(self.backend, std::slice::from_ref(&c)) {
             self.phase = Phase::Normalizing;
             return SaveStep::Normalize(c);
         }

@@ -311,12 +311,10 @@ async fn run(source: Source, me: &str, started: u64) -> Result<(), (String, Vec<
         // Outlook's numbers come as typed, and People's have no
         // `canonicalForm` when Google could not parse them (a national
         // number): whatever has no E.164 is made so before it is kept.
-        if ringside_core::contacts::backend::of(source).numbers_as_typed()
-            || page
-                .upserts
-                .iter()
-                .any(ringside_core::contacts::needs_normalizing)
-        {
+        if ringside_core::contacts::must_normalize(
+            ringside_core::contacts::backend::of(source),
+            &page.upserts,
+        ) {
             normalize(&mut page.upserts).await;
             // The host's answer took an await: still the same agent?
             if !current(started, me) {
