@@ -45,11 +45,41 @@ pub struct Jwks {
 }
 
 /// `aud` is a string or a list of strings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Decoded by hand rather than with `#[serde(untagged)]`, which buffers the
+/// value in serde's `Content` and compiles a second decoder for it (bytes in
+/// the worker's wasm module, issue 19).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Audience {
     One(String),
     Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Seen;
+        impl<'de> serde::de::Visitor<'de> for Seen {
+            type Value = Audience;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Audience, E> {
+                Ok(Audience::One(s.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Audience, A::Error> {
+                let mut all = vec![];
+                while let Some(a) = seq.next_element::<String>()? {
+                    all.push(a);
+                }
+                Ok(Audience::Many(all))
+            }
+        }
+        d.deserialize_any(Seen)
+    }
 }
 
 impl Audience {
@@ -68,11 +98,31 @@ impl Audience {
 }
 
 /// `email_verified` is a boolean, but some providers send the string "true".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Decoded by hand, as `Audience`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Flag {
     Bool(bool),
     Text(String),
+}
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Seen;
+        impl serde::de::Visitor<'_> for Seen {
+            type Value = Flag;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a boolean or a string")
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Flag, E> {
+                Ok(Flag::Bool(b))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Flag, E> {
+                Ok(Flag::Text(s.to_owned()))
+            }
+        }
+        d.deserialize_any(Seen)
+    }
 }
 
 impl Flag {

@@ -428,3 +428,30 @@ fn none_and_hmac_are_never_accepted_other_algorithms_are_a_setup_matter() {
     assert!(forbidden_alg("none") && forbidden_alg("HS256") && forbidden_alg("hs512"));
     assert!(!forbidden_alg("RS512") && !forbidden_alg("EdDSA"));
 }
+
+#[test]
+fn aud_and_email_verified_decode_in_each_form_providers_send() {
+    let aud = |t: &str| serde_json::from_str::<Audience>(t).map_err(|e| e.to_string());
+    assert_eq!(aud(r#""app""#), Ok(Audience::One("app".into())));
+    assert_eq!(
+        aud(r#"["app","api"]"#),
+        Ok(Audience::Many(vec!["app".into(), "api".into()]))
+    );
+    assert_eq!(aud("[]"), Ok(Audience::Many(vec![])));
+    for bad in ["1", "true", "null", r#"{"a":1}"#, r#"["app",2]"#] {
+        assert!(aud(bad).is_err(), "{bad}");
+    }
+    let flag = |t: &str| serde_json::from_str::<Flag>(t).map_err(|e| e.to_string());
+    assert_eq!(flag("true"), Ok(Flag::Bool(true)));
+    assert_eq!(flag(r#""true""#), Ok(Flag::Text("true".into())));
+    assert!(flag(r#""TRUE""#).unwrap().is_true());
+    for bad in ["1", "null", "[true]"] {
+        assert!(flag(bad).is_err(), "{bad}");
+    }
+    // Encoded as before (untagged): the value alone.
+    assert_eq!(
+        serde_json::to_string(&Audience::Many(vec!["a".into()])).unwrap(),
+        r#"["a"]"#
+    );
+    assert_eq!(serde_json::to_string(&Flag::Bool(false)).unwrap(), "false");
+}
