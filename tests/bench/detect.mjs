@@ -12,7 +12,8 @@ import { generatePage } from './page.mjs';
 export const REGION = 'FR';
 const RUNS = Number(process.env.RINGSIDE_BENCH_DETECT_RUNS || 5);
 const LIB_BUNDLE = path.join(ROOT, 'node_modules', 'libphonenumber-js', 'bundle', 'libphonenumber-max.js');
-const CORPUS = path.join(ROOT, 'core', 'tests', 'data', 'phone_corpus.tsv');
+// The labelled corpus: the first set and the world set (docs/bench.md).
+const CORPUS = ['phone_corpus.tsv', 'phone_corpus_world.tsv'].map((f) => path.join(ROOT, 'core', 'tests', 'data', f));
 export const OUT_DIR = path.join(ROOT, 'target', 'bench');
 
 export const median = (xs) => {
@@ -349,7 +350,8 @@ export async function benchDetectNoHost(b, report) {
 
 /** Precision and recall of both detectors on the labelled corpus. */
 export function benchCorpus(report) {
-  const lines = readFileSync(CORPUS, 'utf8')
+  const lines = CORPUS.map((f) => readFileSync(f, 'utf8'))
+    .join('\n')
     .split('\n')
     .filter((l) => l.trim() && !l.startsWith('#'))
     .map((l) => {
