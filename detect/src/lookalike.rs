@@ -32,6 +32,12 @@ const CURRENCIES: &[&str] = &[
     "xaf", "xof", "yen", "zar",
 ];
 
+/// Units written right after a measure (lower case, sorted).
+const UNITS: &[&str] = &[
+    "bps", "cm", "db", "gb", "ghz", "hz", "kb", "kbps", "kg", "khz", "km", "kwh", "lb", "lbs",
+    "mb", "mbps", "mg", "mhz", "ml", "mm", "mph", "tb", "wh",
+];
+
 /// Words that, right before a number, make it an identifier and not a phone:
 /// order, invoice and tracking words, and company, tax, person, bank, product
 /// and logistics registries of the corpus's countries. Sorted (binary search).
@@ -41,25 +47,32 @@ const ID_WORDS: &[&str] = &[
     "account",
     "acn",
     "artikelnummer",
+    "auftrag",
     "auftragsnummer",
     "bestelling",
     "bestellnummer",
     "bestellung",
     "bic",
     "blz",
+    "bsn",
     "btw",
     "build",
     "case",
     "cf",
     "cif",
+    "claim",
+    "client",
     "cnpj",
+    "codice",
     "colis",
     "commande",
+    "confirmation",
     "cpf",
     "cro",
     "cuil",
     "cuit",
     "curp",
+    "customer",
     "cvr",
     "dhl",
     "dič",
@@ -92,6 +105,7 @@ const ID_WORDS: &[&str] = &[
     "kundennr.",
     "kundennummer",
     "kvk",
+    "lieferschein",
     "lot",
     "meeting",
     "model",
@@ -116,6 +130,9 @@ const ID_WORDS: &[&str] = &[
     "part",
     "partita",
     "passcode",
+    "passe",
+    "password",
+    "passwort",
     "patent",
     "pedido",
     "personnummer",
@@ -123,7 +140,11 @@ const ID_WORDS: &[&str] = &[
     "pin",
     "plz",
     "po",
+    "policy",
     "postcode",
+    "promo",
+    "protocolo",
+    "rcs",
     "rechnung",
     "rechnungsnummer",
     "ref",
@@ -140,6 +161,8 @@ const ID_WORDS: &[&str] = &[
     "routing",
     "ruc",
     "rut",
+    "réf",
+    "réf.",
     "référence",
     "sendungsnummer",
     "serial",
@@ -150,6 +173,7 @@ const ID_WORDS: &[&str] = &[
     "ssn",
     "steuer-nr.",
     "steuernummer",
+    "student",
     "suivi",
     "sécurité",
     "ticket",
@@ -165,6 +189,7 @@ const ID_WORDS: &[&str] = &[
     "vat",
     "version",
     "vertragsnr.",
+    "vorgang",
     "vorgangsnummer",
     "y-tunnus",
     "zip",
@@ -212,10 +237,30 @@ const PHONE_WORDS: &[&str] = &[
     "gsm",
     "freephone",
     "switchboard",
+    "service",
+    "care",
+    "line",
+    "dial",
+    "ruf",
+    "toll",
+    "free",
+    "kontakt",
+    "zentrale",
+    "notruf",
+    "手机",
+    "座机",
 ];
+
+/// Endings that make a word an identifier's name: "Kundennummer",
+/// "Bestellnr.", "ordernummer", "会員番号", "订单号" (a phone word before the
+/// number wins: "Telefonnummer", "電話番号").
+const ID_SUFFIXES: &[&str] = &["nummer", "nr.", "nr", "番号", "号"];
 
 fn is_id_word(w: &str) -> bool {
     ID_WORDS.binary_search(&w).is_ok()
+        || ID_SUFFIXES
+            .iter()
+            .any(|s| w.len() > s.len() + 1 && w.ends_with(s))
 }
 
 pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
@@ -258,6 +303,10 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
         if matches!(p, '-' | '/' | '_') && d.is_alphanumeric() {
             return true;
         }
+        // A file name: "2125550198.jpg".
+        if p == '.' && d.is_ascii_lowercase() {
+            return true;
+        }
     }
     // Prices and percentages.
     if before
@@ -292,9 +341,15 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
             && w.len() <= 16
             && CURRENCIES.binary_search(&w.to_lowercase().as_str()).is_ok()
     };
-    if currency(&after_trim[..after_len])
-        || currency(&before_trim[before_trim.len() - before_len..])
+    let word_after = &after_trim[..after_len];
+    if word_after.len() <= 4
+        && UNITS
+            .binary_search(&word_after.to_ascii_lowercase().as_str())
+            .is_ok()
     {
+        return true;
+    }
+    if currency(word_after) || currency(&before_trim[before_trim.len() - before_len..]) {
         return true;
     }
     // Identifiers: "#123456", "Order 12345678", "ISBN 978-...", "v1.2.3".
@@ -362,6 +417,17 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
                 return true;
             }
         }
+        // Amounts in thousands: "3.878.100", "12,345,678".
+        if groups.len() >= 3
+            && groups[0].len() <= 2
+            && !groups[0].starts_with('0')
+            && groups[1..].iter().all(|g| g.len() == 3)
+            && number
+                .chars()
+                .all(|ch| ch == '.' || digit_value(ch).is_some())
+        {
+            return true;
+        }
         // IPv4 addresses.
         if groups.len() == 4
             && number.contains('.')
@@ -419,5 +485,6 @@ mod tests {
     fn word_lists_are_sorted_for_binary_search() {
         assert!(super::ID_WORDS.windows(2).all(|w| w[0] < w[1]));
         assert!(super::CURRENCIES.windows(2).all(|w| w[0] < w[1]));
+        assert!(super::UNITS.windows(2).all(|w| w[0] < w[1]));
     }
 }
