@@ -47,6 +47,7 @@ const ID_WORDS: &[&str] = &[
     "account",
     "acn",
     "artikelnummer",
+    "atu",
     "auftrag",
     "auftragsnummer",
     "bestelling",
@@ -85,6 +86,7 @@ const ID_WORDS: &[&str] = &[
     "fattura",
     "fedex",
     "fn",
+    "folio",
     "gst",
     "gstin",
     "gtin",
@@ -106,8 +108,10 @@ const ID_WORDS: &[&str] = &[
     "kundennummer",
     "kvk",
     "lieferschein",
+    "loan",
     "lot",
     "meeting",
+    "member",
     "model",
     "n.",
     "nhs",
@@ -361,9 +365,6 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
         .map_or(before.len(), |(at, _)| at);
     let context = before[context_start..].to_lowercase();
     let ctx = context.trim_end_matches([' ', ':', '\u{a0}', '\t']);
-    if ctx.ends_with('#') {
-        return true;
-    }
     // A phone word starts one of the words before ("Tel.:", "Telefon"),
     // not inside one ("Bestellnummer").
     let has_phone_word = ctx
@@ -375,6 +376,10 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
                 .iter()
                 .any(|w| w.as_bytes()[0] == first && word.starts_with(w))
         });
+    // "#123456", but "Tel#: 305-555-0122".
+    if ctx.ends_with('#') && !has_phone_word {
+        return true;
+    }
     if !has_phone_word {
         let last_word = ctx
             .rsplit(|ch: char| ch.is_whitespace() || ch == '(' || ch == '[')

@@ -122,3 +122,23 @@ fn north_america_s_international_prefix_on_another_region_s_page() {
     // Buenos Aires' area code 011 stays a national number.
     assert_eq!(e164s("AR", "Tel. 011 4567-8901"), ["+541145678901"]);
 }
+
+#[test]
+fn a_hash_after_a_phone_word_is_a_label() {
+    assert_eq!(e164s("US", "Tel#: 305-555-0122"), ["+13055550122"]);
+    assert!(e164s("US", "Claim # 7185550166").is_empty());
+}
+
+#[test]
+fn identifier_words_of_the_held_back_batch() {
+    for (region, text) in [
+        ("US", "Loan number 7135550135"),
+        ("AT", "ATU 12345678 · FN 123456 x"),
+        ("AU", "Member number 0412345678"),
+        ("MX", "Folio 5512345678"),
+        ("SE", "Kundnummer 0812345678"),
+        ("DE", "Auftragsnr. 0891234567"),
+    ] {
+        assert!(e164s(region, text).is_empty(), "{text}");
+    }
+}
