@@ -267,6 +267,33 @@ fn is_id_word(w: &str) -> bool {
             .any(|s| w.len() > s.len() + 1 && w.ends_with(s))
 }
 
+/// Where the last sentence of `context` starts: after a word of four
+/// letters or more, a full stop (or ! ?) and a space before a capital
+/// ("service. Order"), not after an abbreviation ("Tel. 01…", "Mob. Nr"),
+/// or after `|`, `;` or `·`.
+fn sentence_start(context: &str) -> usize {
+    let mut start = 0;
+    let mut letters = 0;
+    for (at, ch) in context.char_indices() {
+        if ch.is_alphabetic() {
+            letters += 1;
+            continue;
+        }
+        if matches!(ch, '.' | '!' | '?') && letters >= 4 {
+            let rest = &context[at + ch.len_utf8()..];
+            let next = rest.trim_start_matches([' ', '\u{a0}']);
+            if next.len() < rest.len() && next.chars().next().is_some_and(char::is_uppercase) {
+                start = context.len() - next.len();
+            }
+        }
+        if matches!(ch, '|' | ';' | '·') {
+            start = at + ch.len_utf8();
+        }
+        letters = 0;
+    }
+    start
+}
+
 pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
     let number = &text[c.start..c.number_end];
     let after = &text[c.end..];
@@ -366,8 +393,11 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
     let context = before[context_start..].to_lowercase();
     let ctx = context.trim_end_matches([' ', ':', '\u{a0}', '\t']);
     // A phone word starts one of the words before ("Tel.:", "Telefon"),
-    // not inside one ("Bestellnummer").
-    let has_phone_word = ctx
+    // not inside one ("Bestellnummer"), in the same sentence ("… customer
+    // service. Order #123456" is an order).
+    let around = &before[context_start..];
+    let sentence = around[sentence_start(around)..].to_lowercase();
+    let has_phone_word = sentence
         .split(|ch: char| !ch.is_alphanumeric())
         .filter(|word| word.len() >= 2)
         .any(|word| {

@@ -142,3 +142,15 @@ fn identifier_words_of_the_held_back_batch() {
         assert!(e164s(region, text).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn a_phone_word_of_the_sentence_before_does_not_make_an_order_a_phone() {
+    assert!(e164s("FR", "Merci pour le service. Order #0171373007, v18").is_empty());
+    assert!(e164s("FR", "Planning du service. SIRET 969 486 309").is_empty());
+    // Within one sentence the phone word still wins.
+    assert_eq!(
+        e164s("GB", "Customer services: 0345 600 1234"),
+        ["+443456001234"]
+    );
+    assert_eq!(e164s("DE", "Tel. Zentrale 030 1234567"), ["+49301234567"]);
+}
