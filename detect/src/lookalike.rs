@@ -96,6 +96,7 @@ const ID_WORDS: &[&str] = &[
     "ice",
     "ico",
     "id",
+    "identifiant",
     "imei",
     "inn",
     "invoice",
@@ -146,6 +147,7 @@ const ID_WORDS: &[&str] = &[
     "po",
     "policy",
     "postcode",
+    "pratica",
     "promo",
     "protocolo",
     "rcs",
@@ -197,9 +199,12 @@ const ID_WORDS: &[&str] = &[
     "vorgangsnummer",
     "y-tunnus",
     "zip",
+    "заказ",
+    "замовлення",
     "инн",
     "кпп",
     "огрн",
+    "№",
     "사업자등록번호",
 ];
 /// Words that say "this is a phone number" and win over an ID word.

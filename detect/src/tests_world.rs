@@ -154,3 +154,15 @@ fn a_phone_word_of_the_sentence_before_does_not_make_an_order_a_phone() {
     );
     assert_eq!(e164s("DE", "Tel. Zentrale 030 1234567"), ["+49301234567"]);
 }
+
+#[test]
+fn identifier_words_of_the_second_held_back_batch() {
+    for (region, text) in [
+        ("FR", "Identifiant 0299123456"),
+        ("IT", "Numero pratica 0577123456"),
+        ("UA", "Замовлення № 0441234567"),
+        ("RU", "Заказ 84951234567"),
+    ] {
+        assert!(e164s(region, text).is_empty(), "{text}");
+    }
+}
