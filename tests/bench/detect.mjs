@@ -133,11 +133,14 @@ function scanProbe() {
 
 /** The probe's figures for a scan of `scanMs` that ended with the last button. */
 function probeFigures(probe, scanMs) {
-  if (!probe || probe.last == null) return { longest: null, firstViewport: null };
+  if (!probe || probe.last == null) return { longest: null, firstViewport: null, tasks: [] };
   const start = probe.last - scanMs;
-  const longest = Math.max(0, ...probe.tasks.filter(([t, d]) => t + d > start && t < probe.last).map(([, d]) => d));
+  const overlapping = probe.tasks.filter(([t, d]) => t + d > start && t < probe.last);
+  const longest = Math.max(0, ...overlapping.map(([, d]) => d));
   const firstViewport = probe.firstViewport == null ? null : probe.firstViewport - start;
-  return { longest, firstViewport };
+  // For the diagnostics: each long task's start from the scan's, and its length.
+  const tasks = overlapping.map(([t, d]) => [round(t - start, 1), round(d, 1)]);
+  return { longest, firstViewport, tasks };
 }
 
 /** One Ringside scan of `url` in a fresh tab: the content script's report, and the probe's figures. */
