@@ -272,24 +272,29 @@ fn is_id_word(w: &str) -> bool {
             .any(|s| w.len() > s.len() + 1 && w.ends_with(s))
 }
 
-/// Where the last sentence of `context` starts: after a word of four
-/// letters or more, a full stop (or ! ?) and a space before a capital
-/// ("service. Order"), not after an abbreviation ("Tel. 01…", "Mob. Nr"),
-/// or after `|`, `;` or `·`.
+/// Where the last sentence of `context` starts: after a word of three
+/// letters or more, a full stop (or ! ?) and a space ("service. Order",
+/// "service. commande"), but not after a phone word's abbreviation of five
+/// letters at most ("Tel. 01…", "Mob. 06…", "Tel. Zentrale"); or after `|`,
+/// `;` or `·`.
 fn sentence_start(context: &str) -> usize {
     let mut start = 0;
+    let mut word_start = 0;
     let mut letters = 0;
     for (at, ch) in context.char_indices() {
         if ch.is_alphabetic() {
+            if letters == 0 {
+                word_start = at;
+            }
             letters += 1;
             continue;
         }
-        if matches!(ch, '.' | '!' | '?') && letters >= 4 {
-            let rest = &context[at + ch.len_utf8()..];
-            let next = rest.trim_start_matches([' ', '\u{a0}']);
-            if next.len() < rest.len() && next.chars().next().is_some_and(char::is_uppercase) {
-                start = context.len() - next.len();
-            }
+        if matches!(ch, '.' | '!' | '?')
+            && letters >= 3
+            && context[at + ch.len_utf8()..].starts_with([' ', '\u{a0}'])
+            && !(letters <= 5 && phone_word(&context[word_start..at].to_lowercase()))
+        {
+            start = at + ch.len_utf8();
         }
         if matches!(ch, '|' | ';' | '·') {
             start = at + ch.len_utf8();
@@ -297,6 +302,14 @@ fn sentence_start(context: &str) -> usize {
         letters = 0;
     }
     start
+}
+
+/// A word that starts with a phone word ("tel", "telefonnummer", "mob").
+fn phone_word(word: &str) -> bool {
+    word.len() >= 2
+        && PHONE_WORDS
+            .iter()
+            .any(|w| w.as_bytes()[0] == word.as_bytes()[0] && word.starts_with(w))
 }
 
 pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
@@ -404,13 +417,7 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
     let sentence = around[sentence_start(around)..].to_lowercase();
     let has_phone_word = sentence
         .split(|ch: char| !ch.is_alphanumeric())
-        .filter(|word| word.len() >= 2)
-        .any(|word| {
-            let first = word.as_bytes()[0];
-            PHONE_WORDS
-                .iter()
-                .any(|w| w.as_bytes()[0] == first && word.starts_with(w))
-        });
+        .any(phone_word);
     // "#123456", but "Tel#: 305-555-0122".
     if ctx.ends_with('#') && !has_phone_word {
         return true;

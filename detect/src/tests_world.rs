@@ -166,3 +166,15 @@ fn identifier_words_of_the_second_held_back_batch() {
         assert!(e164s(region, text).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn a_sentence_ends_at_a_full_stop_after_a_word_that_is_no_phone_abbreviation() {
+    for text in [
+        "agent our renewal service. commande n° 0299565587, 06/04/1994",
+        "spring service new. Order #903414564. La",
+    ] {
+        assert!(e164s("FR", text).is_empty(), "{text}");
+    }
+    assert_eq!(e164s("FR", "Tél. n° 01 23 45 67 89"), ["+33123456789"]);
+    assert_eq!(e164s("DE", "Mob. Nr. 0151 23456789"), ["+4915123456789"]);
+}
