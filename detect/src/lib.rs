@@ -117,7 +117,13 @@ impl Detector {
                 continue;
             }
             let Some(run) = scan::scan_run(text, i) else {
-                i = skip_token(text, i);
+                // "(415-666-7777)": a bracket that is not an area code's
+                // may still open a number.
+                i = if matches!(c, '(' | '\u{ff08}') {
+                    i + c.len_utf8()
+                } else {
+                    skip_token(text, i)
+                };
                 continue;
             };
             match self.accept_run(text, &run) {
@@ -125,6 +131,7 @@ impl Detector {
                     i = resume.max(i + c.len_utf8());
                     out.push(m);
                 }
+                None if matches!(c, '(' | '\u{ff08}') => i += c.len_utf8(),
                 None => i = run.end().max(i + c.len_utf8()),
             }
         }
@@ -489,7 +496,9 @@ fn glued_before(text: &str, i: usize) -> bool {
                 .next_back()
                 .is_some_and(|c| digit_value(c).is_some())
         }
-        // "1,5", "v2-3", "a/123", "id=12": part of a decimal, a range or a token.
+        // "1,5", "v2-3", "a/123", "id=12": part of a decimal, a range or a
+        // token; a bracket or `+` after a comma starts a field ("Kim,(503) …").
+        Some(',') if digit_value(text[i..].chars().next().unwrap_or(' ')).is_none() => false,
         Some(p @ (',' | '/' | '-' | '@' | '=' | '&' | '%' | '+' | '_')) => {
             let before = &text[..i - p.len_utf8()];
             before.chars().next_back().is_some_and(wordlike)
@@ -520,3 +529,5 @@ fn skip_token(text: &str, i: usize) -> usize {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_world;

@@ -32,6 +32,12 @@ const CURRENCIES: &[&str] = &[
     "xaf", "xof", "yen", "zar",
 ];
 
+/// Units written right after a measure (lower case, sorted).
+const UNITS: &[&str] = &[
+    "bps", "cm", "db", "gb", "ghz", "hz", "kb", "kbps", "kg", "khz", "km", "kwh", "lb", "lbs",
+    "mb", "mbps", "mg", "mhz", "ml", "mm", "mph", "tb", "wh",
+];
+
 /// Words that, right before a number, make it an identifier and not a phone:
 /// order, invoice and tracking words, and company, tax, person, bank, product
 /// and logistics registries of the corpus's countries. Sorted (binary search).
@@ -41,25 +47,33 @@ const ID_WORDS: &[&str] = &[
     "account",
     "acn",
     "artikelnummer",
+    "atu",
+    "auftrag",
     "auftragsnummer",
     "bestelling",
     "bestellnummer",
     "bestellung",
     "bic",
     "blz",
+    "bsn",
     "btw",
     "build",
     "case",
     "cf",
     "cif",
+    "claim",
+    "client",
     "cnpj",
+    "codice",
     "colis",
     "commande",
+    "confirmation",
     "cpf",
     "cro",
     "cuil",
     "cuit",
     "curp",
+    "customer",
     "cvr",
     "dhl",
     "dič",
@@ -72,6 +86,7 @@ const ID_WORDS: &[&str] = &[
     "fattura",
     "fedex",
     "fn",
+    "folio",
     "gst",
     "gstin",
     "gtin",
@@ -81,6 +96,7 @@ const ID_WORDS: &[&str] = &[
     "ice",
     "ico",
     "id",
+    "identifiant",
     "imei",
     "inn",
     "invoice",
@@ -92,8 +108,11 @@ const ID_WORDS: &[&str] = &[
     "kundennr.",
     "kundennummer",
     "kvk",
+    "lieferschein",
+    "loan",
     "lot",
     "meeting",
+    "member",
     "model",
     "n.",
     "nhs",
@@ -116,6 +135,9 @@ const ID_WORDS: &[&str] = &[
     "part",
     "partita",
     "passcode",
+    "passe",
+    "password",
+    "passwort",
     "patent",
     "pedido",
     "personnummer",
@@ -123,7 +145,12 @@ const ID_WORDS: &[&str] = &[
     "pin",
     "plz",
     "po",
+    "policy",
     "postcode",
+    "pratica",
+    "promo",
+    "protocolo",
+    "rcs",
     "rechnung",
     "rechnungsnummer",
     "ref",
@@ -140,6 +167,8 @@ const ID_WORDS: &[&str] = &[
     "routing",
     "ruc",
     "rut",
+    "réf",
+    "réf.",
     "référence",
     "sendungsnummer",
     "serial",
@@ -150,6 +179,7 @@ const ID_WORDS: &[&str] = &[
     "ssn",
     "steuer-nr.",
     "steuernummer",
+    "student",
     "suivi",
     "sécurité",
     "ticket",
@@ -165,12 +195,16 @@ const ID_WORDS: &[&str] = &[
     "vat",
     "version",
     "vertragsnr.",
+    "vorgang",
     "vorgangsnummer",
     "y-tunnus",
     "zip",
+    "заказ",
+    "замовлення",
     "инн",
     "кпп",
     "огрн",
+    "№",
     "사업자등록번호",
 ];
 /// Words that say "this is a phone number" and win over an ID word.
@@ -212,10 +246,70 @@ const PHONE_WORDS: &[&str] = &[
     "gsm",
     "freephone",
     "switchboard",
+    "service",
+    "care",
+    "line",
+    "dial",
+    "ruf",
+    "toll",
+    "free",
+    "kontakt",
+    "zentrale",
+    "notruf",
+    "手机",
+    "座机",
 ];
+
+/// Endings that make a word an identifier's name: "Kundennummer",
+/// "Bestellnr.", "ordernummer", "会員番号", "订单号" (a phone word before the
+/// number wins: "Telefonnummer", "電話番号").
+const ID_SUFFIXES: &[&str] = &["nummer", "nr.", "nr", "番号", "号"];
 
 fn is_id_word(w: &str) -> bool {
     ID_WORDS.binary_search(&w).is_ok()
+        || ID_SUFFIXES
+            .iter()
+            .any(|s| w.len() > s.len() + 1 && w.ends_with(s))
+}
+
+/// Where the last sentence of `context` starts: after a word of three
+/// letters or more, a full stop (or ! ?) and a space ("service. Order",
+/// "service. commande"), but not after a phone word's abbreviation of five
+/// letters at most ("Tel. 01…", "Mob. 06…", "Tel. Zentrale"); or after `|`,
+/// `;` or `·`.
+fn sentence_start(context: &str) -> usize {
+    let mut start = 0;
+    let mut word_start = 0;
+    let mut letters = 0;
+    for (at, ch) in context.char_indices() {
+        if ch.is_alphabetic() {
+            if letters == 0 {
+                word_start = at;
+            }
+            letters += 1;
+            continue;
+        }
+        if matches!(ch, '.' | '!' | '?')
+            && letters >= 3
+            && context[at + ch.len_utf8()..].starts_with([' ', '\u{a0}'])
+            && !(letters <= 5 && phone_word(&context[word_start..at].to_lowercase()))
+        {
+            start = at + ch.len_utf8();
+        }
+        if matches!(ch, '|' | ';' | '·') {
+            start = at + ch.len_utf8();
+        }
+        letters = 0;
+    }
+    start
+}
+
+/// A word that starts with a phone word ("tel", "telefonnummer", "mob").
+fn phone_word(word: &str) -> bool {
+    word.len() >= 2
+        && PHONE_WORDS
+            .iter()
+            .any(|w| w.as_bytes()[0] == word.as_bytes()[0] && word.starts_with(w))
 }
 
 pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
@@ -258,6 +352,10 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
         if matches!(p, '-' | '/' | '_') && d.is_alphanumeric() {
             return true;
         }
+        // A file name: "2125550198.jpg".
+        if p == '.' && d.is_ascii_lowercase() {
+            return true;
+        }
     }
     // Prices and percentages.
     if before
@@ -292,9 +390,15 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
             && w.len() <= 16
             && CURRENCIES.binary_search(&w.to_lowercase().as_str()).is_ok()
     };
-    if currency(&after_trim[..after_len])
-        || currency(&before_trim[before_trim.len() - before_len..])
+    let word_after = &after_trim[..after_len];
+    if word_after.len() <= 4
+        && UNITS
+            .binary_search(&word_after.to_ascii_lowercase().as_str())
+            .is_ok()
     {
+        return true;
+    }
+    if currency(word_after) || currency(&before_trim[before_trim.len() - before_len..]) {
         return true;
     }
     // Identifiers: "#123456", "Order 12345678", "ISBN 978-...", "v1.2.3".
@@ -306,20 +410,18 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
         .map_or(before.len(), |(at, _)| at);
     let context = before[context_start..].to_lowercase();
     let ctx = context.trim_end_matches([' ', ':', '\u{a0}', '\t']);
-    if ctx.ends_with('#') {
+    // A phone word starts one of the words before ("Tel.:", "Telefon"),
+    // not inside one ("Bestellnummer"), in the same sentence ("… customer
+    // service. Order #123456" is an order).
+    let around = &before[context_start..];
+    let sentence = around[sentence_start(around)..].to_lowercase();
+    let has_phone_word = sentence
+        .split(|ch: char| !ch.is_alphanumeric())
+        .any(phone_word);
+    // "#123456", but "Tel#: 305-555-0122".
+    if ctx.ends_with('#') && !has_phone_word {
         return true;
     }
-    // A phone word starts one of the words before ("Tel.:", "Telefon"),
-    // not inside one ("Bestellnummer").
-    let has_phone_word = ctx
-        .split(|ch: char| !ch.is_alphanumeric())
-        .filter(|word| word.len() >= 2)
-        .any(|word| {
-            let first = word.as_bytes()[0];
-            PHONE_WORDS
-                .iter()
-                .any(|w| w.as_bytes()[0] == first && word.starts_with(w))
-        });
     if !has_phone_word {
         let last_word = ctx
             .rsplit(|ch: char| ch.is_whitespace() || ch == '(' || ch == '[')
@@ -361,6 +463,17 @@ pub(crate) fn lookalike(text: &str, c: &Candidate) -> bool {
             if year_first || year_last {
                 return true;
             }
+        }
+        // Amounts in thousands: "3.878.100", "12,345,678".
+        if groups.len() >= 3
+            && groups[0].len() <= 2
+            && !groups[0].starts_with('0')
+            && groups[1..].iter().all(|g| g.len() == 3)
+            && number
+                .chars()
+                .all(|ch| ch == '.' || digit_value(ch).is_some())
+        {
+            return true;
         }
         // IPv4 addresses.
         if groups.len() == 4
@@ -419,5 +532,6 @@ mod tests {
     fn word_lists_are_sorted_for_binary_search() {
         assert!(super::ID_WORDS.windows(2).all(|w| w[0] < w[1]));
         assert!(super::CURRENCIES.windows(2).all(|w| w[0] < w[1]));
+        assert!(super::UNITS.windows(2).all(|w| w[0] < w[1]));
     }
 }

@@ -333,5 +333,12 @@ pub(crate) fn to_e164(default_region: usize, plus: bool, digits: &str) -> Option
     {
         return Some(format!("+{code}{rest}"));
     }
+    // North America's international prefix, written for callers there
+    // ("From the US dial 011 44 20 7946 0019" on a British page).
+    if code != "1"
+        && let Some(rest) = digits.strip_prefix("011")
+    {
+        return international(rest);
+    }
     None
 }
