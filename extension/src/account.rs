@@ -314,6 +314,11 @@ fn input_row(
     Ok(row)
 }
 
+thread_local! {
+    /// The email of the last password attempt (never the password).
+    static LAST_EMAIL: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 /// "Sign in with password" (the platform's own sign-in): a form so Enter
 /// submits; the password field is emptied the moment it is sent.
 fn password_form(doc: &Document, state: &UiState, t: &dyn Translate) -> Result<Element, JsError> {
@@ -328,14 +333,23 @@ fn password_form(doc: &Document, state: &UiState, t: &dyn Translate) -> Result<E
             Some(&t.get("passwordPrivilegedHint")),
         )?)?;
     }
-    form.add(&input_row(
+    let email = input_row(
         doc,
         t,
         "signin-email",
         "passwordEmailLabel",
         "email",
         "username",
-    )?)?;
+    )?;
+    // The email typed last stays for the next attempt (this page's memory).
+    if let Some(input) = email.last_element_child() {
+        let _ = js_sys::Reflect::set(
+            &input,
+            &"value".into(),
+            &LAST_EMAIL.with_borrow(|e| e.clone()).into(),
+        );
+    }
+    form.add(&email)?;
     form.add(&input_row(
         doc,
         t,
@@ -362,6 +376,7 @@ fn password_command() -> Option<UiCommand> {
             .unwrap_or_default()
     };
     let email = value("signin-email").trim().to_owned();
+    LAST_EMAIL.with_borrow_mut(|e| e.clone_from(&email));
     let password = Secret::new(value("signin-password"));
     if let Some(input) = doc.get_element_by_id("signin-password") {
         let _ = js_sys::Reflect::set(&input, &"value".into(), &"".into());

@@ -114,10 +114,12 @@ impl PlatformSignIn {
         };
         // The platform URL is policy's alone (settings validated it: https,
         // or loopback in the emulator build).
-        let refused = flow
-            .base
-            .is_empty()
-            .then(|| Step::Failed(SignInFailure::Setup(SetupProblem::NoProvider), String::new()));
+        let refused = flow.base.is_empty().then(|| {
+            Step::Failed(
+                SignInFailure::Setup(SetupProblem::NoProvider),
+                String::new(),
+            )
+        });
         (flow, refused)
     }
 
@@ -161,7 +163,11 @@ impl PlatformSignIn {
             .append_pair("state", &secrets.state)
             .append_pair("code_challenge", &secrets.challenge)
             .append_pair("code_challenge_method", "S256");
-        let url = format!("{}/sso/start?{}", flow.base.trim_end_matches('/'), q.finish());
+        let url = format!(
+            "{}/sso/start?{}",
+            flow.base.trim_end_matches('/'),
+            q.finish()
+        );
         flow.secrets = Some(secrets);
         flow.redirect_uri = redirect_uri;
         (flow, Step::OpenWindow(url))

@@ -36,12 +36,18 @@ fn ok_answer() -> HttpAnswer {
 
 #[test]
 fn password_is_offered_for_the_password_method_or_when_policy_lists_privileged_users() {
-    assert!(password_offered(&settings(Some(SignInMethod::Password), &[])));
+    assert!(password_offered(&settings(
+        Some(SignInMethod::Password),
+        &[]
+    )));
     assert!(password_offered(&settings(
         Some(SignInMethod::Google),
         &["boss@example.com"]
     )));
-    assert!(!password_offered(&settings(Some(SignInMethod::Google), &[])));
+    assert!(!password_offered(&settings(
+        Some(SignInMethod::Google),
+        &[]
+    )));
     assert!(!password_offered(&settings(None, &[])));
     // No platform (policy did not set one): nowhere to send a password.
     let mut s = settings(Some(SignInMethod::Password), &[]);
@@ -109,7 +115,9 @@ fn the_password_goes_once_in_the_session_request_body_and_nowhere_else() {
     assert_eq!(req.method, None, "a POST");
     assert_eq!(
         req.json,
-        Some(json!({"grant_type": "password", "login_email": "ana@example.com", "password": "s3cret-pass"}))
+        Some(
+            json!({"grant_type": "password", "login_email": "ana@example.com", "password": "s3cret-pass"})
+        )
     );
     assert!(!req.url.contains("s3cret"));
     // Neither the step's nor the flow's Debug (logs) show it.
@@ -230,7 +238,9 @@ fn the_one_time_code_is_exchanged_with_the_verifier_after_the_redirect_checks() 
     assert_eq!(req.url, format!("{BASE}/v1/sessions"));
     assert_eq!(
         req.json,
-        Some(json!({"grant_type": "sso_code", "code": "c-1", "code_verifier": s.verifier, "redirect_uri": REDIRECT}))
+        Some(
+            json!({"grant_type": "sso_code", "code": "c-1", "code_verifier": s.verifier, "redirect_uri": REDIRECT})
+        )
     );
     let Step::Done(done) = flow.answered(Ok(ok_answer())) else {
         panic!()
@@ -350,11 +360,27 @@ fn a_method_change_keeps_a_password_session_only_when_the_method_or_privilege_al
             .sign_out_at_ms
             .is_none()
     };
-    assert!(kept(&change(SignInMethod::Password), ProviderKind::Password, false));
+    assert!(kept(
+        &change(SignInMethod::Password),
+        ProviderKind::Password,
+        false
+    ));
     assert!(kept(&change(SignInMethod::Sso), ProviderKind::Sso, false));
-    assert!(!kept(&change(SignInMethod::Google), ProviderKind::Password, false));
-    assert!(!kept(&change(SignInMethod::Password), ProviderKind::Sso, false));
-    assert!(kept(&change(SignInMethod::Google), ProviderKind::Password, true));
+    assert!(!kept(
+        &change(SignInMethod::Google),
+        ProviderKind::Password,
+        false
+    ));
+    assert!(!kept(
+        &change(SignInMethod::Password),
+        ProviderKind::Sso,
+        false
+    ));
+    assert!(kept(
+        &change(SignInMethod::Google),
+        ProviderKind::Password,
+        true
+    ));
     // The platform revoking the session ends it now, whoever the agent is.
     assert!(!kept(&Cause::PlatformRevoked, ProviderKind::Password, true));
 }

@@ -91,7 +91,11 @@ pub(super) async fn platform(password: Option<(String, Secret)>) {
                 session::keep_profile(&done.profile).await;
                 session::apply(AuthEvent::PlatformSession(done.session)).await;
                 let (profile, notice) = (done.profile, None);
-                let event = AuthEvent::SignedIn { profile, expires_at_ms, notice };
+                let event = AuthEvent::SignedIn {
+                    profile,
+                    expires_at_ms,
+                    notice,
+                };
                 return session::apply(event).await;
             }
             P::Failed(failure, email) => {

@@ -13,9 +13,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rsa::rand_core::{OsRng, RngCore};
-use sha2::{Digest, Sha256};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use super::{Inner, Platform, agent_json, refuse, session_login};
 
@@ -205,7 +205,9 @@ pub(super) fn sso_grant(p: &Platform, r: &Value) -> Response {
         return refuse(
             StatusCode::FORBIDDEN,
             "method_not_allowed",
-            &format!("Your company signs in with {method}; SSO sign-in is allowed only for privileged users."),
+            &format!(
+                "Your company signs in with {method}; SSO sign-in is allowed only for privileged users."
+            ),
             json!({ "method": method }),
         );
     }

@@ -107,7 +107,10 @@ async fn wrong_passwords_count_down_then_lock_out_even_the_right_one() {
     assert_eq!(s, 423, "locked out, even with the right password");
     // An unknown email reads like a wrong password.
     let (s, b) = password(&app, "who@example.com", "x").await;
-    assert_eq!((s, b["error"]["code"].as_str()), (401, Some("invalid_credentials")));
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (401, Some("invalid_credentials"))
+    );
 }
 
 #[tokio::test]
@@ -153,7 +156,13 @@ async fn sso_code(app: &Router, verifier: &str, email: &str) -> String {
     let res = app.clone().oneshot(req).await.unwrap();
     let to = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
     assert!(to.starts_with(REDIRECT) && to.contains("state=st"), "{to}");
-    to.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned()
+    to.split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -164,7 +173,14 @@ async fn the_sso_code_is_single_use_and_bound_to_the_verifier_and_redirect() {
         let app = app.clone();
         async move {
             let body = json!({"grant_type": "sso_code", "code": code, "code_verifier": verifier, "redirect_uri": redirect});
-            call(&app, Method::POST, "/platform/v1/sessions", Some(body), None).await
+            call(
+                &app,
+                Method::POST,
+                "/platform/v1/sessions",
+                Some(body),
+                None,
+            )
+            .await
         }
     };
     let code = sso_code(&app, &v, "ana@example.com").await;
@@ -177,7 +193,10 @@ async fn the_sso_code_is_single_use_and_bound_to_the_verifier_and_redirect() {
     assert_eq!(s, 400, "another redirect URI");
     let code = sso_code(&app, &v, "ana@example.com").await;
     let (s, b, _) = exchange(code.clone(), v.clone(), REDIRECT).await;
-    assert_eq!((s, b["agent"]["login_email"].as_str()), (200, Some("ana@example.com")));
+    assert_eq!(
+        (s, b["agent"]["login_email"].as_str()),
+        (200, Some("ana@example.com"))
+    );
     let (s, _, _) = exchange(code, v, REDIRECT).await;
     assert_eq!(s, 400, "used once");
 }
@@ -200,7 +219,14 @@ async fn sso_not_set_up_redirects_back_with_the_reason() {
         .append_pair("code_challenge", &challenge(&"v".repeat(43)))
         .append_pair("code_challenge_method", "S256")
         .finish();
-    let (s, _, to) = call(&app, Method::GET, &format!("/platform/sso/start?{q}"), None, None).await;
+    let (s, _, to) = call(
+        &app,
+        Method::GET,
+        &format!("/platform/sso/start?{q}"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, 303);
     assert_eq!(
         to.as_deref(),
@@ -208,6 +234,13 @@ async fn sso_not_set_up_redirects_back_with_the_reason() {
     );
     // A redirect URI the platform did not register gets no redirect at all.
     let bad = q.replace("chromiumapp.org", "evil.example");
-    let (s, _, to) = call(&app, Method::GET, &format!("/platform/sso/start?{bad}"), None, None).await;
+    let (s, _, to) = call(
+        &app,
+        Method::GET,
+        &format!("/platform/sso/start?{bad}"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!((s, to), (400, None));
 }
