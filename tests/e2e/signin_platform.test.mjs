@@ -186,6 +186,22 @@ test('SSO company: the platform brokers the sign-in (one-time code, PKCE), sign-
   }
 });
 
+test('a password session under a sign-in method change: the countdown, then the sign-out, as for Google sessions', async () => {
+  await platform('password');
+  const b = await launch({ host: true, policy: { signInMethod: 'password', platformUrl: platformUrl() } });
+  try {
+    const popup = await openExtensionPage(b, 'popup.html', { width: 380, height: 640 });
+    await passwordSignIn(popup, ANA.email, ANA_PW);
+    await until(async () => (await phase(popup)) === 'signed_in', { timeout: 15000, what: 'signed in' });
+    await emu.control('PUT', '/platform/method', { method: 'google', effective_in_ms: 4000 });
+    await popup.getByTestId('sign-out-countdown').waitFor({ timeout: 3000 });
+    await until(async () => (await phase(popup)) === 'signed_out', { timeout: 10000, what: 'signed out at the announced time' });
+    assert.equal((await notice(popup)).key, 'revokedMethodChanged');
+  } finally {
+    await b.close();
+  }
+});
+
 test('French and German: the refusals read in the agent\'s language', async () => {
   for (const [lang, re] of [['fr-FR', /Encore 2 essai\(s\)/], ['de-DE', /Noch 2 Versuch\(e\)/]]) {
     await platform('password', { max_failures: 3 });

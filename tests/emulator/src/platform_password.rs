@@ -107,7 +107,7 @@ pub(super) fn password_grant(p: &Platform, r: &Value) -> Response {
     if locked_until > now {
         let retry = locked_until - now;
         let mut resp = refuse(
-            StatusCode::from_u16(423).unwrap_or(StatusCode::FORBIDDEN),
+            StatusCode::LOCKED,
             "locked_out",
             &format!("Too many wrong passwords. Try again in {retry} seconds."),
             json!({ "retry_after": retry }),
@@ -126,7 +126,7 @@ pub(super) fn password_grant(p: &Platform, r: &Value) -> Response {
         .as_ref()
         .and_then(|a| a.password.as_deref())
         .is_some_and(|pw| !pw.is_empty() && pw == password);
-    if !good {
+    let Some(agent) = agent.filter(|_| good) else {
         let max = inner.auth.max_failures;
         let lockout = inner.auth.lockout_seconds;
         let f = inner.auth.failures.entry(login.clone()).or_insert((0, 0));
@@ -135,7 +135,7 @@ pub(super) fn password_grant(p: &Platform, r: &Value) -> Response {
         if remaining == 0 {
             *f = (0, now + lockout);
             return refuse(
-                StatusCode::from_u16(423).unwrap_or(StatusCode::FORBIDDEN),
+                StatusCode::LOCKED,
                 "locked_out",
                 &format!("Too many wrong passwords. Try again in {lockout} seconds."),
                 json!({ "retry_after": lockout }),
@@ -147,16 +147,8 @@ pub(super) fn password_grant(p: &Platform, r: &Value) -> Response {
             "The email or password is wrong.",
             json!({ "remaining_attempts": remaining }),
         );
-    }
-    inner.auth.failures.remove(&login);
-    let Some(agent) = agent else {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "x",
-            json!({}),
-        );
     };
+    inner.auth.failures.remove(&login);
     if inner.method != "password" && !agent.privileged {
         let method = inner.method.clone();
         return refuse(
