@@ -62,7 +62,10 @@ pub const MAX_GRACE_MINUTES: u32 = 7 * 24 * 60;
 pub enum SignInMethod {
     Google,
     Microsoft,
+    /// The phone platform's own email and password.
     Password,
+    /// The phone platform's SSO broker (SAML with the company's provider).
+    Sso,
 }
 
 /// The merged settings the service worker acts on.
@@ -202,6 +205,9 @@ fn check_site(v: &Value) -> Result<String, String> {
 fn check_provider(v: &Value, loopback_http: bool) -> Result<ProviderConfig, String> {
     let p: ProviderConfig =
         crate::json::from_value(v.clone()).map_err(|e| format!("not a provider: {e}"))?;
+    if matches!(p.kind, ProviderKind::Password | ProviderKind::Sso) {
+        return Err("password and sso are sign-in methods (signInMethod), not providers".into());
+    }
     // A missing client id is kept: it is a setup warning, not a bad value.
     p.issuer_for(loopback_http).map_err(|e| e.to_string())?;
     Ok(p)
@@ -410,7 +416,7 @@ impl Settings {
             KEY_SIGN_IN_METHOD => {
                 self.sign_in_method = Some(
                     crate::json::from_value::<SignInMethod>(v.clone())
-                        .map_err(|_| "expected google, microsoft or password".to_owned())?,
+                        .map_err(|_| "expected google, microsoft, password or sso".to_owned())?,
                 );
             }
             KEY_PRIVILEGED => {
@@ -464,7 +470,10 @@ impl Settings {
             !name.is_empty() && self.privileged_users.contains(&name)
         };
         match agent.provider {
-            ProviderKind::Google | ProviderKind::Oidc => listed(&agent.email),
+            ProviderKind::Google
+            | ProviderKind::Oidc
+            | ProviderKind::Password
+            | ProviderKind::Sso => listed(&agent.email),
             ProviderKind::Microsoft => {
                 let Some(entra) = &agent.entra else {
                     return false;
@@ -489,7 +498,7 @@ impl Settings {
                 Some(SignInMethod::Google) => p.kind == ProviderKind::Google,
                 Some(SignInMethod::Microsoft) => p.kind == ProviderKind::Microsoft,
                 // Password sign-in: providers stay available to privileged users only.
-                Some(SignInMethod::Password) | None => true,
+                Some(SignInMethod::Password | SignInMethod::Sso) | None => true,
             })
             .collect()
     }
@@ -507,6 +516,8 @@ impl Settings {
             (method, kind),
             (SignInMethod::Google, ProviderKind::Google)
                 | (SignInMethod::Microsoft, ProviderKind::Microsoft)
+                | (SignInMethod::Password, ProviderKind::Password)
+                | (SignInMethod::Sso, ProviderKind::Sso)
         );
         if same || self.is_privileged(agent) {
             Ok(())
@@ -515,9 +526,23 @@ impl Settings {
         }
     }
 
+    /// Whether the company signs in at the phone platform itself (its
+    /// password, or its SSO broker) and policy says where the platform is.
+    pub fn platform_sign_in(&self) -> bool {
+        self.platform_url.is_some()
+            && matches!(
+                self.sign_in_method,
+                Some(SignInMethod::Password | SignInMethod::Sso)
+            )
+    }
+
     /// What an admin must fix before anyone can sign in with `kind` (None:
     /// any provider), for the warning in the popup and the options page.
     pub fn setup_problem(&self, kind: Option<ProviderKind>) -> Option<SetupProblem> {
+        if kind.is_none() && self.platform_sign_in() {
+            // Everyone signs in at the platform: no provider is needed.
+            return None;
+        }
         let candidates: Vec<&ProviderConfig> = self
             .offered_providers()
             .into_iter()

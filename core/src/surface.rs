@@ -101,6 +101,12 @@ pub enum UiCommand {
     SignIn {
         provider: crate::auth::provider::ProviderKind,
     },
+    /// "Sign in with password": the email and password go once to the
+    /// platform (`worker::platform_signin`); nothing keeps the password.
+    SignInPassword {
+        email: String,
+        password: crate::secret::Secret,
+    },
     /// Sign out: revoke, forget the tokens.
     SignOut,
     /// Get a new access token now (the options page's diagnostics).

@@ -168,6 +168,10 @@ enum UiCommandWire {
     SignIn {
         provider: ProviderKind,
     },
+    SignInPassword {
+        email: String,
+        password: crate::secret::Secret,
+    },
     SignOut {},
     RefreshSession {},
     ContactsSync {},
@@ -199,6 +203,7 @@ impl From<UiCommandWire> for UiCommand {
             W::SetSite { origin, enabled } => UiCommand::SetSite { origin, enabled },
             W::SaveOptions { options } => UiCommand::SaveOptions { options },
             W::SignIn { provider } => UiCommand::SignIn { provider },
+            W::SignInPassword { email, password } => UiCommand::SignInPassword { email, password },
             W::SignOut {} => UiCommand::SignOut,
             W::RefreshSession {} => UiCommand::RefreshSession,
             W::ContactsSync {} => UiCommand::ContactsSync,

@@ -80,6 +80,13 @@ fn commands() -> Vec<UiCommand> {
         UiCommand::SignIn {
             provider: ProviderKind::Microsoft,
         },
+        UiCommand::SignIn {
+            provider: ProviderKind::Sso,
+        },
+        UiCommand::SignInPassword {
+            email: "boss@example.com".into(),
+            password: Secret::new("pass word"),
+        },
         UiCommand::SignOut,
         UiCommand::RefreshSession,
         UiCommand::ContactsSync,

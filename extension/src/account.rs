@@ -5,7 +5,10 @@
 use ringside_core::auth::provider::ProviderKind;
 use ringside_core::auth::revocation;
 use ringside_core::auth::session::{self, Phase, TokenHome};
+use ringside_core::secret::Secret;
+use ringside_core::settings::SignInMethod;
 use ringside_core::surface::{UiCommand, UiState};
+use ringside_core::worker::platform_signin;
 use web_sys::{Document, Element};
 
 use crate::dom::{self, Add as _};
@@ -219,12 +222,11 @@ pub fn card(
     }
     match &state.auth.phase {
         Phase::SigningIn { provider } => {
-            let p = dom::el(
-                doc,
-                "p",
-                "muted",
-                Some(&t.message("signingIn", &[provider_name(*provider, t)])),
-            )?;
+            let text = match provider {
+                ProviderKind::Password => t.get("signingInPassword"),
+                _ => t.message("signingIn", &[provider_name(*provider, t)]),
+            };
+            let p = dom::el(doc, "p", "muted", Some(&text))?;
             p.set_attribute("role", "status")?;
             s.add(&p)?;
         }
@@ -241,14 +243,18 @@ pub fn card(
 /// per provider that can be used.
 fn sign_in(doc: &Document, state: &UiState, t: &dyn Translate, s: &Element) -> Result<(), JsError> {
     s.extend_with(setup_warning(doc, state, t)?)?;
-    let offered: Vec<ProviderKind> = state
+    let mut offered: Vec<ProviderKind> = state
         .settings
         .offered_providers()
         .iter()
         .filter(|p| p.client_id().is_ok())
         .map(|p| p.kind)
         .collect();
-    if !offered.is_empty() && state.auth.notice.is_none() {
+    if platform_signin::sso_offered(&state.settings) {
+        offered.insert(0, ProviderKind::Sso);
+    }
+    let password = platform_signin::password_offered(&state.settings);
+    if (!offered.is_empty() || password) && state.auth.notice.is_none() {
         s.add(&dom::el(
             doc,
             "p",
@@ -266,12 +272,111 @@ fn sign_in(doc: &Document, state: &UiState, t: &dyn Translate, s: &Element) -> R
                 ProviderKind::Google => "google",
                 ProviderKind::Microsoft => "microsoft",
                 ProviderKind::Oidc => "oidc",
+                ProviderKind::Sso => "sso",
+                ProviderKind::Password => "password",
             },
         )?;
         row.add(&b)?;
     }
     s.add(&row)?;
+    if password {
+        s.add(&password_form(doc, state, t)?)?;
+    }
     Ok(())
+}
+
+fn input_row(
+    doc: &Document,
+    t: &dyn Translate,
+    id: &str,
+    label_key: &str,
+    kind: &str,
+    autocomplete: &str,
+) -> Result<Element, JsError> {
+    let row = dom::el(doc, "div", "form-row", None)?;
+    let label = dom::el(doc, "label", "field-label", Some(&t.get(label_key)))?;
+    label.set_attribute("for", id)?;
+    row.add(&label)?;
+    let input = dom::el(doc, "input", "field", None)?;
+    input.set_id(id);
+    input.set_attribute("type", kind)?;
+    input.set_attribute("autocomplete", autocomplete)?;
+    input.set_attribute("spellcheck", "false")?;
+    // Kept across re-renders (state pushes) while the agent types; only in
+    // this page's memory.
+    input.set_attribute("data-keep", "signin")?;
+    row.add(&input)?;
+    Ok(row)
+}
+
+thread_local! {
+    /// The email of the last password attempt (never the password).
+    static LAST_EMAIL: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// "Sign in with password" (the platform's own sign-in): a form so Enter
+/// submits; the password field is emptied the moment it is sent.
+fn password_form(doc: &Document, state: &UiState, t: &dyn Translate) -> Result<Element, JsError> {
+    let form = dom::el(doc, "form", "password-form", None)?;
+    form.set_attribute("data-testid", "password-signin")?;
+    form.set_attribute("aria-label", &t.get("passwordFormTitle"))?;
+    if state.settings.sign_in_method != Some(SignInMethod::Password) {
+        form.add(&dom::el(
+            doc,
+            "p",
+            "muted small",
+            Some(&t.get("passwordPrivilegedHint")),
+        )?)?;
+    }
+    let email = input_row(
+        doc,
+        t,
+        "signin-email",
+        "passwordEmailLabel",
+        "email",
+        "username",
+    )?;
+    // The email typed last stays for the next attempt (this page's memory).
+    if let Some(input) = email.last_element_child() {
+        let _ = js_sys::Reflect::set(
+            &input,
+            &"value".into(),
+            &LAST_EMAIL.with_borrow(|e| e.clone()).into(),
+        );
+    }
+    form.add(&email)?;
+    form.add(&input_row(
+        doc,
+        t,
+        "signin-password",
+        "passwordLabel",
+        "password",
+        "current-password",
+    )?)?;
+    let b = dom::button(doc, "sign-in-password", &t.get("signInPassword"), None)?;
+    b.set_attribute("type", "submit")?;
+    b.set_class_name("button primary");
+    form.add(&b)?;
+    Ok(form)
+}
+
+/// The typed email and password, the password field emptied now: the
+/// value travels once, to the worker, which sends it once, to the platform.
+fn password_command() -> Option<UiCommand> {
+    let doc = web_sys::window()?.document()?;
+    let value = |id: &str| {
+        doc.get_element_by_id(id)
+            .and_then(|e| js_sys::Reflect::get(&e, &"value".into()).ok())
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    let email = value("signin-email").trim().to_owned();
+    LAST_EMAIL.with_borrow_mut(|e| e.clone_from(&email));
+    let password = Secret::new(value("signin-password"));
+    if let Some(input) = doc.get_element_by_id("signin-password") {
+        let _ = js_sys::Reflect::set(&input, &"value".into(), &"".into());
+    }
+    Some(UiCommand::SignInPassword { email, password })
 }
 
 /// Signed in, on the options page: sign out, refresh now (when the host
@@ -319,9 +424,11 @@ pub fn action(name: &str, el: &Element) -> Option<UiCommand> {
             provider: match el.get_attribute("data-provider")?.as_str() {
                 "google" => ProviderKind::Google,
                 "microsoft" => ProviderKind::Microsoft,
+                "sso" => ProviderKind::Sso,
                 _ => ProviderKind::Oidc,
             },
         },
+        "sign-in-password" => return password_command(),
         "sign-out" => UiCommand::SignOut,
         "refresh-session" => UiCommand::RefreshSession,
         _ => return None,

@@ -355,11 +355,11 @@ pub fn translated(lang: &str, key: &str) -> Option<(&'static str, &'static str)>
         ),
         ("fr-FR", "signInMethod") => (
             "Méthode de connexion de l'entreprise",
-            "google, microsoft ou password. La changer déconnecte tout le monde après le délai de grâce, sauf les utilisateurs privilégiés dont la méthode reste autorisée.",
+            "google, microsoft, password (formulaire de mot de passe de la plateforme téléphonique) ou sso (le relais de la plateforme, pour les fournisseurs d'identité SAML uniquement). La changer déconnecte tout le monde après le délai de grâce, sauf les utilisateurs privilégiés dont la méthode reste autorisée.",
         ),
         ("de-DE", "signInMethod") => (
             "Anmeldemethode des Unternehmens",
-            "google, microsoft oder password. Eine Änderung meldet nach der Karenzzeit alle ab, außer privilegierten Benutzern, deren Methode erlaubt bleibt.",
+            "google, microsoft, password (Passwortformular der Telefonplattform) oder sso (der Vermittler der Plattform, für Identitätsanbieter, die nur SAML sprechen). Eine Änderung meldet nach der Karenzzeit alle ab, außer privilegierten Benutzern, deren Methode erlaubt bleibt.",
         ),
         ("fr-FR", "privilegedUsers") => (
             "Utilisateurs privilégiés",

@@ -510,7 +510,7 @@ pub fn check_identity(c: &Claims, x: &Expectations<'_>) -> Result<(), IdTokenErr
                 });
             }
         }
-        ProviderKind::Google | ProviderKind::Oidc => {
+        ProviderKind::Google | ProviderKind::Oidc | ProviderKind::Password | ProviderKind::Sso => {
             if !c.email_verified.as_ref().is_some_and(Flag::is_true) {
                 return Err(IdTokenError::EmailNotVerified);
             }

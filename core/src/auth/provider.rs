@@ -27,6 +27,12 @@ pub enum ProviderKind {
     Google,
     Microsoft,
     Oidc,
+    /// A session the phone platform issued for the agent's email and
+    /// password (never an entry of `identityProviders`).
+    Password,
+    /// A session the phone platform issued after its SSO broker (SAML with
+    /// the company's identity provider; never an entry of `identityProviders`).
+    Sso,
 }
 
 /// One identity provider as an admin configures it.
@@ -114,7 +120,7 @@ impl ProviderConfig {
             (_, ProviderKind::Microsoft) => {
                 microsoft_issuer(self.tenant.as_deref().unwrap_or("organizations"))
             }
-            (_, ProviderKind::Oidc) => {
+            (_, ProviderKind::Oidc | ProviderKind::Password | ProviderKind::Sso) => {
                 return Err(SetupProblem::BadIssuer {
                     issuer: String::new(),
                 });
@@ -155,6 +161,7 @@ impl ProviderConfig {
                 ]
             }
             ProviderKind::Oidc => vec!["openid", "email", "profile", "offline_access"],
+            ProviderKind::Password | ProviderKind::Sso => vec![],
         }
     }
 }
@@ -436,7 +443,7 @@ pub fn authorization_url_with(
         ProviderKind::Oidc if offline => {
             q.append_pair("prompt", "consent");
         }
-        ProviderKind::Oidc => {}
+        ProviderKind::Oidc | ProviderKind::Password | ProviderKind::Sso => {}
     }
     if let Some(h) = login_hint {
         q.append_pair("login_hint", h);

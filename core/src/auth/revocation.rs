@@ -117,6 +117,8 @@ fn method_allows(method: SignInMethod, provider: ProviderKind) -> bool {
         (method, provider),
         (SignInMethod::Google, ProviderKind::Google)
             | (SignInMethod::Microsoft, ProviderKind::Microsoft)
+            | (SignInMethod::Password, ProviderKind::Password)
+            | (SignInMethod::Sso, ProviderKind::Sso)
     )
 }
 

@@ -112,7 +112,7 @@ impl Profile {
                     e.object_id.to_lowercase()
                 )
             }),
-            ProviderKind::Oidc => None,
+            ProviderKind::Oidc | ProviderKind::Password | ProviderKind::Sso => None,
         }
     }
 }
@@ -210,6 +210,22 @@ pub enum PlatformRefusal {
     MethodNotAllowed {
         method: String,
     },
+    /// Email and password sign-in: no email or no password typed.
+    MissingCredentials,
+    /// Password sign-in is for the privileged users policy lists.
+    PasswordPrivilegedOnly,
+    /// The platform refused the email and password; how many attempts are
+    /// left before the lockout, when it says.
+    WrongPassword {
+        remaining: Option<u64>,
+    },
+    /// Too many wrong passwords: try again in this many minutes (None: the
+    /// platform did not say).
+    LockedOut {
+        minutes: Option<u64>,
+    },
+    /// The platform has no SSO set up for this company.
+    SsoNotConfigured,
     /// Anything else: the platform's own words, or its status.
     Other(String),
 }
@@ -236,6 +252,27 @@ impl SignInFailure {
             }
             SignInFailure::Platform(PlatformRefusal::MethodNotAllowed { method }) => {
                 Notice::new("signinMethodNotAllowed", &[method])
+            }
+            SignInFailure::Platform(PlatformRefusal::MissingCredentials) => {
+                Notice::new("signinPasswordMissing", &[])
+            }
+            SignInFailure::Platform(PlatformRefusal::PasswordPrivilegedOnly) => {
+                Notice::new("signinPasswordPrivilegedOnly", &[])
+            }
+            SignInFailure::Platform(PlatformRefusal::WrongPassword { remaining: None }) => {
+                Notice::new("signinWrongPassword", &[])
+            }
+            SignInFailure::Platform(PlatformRefusal::WrongPassword { remaining: Some(n) }) => {
+                Notice::new("signinWrongPasswordRemaining", &[&n.to_string()])
+            }
+            SignInFailure::Platform(PlatformRefusal::LockedOut { minutes: None }) => {
+                Notice::new("signinLockedOut", &[])
+            }
+            SignInFailure::Platform(PlatformRefusal::LockedOut { minutes: Some(m) }) => {
+                Notice::new("signinLockedOutMinutes", &[&m.to_string()])
+            }
+            SignInFailure::Platform(PlatformRefusal::SsoNotConfigured) => {
+                Notice::new("signinSsoNotConfigured", &[])
             }
             SignInFailure::Platform(PlatformRefusal::Other(d)) => {
                 Notice::new("signinPlatformFailed", &[d])
@@ -323,6 +360,13 @@ pub fn platform_session(
         "method_not_allowed" => Err(PlatformRefusal::MethodNotAllowed {
             method: v["method"].as_str().unwrap_or_default().to_owned(),
         }),
+        "invalid_credentials" => Err(PlatformRefusal::WrongPassword {
+            remaining: v["remaining_attempts"].as_u64(),
+        }),
+        "locked_out" => Err(PlatformRefusal::LockedOut {
+            minutes: v["retry_after"].as_u64().map(|s| s.div_ceil(60).max(1)),
+        }),
+        "sso_not_configured" => Err(PlatformRefusal::SsoNotConfigured),
         _ if !message.is_empty() => Err(PlatformRefusal::Other(message.to_owned())),
         _ => Err(PlatformRefusal::Other(format!("HTTP {status}"))),
     }
@@ -339,6 +383,15 @@ pub const UI_KEYS: &[&str] = &[
     "providerGoogle",
     "providerMicrosoft",
     "providerOidc",
+    "signInPassword",
+    "providerPassword",
+    "signInSso",
+    "providerSso",
+    "passwordEmailLabel",
+    "passwordLabel",
+    "passwordFormTitle",
+    "passwordPrivilegedHint",
+    "signingInPassword",
     "restoringSession",
     "setupTitle",
     "redirectUriLabel",
@@ -357,6 +410,8 @@ pub fn provider_keys(kind: ProviderKind) -> (&'static str, &'static str) {
         ProviderKind::Google => ("signInGoogle", "providerGoogle"),
         ProviderKind::Microsoft => ("signInMicrosoft", "providerMicrosoft"),
         ProviderKind::Oidc => ("signInOidc", "providerOidc"),
+        ProviderKind::Password => ("signInPassword", "providerPassword"),
+        ProviderKind::Sso => ("signInSso", "providerSso"),
     }
 }
 
@@ -370,6 +425,13 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "signinEmailMismatch",
     "signinMethodNotAllowed",
     "signinPlatformFailed",
+    "signinPasswordMissing",
+    "signinPasswordPrivilegedOnly",
+    "signinWrongPassword",
+    "signinWrongPasswordRemaining",
+    "signinLockedOut",
+    "signinLockedOutMinutes",
+    "signinSsoNotConfigured",
     // Handed out by the service worker around these.
     "signinStoreUnavailable",
     "signinBrowserOnly",

@@ -138,7 +138,7 @@ pub fn source_for(kind: ProviderKind) -> Option<Source> {
     match kind {
         ProviderKind::Google => Some(Source::Google),
         ProviderKind::Microsoft => Some(Source::Outlook),
-        ProviderKind::Oidc => None,
+        ProviderKind::Oidc | ProviderKind::Password | ProviderKind::Sso => None,
     }
 }
 

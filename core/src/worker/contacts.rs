@@ -35,7 +35,7 @@ pub fn sources(kind: ProviderKind, directory: bool) -> Vec<Source> {
         ProviderKind::Google if directory => vec![Source::Google, Source::Directory],
         ProviderKind::Google => vec![Source::Google],
         ProviderKind::Microsoft => vec![Source::Outlook],
-        ProviderKind::Oidc => vec![],
+        ProviderKind::Oidc | ProviderKind::Password | ProviderKind::Sso => vec![],
     }
 }
 

@@ -9,6 +9,8 @@
 //!   interactively, and which failure ends the session.
 //! - [`permissions`]: which sender may send which message.
 //! - [`signin`]: one sign-in (or challenge, or added scope), told each answer.
+//! - [`platform_signin`]: sign-in the phone platform does itself (email
+//!   and password, or its SSO broker), told each answer.
 //! - [`auth`]: the one reducer that changes the sign-in phase, the notice,
 //!   the pending sign-out and the platform session.
 //! - [`contact_save`]: a contact save with its merge: the source, the write
@@ -31,6 +33,7 @@ pub mod contacts;
 pub mod http;
 pub mod panel;
 pub mod permissions;
+pub mod platform_signin;
 pub mod session_store;
 pub mod signin;
 pub mod state;

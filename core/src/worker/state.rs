@@ -165,7 +165,8 @@ impl WorkerState {
 
     /// Whether a click may start a call: sign-in is set up and nobody is signed in.
     pub fn sign_in_required(&self) -> bool {
-        !self.settings.identity_providers.is_empty() && !self.auth.view().signed_in()
+        (!self.settings.identity_providers.is_empty() || self.settings.platform_sign_in())
+            && !self.auth.view().signed_in()
     }
 
     /// The agent signed in now: calls that start are theirs, and only their

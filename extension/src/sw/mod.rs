@@ -220,6 +220,9 @@ fn on_ui_command(cmd: UiCommand) {
         }),
         UiCommand::ConfirmDial { id } => spawn_local(call_flow::confirm_dial(id)),
         UiCommand::CancelDial { id } => spawn_local(call_flow::cancel_dial(id)),
+        UiCommand::SignInPassword { email, password } => {
+            spawn_local(signin::platform(Some((email, password))))
+        }
         UiCommand::SignOut => spawn_local(signin::sign_out()),
         UiCommand::RefreshSession => spawn_local(async {
             if session::refresh().await {

@@ -47,9 +47,61 @@ pub(super) async fn sign_in(kind: ProviderKind) {
     if with_worker(|w| w.auth.signing_in()).unwrap_or(true) {
         return;
     }
+    if kind == ProviderKind::Sso {
+        return platform(None).await;
+    }
     session::apply(AuthEvent::SignInStarted { provider: kind }).await;
     if let Err((failure, email)) = run(kind, None).await {
         session::apply(AuthEvent::SignInFailed { failure, email }).await;
+    }
+}
+
+/// The platform's own sign-in: email and password, or (None) its SSO broker.
+pub(super) async fn platform(password: Option<(String, Secret)>) {
+    use ringside_core::worker::platform_signin::{self as ps, PlatformSignIn, Step as P};
+    let kind = match password {
+        Some(_) => ProviderKind::Password,
+        None => ProviderKind::Sso,
+    };
+    if with_worker(|w| w.auth.signing_in()).unwrap_or(true) {
+        return;
+    }
+    session::apply(AuthEvent::SignInStarted { provider: kind }).await;
+    let mut random = [0u8; RANDOM_BYTES];
+    chrome::random_bytes(&mut random);
+    let redirect = chrome::identity_redirect_url();
+    let Some((mut flow, mut step)) = with_worker(|w| match &password {
+        Some((email, pw)) => PlatformSignIn::password(&w.settings, email, pw),
+        None => PlatformSignIn::sso(&w.settings, RequestSecrets::from_random(&random), redirect),
+    }) else {
+        return;
+    };
+    drop(password);
+    loop {
+        step = match step {
+            P::OpenWindow(url) => flow.redirected(
+                chrome::launch_web_auth_flow(&url)
+                    .await
+                    .map_err(|e| JsError::from(e).to_string()),
+            ),
+            P::Session(req) => flow.answered(http(&req, None).await),
+            P::Done(done) => {
+                let (tokens, expires_at_ms) = ps::token_record(done.expires_in, now_ms());
+                let _ = chrome::storage_set(chrome::Area::Session, &tokens).await;
+                session::keep_profile(&done.profile).await;
+                session::apply(AuthEvent::PlatformSession(done.session)).await;
+                let (profile, notice) = (done.profile, None);
+                let event = AuthEvent::SignedIn {
+                    profile,
+                    expires_at_ms,
+                    notice,
+                };
+                return session::apply(event).await;
+            }
+            P::Failed(failure, email) => {
+                return session::apply(AuthEvent::SignInFailed { failure, email }).await;
+            }
+        }
     }
 }
 
@@ -224,6 +276,16 @@ pub(super) async fn sign_out() {
     let Some(p) = session::profile() else {
         return;
     };
+    if ringside_core::worker::platform_signin::is_platform(&p) {
+        use ringside_core::worker::platform_signin::{sign_out_notice, sign_out_request};
+        let base = with_worker(|w| w.settings.platform_url.clone()).flatten();
+        let base = base.unwrap_or(p.issuer);
+        let notice = match sign_out_request(&base, session::platform_session_id().as_deref()) {
+            Some(req) => sign_out_notice(&base, &http(&req, None).await),
+            None => ringside_core::auth::session::Notice::new("signedOut", &[]),
+        };
+        return session::apply(AuthEvent::SignedOut { notice }).await;
+    }
     let endpoint = discovery(&p.issuer)
         .await
         .and_then(|d| d.revocation_endpoint);

@@ -21,6 +21,9 @@ use serde_json::{Value, json};
 
 use crate::oidc::Provider;
 
+#[path = "platform_password.rs"]
+mod password;
+
 /// Lifetime of a platform session, seconds.
 pub const SESSION_SECONDS: u64 = 8 * 3600;
 
@@ -36,6 +39,9 @@ pub struct Agent {
     pub subject: Option<String>,
     #[serde(default = "agent_role")]
     pub role: String,
+    /// The agent's platform password (the password grant); None: none set.
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 fn agent_role() -> String {
@@ -48,6 +54,8 @@ struct Inner {
     agents: Vec<Agent>,
     /// Session id → login email.
     sessions: HashMap<String, String>,
+    /// Passwords (failures, lockouts) and the SSO broker.
+    auth: password::Auth,
 }
 
 impl Default for Inner {
@@ -56,6 +64,7 @@ impl Default for Inner {
             method: "google".into(),
             agents: vec![],
             sessions: HashMap::new(),
+            auth: password::Auth::default(),
         }
     }
 }
@@ -128,7 +137,20 @@ fn agent_json(a: &Agent) -> Value {
     json!({"login_email": a.login_email, "name": a.name, "role": a.role, "privileged": a.privileged})
 }
 
-async fn create_session(State(p): State<Platform>, Json(r): Json<SessionRequest>) -> Response {
+async fn create_session(State(p): State<Platform>, Json(v): Json<Value>) -> Response {
+    match v["grant_type"].as_str() {
+        Some("password") => return password::password_grant(&p, &v),
+        Some("sso_code") => return password::sso_grant(&p, &v),
+        _ => {}
+    }
+    let Ok(r) = serde_json::from_value::<SessionRequest>(v) else {
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            "Expected an id_token, or grant_type password or sso_code.",
+            json!({}),
+        );
+    };
     let (provider, claims) = match (
         p.google.verify(&r.id_token),
         p.microsoft.verify(&r.id_token),
@@ -337,6 +359,7 @@ pub fn routes() -> Router<Platform> {
         .route("/platform/v1/sessions", post(create_session))
         .route("/platform/v1/me", get(me))
         .route("/platform/v1/events", get(events))
+        .merge(password::routes())
         .merge(crate::platform_calls::routes())
 }
 
@@ -356,6 +379,7 @@ struct RevokeSessions {
 /// Control routes, nested under `/control/platform`.
 pub fn control_routes() -> Router<Platform> {
     crate::platform_calls::control_routes()
+        .merge(password::control_routes())
         .route(
             "/reset",
             post(|State(p): State<Platform>| async move {
@@ -377,7 +401,7 @@ pub fn control_routes() -> Router<Platform> {
             "/method",
             put(
                 |State(p): State<Platform>, Json(m): Json<Method>| async move {
-                    if !["google", "microsoft", "password"].contains(&m.method.as_str()) {
+                    if !["google", "microsoft", "password", "sso"].contains(&m.method.as_str()) {
                         return StatusCode::BAD_REQUEST;
                     }
                     p.lock().method = m.method.clone();
