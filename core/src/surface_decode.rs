@@ -185,6 +185,26 @@ enum UiCommandWire {
         password: AppPassword,
     },
     MailDisconnect {},
+    ToggleHold {},
+    ToggleMute {},
+    SendDtmf {
+        digits: String,
+    },
+    SwapCalls {},
+    EndCall {
+        call_id: String,
+    },
+    Transfer {
+        target: String,
+    },
+    Consult {
+        target: String,
+    },
+    CompleteTransfer {},
+    ReturnToCaller {},
+    SetDnd {
+        on: bool,
+    },
 }
 
 impl From<UiCommandWire> for UiCommand {
@@ -207,6 +227,16 @@ impl From<UiCommandWire> for UiCommand {
             W::CancelDial { id } => UiCommand::CancelDial { id },
             W::MailConnect { email, password } => UiCommand::MailConnect { email, password },
             W::MailDisconnect {} => UiCommand::MailDisconnect,
+            W::ToggleHold {} => UiCommand::ToggleHold,
+            W::ToggleMute {} => UiCommand::ToggleMute,
+            W::SendDtmf { digits } => UiCommand::SendDtmf { digits },
+            W::SwapCalls {} => UiCommand::SwapCalls,
+            W::EndCall { call_id } => UiCommand::EndCall { call_id },
+            W::Transfer { target } => UiCommand::Transfer { target },
+            W::Consult { target } => UiCommand::Consult { target },
+            W::CompleteTransfer {} => UiCommand::CompleteTransfer,
+            W::ReturnToCaller {} => UiCommand::ReturnToCaller,
+            W::SetDnd { on } => UiCommand::SetDnd { on },
         }
     }
 }

@@ -19,6 +19,8 @@ pub mod account;
 #[cfg(feature = "ui")]
 pub mod contact_panel;
 #[cfg(feature = "ui")]
+pub mod call_controls;
+#[cfg(feature = "ui")]
 pub mod dialpad;
 #[cfg(feature = "ui")]
 pub mod dom;
