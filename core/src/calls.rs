@@ -223,6 +223,10 @@ pub enum DeskEffect {
     Decline { call_id: String },
     /// Send the dialled extension as DTMF after the pause the settings give.
     SendDtmf { call_id: String, digits: String },
+    /// Put this call on hold again: the agent's other call ended, and
+    /// baresip 1.0 resumes the previous call by itself; nothing resumes
+    /// without the agent.
+    KeepHeld { call_id: String },
     /// Show the incoming-call notification (with accept / decline).
     NotifyIncoming { call_id: String, caller: String },
     /// Take the incoming-call notification down.
@@ -496,6 +500,14 @@ impl CallDesk {
                     // The other call stays as it is (held): nothing resumes
                     // without the agent.
                     self.live = self.other.take();
+                    if let Some(id) = self
+                        .live
+                        .as_ref()
+                        .filter(|l| l.held)
+                        .and_then(|l| l.call_id.clone())
+                    {
+                        effects.push(DeskEffect::KeepHeld { call_id: id });
+                    }
                 }
             }
         }

@@ -234,27 +234,27 @@ impl CallDesk {
         Ok((l, o))
     }
 
-    /// Attended transfer, completed: the consultation ends and the held
-    /// caller is transferred to the party consulted. (baresip 1.0 has no
-    /// REFER with Replaces: the caller calls the third party anew.)
+    /// Attended transfer, completed: the held caller is transferred to the
+    /// party consulted, then the consultation ends. (baresip 1.0 has no
+    /// REFER with Replaces: the caller calls the third party anew.) The
+    /// caller goes first: ending the consultation first would let the
+    /// softphone resume the caller by itself.
     pub fn complete_transfer(&self) -> Result<Plan, DeskRefusal> {
         let (l, o) = self.consulting()?;
-        let mut plan: Plan = on(l, CallAction::Hangup).into_iter().collect();
-        plan.extend(on(o, CallAction::Transfer).map(|p| to_target(p, &l.number)));
+        let mut plan: Plan = on(o, CallAction::Transfer)
+            .map(|p| to_target(p, &l.number))
+            .into_iter()
+            .collect();
+        plan.extend(on(l, CallAction::Hangup));
         Ok(plan)
     }
 
-    /// Attended transfer, abandoned: the consultation ends and the caller
-    /// is resumed.
+    /// Attended transfer, abandoned: the caller is resumed (and becomes the
+    /// agent's call), then the consultation ends.
     pub fn return_to_caller(&self) -> Result<Plan, DeskRefusal> {
         let (l, o) = self.consulting()?;
-        let mut plan: Plan = l
-            .call_id
-            .as_deref()
-            .map(|id| CallControlParams::new(id, CallAction::Hangup))
-            .into_iter()
-            .collect();
-        plan.extend(on(o, CallAction::Resume));
+        let mut plan: Plan = on(o, CallAction::Resume).into_iter().collect();
+        plan.extend(on(l, CallAction::Hangup));
         Ok(plan)
     }
 

@@ -131,8 +131,14 @@ fn a_second_call_rings_beside_the_first_and_answering_holds_the_first() {
     assert_eq!(d.live.as_ref().unwrap().call_id.as_deref(), Some("a"));
     assert!(!d.live.as_ref().unwrap().held);
     assert!(d.other.as_ref().unwrap().held);
-    // Ending the agent's call resumes nothing: b waits, held.
-    d.on_event(&closed("a"), 900.0);
+    // Ending the agent's call resumes nothing: b waits, held (and is held
+    // again at the softphone, which resumes it by itself).
+    assert_eq!(
+        d.on_event(&closed("a"), 900.0),
+        vec![DeskEffect::KeepHeld {
+            call_id: "b".into()
+        }]
+    );
     let l = d.live.as_ref().unwrap();
     assert_eq!(l.call_id.as_deref(), Some("b"));
     assert!(l.held);
@@ -213,19 +219,20 @@ fn attended_transfer_consults_then_completes_or_returns() {
     let back = d.return_to_caller().unwrap();
     assert_eq!(
         actions(&back),
-        vec![("c", CallAction::Hangup), ("a", CallAction::Resume)]
+        vec![("a", CallAction::Resume), ("c", CallAction::Hangup)]
     );
     // Complete: the consultation ends, the caller goes to the third party.
     let done = d.complete_transfer().unwrap();
     assert_eq!(
         actions(&done),
-        vec![("c", CallAction::Hangup), ("a", CallAction::Transfer)]
+        vec![("a", CallAction::Transfer), ("c", CallAction::Hangup)]
     );
-    assert_eq!(done[1].uri.as_deref(), Some("sip:third@127.0.0.1:5062"));
+    assert_eq!(done[0].uri.as_deref(), Some("sip:third@127.0.0.1:5062"));
     // Returning: once a is resumed it is the agent's call again.
     apply_all(&mut d, &back);
     assert_eq!(d.live.as_ref().unwrap().call_id.as_deref(), Some("a"));
-    d.on_event(&closed("c"), 700.0);
+    // The consultation ends as the other call: nothing to hold again.
+    assert!(d.on_event(&closed("c"), 700.0).is_empty());
     assert!(d.other.is_none());
     assert!(!d.live.as_ref().unwrap().held);
     assert_eq!(d.complete_transfer(), Err(DeskRefusal::NoCall));

@@ -115,9 +115,9 @@ pub struct Settings {
     /// (People `listDirectoryPeople`) beside their own contacts.
     #[serde(default)]
     pub contacts_directory: bool,
-    /// Policy forbids do not disturb (`dndAllowed: false`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub dnd_forbidden: bool,
+    /// Whether agents may switch on do not disturb; None: allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnd_allowed: Option<bool>,
     /// Pause before an extension is sent as DTMF; None: the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dtmf_pause_ms: Option<u32>,
@@ -443,7 +443,7 @@ impl Settings {
                 self.contacts_directory = v.as_bool().ok_or("expected true or false")?;
             }
             KEY_DND_ALLOWED => {
-                self.dnd_forbidden = !v.as_bool().ok_or("expected true or false")?;
+                self.dnd_allowed = Some(v.as_bool().ok_or("expected true or false")?);
             }
             KEY_DTMF_PAUSE => {
                 self.dtmf_pause_ms = Some(
@@ -457,6 +457,11 @@ impl Settings {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Whether the agent may switch on do not disturb (policy `dndAllowed`).
+    pub fn dnd_allowed(&self) -> bool {
+        self.dnd_allowed != Some(false)
     }
 
     /// The pause before an extension is sent as DTMF.

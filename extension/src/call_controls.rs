@@ -58,14 +58,14 @@ pub fn controls(doc: &Document, l: &LiveCall, t: &dyn Translate) -> Result<Vec<E
     let grid = dom::el(doc, "div", "keypad-grid", None)?;
     grid.set_attribute("role", "group")?;
     grid.set_attribute("aria-label", &t.get("callKeypad"))?;
-    for k in KEYS {
+    for (i, k) in KEYS.iter().enumerate() {
         let b = dom::button(
             doc,
             "dtmf",
             k,
-            Some(&t.message("callKeypadSend", &[k.to_owned()])),
+            Some(&t.message("callKeypadSend", &[(*k).to_owned()])),
         )?;
-        b.set_id(&format!("dtmf-{}", KEYS.iter().position(|x| *x == k).unwrap_or(0)));
+        b.set_id(&format!("dtmf-{i}"));
         b.set_attribute("data-digits", k)?;
         grid.add(&b)?;
     }
@@ -164,7 +164,7 @@ pub fn second(doc: &Document, desk: &CallDesk, t: &dyn Translate) -> Result<Opti
 /// does while on.
 pub fn dnd(doc: &Document, s: &UiState, t: &dyn Translate) -> Result<Vec<Element>, JsError> {
     let mut out = vec![];
-    if s.settings.dnd_forbidden {
+    if !s.settings.dnd_allowed() {
         return Ok(out);
     }
     let wrap = dom::el(doc, "section", "site dnd", None)?;

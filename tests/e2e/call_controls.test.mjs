@@ -71,7 +71,7 @@ test('an extension found with the number is sent as DTMF after the pause; hold, 
   await withPhones(async ({ remoteEvents, dialer }) => {
     const b = await launch({ host: true });
     try {
-      await setOptions(b, { dialer, dtmfPauseMs: 300 });
+      await setOptions(b, { dialer, defaultRegion: 'FR', dtmfPauseMs: 300 });
       const page = await b.context.newPage();
       await page.goto(`${emu.url}/pages/extension.html`);
       const name = await until(async () => (await buttonNames(page)).find((n) => n.startsWith('Call ')), {
@@ -148,16 +148,24 @@ test('a second call shows a notification and a card; answering holds the first; 
       await until(() => reinvites(remoteEvents.events, first) === 3, { what: 'the remote held again' });
       await until(() => reinvites(thirdEvents.events, second.id) === 2, { what: 'the third party resumed' });
 
-      // The agent hangs up the third party: the remote stays on hold.
-      await until(async () => (await swState(popup)).calls.live?.held === false, { what: 'the third party live' });
+      // The agent hangs up the third party: the remote stays on hold
+      // (baresip 1.0 resumes the previous call by itself; Ringside holds it
+      // again at once: one re-INVITE each).
+      await until(async () => {
+        const live = (await swState(popup)).calls.live;
+        return live && !live.held && live.number.includes('third');
+      }, { what: 'the third party live' });
       await popup.locator('[data-testid=live-call]').getByRole('button', { name: 'Hang up' }).click();
       await thirdEvents.waitFor((e) => e.type === 'CALL_CLOSED', { what: 'the third party gone' });
       await popup.getByTestId('call-held').waitFor();
+      await until(() => reinvites(remoteEvents.events, first) === 5, { what: 'the remote held again' });
       await popup.waitForTimeout(500);
-      assert.equal(reinvites(remoteEvents.events, first), 3, 'nothing resumed the remote');
+      assert.equal(reinvites(remoteEvents.events, first), 5, 'nothing else resumed the remote');
+      assert.equal((await swState(popup)).calls.live.held, true);
       assert.equal(await popup.getByTestId('second-call').count(), 0);
       await popup.getByRole('button', { name: 'Hold' }).click();
-      await until(() => reinvites(remoteEvents.events, first) === 4, { what: 'the agent resumes the remote' });
+      await until(() => reinvites(remoteEvents.events, first) === 6, { what: 'the agent resumes the remote' });
+      await until(async () => (await popup.getByTestId('call-held').count()) === 0, { what: 'resumed in the popup' });
     } finally {
       await b.close();
     }
@@ -180,7 +188,7 @@ test('do not disturb declines an incoming call and shows in the popup and the to
       assert.ok(!remoteEvents.events.some((e) => e.type === 'CALL_ESTABLISHED'), 'never connected');
       assert.ok(closed);
       await popup.getByText('Calls declined since: 1').waitFor();
-      assert.equal((await swState(popup)).calls.live, undefined);
+      assert.equal((await swState(popup)).calls.live ?? null, null);
       await popup.getByRole('switch', { name: 'Do not disturb' }).click();
       await until(async () => (await popup.evaluate(() => chrome.action.getBadgeText({}))) === '', { what: 'badge cleared' });
     } finally {
@@ -193,8 +201,8 @@ test('policy can forbid do not disturb', { skip: !canWritePolicy() && `cannot wr
   const b = await launch({ host: true, policy: { dndAllowed: false } });
   try {
     const popup = await openExtensionPage(b, 'popup.html', { width: 360, height: 600 });
-    await until(async () => (await swState(popup)).settings.dndForbidden === true, { what: 'policy applied' });
-    await popup.getByRole('button', { name: 'Settings' }).waitFor().catch(() => {});
+    assert.equal((await swState(popup)).settings.dndAllowed, false);
+    await popup.locator('h1').waitFor();
     assert.equal(await popup.getByRole('switch', { name: 'Do not disturb' }).count(), 0);
   } finally {
     await b.close();
@@ -214,7 +222,7 @@ test('blind transfer: the remote is connected to the third party', async () => {
       const at3 = await thirdEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', { timeout: 8000, what: 'the third party connected' });
       assert.match(at3.peeruri, new RegExp(`^sip:\\${PARIS}@`));
       await popup.getByTestId('wrapup').waitFor();
-      assert.equal((await swState(popup)).calls.live, undefined);
+      assert.equal((await swState(popup)).calls.live ?? null, null);
     } finally {
       await b.close();
     }
@@ -247,7 +255,7 @@ test('attended transfer: consult the third party, return to the caller, then com
         { timeout: 8000, what: 'the caller connected to the third party' },
       );
       assert.match(joined.peeruri, new RegExp(`^sip:\\${PARIS}@`));
-      await until(async () => (await swState(popup)).calls.live === undefined, { what: 'the agent free' });
+      await until(async () => !(await swState(popup)).calls.live, { what: 'the agent free' });
     } finally {
       await b.close();
     }

@@ -252,7 +252,7 @@ impl WorkerState {
             self.settings_loaded_before = true;
         }
         self.settings = merged;
-        if self.settings.dnd_forbidden {
+        if !self.settings.dnd_allowed() {
             self.desk.dnd = false;
         }
         self.managed = managed;

@@ -53,7 +53,7 @@ pub(super) async fn run(cmd: UiCommand) {
             UiCommand::CompleteTransfer => d.complete_transfer(),
             UiCommand::ReturnToCaller => d.return_to_caller(),
             UiCommand::SetDnd { on } => {
-                let allowed = !w.settings.dnd_forbidden;
+                let allowed = w.settings.dnd_allowed();
                 w.desk.set_dnd(*on, allowed).map(|()| vec![])
             }
             _ => Ok(vec![]),
@@ -89,6 +89,7 @@ pub(super) async fn run(cmd: UiCommand) {
         consult(target.trim().to_owned()).await;
     }
     badge();
+    broadcast();
 }
 
 /// Attended transfer: the caller is held; the third party is dialled.
@@ -121,6 +122,7 @@ async fn consult(target: String) {
 pub(super) async fn effect(fx: DeskEffect) {
     let p = match fx {
         DeskEffect::Decline { call_id } => CallControlParams::new(&call_id, CallAction::Hangup),
+        DeskEffect::KeepHeld { call_id } => CallControlParams::new(&call_id, CallAction::Hold),
         DeskEffect::SendDtmf { call_id, digits } => {
             let pause = with_worker(|w| w.settings.dtmf_pause()).unwrap_or_default();
             sleep(pause).await;

@@ -8,7 +8,7 @@ use ringside_core::confirm::{Held, HeldDial};
 use ringside_core::dial::CallEvent;
 use ringside_core::dialers::CallPath;
 use ringside_core::outbox::{self, AgentKey, Delivery, Route};
-use ringside_core::protocol::{DialParams, Event, NoParams, Request};
+use ringside_core::protocol::{DialParams, Event, Request};
 use ringside_core::settings::{self, SiteDecision};
 use ringside_core::surface::UiCommand;
 use ringside_core::worker::call_out::DialFailure;

@@ -393,6 +393,31 @@ mod tests {
             .await;
             assert_eq!((status, c["state"].as_str()), (200, Some(state)));
         }
+        // The agent's controls of the established call.
+        let control = |action: &str, body: Option<Value>, bearer: Option<&str>| {
+            let uri = format!("/platform/v1/calls/{id}/{action}");
+            let app = app.clone();
+            let bearer = bearer.map(str::to_owned);
+            async move { call(&app, Method::POST, &uri, body, bearer.as_deref()).await.0 }
+        };
+        assert_eq!(control("hold", None, None).await, 401);
+        assert_eq!(control("park", None, Some(&session)).await, 404);
+        assert_eq!(control("hold", None, Some(&session)).await, 204);
+        assert_eq!(control("mute", None, Some(&session)).await, 204);
+        assert_eq!(
+            control("dtmf", Some(json!({"digits": "1;x"})), Some(&session)).await,
+            400
+        );
+        assert_eq!(
+            control("dtmf", Some(json!({"digits": "227"})), Some(&session)).await,
+            204
+        );
+        assert_eq!(control("resume", None, Some(&session)).await, 204);
+        let (_, calls) = call(&app, Method::GET, "/control/calls", None, None).await;
+        assert_eq!(
+            (&calls[0]["held"], &calls[0]["muted"], &calls[0]["dtmf"]),
+            (&json!(false), &json!(true), &json!("227"))
+        );
         assert_eq!(
             call(
                 &app,
@@ -433,10 +458,16 @@ mod tests {
         assert_eq!(calls[0]["session"], session.as_str());
         assert_eq!(calls[0]["state"], "ended");
         let mut states = vec![];
+        let mut controls = vec![];
         while let Ok((to, e)) = events.try_recv() {
             assert_eq!(to.as_deref(), Some("ana@example.com"));
+            if e["type"] == "call.control" {
+                controls.push(e["call"]["action"].as_str().unwrap().to_owned());
+                continue;
+            }
             states.push(e["call"]["state"].as_str().unwrap().to_owned());
         }
+        assert_eq!(controls, ["hold", "mute", "dtmf", "resume"]);
         assert_eq!(
             states,
             ["agent_ringing", "callee_ringing", "established", "ended"]
