@@ -136,10 +136,7 @@ mod tests {
     fn a_call_id_with_spaces_or_quotes_is_refused() {
         for bad in ["", "a b", "x\"", "id;rm", &"a".repeat(65)] {
             let p = CallControlParams::new(bad, CallAction::Hangup);
-            assert!(
-                baresip_steps(&p, &SipSettings::default()).is_err(),
-                "{bad}"
-            );
+            assert!(baresip_steps(&p, &SipSettings::default()).is_err(), "{bad}");
         }
     }
 

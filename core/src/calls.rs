@@ -550,7 +550,10 @@ impl CallDesk {
     /// does not report calls already in progress), so it is moved to wrap-up;
     /// the softphone itself still controls the call.
     pub fn restored(mut saved: CallDesk, now_ms: f64) -> CallDesk {
-        for l in [saved.live.take(), saved.other.take()].into_iter().flatten() {
+        for l in [saved.live.take(), saved.other.take()]
+            .into_iter()
+            .flatten()
+        {
             saved.finish(l, None, "Ringside restarted during the call", now_ms);
         }
         saved

@@ -85,10 +85,13 @@ fn the_extension_is_sent_once_the_call_is_established() {
     let mut d = CallDesk::default();
     d.dial("+33123456789", "x", 0.0).unwrap();
     d.set_extension(Some("227"));
-    assert!(d.on_event(&est("a", true), 10.0).contains(&DeskEffect::SendDtmf {
-        call_id: "a".into(),
-        digits: "227".into()
-    }));
+    assert!(
+        d.on_event(&est("a", true), 10.0)
+            .contains(&DeskEffect::SendDtmf {
+                call_id: "a".into(),
+                digits: "227".into()
+            })
+    );
     assert!(d.live.as_ref().unwrap().extension.is_none());
     // A bad extension is never sent.
     let mut d = CallDesk::default();
@@ -108,7 +111,10 @@ fn a_second_call_rings_beside_the_first_and_answering_holds_the_first() {
     assert!(matches!(&fx[0], DeskEffect::NotifyIncoming { call_id, .. } if call_id == "b"));
     assert_eq!(d.live.as_ref().unwrap().call_id.as_deref(), Some("a"));
     assert_eq!(d.other.as_ref().unwrap().phase, Phase::Incoming);
-    assert_eq!(actions(&d.answer().unwrap()), vec![("b", CallAction::Answer)]);
+    assert_eq!(
+        actions(&d.answer().unwrap()),
+        vec![("b", CallAction::Answer)]
+    );
     let fx = d.on_event(&est("b", false), 300.0);
     assert_eq!(
         fx,
@@ -145,7 +151,10 @@ fn a_second_call_rings_beside_the_first_and_answering_holds_the_first() {
     assert!(d.other.is_none());
     assert_eq!(d.wrapups.len(), 1);
     // Resuming it is the agent's choice.
-    assert_eq!(actions(&d.toggle_hold().unwrap()), vec![("b", CallAction::Resume)]);
+    assert_eq!(
+        actions(&d.toggle_hold().unwrap()),
+        vec![("b", CallAction::Resume)]
+    );
 }
 
 #[test]
@@ -210,7 +219,8 @@ fn attended_transfer_consults_then_completes_or_returns() {
     let plan = d.consult_plan().unwrap();
     assert_eq!(actions(&plan), vec![("a", CallAction::Hold)]);
     apply_all(&mut d, &plan);
-    d.consult("sip:third@127.0.0.1:5062", "Third", 500.0).unwrap();
+    d.consult("sip:third@127.0.0.1:5062", "Third", 500.0)
+        .unwrap();
     assert_eq!(d.live.as_ref().unwrap().phase, Phase::Dialing);
     assert!(d.other.as_ref().unwrap().held);
     d.on_event(&est("c", true), 600.0);

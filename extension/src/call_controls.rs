@@ -13,12 +13,7 @@ use crate::i18n::Translate;
 
 const KEYS: [&str; 12] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
 
-fn toggle(
-    doc: &Document,
-    id: &str,
-    label: &str,
-    pressed: bool,
-) -> Result<Element, JsError> {
+fn toggle(doc: &Document, id: &str, label: &str, pressed: bool) -> Result<Element, JsError> {
     let b = dom::button(doc, id, label, None)?;
     b.set_id(id);
     b.set_attribute("aria-pressed", if pressed { "true" } else { "false" })?;
@@ -45,7 +40,12 @@ pub fn controls(doc: &Document, l: &LiveCall, t: &dyn Translate) -> Result<Vec<E
         out.push(status(doc, &t.get("callMuted"), "call-muted")?);
     }
     if l.consult_for.is_some() {
-        out.push(dom::el(doc, "p", "muted small", Some(&t.get("callConsulting")))?);
+        out.push(dom::el(
+            doc,
+            "p",
+            "muted small",
+            Some(&t.get("callConsulting")),
+        )?);
     }
     let row = dom::el(doc, "div", "button-row", None)?;
     // The label stays ("Hold", "Mute"); the pressed state says which way.
@@ -54,7 +54,12 @@ pub fn controls(doc: &Document, l: &LiveCall, t: &dyn Translate) -> Result<Vec<E
     out.push(row);
     // Always open: a disclosure would close at each re-render.
     let pad = dom::el(doc, "div", "keypad", None)?;
-    pad.add(&dom::el(doc, "p", "field-label", Some(&t.get("callKeypad")))?)?;
+    pad.add(&dom::el(
+        doc,
+        "p",
+        "field-label",
+        Some(&t.get("callKeypad")),
+    )?)?;
     let grid = dom::el(doc, "div", "keypad-grid", None)?;
     grid.set_attribute("role", "group")?;
     grid.set_attribute("aria-label", &t.get("callKeypad"))?;
@@ -73,7 +78,12 @@ pub fn controls(doc: &Document, l: &LiveCall, t: &dyn Translate) -> Result<Vec<E
     out.push(pad);
     let row = dom::el(doc, "div", "button-row", None)?;
     if l.consult_for.is_some() {
-        let done = dom::button(doc, "transfer-complete", &t.get("callTransferComplete"), None)?;
+        let done = dom::button(
+            doc,
+            "transfer-complete",
+            &t.get("callTransferComplete"),
+            None,
+        )?;
         done.set_id("transfer-complete");
         done.set_class_name("button primary");
         row.add(&done)?;
@@ -104,7 +114,11 @@ pub fn controls(doc: &Document, l: &LiveCall, t: &dyn Translate) -> Result<Vec<E
 
 /// The second call's card: ringing (answer, holding the agent's call, or
 /// decline), or held (swap, hang up).
-pub fn second(doc: &Document, desk: &CallDesk, t: &dyn Translate) -> Result<Option<Element>, JsError> {
+pub fn second(
+    doc: &Document,
+    desk: &CallDesk,
+    t: &dyn Translate,
+) -> Result<Option<Element>, JsError> {
     let Some(o) = &desk.other else {
         return Ok(None);
     };
@@ -224,7 +238,9 @@ pub fn action(name: &str, el: &Element, doc: &Document) -> Option<UiCommand> {
         "transfer-complete" => UiCommand::CompleteTransfer,
         "transfer-return" => UiCommand::ReturnToCaller,
         "dnd" => UiCommand::SetDnd {
-            on: js_sys::Reflect::get(el, &"checked".into()).ok()?.as_bool()?,
+            on: js_sys::Reflect::get(el, &"checked".into())
+                .ok()?
+                .as_bool()?,
         },
         _ => return None,
     })

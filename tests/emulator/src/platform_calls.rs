@@ -199,7 +199,13 @@ async fn control(
         "dtmf" => return bad("`digits` must be 1 to 32 of 0-9 * # A-D."),
         "transfer" if is_e164(&to) => {}
         "transfer" => return bad("`to` must be an E.164 number such as +33123456789."),
-        _ => return error(StatusCode::NOT_FOUND, "unknown_action", "No such call action."),
+        _ => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "unknown_action",
+                "No such call action.",
+            );
+        }
     }
     if action == "hangup" {
         return hang_up(State(p), headers, Path(id)).await;
@@ -398,7 +404,11 @@ mod tests {
             let uri = format!("/platform/v1/calls/{id}/{action}");
             let app = app.clone();
             let bearer = bearer.map(str::to_owned);
-            async move { call(&app, Method::POST, &uri, body, bearer.as_deref()).await.0 }
+            async move {
+                call(&app, Method::POST, &uri, body, bearer.as_deref())
+                    .await
+                    .0
+            }
         };
         assert_eq!(control("hold", None, None).await, 401);
         assert_eq!(control("park", None, Some(&session)).await, 404);
