@@ -94,9 +94,6 @@ export async function benchHoldToRemote(b, report) {
     const est = await remoteEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', { what: 'the call' });
     const hold = popup.getByRole('button', { name: 'Hold' });
     await hold.waitFor();
-    const box = await hold.boundingBox();
-    const x = box.x + box.width / 2;
-    const y = box.y + box.height / 2;
     const offers = () => remoteEvents.events.filter((e) => e.type === 'CALL_REMOTE_SDP' && e.id === est.id && e.param === 'offer' && e.at > est.at);
     const times = [];
     for (let i = -1; i < CALLS; i++) {
@@ -105,7 +102,9 @@ export async function benchHoldToRemote(b, report) {
         const n = offers().length;
         const pressed = measured ? 'false' : 'true';
         await until(async () => (await hold.getAttribute('aria-pressed')) === pressed, { what: 'the button state' });
-        await popup.mouse.move(x, y);
+        // Re-rendering may move the button: measured before each press.
+        const box = await hold.boundingBox();
+        await popup.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
         const t0 = performance.now();
         await popup.mouse.down();
         await popup.mouse.up();
