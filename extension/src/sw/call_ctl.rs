@@ -71,9 +71,11 @@ pub(super) async fn run(cmd: UiCommand) {
         }
         None => return,
     };
-    // A call not yet known by id (still dialling), or a softphone that
-    // cannot name calls: the plain requests act on its current call.
-    if plan.is_empty() && matches!(cmd, UiCommand::Hangup | UiCommand::Answer) {
+    // A call not yet known by id (still dialling), or the platform's call
+    // (hung up with DELETE): the plain requests.
+    if (plan.is_empty() || call_out::path() == CallPath::Platform)
+        && matches!(cmd, UiCommand::Hangup | UiCommand::Answer)
+    {
         let legacy = if cmd == UiCommand::Hangup {
             Request::Hangup(NoParams {})
         } else {
