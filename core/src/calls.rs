@@ -55,6 +55,46 @@ pub struct LiveCall {
     /// The agent signed in when the call started (its wrap-up is theirs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentKey>,
+    /// On hold (by the agent, or by the softphone when a second call was answered).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
+    /// The agent's microphone is muted on this call.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub muted: bool,
+    /// An extension to send as DTMF once the call is established (taken then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
+    /// This call consults a third party about the held call with this id
+    /// (an attended transfer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consult_for: Option<String>,
+}
+
+impl LiveCall {
+    fn new(
+        call_id: Option<String>,
+        number: &str,
+        display: String,
+        direction: Direction,
+        phase: Phase,
+        now_ms: f64,
+        agent: Option<AgentKey>,
+    ) -> LiveCall {
+        LiveCall {
+            call_id,
+            number: number.to_owned(),
+            display,
+            direction,
+            phase,
+            started_ms: now_ms,
+            established_ms: (phase == Phase::Established).then_some(now_ms),
+            agent,
+            held: false,
+            muted: false,
+            extension: None,
+            consult_for: None,
+        }
+    }
 }
 
 /// A call that ended and awaits its wrap-up.
@@ -105,7 +145,18 @@ pub struct CallNotice {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CallDesk {
+    /// The call the agent is on (or the only one): the controls act on it.
     pub live: Option<LiveCall>,
+    /// A second call: ringing while the agent is on `live`, or held after
+    /// the agent answered another or swapped (`calls_control`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other: Option<LiveCall>,
+    /// Do not disturb: incoming calls are declined.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dnd: bool,
+    /// Calls declined by do not disturb since it was switched on.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub declined: u32,
     pub wrapups: Vec<EndedCall>,
     pub notice: Option<CallNotice>,
     /// Where the last wrap-up went.
@@ -161,9 +212,21 @@ impl SavedTo {
     }
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// What the service worker must do after a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeskEffect {
+    /// Decline this incoming call (do not disturb is on).
+    Decline { call_id: String },
+    /// Send the dialled extension as DTMF after the pause the settings give.
+    SendDtmf { call_id: String, digits: String },
+    /// Put this call on hold again: the agent's other call ended, and
+    /// baresip 1.0 resumes the previous call by itself; nothing resumes
+    /// without the agent.
+    KeepHeld { call_id: String },
     /// Show the incoming-call notification (with accept / decline).
     NotifyIncoming { call_id: String, caller: String },
     /// Take the incoming-call notification down.
@@ -177,6 +240,8 @@ pub enum DeskRefusal {
     Busy,
     #[error("there is no call to act on")]
     NoCall,
+    #[error("do not disturb is switched off by your administrator")]
+    DndForbidden,
 }
 
 impl DeskRefusal {
@@ -184,6 +249,7 @@ impl DeskRefusal {
         match self {
             DeskRefusal::Busy => "errCallInProgress",
             DeskRefusal::NoCall => "errNoCall",
+            DeskRefusal::DndForbidden => "errDndForbidden",
         }
     }
 }
@@ -200,6 +266,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "errHostFailed",
     "errCallInProgress",
     "errNoCall",
+    "errDndForbidden",
     "errHostMissing",
     "errSiteBlocked",
     "errSiteSwitchedOff",
@@ -239,23 +306,26 @@ impl CallDesk {
         self.notice = None;
         self.last_saved = None;
         self.handed_off = None;
-        self.live = Some(LiveCall {
-            call_id: None,
-            number: number.to_owned(),
-            display: display.to_owned(),
-            direction: Direction::Outgoing,
-            phase: Phase::Dialing,
-            started_ms: now_ms,
-            established_ms: None,
-            agent: self.agent.clone(),
-        });
+        self.live = Some(LiveCall::new(
+            None,
+            number,
+            display.to_owned(),
+            Direction::Outgoing,
+            Phase::Dialing,
+            now_ms,
+            self.agent.clone(),
+        ));
         Ok(())
     }
 
     /// The host refused or failed the dial (or there is no host).
     pub fn dial_failed(&mut self, key: &str, detail: &str) {
         let number = match self.live.take() {
-            Some(l) if l.phase == Phase::Dialing => l.display,
+            Some(l) if l.phase == Phase::Dialing => {
+                // A consultation that failed: the held call is the agent's again.
+                self.live = self.other.take();
+                l.display
+            }
             other => {
                 self.live = other;
                 String::new()
@@ -326,17 +396,29 @@ impl CallDesk {
         let mut effects = vec![];
         match ev {
             CallEvent::Incoming { call_id, peer } => {
-                if self.live.is_none() {
-                    self.live = Some(LiveCall {
-                        call_id: Some(call_id.clone()),
-                        number: peer.clone(),
-                        display: caller_display(peer),
-                        direction: Direction::Incoming,
-                        phase: Phase::Incoming,
-                        started_ms: now_ms,
-                        established_ms: None,
-                        agent: self.agent.clone(),
+                let call = LiveCall::new(
+                    Some(call_id.clone()),
+                    peer,
+                    caller_display(peer),
+                    Direction::Incoming,
+                    Phase::Incoming,
+                    now_ms,
+                    self.agent.clone(),
+                );
+                if self.is_ours(call_id) || self.is_other(call_id) {
+                    // Already on the desk.
+                } else if self.dnd {
+                    self.declined += 1;
+                    effects.push(DeskEffect::Decline {
+                        call_id: call_id.clone(),
                     });
+                } else if self.live.is_none() || self.other.is_none() {
+                    let slot = if self.live.is_none() {
+                        &mut self.live
+                    } else {
+                        &mut self.other
+                    };
+                    *slot = Some(call);
                     effects.push(DeskEffect::NotifyIncoming {
                         call_id: call_id.clone(),
                         caller: caller_display(peer),
@@ -360,7 +442,9 @@ impl CallDesk {
                 } else {
                     self.is_ours(call_id)
                 };
-                if ours {
+                if self.is_other(call_id) {
+                    effects.extend(self.second_answered(call_id, now_ms));
+                } else if ours {
                     if let Some(l) = self.live.as_mut() {
                         if l.phase == Phase::Incoming {
                             effects.push(DeskEffect::ClearIncoming {
@@ -369,24 +453,34 @@ impl CallDesk {
                         }
                         l.phase = Phase::Established;
                         l.established_ms = Some(now_ms);
+                        if let Some(digits) = l.extension.take() {
+                            effects.push(DeskEffect::SendDtmf {
+                                call_id: call_id.clone(),
+                                digits,
+                            });
+                        }
                     }
                 } else if self.live.is_none() {
                     // Answered on the softphone itself, or Ringside restarted mid-call.
-                    self.live = Some(LiveCall {
-                        call_id: Some(call_id.clone()),
-                        number: peer.clone(),
-                        display: caller_display(peer),
-                        direction: if *outgoing {
+                    self.live = Some(LiveCall::new(
+                        Some(call_id.clone()),
+                        peer,
+                        caller_display(peer),
+                        if *outgoing {
                             Direction::Outgoing
                         } else {
                             Direction::Incoming
                         },
-                        phase: Phase::Established,
-                        started_ms: now_ms,
-                        established_ms: Some(now_ms),
-                        agent: self.agent.clone(),
-                    });
+                        Phase::Established,
+                        now_ms,
+                        self.agent.clone(),
+                    ));
                 }
+            }
+            CallEvent::Closed {
+                call_id, reason, ..
+            } if self.is_other(call_id) => {
+                effects.extend(self.second_closed(call_id, reason, now_ms));
             }
             CallEvent::Closed {
                 call_id, reason, ..
@@ -403,6 +497,17 @@ impl CallDesk {
                         });
                     }
                     self.finish(l, Some(call_id.clone()), reason, now_ms);
+                    // The other call stays as it is (held): nothing resumes
+                    // without the agent.
+                    self.live = self.other.take();
+                    if let Some(id) = self
+                        .live
+                        .as_ref()
+                        .filter(|l| l.held)
+                        .and_then(|l| l.call_id.clone())
+                    {
+                        effects.push(DeskEffect::KeepHeld { call_id: id });
+                    }
                 }
             }
         }
@@ -435,7 +540,7 @@ impl CallDesk {
     /// The softphone connection was lost: the live call's fate is unknown, so
     /// it is closed here and offered for wrap-up.
     pub fn softphone_lost(&mut self, now_ms: f64) {
-        if let Some(l) = self.live.take() {
+        for l in [self.live.take(), self.other.take()].into_iter().flatten() {
             self.finish(l, None, "softphone connection lost", now_ms);
         }
     }
@@ -445,7 +550,10 @@ impl CallDesk {
     /// does not report calls already in progress), so it is moved to wrap-up;
     /// the softphone itself still controls the call.
     pub fn restored(mut saved: CallDesk, now_ms: f64) -> CallDesk {
-        if let Some(l) = saved.live.take() {
+        for l in [saved.live.take(), saved.other.take()]
+            .into_iter()
+            .flatten()
+        {
             saved.finish(l, None, "Ringside restarted during the call", now_ms);
         }
         saved
@@ -521,6 +629,9 @@ pub fn format_duration(seconds: u64) -> String {
         format!("{m}:{s:02}")
     }
 }
+
+#[path = "calls_control.rs"]
+mod control;
 
 #[cfg(test)]
 #[path = "calls_tests.rs"]

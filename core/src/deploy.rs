@@ -59,6 +59,8 @@ pub fn example_value(key: &str) -> Option<Value> {
         settings::KEY_GRAPH_API_ROOT => json!(crate::contacts::graph::GRAPH_ROOT),
         settings::KEY_LANGUAGE => json!("en"),
         settings::KEY_CONTACTS_DIRECTORY => json!(true),
+        settings::KEY_DND_ALLOWED => json!(true),
+        settings::KEY_DTMF_PAUSE => json!(2000),
         _ => return None,
     })
 }

@@ -13,6 +13,7 @@ pub const EMULATOR_BUILD: bool = cfg!(feature = "emulator");
 pub mod api;
 pub mod auth;
 pub mod browser;
+pub mod call_control;
 pub mod calls;
 pub mod confirm;
 pub mod contacts;

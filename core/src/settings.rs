@@ -28,9 +28,11 @@ pub const KEY_LANGUAGE: &str = "language";
 pub const KEY_CONTACTS_DIRECTORY: &str = "contactsDirectory";
 pub const KEY_GRAPH_API_ROOT: &str = "graphApiRoot";
 pub const KEY_URL_SCHEMES: &str = "dialerUrlSchemes";
+pub const KEY_DND_ALLOWED: &str = "dndAllowed";
+pub const KEY_DTMF_PAUSE: &str = "dtmfPauseMs";
 
 /// Every key, in the order the options page and the policy reference list them.
-pub const ALL_KEYS: [&str; 15] = [
+pub const ALL_KEYS: [&str; 17] = [
     KEY_DIALER,
     KEY_URL_SCHEMES,
     KEY_REGION,
@@ -46,7 +48,15 @@ pub const ALL_KEYS: [&str; 15] = [
     KEY_GRAPH_API_ROOT,
     KEY_LANGUAGE,
     KEY_CONTACTS_DIRECTORY,
+    KEY_DND_ALLOWED,
+    KEY_DTMF_PAUSE,
 ];
+
+/// Pause between a call being established and its extension's DTMF, when
+/// neither policy nor the agent sets one.
+pub const DEFAULT_DTMF_PAUSE_MS: u32 = 2000;
+/// The longest pause allowed.
+pub const MAX_DTMF_PAUSE_MS: u32 = 30_000;
 
 /// The languages Ringside ships (`_locales/<code>`); a forced language is one of them.
 pub const LANGUAGES: [&str; 3] = ["en", "fr", "de"];
@@ -108,6 +118,12 @@ pub struct Settings {
     /// (People `listDirectoryPeople`) beside their own contacts.
     #[serde(default)]
     pub contacts_directory: bool,
+    /// Whether agents may switch on do not disturb; None: allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnd_allowed: Option<bool>,
+    /// Pause before an extension is sent as DTMF; None: the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dtmf_pause_ms: Option<u32>,
     /// Keys set by policy: shown locked in the options page.
     pub locked: Vec<String>,
     /// Values that were ignored, and why.
@@ -143,7 +159,7 @@ pub enum Owner {
 /// The owner of a settings key.
 pub fn owner(key: &str) -> Owner {
     match key {
-        KEY_DIALER | KEY_REGION => Owner::Agent,
+        KEY_DIALER | KEY_REGION | KEY_DTMF_PAUSE => Owner::Agent,
         _ => Owner::Admin,
     }
 }
@@ -432,9 +448,31 @@ impl Settings {
             KEY_CONTACTS_DIRECTORY => {
                 self.contacts_directory = v.as_bool().ok_or("expected true or false")?;
             }
+            KEY_DND_ALLOWED => {
+                self.dnd_allowed = Some(v.as_bool().ok_or("expected true or false")?);
+            }
+            KEY_DTMF_PAUSE => {
+                self.dtmf_pause_ms = Some(
+                    v.as_u64()
+                        .filter(|n| *n <= u64::from(MAX_DTMF_PAUSE_MS))
+                        .ok_or(format!(
+                            "expected a whole number of milliseconds from 0 to {MAX_DTMF_PAUSE_MS}"
+                        ))? as u32,
+                );
+            }
             _ => {}
         }
         Ok(())
+    }
+
+    /// Whether the agent may switch on do not disturb (policy `dndAllowed`).
+    pub fn dnd_allowed(&self) -> bool {
+        self.dnd_allowed != Some(false)
+    }
+
+    /// The pause before an extension is sent as DTMF.
+    pub fn dtmf_pause(&self) -> u32 {
+        self.dtmf_pause_ms.unwrap_or(DEFAULT_DTMF_PAUSE_MS)
     }
 
     /// Where the side panel's Google API calls, and the contact sync's

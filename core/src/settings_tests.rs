@@ -224,11 +224,12 @@ fn keys_that_route_secrets_come_from_policy_only() {
         KEY_BLOCK,
         KEY_CONTACTS_DIRECTORY,
         KEY_LANGUAGE,
+        KEY_DND_ALLOWED,
     ];
     for key in admin_only {
         assert_eq!(owner(key), Owner::Admin, "{key}");
     }
-    assert_eq!(admin_only.len() + 2, ALL_KEYS.len());
+    assert_eq!(admin_only.len() + 3, ALL_KEYS.len());
     // Valid values for every key, written to browser storage by a hostile
     // content-script context: only the agent's own keys apply.
     let tampered = json!({
@@ -247,6 +248,7 @@ fn keys_that_route_secrets_come_from_policy_only() {
         "siteBlockList": ["crm.example.com"],
         "contactsDirectory": true,
         "language": "de",
+        "dndAllowed": false,
     });
     for lb in [false, true] {
         let s = merge_for(&json!({}), &tampered, lb);

@@ -127,6 +127,26 @@ pub enum UiCommand {
     },
     /// Disconnect the IMAP source: the host deletes the password.
     MailDisconnect,
+    /// Hold the agent's call, or resume it when held.
+    ToggleHold,
+    /// Mute the agent's microphone on the call, or unmute it.
+    ToggleMute,
+    /// Keypad digits during the call (DTMF).
+    SendDtmf { digits: String },
+    /// Hold the agent's call and resume the other one.
+    SwapCalls,
+    /// Hang up (or decline) one call by its id (the second call's card).
+    EndCall { call_id: String },
+    /// Blind transfer of the agent's call (E.164 number or SIP address).
+    Transfer { target: String },
+    /// Attended transfer: hold the caller and call the third party.
+    Consult { target: String },
+    /// Attended transfer: end the consultation, transfer the caller to it.
+    CompleteTransfer,
+    /// Attended transfer: end the consultation, resume the caller.
+    ReturnToCaller,
+    /// The agent's do-not-disturb switch.
+    SetDnd { on: bool },
 }
 
 /// One-shot messages (`runtime.sendMessage`) the service worker accepts.

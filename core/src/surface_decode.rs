@@ -10,6 +10,7 @@
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::de::IgnoredAny;
 
 use super::{OneShot, UiCommand};
 use crate::auth::provider::ProviderKind;
@@ -189,6 +190,29 @@ enum UiCommandWire {
         password: AppPassword,
     },
     MailDisconnect {},
+    // The call controls share one decoder, or none (each struct of its own
+    // costs the worker about 2 KB of wasm); a missing field is empty (the
+    // worker checks every value).
+    ToggleHold(IgnoredAny),
+    ToggleMute(IgnoredAny),
+    SendDtmf(CallArgs),
+    SwapCalls(IgnoredAny),
+    EndCall(CallArgs),
+    Transfer(CallArgs),
+    Consult(CallArgs),
+    CompleteTransfer(IgnoredAny),
+    ReturnToCaller(IgnoredAny),
+    SetDnd(CallArgs),
+}
+
+/// The fields of every call control command.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct CallArgs {
+    digits: String,
+    call_id: String,
+    target: String,
+    on: bool,
 }
 
 impl From<UiCommandWire> for UiCommand {
@@ -212,6 +236,16 @@ impl From<UiCommandWire> for UiCommand {
             W::CancelDial { id } => UiCommand::CancelDial { id },
             W::MailConnect { email, password } => UiCommand::MailConnect { email, password },
             W::MailDisconnect {} => UiCommand::MailDisconnect,
+            W::ToggleHold(_) => UiCommand::ToggleHold,
+            W::ToggleMute(_) => UiCommand::ToggleMute,
+            W::SendDtmf(a) => UiCommand::SendDtmf { digits: a.digits },
+            W::SwapCalls(_) => UiCommand::SwapCalls,
+            W::EndCall(a) => UiCommand::EndCall { call_id: a.call_id },
+            W::Transfer(a) => UiCommand::Transfer { target: a.target },
+            W::Consult(a) => UiCommand::Consult { target: a.target },
+            W::CompleteTransfer(_) => UiCommand::CompleteTransfer,
+            W::ReturnToCaller(_) => UiCommand::ReturnToCaller,
+            W::SetDnd(a) => UiCommand::SetDnd { on: a.on },
         }
     }
 }

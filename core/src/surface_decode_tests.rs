@@ -100,6 +100,24 @@ fn commands() -> Vec<UiCommand> {
             password: Secret::new("abcdabcdabcdabcd"),
         },
         UiCommand::MailDisconnect,
+        UiCommand::ToggleHold,
+        UiCommand::ToggleMute,
+        UiCommand::SendDtmf {
+            digits: "12#".into(),
+        },
+        UiCommand::SwapCalls,
+        UiCommand::EndCall {
+            call_id: "9c49c51a1e2f6cd8".into(),
+        },
+        UiCommand::Transfer {
+            target: "sip:third@127.0.0.1:5062".into(),
+        },
+        UiCommand::Consult {
+            target: "+33987654321".into(),
+        },
+        UiCommand::CompleteTransfer,
+        UiCommand::ReturnToCaller,
+        UiCommand::SetDnd { on: true },
     ]
 }
 

@@ -77,6 +77,9 @@ extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = openPopup, catch)]
     fn action_open_popup() -> Result<js_sys::Promise, JsValue>;
 
+    #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setBadgeText, catch)]
+    fn action_set_badge_text(details: &JsValue) -> Result<js_sys::Promise, JsValue>;
+
     /// `crypto.getRandomValues` (window and service worker alike).
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
     fn get_random_values(buf: &mut [u8]);
@@ -256,6 +259,17 @@ pub async fn launch_web_auth_flow(url: &str) -> Result<String, JsValue> {
 /// focused window).
 pub fn open_popup() {
     if let Ok(p) = action_open_popup() {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+        });
+    }
+}
+
+/// The toolbar button's badge text ("" removes it); best effort.
+pub fn set_badge(text: &str) {
+    let details = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&details, &"text".into(), &text.into());
+    if let Ok(p) = action_set_badge_text(&details) {
         wasm_bindgen_futures::spawn_local(async move {
             let _ = wasm_bindgen_futures::JsFuture::from(p).await;
         });

@@ -17,6 +17,8 @@ pub mod i18n;
 #[cfg(feature = "ui")]
 pub mod account;
 #[cfg(feature = "ui")]
+pub mod call_controls;
+#[cfg(feature = "ui")]
 pub mod contact_panel;
 #[cfg(feature = "ui")]
 pub mod dialpad;

@@ -178,6 +178,25 @@ fn calling_section(
         region_locked,
         "FR",
     )?)?;
+    let pause_locked = s.locked.iter().any(|l| l == settings::KEY_DTMF_PAUSE);
+    let pause = if pause_locked {
+        s.dtmf_pause().to_string()
+    } else {
+        raw.get(settings::KEY_DTMF_PAUSE)
+            .and_then(Value::as_u64)
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+    };
+    sec.add(&input_row(
+        doc,
+        t,
+        "opt-dtmf-pause",
+        "dtmfPauseLabel",
+        Some("dtmfPauseHelp"),
+        &pause,
+        pause_locked,
+        "2000",
+    )?)?;
     // The platform receives the agent's ID token: policy only, shown
     // read-only when set (never an editable field).
     if let Some(platform) = &s.platform_url {
@@ -341,6 +360,14 @@ fn collect_options(doc: &Document) -> Value {
     let region = field_value(doc, "opt-region");
     if !region.is_empty() {
         out.insert(settings::KEY_REGION.into(), Value::String(region));
+    }
+    // A number, or what was typed (the worker reports a bad value).
+    let pause = field_value(doc, "opt-dtmf-pause");
+    if !pause.is_empty() {
+        let v = pause
+            .parse::<u32>()
+            .map_or(Value::String(pause), Value::from);
+        out.insert(settings::KEY_DTMF_PAUSE.into(), v);
     }
     Value::Object(out)
 }

@@ -199,6 +199,9 @@ fn live_call(
         )?;
         s.add(&d)?;
     }
+    for e in crate::call_controls::controls(doc, l, t)? {
+        s.add(&e)?;
+    }
     let row = dom::el(doc, "div", "button-row", None)?;
     if l.phase == Phase::Incoming {
         let answer = dom::button(doc, "answer", &t.get("answer"), None)?;
@@ -355,6 +358,7 @@ pub fn render(
         parts.extend(held_dial(doc, &s.calls, t, cx.now_ms)?);
         parts.extend(notice(doc, &s.calls, t)?);
         parts.extend(live_call(doc, s, t, cx.now_ms)?);
+        parts.extend(crate::call_controls::second(doc, &s.calls, t)?);
         parts.extend(wrapup(doc, &s.calls, t)?);
         if s.auth.signed_in() {
             parts.extend(crate::dialpad::status(
@@ -398,6 +402,7 @@ pub fn render(
         t,
     )?);
     if let Some(s) = state {
+        parts.extend(crate::call_controls::dnd(doc, s, t)?);
         parts.extend(site_switch(doc, s, t, &cx.active_tabs)?);
     }
     dom::replace_children(&app, &parts)
@@ -416,6 +421,9 @@ fn action(name: &str, el: &Element) -> Option<UiCommand> {
         return None;
     }
     let doc = page::document().ok()?;
+    if let Some(cmd) = crate::call_controls::action(name, el, &doc) {
+        return Some(cmd);
+    }
     Some(match name {
         "hangup" => UiCommand::Hangup,
         "answer" => UiCommand::Answer,

@@ -417,6 +417,22 @@ pub fn translated(lang: &str, key: &str) -> Option<(&'static str, &'static str)>
             "Firmenverzeichnis synchronisieren",
             "Google-Workspace-Agenten behalten neben ihren eigenen Kontakten eine lokale Kopie des Firmenverzeichnisses (People API listDirectoryPeople, nur lesend), für Suche und Anruferkennung. Standardmäßig aus.",
         ),
+        ("fr-FR", "dndAllowed") => (
+            "Autoriser Ne pas déranger",
+            "Indique si les agents peuvent activer Ne pas déranger (appels entrants refusés). Vrai par défaut ; faux masque l'interrupteur et le désactive.",
+        ),
+        ("de-DE", "dndAllowed") => (
+            "Nicht stören erlauben",
+            "Ob Agenten Nicht stören einschalten dürfen (eingehende Anrufe werden abgelehnt). Standardmäßig wahr; falsch blendet den Schalter aus und schaltet ihn ab.",
+        ),
+        ("fr-FR", "dtmfPauseMs") => (
+            "Pause avant un poste (ms)",
+            "Millisecondes entre la réponse à un appel et l'envoi en DTMF du poste trouvé avec le numéro (x 227, poste 12). 2000 par défaut ; de 0 à 30000.",
+        ),
+        ("de-DE", "dtmfPauseMs") => (
+            "Pause vor einer Durchwahl (ms)",
+            "Millisekunden zwischen der Annahme eines Anrufs und dem Senden der mit der Nummer gefundenen Durchwahl (x 227, poste 12) als DTMF. Standard 2000; 0 bis 30000.",
+        ),
         _ => return None,
     })
 }

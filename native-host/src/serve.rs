@@ -97,6 +97,7 @@ fn dialer_error(id: u64, e: &DialerError) -> Response {
         DialerError::InvalidTarget(_) => ErrorCode::InvalidNumber,
         DialerError::NoTelHandler => ErrorCode::NoTelHandler,
         DialerError::Handler(_) => ErrorCode::TelHandlerFailed,
+        DialerError::BadCallId(_) => ErrorCode::InvalidMessage,
     };
     Response::err(Some(id), ErrorBody::new(code, e.to_string()))
 }
@@ -276,7 +277,7 @@ impl Session {
                 return self.dialer_not_configured(id);
             }
             (DialerKind::Tel, _) => Err(DialerError::Rejected {
-                command: "hangup/answer".into(),
+                command: "hangup/answer/call.control".into(),
                 message: "the tel: handler controls the call itself".into(),
             }),
             (DialerKind::Baresip, req) => {
@@ -334,6 +335,10 @@ impl Session {
             }
             Request::Hangup(_) => self.softphone(address).await?.hangup().await,
             Request::Answer(_) => self.softphone(address).await?.accept().await,
+            Request::CallControl(p) => {
+                let steps = ringside_core::call_control::baresip_steps(p, &cfg.sip)?;
+                self.softphone(address).await?.control(&steps).await
+            }
             _ => Ok(()),
         }
     }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { launch, openExtensionPage, swState, until, EXTENSION_DIR, ROOT } from '../e2e/lib/harness.mjs';
 import { benchCorpus, benchDetectNoHost, benchDetectPage, REGION } from './detect.mjs';
 import { benchHeap } from './heap.mjs';
-import { benchClickToInvite } from './calls.mjs';
+import { benchClickToInvite, benchHoldToRemote } from './calls.mjs';
 import { benchSignIn } from './signin.mjs';
 import { benchMail } from './mail.mjs';
 import { benchSidebar } from './context.mjs';
@@ -89,6 +89,7 @@ let page;
     page = await benchDetectPage(c, report);
     await benchHeap(c, report);
     await benchClickToInvite(c, report);
+    await benchHoldToRemote(c, report);
   } finally {
     await c.close();
   }

@@ -70,3 +70,56 @@ export async function benchClickToInvite(b, report) {
     emu?.stop();
   }
 }
+
+/**
+ * A click on Hold in the popup to the remote softphone's own hold event (the
+ * re-INVITE offer it receives). Adds hold_to_remote_* keys to `report`.
+ */
+export async function benchHoldToRemote(b, report) {
+  let agent, remote, remoteEvents, ext, popup;
+  try {
+    agent = await startSoftphone({ user: 'agent', autoAnswer: false });
+    remote = await startSoftphone({ user: PARIS, autoAnswer: true });
+    remoteEvents = await controlClient(remote.ctrl);
+    ext = await openExtensionPage(b, 'options.html');
+    await ext.evaluate(
+      (o) => chrome.storage.local.set({ options: o }),
+      { dialer: { adapter: 'baresip', address: `127.0.0.1:${agent.ctrl}`, sipDomain: `127.0.0.1:${remote.sip}` }, defaultRegion: 'FR' },
+    );
+    await until(async () => (await swState(ext)).host.state === 'connected'
+      && (await swState(ext)).settings.dialer?.address === `127.0.0.1:${agent.ctrl}`, { what: 'the dialer settings' });
+    popup = await openExtensionPage(b, 'popup.html', { width: 360, height: 700 });
+    remoteEvents.command('dial', agent.uri);
+    await popup.getByRole('button', { name: 'Answer', exact: true }).click();
+    const est = await remoteEvents.waitFor((e) => e.type === 'CALL_ESTABLISHED', { what: 'the call' });
+    const hold = popup.getByRole('button', { name: 'Hold' });
+    await hold.waitFor();
+    const offers = () => remoteEvents.events.filter((e) => e.type === 'CALL_REMOTE_SDP' && e.id === est.id && e.param === 'offer' && e.at > est.at);
+    const times = [];
+    for (let i = -1; i < CALLS; i++) {
+      for (const measured of [true, false]) {
+        // Hold (measured), then resume (not measured).
+        const n = offers().length;
+        const pressed = measured ? 'false' : 'true';
+        await until(async () => (await hold.getAttribute('aria-pressed')) === pressed, { what: 'the button state' });
+        // Re-rendering may move the button: measured before each press.
+        const box = await hold.boundingBox();
+        await popup.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        const t0 = performance.now();
+        await popup.mouse.down();
+        await popup.mouse.up();
+        await until(async () => offers().length > n, { timeout: 10000, what: `the remote's re-INVITE ${i}` });
+        if (measured && i >= 0) times.push(offers()[n].at - t0);
+      }
+    }
+    report.hold_to_remote_ms_p50 = pct(times, 0.5);
+    report.hold_to_remote_ms_p90 = pct(times, 0.9);
+    report.hold_to_remote_samples = times.length;
+  } finally {
+    await popup?.close().catch(() => {});
+    await ext?.close().catch(() => {});
+    remoteEvents?.close();
+    await agent?.stop();
+    await remote?.stop();
+  }
+}

@@ -243,6 +243,56 @@ pub fn hung_up(
     }
 }
 
+/// `POST {platformUrl}/v1/calls/{id}/{action}` for a call control (hold,
+/// resume, mute, unmute, dtmf `{"digits"}`, transfer `{"to"}`, hangup,
+/// answer), checked as for the host; None for what the platform could not
+/// take (a bad id, digits or target, a SIP address).
+pub fn control_request(
+    base: &str,
+    p: &crate::protocol::CallControlParams,
+) -> Option<(String, Value)> {
+    use crate::protocol::CallAction as A;
+    if !call_id_ok(&p.call_id) {
+        return None;
+    }
+    let (action, body) = match p.action {
+        A::Hold => ("hold", json!({})),
+        A::Resume => ("resume", json!({})),
+        A::Mute => ("mute", json!({})),
+        A::Unmute => ("unmute", json!({})),
+        A::Hangup => ("hangup", json!({})),
+        A::Answer => ("answer", json!({})),
+        A::Dtmf => (
+            "dtmf",
+            json!({ "digits": crate::call_control::dtmf_digits(p.digits.as_deref()?).ok()? }),
+        ),
+        A::Transfer => {
+            let (_, body) = place(base, p.number.as_deref()?, None).ok()?;
+            ("transfer", body)
+        }
+    };
+    Some((
+        format!(
+            "{}/v1/calls/{}/{action}",
+            base.trim_end_matches('/'),
+            p.call_id
+        ),
+        body,
+    ))
+}
+
+/// The platform's answer to a [`control_request`].
+pub fn controlled(status: Option<u16>, body: &Value) -> Result<(), Refusal> {
+    match status {
+        Some(200..=299) => Ok(()),
+        Some(404 | 410) => Err(Refusal {
+            key: "errNoCall",
+            detail: platform_message(body),
+        }),
+        _ => placed(status, body).map(|_| ()),
+    }
+}
+
 /// A call event from the platform's event stream (`data` of one frame), as
 /// the desk's event; None for other events, an agent's phone that rings (the
 /// desk is already dialing), and anything malformed.

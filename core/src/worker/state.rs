@@ -253,6 +253,9 @@ impl WorkerState {
             self.settings_loaded_before = true;
         }
         self.settings = merged;
+        if !self.settings.dnd_allowed() {
+            self.desk.dnd = false;
+        }
         self.managed = managed;
         self.options = options;
         self.switched_off = switched_off;

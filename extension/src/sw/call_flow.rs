@@ -8,8 +8,9 @@ use ringside_core::confirm::{Held, HeldDial};
 use ringside_core::dial::CallEvent;
 use ringside_core::dialers::CallPath;
 use ringside_core::outbox::{self, AgentKey, Delivery, Route};
-use ringside_core::protocol::{DialParams, Event, NoParams, Request};
+use ringside_core::protocol::{DialParams, Event, Request};
 use ringside_core::settings::{self, SiteDecision};
+use ringside_core::surface::UiCommand;
 use ringside_core::worker::call_out::DialFailure;
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
@@ -46,6 +47,7 @@ pub(super) async fn restore_desk() {
             w.desk = CallDesk::restored(desk, now_ms());
         }
     });
+    super::call_ctl::badge();
     broadcast();
 }
 
@@ -119,6 +121,10 @@ pub(super) fn on_call_event(call: &CallEvent) {
                 DeskEffect::ClearIncoming { call_id } => {
                     chrome::clear_notification(&format!("{INCOMING_PREFIX}{call_id}")).await
                 }
+                other => {
+                    super::call_ctl::effect(other).await;
+                    Ok(())
+                }
             };
             if let Err(e) = result {
                 log_warn(&format!("notification: {}", JsError::from(e)));
@@ -135,7 +141,7 @@ const CONFIRM_PREFIX: &str = "ringside-confirm:";
 /// (`ringside_core::dialers::call_path`): through the host (which is
 /// configured first if it has not had the dialer yet), or without it.
 /// Boxed: one state machine for its two callers (the worker's wasm size).
-fn send_dial(
+pub(super) fn send_dial(
     params: DialParams,
     display: String,
 ) -> LocalBoxFuture<'static, Result<(), DialFailure>> {
@@ -197,6 +203,7 @@ pub(super) async fn confirm_dial(id: String) {
         }
         None => return,
     };
+    with_worker(|w| w.desk.set_extension(h.extension.as_deref()));
     broadcast();
     let params = DialParams {
         number: h.number.clone(),
@@ -236,12 +243,13 @@ pub fn sw_on_notification_button(id: String, button: u32) {
         return;
     }
     spawn_local(async move {
-        let request = if button == 0 {
-            Request::Answer(NoParams {})
+        let call_id = id[INCOMING_PREFIX.len()..].to_owned();
+        super::call_ctl::run(if button == 0 {
+            UiCommand::Answer
         } else {
-            Request::Hangup(NoParams {})
-        };
-        call_control(request).await;
+            UiCommand::EndCall { call_id }
+        })
+        .await;
         let _ = chrome::clear_notification(&id).await;
     });
 }
@@ -465,7 +473,9 @@ pub(super) async fn dial(
     }
     let started = with_worker(|w| {
         w.desk.agent = signed_in_agent(w);
-        w.desk.dial(&target, &display, now_ms())
+        let r = w.desk.dial(&target, &display, now_ms());
+        w.desk.set_extension(extension.as_deref());
+        r
     });
     if let Some(Err(refusal)) = started {
         return refuse(refusal.message_key(), &refusal.to_string());

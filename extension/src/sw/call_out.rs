@@ -95,6 +95,26 @@ pub(super) async fn dial(
     Ok(())
 }
 
+/// A call control at the platform (`call_out::control_request`).
+pub(super) async fn control(
+    p: &ringside_core::protocol::CallControlParams,
+) -> Result<(), DialFailure> {
+    let base = with_worker(|w| w.settings.platform_url.clone())
+        .flatten()
+        .unwrap_or_default();
+    let (url, body) = call_out::control_request(&base, p)
+        .ok_or_else(|| DialFailure::refused("errInvalidNumber", "not for the phone platform"))?;
+    let bearer = session::platform_session_id().unwrap_or_default();
+    let answer = chrome::http(&url, None, Some(&body), Some(&bearer))
+        .await
+        .ok();
+    let json: Value = answer
+        .as_ref()
+        .and_then(|a| serde_json::from_str(&a.body).ok())
+        .unwrap_or(Value::Null);
+    Ok(call_out::controlled(answer.map(|a| a.status), &json)?)
+}
+
 /// Hangs up the platform's call: `DELETE {platformUrl}/v1/calls/{id}`. Its
 /// end comes on the event stream; a call the platform no longer knows ends
 /// here.

@@ -19,7 +19,7 @@
 
 use futures::future::LocalBoxFuture;
 use ringside_core::host_link::LinkInput;
-use ringside_core::protocol::{NoParams, Request};
+use ringside_core::protocol::Request;
 use ringside_core::settings::SiteDecision;
 use ringside_core::surface::{self, OneShot, PageSession, Sender, SenderKind, UiCommand};
 use ringside_core::worker::auth::AuthEvent;
@@ -34,6 +34,7 @@ use crate::chrome::{self, Port};
 use crate::error::{JsError, js_text, js_to_json, json_to_js, log_warn};
 
 mod api;
+mod call_ctl;
 mod call_flow;
 mod call_out;
 mod contacts;
@@ -196,8 +197,18 @@ pub fn sw_on_connect(port: Port, sender: JsValue) {
 fn on_ui_command(cmd: UiCommand) {
     match cmd {
         UiCommand::Retry => kernel::drive(LinkInput::Connect),
-        UiCommand::Hangup => spawn_local(call_flow::call_control(Request::Hangup(NoParams {}))),
-        UiCommand::Answer => spawn_local(call_flow::call_control(Request::Answer(NoParams {}))),
+        UiCommand::Hangup
+        | UiCommand::Answer
+        | UiCommand::ToggleHold
+        | UiCommand::ToggleMute
+        | UiCommand::SendDtmf { .. }
+        | UiCommand::SwapCalls
+        | UiCommand::EndCall { .. }
+        | UiCommand::Transfer { .. }
+        | UiCommand::Consult { .. }
+        | UiCommand::CompleteTransfer
+        | UiCommand::ReturnToCaller
+        | UiCommand::SetDnd { .. } => spawn_local(call_ctl::run(cmd)),
         UiCommand::DismissNotice => {
             with_worker(|w| w.desk.dismiss_notice());
             broadcast_now();

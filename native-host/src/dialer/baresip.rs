@@ -167,6 +167,24 @@ impl Baresip {
         self.command("hangup", None).await.map(|_| ())
     }
 
+    /// Carries out a validated `call.control`: the commands of
+    /// [`ringside_core::call_control::baresip_steps`] in order; a `mute`
+    /// that toggled the wrong way is toggled back.
+    pub async fn control(
+        &mut self,
+        steps: &[ringside_core::call_control::BaresipStep],
+    ) -> Result<(), DialerError> {
+        for s in steps {
+            let data = self.command(s.command, s.params.as_deref()).await?;
+            if let Some(want) = s.want_muted
+                && ringside_core::call_control::says_muted(&data) != want
+            {
+                self.command(s.command, None).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Answers the ringing incoming call.
     pub async fn accept(&mut self) -> Result<(), DialerError> {
         self.command("accept", None).await.map(|_| ())

@@ -41,4 +41,15 @@ pub enum DialerError {
     NoTelHandler,
     #[error("the tel: handler failed: {0}")]
     Handler(String),
+    #[error("`{0}` is not a call id")]
+    BadCallId(String),
+}
+
+impl From<ringside_core::call_control::ControlError> for DialerError {
+    fn from(e: ringside_core::call_control::ControlError) -> Self {
+        match e {
+            ringside_core::call_control::ControlError::BadCallId(id) => DialerError::BadCallId(id),
+            ringside_core::call_control::ControlError::Target(t) => DialerError::InvalidTarget(t),
+        }
+    }
 }

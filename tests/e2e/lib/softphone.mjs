@@ -65,9 +65,12 @@ async function waitListening(port, child) {
 
 /**
  * Starts baresip with account `user` on a free loopback SIP port.
+ * `tone`: the microphone is a 440 Hz tone (baresip's ausine) instead of the
+ * bridge, so RTP flows from this phone and its DTMF (RTP telephone-events)
+ * reach the other party; ausine takes only 48 kHz stereo.
  * Returns { user, sip, ctrl, uri, stop() }.
  */
-export async function startSoftphone({ user, autoAnswer }) {
+export async function startSoftphone({ user, autoAnswer, tone = false }) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ringside-baresip-'));
   const sip = await freeSipPort();
   const ctrl = await freePort();
@@ -78,11 +81,13 @@ export async function startSoftphone({ user, autoAnswer }) {
       `sip_listen 127.0.0.1:${sip}`,
       'net_interface 127.0.0.1',
       'audio_player aubridge,nil',
-      'audio_source aubridge,nil',
+      tone ? 'audio_source ausine,440' : 'audio_source aubridge,nil',
+      ...(tone ? ['ausrc_srate 48000', 'ausrc_channels 2'] : []),
       'audio_alert aubridge,nil',
       'module_path /usr/lib/baresip/modules',
       'module g711.so',
       'module aubridge.so',
+      ...(tone ? ['module ausine.so'] : []),
       'module_app account.so',
       'module_app menu.so',
       'module_app ctrl_tcp.so',

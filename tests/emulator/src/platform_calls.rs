@@ -33,6 +33,15 @@ pub struct PlacedCall {
     pub session: String,
     /// The request's body, as sent.
     pub request: Value,
+    /// Held by the agent (`POST .../hold`, `.../resume`).
+    pub held: bool,
+    /// The agent's microphone muted (`.../mute`, `.../unmute`).
+    pub muted: bool,
+    /// Every DTMF digit the agent sent, in order (`.../dtmf {"digits"}`).
+    pub dtmf: String,
+    /// Where the agent transferred the call (`.../transfer {"to"}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transferred_to: Option<String>,
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -112,6 +121,10 @@ async fn place(State(p): State<Platform>, headers: HeaderMap, body: String) -> R
             agent: agent.clone(),
             session,
             request,
+            held: false,
+            muted: false,
+            dtmf: String::new(),
+            transferred_to: None,
         };
         calls.push(call.clone());
         Some(call)
@@ -156,11 +169,85 @@ async fn hang_up(
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// `POST /platform/v1/calls/{id}/{action}`: the agent's controls of a call
+/// of theirs that is established: hold, resume, mute, unmute, dtmf
+/// `{"digits"}` (0-9 * # A-D, at most 32), transfer `{"to"}` (E.164; the call
+/// ends for the agent), hangup. Each is a `call.control` event on the
+/// agent's stream.
+async fn control(
+    State(p): State<Platform>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+    body: String,
+) -> Response {
+    let agent = match p.agent_of(&headers) {
+        Ok(a) => a,
+        Err(refusal) => return refusal,
+    };
+    let request: Value = serde_json::from_str(&body).unwrap_or(json!({}));
+    let digits = request["digits"].as_str().unwrap_or_default().to_owned();
+    let to = request["to"].as_str().unwrap_or_default().to_owned();
+    let bad = |m: &str| error(StatusCode::BAD_REQUEST, "invalid_request", m);
+    match action.as_str() {
+        "hold" | "resume" | "mute" | "unmute" | "hangup" => {}
+        "dtmf"
+            if !digits.is_empty()
+                && digits.len() <= 32
+                && digits
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D')) => {}
+        "dtmf" => return bad("`digits` must be 1 to 32 of 0-9 * # A-D."),
+        "transfer" if is_e164(&to) => {}
+        "transfer" => return bad("`to` must be an E.164 number such as +33123456789."),
+        _ => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "unknown_action",
+                "No such call action.",
+            );
+        }
+    }
+    if action == "hangup" {
+        return hang_up(State(p), headers, Path(id)).await;
+    }
+    let done = p.with_calls(|calls| {
+        let c = calls.iter_mut().find(|c| {
+            c.id == id && c.agent.eq_ignore_ascii_case(&agent) && c.state == "established"
+        })?;
+        match action.as_str() {
+            "hold" => c.held = true,
+            "resume" => c.held = false,
+            "mute" => c.muted = true,
+            "unmute" => c.muted = false,
+            "dtmf" => c.dtmf.push_str(&digits),
+            _ => c.transferred_to = Some(to.clone()),
+        }
+        Some(c.clone())
+    });
+    let Some(call) = done else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "call_not_found",
+            "No established call of yours has this id.",
+        );
+    };
+    let mut ev = json!({ "id": call.id, "action": action, "held": call.held, "muted": call.muted });
+    if action == "dtmf" {
+        ev["digits"] = json!(digits);
+    }
+    p.emit(Some(&agent), json!({ "type": "call.control", "call": ev }));
+    if action == "transfer" {
+        p.advance(&id, "ended", Some("transferred"));
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
 /// Public routes (merged into `platform::routes`).
 pub fn routes() -> Router<Platform> {
     Router::new()
         .route("/platform/v1/calls", post(place))
         .route("/platform/v1/calls/{id}", delete(hang_up))
+        .route("/platform/v1/calls/{id}/{action}", post(control))
 }
 
 fn step(
@@ -312,6 +399,35 @@ mod tests {
             .await;
             assert_eq!((status, c["state"].as_str()), (200, Some(state)));
         }
+        // The agent's controls of the established call.
+        let control = |action: &str, body: Option<Value>, bearer: Option<&str>| {
+            let uri = format!("/platform/v1/calls/{id}/{action}");
+            let app = app.clone();
+            let bearer = bearer.map(str::to_owned);
+            async move {
+                call(&app, Method::POST, &uri, body, bearer.as_deref())
+                    .await
+                    .0
+            }
+        };
+        assert_eq!(control("hold", None, None).await, 401);
+        assert_eq!(control("park", None, Some(&session)).await, 404);
+        assert_eq!(control("hold", None, Some(&session)).await, 204);
+        assert_eq!(control("mute", None, Some(&session)).await, 204);
+        assert_eq!(
+            control("dtmf", Some(json!({"digits": "1;x"})), Some(&session)).await,
+            400
+        );
+        assert_eq!(
+            control("dtmf", Some(json!({"digits": "227"})), Some(&session)).await,
+            204
+        );
+        assert_eq!(control("resume", None, Some(&session)).await, 204);
+        let (_, calls) = call(&app, Method::GET, "/control/calls", None, None).await;
+        assert_eq!(
+            (&calls[0]["held"], &calls[0]["muted"], &calls[0]["dtmf"]),
+            (&json!(false), &json!(true), &json!("227"))
+        );
         assert_eq!(
             call(
                 &app,
@@ -352,10 +468,16 @@ mod tests {
         assert_eq!(calls[0]["session"], session.as_str());
         assert_eq!(calls[0]["state"], "ended");
         let mut states = vec![];
+        let mut controls = vec![];
         while let Ok((to, e)) = events.try_recv() {
             assert_eq!(to.as_deref(), Some("ana@example.com"));
+            if e["type"] == "call.control" {
+                controls.push(e["call"]["action"].as_str().unwrap().to_owned());
+                continue;
+            }
             states.push(e["call"]["state"].as_str().unwrap().to_owned());
         }
+        assert_eq!(controls, ["hold", "mute", "dtmf", "resume"]);
         assert_eq!(
             states,
             ["agent_ringing", "callee_ringing", "established", "ended"]
