@@ -55,6 +55,9 @@ pub struct UiState {
     /// Who the live or incoming call's other party is, from that copy.
     #[serde(default)]
     pub caller: Option<crate::contacts::ContactHit>,
+    /// Bumped each time the call history changes: the popup asks for it again.
+    #[serde(default)]
+    pub history: u64,
 }
 
 /// A frame whose content script checked in.
@@ -176,6 +179,13 @@ pub enum OneShot {
         #[serde(default)]
         etag: Option<String>,
     },
+    /// The agent's call history, filtered by what they typed (popup).
+    #[serde(rename = "history.search")]
+    HistorySearch { query: String },
+    /// "Show contact" on a call of the history: the side panel shows that
+    /// number's contact (the popup opened the panel itself).
+    #[serde(rename = "history.contact")]
+    HistoryContact { number: String },
     /// A content script asks for the numbers in text segments and links.
     #[serde(rename = "detect")]
     Detect {

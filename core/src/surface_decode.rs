@@ -77,6 +77,10 @@ enum OneShotWire {
         #[serde(default)]
         etag: Option<String>,
     },
+    #[serde(rename = "history.search")]
+    HistorySearch { query: String },
+    #[serde(rename = "history.contact")]
+    HistoryContact { number: String },
     #[serde(rename = "detect")]
     Detect {
         #[serde(default)]
@@ -129,6 +133,8 @@ impl From<OneShotWire> for OneShot {
                 base,
                 etag,
             },
+            W::HistorySearch { query } => OneShot::HistorySearch { query },
+            W::HistoryContact { number } => OneShot::HistoryContact { number },
             W::Detect { texts, links } => OneShot::Detect { texts, links },
             W::ContentScanned { ms, marked } => OneShot::ContentScanned { ms, marked },
             W::Dial {

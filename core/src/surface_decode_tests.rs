@@ -42,6 +42,10 @@ fn one_shots() -> Vec<OneShot> {
             base: Some(draft),
             etag: Some("e1".into()),
         },
+        OneShot::HistorySearch { query: "ana".into() },
+        OneShot::HistoryContact {
+            number: "+33123456789".into(),
+        },
         OneShot::Detect {
             texts: vec!["call 01 23 45 67 89".into()],
             links: vec!["tel:+33123456789".into()],

@@ -12,7 +12,8 @@
 //! - `signin`: the sign-in flow (`ringside_core::worker::signin`) carried out.
 //! - `api`: API calls with the 401/claims policy (`ringside_core::worker::api_call`).
 //! - `contacts`, `context`, `mail`, `idb`: the agent's contacts, the side
-//!   panel, Gmail over IMAP, IndexedDB.
+//!   panel, Gmail over IMAP, IndexedDB; `history`: the call history and the
+//!   call desk kept across browser restarts.
 //! - `call_flow`, `settings_sync`, `state`, `update`: calls, settings, the
 //!   state pages render, extension updates; `call_out`: calls without the
 //!   host (tel: through the browser, the url and platform dialers).
@@ -39,6 +40,7 @@ mod call_out;
 mod contacts;
 mod context;
 mod detect;
+mod history;
 mod idb;
 mod kernel;
 mod mail;
@@ -113,7 +115,10 @@ fn carry_out(effect: Up) -> LocalBoxFuture<'static, ()> {
         match effect {
             Up::HostEvent(ev) => call_flow::on_host_event(ev),
             Up::PlatformCall(call) => call_flow::on_call_event(&call),
-            Up::ForgetContacts => contacts::forget().await,
+            Up::ForgetContacts => {
+                contacts::forget().await;
+                history::forget().await;
+            }
             Up::FlushOutbox => call_flow::flush_outbox().await,
         }
     })
@@ -250,6 +255,26 @@ pub(super) fn reply_err(key: &str, detail: &str, subs: &[String]) -> Result<JsVa
 fn reply<T: serde::Serialize>(value: T) -> Result<JsValue, JsValue> {
     let text = serde_json::to_string(&value).map_err(JsError::from)?;
     js_sys::JSON::parse(&format!(r#"{{"ok":true,"result":{text}}}"#))
+}
+
+/// `chrome.commands.onCommand` (sw.js): the keyboard shortcuts
+/// (`ringside_core::shortcuts`), each what its popup button does.
+#[wasm_bindgen]
+pub fn sw_on_command(name: String) {
+    use ringside_core::shortcuts::Shortcut;
+    match Shortcut::from_command(&name) {
+        Some(Shortcut::Answer) => on_ui_command(UiCommand::Answer),
+        Some(Shortcut::Hangup) => on_ui_command(UiCommand::Hangup),
+        Some(Shortcut::OpenDialpad) => chrome::open_popup(),
+        // MERGE(issue 22): the `calls` branch adds UiCommand::ToggleMute and
+        // UiCommand::ToggleHold; dispatch them here:
+        //   Some(Shortcut::ToggleMute) => on_ui_command(UiCommand::ToggleMute),
+        //   Some(Shortcut::ToggleHold) => on_ui_command(UiCommand::ToggleHold),
+        Some(s @ (Shortcut::ToggleMute | Shortcut::ToggleHold)) => {
+            log_warn(&format!("shortcut {} is not wired yet", s.command()))
+        }
+        None => log_warn(&format!("unknown command {name}")),
+    }
 }
 
 /// `runtime.onMessage`: one-shot messages; resolves to the reply.
@@ -398,6 +423,15 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             reply(answer)
         }
         OneShot::ContactsSearch { query } => reply(contacts::search(&query).await),
+        OneShot::HistorySearch { query } => reply(history::search(&query).await),
+        OneShot::HistoryContact { number } => {
+            let Some(q) = ringside_core::context::ContactQuery::from_call(&number) else {
+                return reply_err("showContactInvalid", "not a phone number", &[]);
+            };
+            with_worker(|w| w.show_contact(q));
+            broadcast_now();
+            reply_ok(Value::Null)
+        }
         OneShot::State => {
             let state = with_worker(|w| state::current_state(w))
                 .ok_or_else(|| JsError("the service worker is starting".into()))?;

@@ -1,0 +1,97 @@
+//! The desk kept across browser restarts.
+use super::*;
+use crate::calls::Direction;
+use crate::dial::CallEvent;
+use crate::outbox::AgentKey;
+
+fn ended_desk() -> CallDesk {
+    let mut d = CallDesk {
+        agent: Some(AgentKey::new("https://idp", "alice")),
+        ..CallDesk::default()
+    };
+    d.dial("+33123456789", "01 23 45 67 89", 1000.0).unwrap();
+    d.on_event(
+        &CallEvent::Established {
+            call_id: "a".into(),
+            peer: "sip:+33123456789@127.0.0.1".into(),
+            outgoing: true,
+        },
+        2000.0,
+    );
+    d.on_event(
+        &CallEvent::Closed {
+            call_id: "a".into(),
+            peer: String::new(),
+            reason: "bye".into(),
+        },
+        12_000.0,
+    );
+    d
+}
+
+#[test]
+fn nothing_is_written_before_the_kept_desk_was_read() {
+    let mut s = DeskStore::default();
+    // The worker's first broadcasts come before the read: an empty desk must
+    // not erase what the last browser session kept.
+    assert_eq!(s.update(&CallDesk::default()), DeskWrite::default());
+    s.ready();
+    let w = s.update(&CallDesk::default());
+    assert_eq!(w.kept, Some(Kept::default()));
+    assert!(w.ended.is_empty());
+}
+
+#[test]
+fn writes_changes_once_and_reports_each_ended_call_once() {
+    let mut s = DeskStore::default();
+    s.ready();
+    let desk = ended_desk();
+    let w = s.update(&desk);
+    assert_eq!(w.kept.as_ref().unwrap().wrapups.len(), 1);
+    assert_eq!(w.ended.len(), 1);
+    assert_eq!(w.ended[0].talk_seconds, 10);
+    // The same desk again (a broadcast that changed something else).
+    assert_eq!(s.update(&desk), DeskWrite::default());
+    // Its wrap-up saved: the kept desk is empty again, nothing ended.
+    let mut done = desk.clone();
+    let id = done.wrapups[0].id.clone();
+    done.wrapup_saved(&id, crate::calls::SavedTo::Platform);
+    let w = s.update(&done);
+    assert_eq!(w.kept, Some(Kept::default()));
+    assert!(w.ended.is_empty());
+}
+
+#[test]
+fn a_browser_restart_brings_back_the_calls_waiting_for_their_wrapup() {
+    let desk = ended_desk();
+    let kept = Kept::of(&desk);
+    // Through JSON, as IndexedDB keeps it.
+    let kept: Kept = serde_json::from_str(&serde_json::to_string(&kept).unwrap()).unwrap();
+    let back = restore(None, Some(kept), 50_000.0).unwrap();
+    assert_eq!(back.wrapups, desk.wrapups);
+    assert_eq!(back.owner(&desk.wrapups[0].id), desk.wrapups[0].agent);
+    // The restored call can be wrapped up.
+    assert!(back.wrapup(&desk.wrapups[0].id, "a", "b", 60_000.0).is_some());
+}
+
+#[test]
+fn a_call_live_when_the_browser_died_waits_for_its_wrapup() {
+    let mut desk = CallDesk::default();
+    desk.dial("+33123456789", "0123", 1000.0).unwrap();
+    let back = restore(None, Some(Kept::of(&desk)), 9000.0).unwrap();
+    assert!(back.live.is_none());
+    assert_eq!(back.wrapups.len(), 1);
+    assert_eq!(back.wrapups[0].direction, Direction::Outgoing);
+    assert_eq!(back.wrapups[0].ended_ms, 9000.0);
+}
+
+#[test]
+fn the_session_copy_wins_and_nothing_means_nothing() {
+    let session = ended_desk();
+    let mut other = ended_desk();
+    other.wrapups.clear();
+    let back = restore(Some(session.clone()), Some(Kept::of(&other)), 1.0).unwrap();
+    assert_eq!(back.wrapups, session.wrapups);
+    assert_eq!(restore(None, None, 1.0), None);
+    assert_eq!(restore(None, Some(Kept::default()), 1.0), None);
+}
