@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::calls::{Direction, EndedCall, SavedTo};
+use crate::context::ContactQuery;
 use crate::outbox::AgentKey;
 
 /// Calls kept (the oldest is dropped first).
@@ -62,8 +63,12 @@ pub struct Wrapped {
 pub struct Entry {
     /// The call's id (`EndedCall::id`).
     pub id: String,
+    /// As the desk had it (an incoming call's is the caller's SIP address).
     pub number: String,
     pub display: String,
+    /// The phone number to call back, when the other party has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dial: Option<String>,
     /// The contact's name when the call ended, if the number was known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -82,6 +87,10 @@ impl Entry {
             id: call.id.clone(),
             number: call.number.clone(),
             display: call.display.clone(),
+            dial: match ContactQuery::from_call(&call.number) {
+                Some(ContactQuery::Phone(p)) => Some(p),
+                _ => None,
+            },
             name: name.filter(|n| !n.trim().is_empty()),
             direction: call.direction,
             outcome: Outcome::of(call),
@@ -101,7 +110,8 @@ impl Entry {
 
     fn has(&self, w: &Word) -> bool {
         let text = |s: &str| s.to_lowercase().contains(&w.text);
-        if !w.digits.is_empty() && digits(&self.number).contains(&w.digits) {
+        let number = self.dial.as_deref().unwrap_or(&self.number);
+        if !w.digits.is_empty() && digits(number).contains(&w.digits) {
             return true;
         }
         self.name.as_deref().is_some_and(text)

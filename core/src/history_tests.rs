@@ -144,6 +144,20 @@ fn sign_out_clears_it() {
 }
 
 #[test]
+fn an_incoming_call_is_called_back_on_the_callers_number() {
+    let mut c = call("a", "sip:+33123456789@127.0.0.1", 5.0, false, Direction::Incoming);
+    let e = Entry::of(&c, None);
+    assert_eq!(e.dial.as_deref(), Some("+33123456789"));
+    // The address's host is not part of the number a search matches.
+    let mut h = History::default();
+    h.record(ALICE, Some(ALICE), e).unwrap();
+    assert!(h.search(ALICE, "127").is_empty());
+    assert_eq!(h.search(ALICE, "3312").len(), 1);
+    c.number = "sip:alice@pbx.example".into();
+    assert_eq!(Entry::of(&c, None).dial, None);
+}
+
+#[test]
 fn outcomes_have_messages() {
     for o in [Outcome::Answered, Outcome::Missed, Outcome::NoAnswer] {
         assert!(o.message_key().starts_with("history"));

@@ -98,9 +98,13 @@ pub fn render(doc: &Document, t: &dyn Translate, locale: &str) -> Result<Element
 }
 
 fn who(e: &Entry) -> String {
-    e.name
-        .clone()
-        .unwrap_or_else(|| if e.display.is_empty() { e.number.clone() } else { e.display.clone() })
+    e.name.clone().unwrap_or_else(|| {
+        if e.display.is_empty() {
+            e.number.clone()
+        } else {
+            e.display.clone()
+        }
+    })
 }
 
 fn when(ms: f64, locale: &str) -> String {
@@ -155,24 +159,27 @@ fn row(doc: &Document, t: &dyn Translate, e: &Entry, locale: &str) -> Result<Ele
             li.add(&p)?;
         }
     }
-    let buttons = dom::el(doc, "div", "button-row", None)?;
-    let again = icons::button(
-        doc,
-        "dial-number",
-        Icon::Phone,
-        &t.message("historyCallBack", std::slice::from_ref(&name)),
-    )?;
-    again.set_attribute("data-number", &e.number)?;
-    buttons.add(&again)?;
-    let show = icons::button(
-        doc,
-        "history-contact",
-        Icon::Person,
-        &t.message("historyShowContact", std::slice::from_ref(&name)),
-    )?;
-    show.set_attribute("data-number", &e.number)?;
-    buttons.add(&show)?;
-    li.add(&buttons)?;
+    // A caller known only by a SIP address has no number to call back or look up.
+    if let Some(number) = &e.dial {
+        let buttons = dom::el(doc, "div", "button-row", None)?;
+        let again = icons::button(
+            doc,
+            "dial-number",
+            Icon::Phone,
+            &t.message("historyCallBack", std::slice::from_ref(&name)),
+        )?;
+        again.set_attribute("data-number", number)?;
+        buttons.add(&again)?;
+        let show = icons::button(
+            doc,
+            "history-contact",
+            Icon::Person,
+            &t.message("historyShowContact", std::slice::from_ref(&name)),
+        )?;
+        show.set_attribute("data-number", number)?;
+        buttons.add(&show)?;
+        li.add(&buttons)?;
+    }
     Ok(li)
 }
 

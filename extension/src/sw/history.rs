@@ -97,12 +97,13 @@ async fn record(ended: Vec<EndedCall>) {
     }
     let me = me();
     for call in ended {
-        let name = contacts::caller(&call.number).map(|c| c.name);
+        let mut entry = Entry::of(&call, None);
+        entry.name = contacts::caller(entry.dial.as_deref().unwrap_or(&call.number)).map(|c| c.name);
         let owner = history::owner_of(call.agent.as_ref());
         let Some((change, reset)) = HISTORY.with(|h| {
             h.borrow_mut()
                 .as_mut()?
-                .record(&owner, me.as_deref(), Entry::of(&call, name))
+                .record(&owner, me.as_deref(), entry)
         }) else {
             continue;
         };
