@@ -116,7 +116,7 @@ impl Entry {
         }
         self.name.as_deref().is_some_and(text)
             || text(&self.display)
-            || text(&self.number)
+            || text(number)
             || self
                 .wrapup
                 .as_ref()

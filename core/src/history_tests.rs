@@ -146,6 +146,7 @@ fn sign_out_clears_it() {
 #[test]
 fn an_incoming_call_is_called_back_on_the_callers_number() {
     let mut c = call("a", "sip:+33123456789@127.0.0.1", 5.0, false, Direction::Incoming);
+    c.display = crate::calls::caller_display(&c.number);
     let e = Entry::of(&c, None);
     assert_eq!(e.dial.as_deref(), Some("+33123456789"));
     // The address's host is not part of the number a search matches.

@@ -41,11 +41,12 @@ impl Kept {
 pub fn restore(session: Option<CallDesk>, kept: Option<Kept>, now_ms: f64) -> Option<CallDesk> {
     let desk = match (session, kept) {
         (Some(d), _) => d,
-        (None, Some(k)) if k.live.is_some() || !k.wrapups.is_empty() => CallDesk {
-            live: k.live,
-            wrapups: k.wrapups,
-            ..CallDesk::default()
-        },
+        (None, Some(k)) if k.live.is_some() || !k.wrapups.is_empty() => {
+            let mut d = CallDesk::default();
+            d.live = k.live;
+            d.wrapups = k.wrapups;
+            d
+        }
         _ => return None,
     };
     Some(CallDesk::restored(desk, now_ms))

@@ -5,10 +5,8 @@ use crate::dial::CallEvent;
 use crate::outbox::AgentKey;
 
 fn ended_desk() -> CallDesk {
-    let mut d = CallDesk {
-        agent: Some(AgentKey::new("https://idp", "alice")),
-        ..CallDesk::default()
-    };
+    let mut d = CallDesk::default();
+    d.agent = Some(AgentKey::new("https://idp", "alice"));
     d.dial("+33123456789", "01 23 45 67 89", 1000.0).unwrap();
     d.on_event(
         &CallEvent::Established {
