@@ -187,7 +187,7 @@ impl History {
     /// The history as read from storage for `owner` (any order; trimmed to
     /// the cap, newest first).
     pub fn load(owner: Option<String>, mut entries: Vec<Entry>) -> History {
-        entries.sort_by(|a, b| b.ended_ms.total_cmp(&a.ended_ms));
+        entries.sort_unstable_by(|a, b| b.ended_ms.total_cmp(&a.ended_ms));
         entries.truncate(MAX_ENTRIES);
         History { owner, entries }
     }

@@ -27,48 +27,45 @@ fn ended_desk() -> CallDesk {
     d
 }
 
+/// Through JSON text, as storage keeps it.
+fn kept(d: &CallDesk) -> CallDesk {
+    serde_json::from_str(&serde_json::to_string(d).unwrap()).unwrap()
+}
+
 #[test]
 fn nothing_is_written_before_the_kept_desk_was_read() {
     let mut s = DeskStore::default();
     // The worker's first broadcasts come before the read: an empty desk must
     // not erase what the last browser session kept.
-    assert_eq!(s.update(&CallDesk::default()), DeskWrite::default());
+    assert_eq!(s.changed(&ended_desk()), None);
     s.ready();
-    let w = s.update(&CallDesk::default());
-    assert_eq!(w.kept, Some(Kept::default()));
-    assert!(w.ended.is_empty());
+    assert_eq!(s.changed(&CallDesk::default()), Some(vec![]));
 }
 
 #[test]
-fn writes_changes_once_and_reports_each_ended_call_once() {
+fn reports_each_ended_call_once() {
     let mut s = DeskStore::default();
     s.ready();
     let desk = ended_desk();
-    let w = s.update(&desk);
-    assert_eq!(w.kept.as_ref().unwrap().wrapups.len(), 1);
-    assert_eq!(w.ended.len(), 1);
-    assert_eq!(w.ended[0].talk_seconds, 10);
-    // The same desk again (a broadcast that changed something else).
-    assert_eq!(s.update(&desk), DeskWrite::default());
-    // Its wrap-up saved: the kept desk is empty again, nothing ended.
+    let ended = s.changed(&desk).unwrap();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].talk_seconds, 10);
+    assert_eq!(s.changed(&desk), Some(vec![]));
+    // Its wrap-up saved, then the same call again (it cannot be, but the
+    // history must not get a call twice from a desk that shrank and grew).
     let mut done = desk.clone();
     let id = done.wrapups[0].id.clone();
     done.wrapup_saved(&id, crate::calls::SavedTo::Platform);
-    let w = s.update(&done);
-    assert_eq!(w.kept, Some(Kept::default()));
-    assert!(w.ended.is_empty());
+    assert_eq!(s.changed(&done), Some(vec![]));
 }
 
 #[test]
 fn a_browser_restart_brings_back_the_calls_waiting_for_their_wrapup() {
     let desk = ended_desk();
-    let kept = Kept::of(&desk);
-    // Through JSON, as IndexedDB keeps it.
-    let kept: Kept = serde_json::from_str(&serde_json::to_string(&kept).unwrap()).unwrap();
-    let back = restore(None, Some(kept), 50_000.0).unwrap();
+    let back = restore(None, Some(kept(&desk)), 50_000.0).unwrap();
     assert_eq!(back.wrapups, desk.wrapups);
+    // Still the agent's who took it, and it can be wrapped up.
     assert_eq!(back.owner(&desk.wrapups[0].id), desk.wrapups[0].agent);
-    // The restored call can be wrapped up.
     assert!(back.wrapup(&desk.wrapups[0].id, "a", "b", 60_000.0).is_some());
 }
 
@@ -76,7 +73,7 @@ fn a_browser_restart_brings_back_the_calls_waiting_for_their_wrapup() {
 fn a_call_live_when_the_browser_died_waits_for_its_wrapup() {
     let mut desk = CallDesk::default();
     desk.dial("+33123456789", "0123", 1000.0).unwrap();
-    let back = restore(None, Some(Kept::of(&desk)), 9000.0).unwrap();
+    let back = restore(None, Some(kept(&desk)), 9000.0).unwrap();
     assert!(back.live.is_none());
     assert_eq!(back.wrapups.len(), 1);
     assert_eq!(back.wrapups[0].direction, Direction::Outgoing);
@@ -88,8 +85,8 @@ fn the_session_copy_wins_and_nothing_means_nothing() {
     let session = ended_desk();
     let mut other = ended_desk();
     other.wrapups.clear();
-    let back = restore(Some(session.clone()), Some(Kept::of(&other)), 1.0).unwrap();
+    let back = restore(Some(session.clone()), Some(other), 1.0).unwrap();
     assert_eq!(back.wrapups, session.wrapups);
     assert_eq!(restore(None, None, 1.0), None);
-    assert_eq!(restore(None, Some(Kept::default()), 1.0), None);
+    assert_eq!(restore(None, Some(CallDesk::default()), 1.0), None);
 }

@@ -55,13 +55,13 @@ pub(super) async fn restore_desk() {
 }
 
 pub(super) fn persist_desk(w: &mut Worker) {
-    history::desk_changed(&w.desk);
     let Ok(text) = serde_json::to_string(&w.desk) else {
         return;
     };
     if text == w.desk_saved {
         return;
     }
+    history::desk_changed(&w.desk, &text);
     w.desk_saved = text;
     let value = ringside_core::json::to_value(&w.desk).unwrap_or(Value::Null);
     spawn_local(async move {

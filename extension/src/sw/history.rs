@@ -7,14 +7,16 @@ use std::cell::RefCell;
 
 use ringside_core::calls::{CallDesk, EndedCall, SavedTo, WrapUp};
 use ringside_core::history::{self, Entry, History, Wrapped};
-use ringside_core::worker::desk_store::{self, DeskStore, Kept};
+use ringside_core::outbox::AgentKey;
+use ringside_core::worker::desk_store::{self, DeskStore};
 use wasm_bindgen_futures::spawn_local;
 
 use super::kernel::{broadcast, settings_ready, with_worker};
 use super::{call_flow, contacts, idb};
 use crate::error::{JsError, log_warn};
 
-/// The `meta` key of whose history the database holds.
+/// The `meta` key of whose history the database holds: `=` and the owner
+/// (`history::owner_of`), or "" for nobody's.
 const OWNER_KEY: &str = "owner";
 
 thread_local! {
@@ -34,13 +36,12 @@ fn changed() {
 }
 
 /// The desk the last browser session kept (read once, at start).
-pub(super) async fn kept() -> Option<Kept> {
-    idb::calls_meta::<Kept>(desk_store::KEY)
-        .await
-        .unwrap_or_else(|e| {
-            warn(e);
-            None
-        })
+pub(super) async fn kept() -> Option<CallDesk> {
+    let text = idb::calls_meta(desk_store::KEY).await.unwrap_or_else(|e| {
+        warn(e);
+        None
+    })?;
+    serde_json::from_str(&text).ok()
 }
 
 /// The kept desk was read: changes are written from now on.
@@ -48,31 +49,35 @@ pub(super) fn ready() {
     STORE.with(|s| s.borrow_mut().ready());
 }
 
-/// After each change of the desk: keep it, and add the calls that ended to
-/// the history.
-pub(super) fn desk_changed(desk: &CallDesk) {
-    let write = STORE.with(|s| s.borrow_mut().update(desk));
-    if let Some(kept) = write.kept {
-        spawn_local(async move {
-            let metas = [(desk_store::KEY, kept)];
-            if let Err(e) = idb::calls_write::<Entry, Kept>(false, &[], &[], &metas).await {
-                warn(e);
-            }
-        });
-    }
-    if !write.ended.is_empty() {
-        spawn_local(record(write.ended));
-    }
+/// After each change of the desk (`text`: its JSON): keep it, and add the
+/// calls that ended to the history.
+pub(super) fn desk_changed(desk: &CallDesk, text: &str) {
+    let Some(ended) = STORE.with(|s| s.borrow_mut().changed(desk)) else {
+        return;
+    };
+    let metas = [(desk_store::KEY, text.to_owned())];
+    spawn_local(async move {
+        if let Err(e) = idb::calls_write(false, &[], &[], &metas).await {
+            warn(e);
+        }
+        if !ended.is_empty() {
+            record(ended).await;
+        }
+    });
 }
 
 async fn loaded() -> Result<(), JsError> {
     if HISTORY.with(|h| h.borrow().is_some()) {
         return Ok(());
     }
-    let owner = idb::calls_meta::<Option<String>>(OWNER_KEY)
+    let owner = idb::calls_meta(OWNER_KEY)
         .await?
-        .flatten();
-    let all = idb::calls_all::<Entry>().await?;
+        .and_then(|o| o.strip_prefix('=').map(str::to_owned));
+    let all: Vec<Entry> = idb::calls_all()
+        .await?
+        .iter()
+        .filter_map(|t| serde_json::from_str(t).ok())
+        .collect();
     HISTORY.with(|h| {
         h.borrow_mut()
             .get_or_insert_with(|| History::load(owner, all));
@@ -90,6 +95,10 @@ fn me() -> Option<String> {
     .flatten()
 }
 
+fn text(e: &Entry) -> (String, String) {
+    (e.id.clone(), serde_json::to_string(e).unwrap_or_default())
+}
+
 async fn record(ended: Vec<EndedCall>) {
     settings_ready().await;
     if let Err(e) = loaded().await {
@@ -100,16 +109,14 @@ async fn record(ended: Vec<EndedCall>) {
         let mut entry = Entry::of(&call, None);
         entry.name = contacts::caller(entry.dial.as_deref().unwrap_or(&call.number)).map(|c| c.name);
         let owner = history::owner_of(call.agent.as_ref());
-        let Some((change, reset)) = HISTORY.with(|h| {
-            h.borrow_mut()
-                .as_mut()?
-                .record(&owner, me.as_deref(), entry)
-        }) else {
+        let Some((change, reset)) =
+            HISTORY.with(|h| h.borrow_mut().as_mut()?.record(&owner, me.as_deref(), entry))
+        else {
             continue;
         };
-        let puts: Vec<(&str, &Entry)> = change.put.iter().map(|e| (e.id.as_str(), e)).collect();
-        let metas: Vec<(&str, Option<&str>)> = if reset {
-            vec![(OWNER_KEY, Some(owner.as_str()))]
+        let puts: Vec<(String, String)> = change.put.iter().map(text).collect();
+        let metas = if reset {
+            vec![(OWNER_KEY, format!("={owner}"))]
         } else {
             vec![]
         };
@@ -121,7 +128,7 @@ async fn record(ended: Vec<EndedCall>) {
 }
 
 /// A wrap-up was saved (`to`): its call's entry shows it.
-pub(super) async fn wrapped(wrapup: &WrapUp, owner: Option<&ringside_core::outbox::AgentKey>, to: SavedTo) {
+pub(super) async fn wrapped(wrapup: &WrapUp, owner: Option<&AgentKey>, to: SavedTo) {
     if loaded().await.is_err() {
         return;
     }
@@ -135,7 +142,7 @@ pub(super) async fn wrapped(wrapup: &WrapUp, owner: Option<&ringside_core::outbo
     let Some(entry) = HISTORY.with(|h| h.borrow_mut().as_mut()?.wrapped(&owner, id, w)) else {
         return;
     };
-    if let Err(e) = idb::calls_write::<_, ()>(false, &[(id, &entry)], &[], &[]).await {
+    if let Err(e) = idb::calls_write(false, &[text(&entry)], &[], &[]).await {
         warn(e);
     }
     changed();
@@ -162,8 +169,8 @@ pub(super) async fn search(query: &str) -> Vec<Entry> {
 /// calls' wrap-ups are still owed).
 pub(super) async fn forget() {
     HISTORY.with(|h| *h.borrow_mut() = Some(History::default()));
-    let metas = [(OWNER_KEY, None::<&str>)];
-    if let Err(e) = idb::calls_write::<Entry, _>(true, &[], &[], &metas).await {
+    let metas = [(OWNER_KEY, String::new())];
+    if let Err(e) = idb::calls_write(true, &[], &[], &metas).await {
         warn(e);
     }
     changed();

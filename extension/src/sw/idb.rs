@@ -202,33 +202,35 @@ pub async fn clear() -> Result<(), JsError> {
 }
 
 // ------------------------------------------------ the calls database
+// Values are text the caller made (JSON, or the owner as is): one encoder
+// and decoder per type in the worker's wasm, not one per store.
 
-/// Every history entry (unreadable ones are skipped).
-pub async fn calls_all<T: DeserializeOwned>() -> Result<Vec<T>, JsError> {
+/// Every history entry's text.
+pub async fn calls_all() -> Result<Vec<String>, JsError> {
     let d = db_of(Db::Calls).await?;
     let tx = d.transaction_with_str(HISTORY)?;
     let values = request(&tx.object_store(HISTORY)?.get_all()?).await?;
     let arr: js_sys::Array = values
         .dyn_into()
         .map_err(|_| JsError("IndexedDB: getAll".into()))?;
-    Ok(arr.iter().filter_map(|v| from_js(&v)).collect())
+    Ok(arr.iter().filter_map(|v| v.as_string()).collect())
 }
 
-/// One value of the calls database's `meta`.
-pub async fn calls_meta<T: DeserializeOwned>(key: &str) -> Result<Option<T>, JsError> {
+/// One text of the calls database's `meta`.
+pub async fn calls_meta(key: &str) -> Result<Option<String>, JsError> {
     let d = db_of(Db::Calls).await?;
     let tx = d.transaction_with_str(META)?;
     let v = request(&tx.object_store(META)?.get(&JsValue::from_str(key))?).await?;
-    Ok(from_js(&v))
+    Ok(v.as_string())
 }
 
-/// Puts (id, value) and deletes history entries and puts meta values, in
-/// one transaction; `clear` first empties the history (another agent's).
-pub async fn calls_write<T: Serialize, M: Serialize>(
+/// Puts (id, text) and deletes history entries and puts meta texts, in one
+/// transaction; `clear` first empties the history (another agent's).
+pub async fn calls_write(
     clear: bool,
-    puts: &[(&str, T)],
+    puts: &[(String, String)],
     deletes: &[String],
-    metas: &[(&str, M)],
+    metas: &[(&str, String)],
 ) -> Result<(), JsError> {
     let d = db_of(Db::Calls).await?;
     let names = js_sys::Array::of2(&JsValue::from_str(HISTORY), &JsValue::from_str(META));
@@ -238,14 +240,14 @@ pub async fn calls_write<T: Serialize, M: Serialize>(
         history.clear()?;
     }
     for (id, v) in puts {
-        history.put_with_key(&to_js(v)?, &JsValue::from_str(id))?;
+        history.put_with_key(&JsValue::from_str(v), &JsValue::from_str(id))?;
     }
     for id in deletes {
         history.delete(&JsValue::from_str(id))?;
     }
     let meta = tx.object_store(META)?;
     for (k, v) in metas {
-        meta.put_with_key(&to_js(v)?, &JsValue::from_str(k))?;
+        meta.put_with_key(&JsValue::from_str(v), &JsValue::from_str(k))?;
     }
     committed(&tx).await
 }
