@@ -124,6 +124,124 @@ impl Entry {
     }
 }
 
+/// Separates an entry's fields in its stored record ([`Entry::record`]).
+const FIELD: char = '\u{1f}';
+/// Separates tags inside their field.
+const ITEM: char = '\u{1e}';
+
+fn clean(s: &str) -> String {
+    s.replace([FIELD, ITEM], " ")
+}
+
+fn saved_to_name(s: SavedTo) -> &'static str {
+    s.message_key()
+}
+
+fn saved_to_of(name: &str) -> Option<SavedTo> {
+    [
+        SavedTo::Platform,
+        SavedTo::Local,
+        SavedTo::Outbox,
+        SavedTo::AfterSignIn,
+        SavedTo::OtherAgent,
+        SavedTo::Unauthorized,
+        SavedTo::Unowned,
+    ]
+    .into_iter()
+    .find(|s| saved_to_name(*s) == name)
+}
+
+impl Entry {
+    /// The entry as the worker stores it: its fields as text, one separator
+    /// between them (a JSON decoder for this type alone would weigh more in
+    /// the worker's wasm than all of this; docs/bench.md).
+    pub fn record(&self) -> String {
+        let (tags, note, saved) = match &self.wrapup {
+            Some(w) => (
+                w.tags
+                    .iter()
+                    .map(|t| clean(t))
+                    .collect::<Vec<_>>()
+                    .join(&ITEM.to_string()),
+                clean(&w.note),
+                saved_to_name(w.saved_to),
+            ),
+            None => (String::new(), String::new(), ""),
+        };
+        [
+            clean(&self.id),
+            clean(&self.number),
+            clean(&self.display),
+            self.dial.as_deref().map(clean).unwrap_or_default(),
+            self.name.as_deref().map(clean).unwrap_or_default(),
+            (self.direction == Direction::Incoming)
+                .then_some("in")
+                .unwrap_or("out")
+                .to_owned(),
+            self.outcome.message_key().to_owned(),
+            (self.started_ms.max(0.0) as u64).to_string(),
+            (self.ended_ms.max(0.0) as u64).to_string(),
+            self.talk_seconds.to_string(),
+            tags,
+            note,
+            saved.to_owned(),
+        ]
+        .join(&FIELD.to_string())
+    }
+
+    /// An entry from its stored record; None when it is not one.
+    pub fn from_record(text: &str) -> Option<Entry> {
+        let f: Vec<&str> = text.split(FIELD).collect();
+        let [
+            id,
+            number,
+            display,
+            dial,
+            name,
+            direction,
+            outcome,
+            started,
+            ended,
+            talk,
+            tags,
+            note,
+            saved,
+        ] = f.as_slice()
+        else {
+            return None;
+        };
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        let outcome = [Outcome::Answered, Outcome::Missed, Outcome::NoAnswer]
+            .into_iter()
+            .find(|o| o.message_key() == *outcome)?;
+        Some(Entry {
+            id: (*id).to_owned(),
+            number: (*number).to_owned(),
+            display: (*display).to_owned(),
+            dial: some(dial),
+            name: some(name),
+            direction: if *direction == "in" {
+                Direction::Incoming
+            } else {
+                Direction::Outgoing
+            },
+            outcome,
+            started_ms: started.parse::<u64>().ok()? as f64,
+            ended_ms: ended.parse::<u64>().ok()? as f64,
+            talk_seconds: talk.parse().ok()?,
+            wrapup: saved_to_of(saved).map(|saved_to| Wrapped {
+                tags: tags
+                    .split(ITEM)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                note: (*note).to_owned(),
+                saved_to,
+            }),
+        })
+    }
+}
+
 /// One word of a search, lower-cased, with its digits when it is a number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
@@ -140,9 +258,7 @@ pub fn words(query: &str) -> Vec<Word> {
     query
         .split_whitespace()
         .map(|w| {
-            let numeric = w
-                .chars()
-                .all(|c| c.is_ascii_digit() || "+-().".contains(c));
+            let numeric = w.chars().all(|c| c.is_ascii_digit() || "+-().".contains(c));
             Word {
                 text: w.to_lowercase(),
                 digits: if numeric { digits(w) } else { String::new() },
@@ -203,7 +319,12 @@ impl History {
     /// `me`, and then the store starts afresh for them (`reset` is true: the
     /// worker clears storage first). A call already in the history is left
     /// as it is (its wrap-up may be there).
-    pub fn record(&mut self, owner: &str, me: Option<&str>, entry: Entry) -> Option<(Change, bool)> {
+    pub fn record(
+        &mut self,
+        owner: &str,
+        me: Option<&str>,
+        entry: Entry,
+    ) -> Option<(Change, bool)> {
         let mut reset = false;
         if self.owner.as_deref() != Some(owner) {
             if me != Some(owner) {
@@ -225,10 +346,7 @@ impl History {
             .unwrap_or(self.entries.len());
         self.entries.insert(at, entry.clone());
         let delete = if self.entries.len() > MAX_ENTRIES {
-            self.entries
-                .drain(MAX_ENTRIES..)
-                .map(|e| e.id)
-                .collect()
+            self.entries.drain(MAX_ENTRIES..).map(|e| e.id).collect()
         } else {
             vec![]
         };

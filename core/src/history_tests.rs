@@ -23,20 +23,42 @@ const BOB: &str = "https://idp bob";
 
 fn entry(i: usize) -> Entry {
     Entry::of(
-        &call(&format!("c{i}"), &format!("+331234{i:05}"), i as f64 * 1000.0, true, Direction::Outgoing),
+        &call(
+            &format!("c{i}"),
+            &format!("+331234{i:05}"),
+            i as f64 * 1000.0,
+            true,
+            Direction::Outgoing,
+        ),
         None,
     )
 }
 
 #[test]
 fn a_call_keeps_its_outcome_name_and_duration() {
-    let e = Entry::of(&call("a", "+33123", 5.0, true, Direction::Incoming), Some("Ana".into()));
-    assert_eq!((e.outcome, e.talk_seconds, e.name.as_deref()), (Outcome::Answered, 42, Some("Ana")));
-    let missed = Entry::of(&call("b", "+33123", 5.0, false, Direction::Incoming), Some(" ".into()));
+    let e = Entry::of(
+        &call("a", "+33123", 5.0, true, Direction::Incoming),
+        Some("Ana".into()),
+    );
+    assert_eq!(
+        (e.outcome, e.talk_seconds, e.name.as_deref()),
+        (Outcome::Answered, 42, Some("Ana"))
+    );
+    let missed = Entry::of(
+        &call("b", "+33123", 5.0, false, Direction::Incoming),
+        Some(" ".into()),
+    );
     assert_eq!((missed.outcome, missed.name), (Outcome::Missed, None));
     let unanswered = Entry::of(&call("c", "+33123", 5.0, false, Direction::Outgoing), None);
     assert_eq!(unanswered.outcome, Outcome::NoAnswer);
-    assert_eq!(owner_of(call("a", "1", 1.0, true, Direction::Incoming).agent.as_ref()), ALICE);
+    assert_eq!(
+        owner_of(
+            call("a", "1", 1.0, true, Direction::Incoming)
+                .agent
+                .as_ref()
+        ),
+        ALICE
+    );
     assert_eq!(owner_of(None), "");
 }
 
@@ -84,18 +106,32 @@ fn a_call_recorded_twice_keeps_its_wrapup() {
 #[test]
 fn search_finds_names_numbers_tags_and_notes() {
     let mut h = History::default();
-    let mut ana = Entry::of(&call("1", "+33 1 23 45 67 89", 3.0, true, Direction::Incoming), Some("Ana Lopez".into()));
+    let mut ana = Entry::of(
+        &call("1", "+33 1 23 45 67 89", 3.0, true, Direction::Incoming),
+        Some("Ana Lopez".into()),
+    );
     ana.wrapup = Some(Wrapped {
         tags: vec!["Billing".into()],
         note: "Wants a refund".into(),
         saved_to: SavedTo::Platform,
     });
-    let bob = Entry::of(&call("2", "+14155550100", 2.0, false, Direction::Outgoing), Some("Bob".into()));
-    let anon = Entry::of(&call("3", "+442071838750", 1.0, true, Direction::Outgoing), None);
+    let bob = Entry::of(
+        &call("2", "+14155550100", 2.0, false, Direction::Outgoing),
+        Some("Bob".into()),
+    );
+    let anon = Entry::of(
+        &call("3", "+442071838750", 1.0, true, Direction::Outgoing),
+        None,
+    );
     for e in [ana, bob, anon] {
         h.record(ALICE, Some(ALICE), e).unwrap();
     }
-    let ids = |q: &str| h.search(ALICE, q).iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+    let ids = |q: &str| {
+        h.search(ALICE, q)
+            .iter()
+            .map(|e| e.id.clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(ids(""), ["1", "2", "3"]);
     assert_eq!(ids("ana"), ["1"]);
     assert_eq!(ids("LOPEZ ana"), ["1"]);
@@ -145,7 +181,13 @@ fn sign_out_clears_it() {
 
 #[test]
 fn an_incoming_call_is_called_back_on_the_callers_number() {
-    let mut c = call("a", "sip:+33123456789@127.0.0.1", 5.0, false, Direction::Incoming);
+    let mut c = call(
+        "a",
+        "sip:+33123456789@127.0.0.1",
+        5.0,
+        false,
+        Direction::Incoming,
+    );
     c.display = crate::calls::caller_display(&c.number);
     let e = Entry::of(&c, None);
     assert_eq!(e.dial.as_deref(), Some("+33123456789"));
@@ -171,4 +213,36 @@ fn who_has_a_history_now() {
     assert_eq!(me(Some(&alice), true).as_deref(), Some(ALICE));
     assert_eq!(me(None, false).as_deref(), Some(""));
     assert_eq!(me(None, true), None);
+}
+
+#[test]
+fn an_entry_reads_back_from_its_record() {
+    let mut e = Entry::of(
+        &call(
+            "1700000000000-3",
+            "sip:+33123456789@127.0.0.1",
+            1_700_000_060_000.0,
+            true,
+            Direction::Incoming,
+        ),
+        Some("Ana Lopez".into()),
+    );
+    assert_eq!(Entry::from_record(&e.record()), Some(e.clone()));
+    e.wrapup = Some(Wrapped {
+        tags: vec!["billing".into(), "vip".into()],
+        note: "line one\nline two".into(),
+        saved_to: SavedTo::AfterSignIn,
+    });
+    assert_eq!(Entry::from_record(&e.record()), Some(e.clone()));
+    // Separators typed by the agent do not break the record.
+    e.wrapup.as_mut().unwrap().note = "a\u{1f}b\u{1e}c".into();
+    let back = Entry::from_record(&e.record()).unwrap();
+    assert_eq!(back.wrapup.unwrap().note, "a b c");
+    let none = Entry::of(
+        &call("2", "+14155550100", 65_000.0, false, Direction::Outgoing),
+        None,
+    );
+    assert_eq!(Entry::from_record(&none.record()), Some(none));
+    assert_eq!(Entry::from_record("garbage"), None);
+    assert_eq!(Entry::from_record(""), None);
 }

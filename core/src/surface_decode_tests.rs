@@ -42,7 +42,9 @@ fn one_shots() -> Vec<OneShot> {
             base: Some(draft),
             etag: Some("e1".into()),
         },
-        OneShot::HistorySearch { query: "ana".into() },
+        OneShot::HistorySearch {
+            query: "ana".into(),
+        },
         OneShot::HistoryContact {
             number: "+33123456789".into(),
         },

@@ -66,7 +66,10 @@ fn a_browser_restart_brings_back_the_calls_waiting_for_their_wrapup() {
     assert_eq!(back.wrapups, desk.wrapups);
     // Still the agent's who took it, and it can be wrapped up.
     assert_eq!(back.owner(&desk.wrapups[0].id), desk.wrapups[0].agent);
-    assert!(back.wrapup(&desk.wrapups[0].id, "a", "b", 60_000.0).is_some());
+    assert!(
+        back.wrapup(&desk.wrapups[0].id, "a", "b", 60_000.0)
+            .is_some()
+    );
 }
 
 #[test]

@@ -76,7 +76,7 @@ async fn loaded() -> Result<(), JsError> {
     let all: Vec<Entry> = idb::calls_all()
         .await?
         .iter()
-        .filter_map(|t| serde_json::from_str(t).ok())
+        .filter_map(|t| Entry::from_record(t))
         .collect();
     HISTORY.with(|h| {
         h.borrow_mut()
@@ -96,7 +96,7 @@ fn me() -> Option<String> {
 }
 
 fn text(e: &Entry) -> (String, String) {
-    (e.id.clone(), serde_json::to_string(e).unwrap_or_default())
+    (e.id.clone(), e.record())
 }
 
 async fn record(ended: Vec<EndedCall>) {
@@ -107,11 +107,14 @@ async fn record(ended: Vec<EndedCall>) {
     let me = me();
     for call in ended {
         let mut entry = Entry::of(&call, None);
-        entry.name = contacts::caller(entry.dial.as_deref().unwrap_or(&call.number)).map(|c| c.name);
+        entry.name =
+            contacts::caller(entry.dial.as_deref().unwrap_or(&call.number)).map(|c| c.name);
         let owner = history::owner_of(call.agent.as_ref());
-        let Some((change, reset)) =
-            HISTORY.with(|h| h.borrow_mut().as_mut()?.record(&owner, me.as_deref(), entry))
-        else {
+        let Some((change, reset)) = HISTORY.with(|h| {
+            h.borrow_mut()
+                .as_mut()?
+                .record(&owner, me.as_deref(), entry)
+        }) else {
             continue;
         };
         let puts: Vec<(String, String)> = change.put.iter().map(text).collect();
