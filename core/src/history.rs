@@ -130,7 +130,9 @@ const FIELD: char = '\u{1f}';
 const ITEM: char = '\u{1e}';
 
 fn clean(s: &str) -> String {
-    s.replace([FIELD, ITEM], " ")
+    s.chars()
+        .map(|c| if c == FIELD || c == ITEM { ' ' } else { c })
+        .collect()
 }
 
 fn saved_to_name(s: SavedTo) -> &'static str {

@@ -160,7 +160,8 @@ pub enum OneShot {
     /// Which integrations are connected.
     #[serde(rename = "context.connected")]
     ContextConnected,
-    /// The "show contact" button beside a call button (a trusted click).
+    /// The "show contact" button beside a call button (a trusted click), or
+    /// on a call of the popup's history (which opened the panel itself).
     #[serde(rename = "contact.show")]
     ShowContact { number: String },
     /// Search the local contacts as the agent types (popup dial pad).
@@ -182,10 +183,6 @@ pub enum OneShot {
     /// The agent's call history, filtered by what they typed (popup).
     #[serde(rename = "history.search")]
     HistorySearch { query: String },
-    /// "Show contact" on a call of the history: the side panel shows that
-    /// number's contact (the popup opened the panel itself).
-    #[serde(rename = "history.contact")]
-    HistoryContact { number: String },
     /// A content script asks for the numbers in text segments and links.
     #[serde(rename = "detect")]
     Detect {

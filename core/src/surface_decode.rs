@@ -79,8 +79,6 @@ enum OneShotWire {
     },
     #[serde(rename = "history.search")]
     HistorySearch { query: String },
-    #[serde(rename = "history.contact")]
-    HistoryContact { number: String },
     #[serde(rename = "detect")]
     Detect {
         #[serde(default)]
@@ -134,7 +132,6 @@ impl From<OneShotWire> for OneShot {
                 etag,
             },
             W::HistorySearch { query } => OneShot::HistorySearch { query },
-            W::HistoryContact { number } => OneShot::HistoryContact { number },
             W::Detect { texts, links } => OneShot::Detect { texts, links },
             W::ContentScanned { ms, marked } => OneShot::ContentScanned { ms, marked },
             W::Dial {

@@ -45,9 +45,6 @@ fn one_shots() -> Vec<OneShot> {
         OneShot::HistorySearch {
             query: "ana".into(),
         },
-        OneShot::HistoryContact {
-            number: "+33123456789".into(),
-        },
         OneShot::Detect {
             texts: vec!["call 01 23 45 67 89".into()],
             links: vec!["tel:+33123456789".into()],

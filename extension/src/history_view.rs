@@ -246,7 +246,7 @@ pub fn show_contact(el: &Element, tab: Option<i32>) {
     }
     wasm_bindgen_futures::spawn_local(async move {
         let _ = page::ask::<serde_json::Value>(
-            &serde_json::json!({"type": "history.contact", "number": number}),
+            &serde_json::json!({"type": "contact.show", "number": number}),
         )
         .await;
     });

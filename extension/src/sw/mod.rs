@@ -381,9 +381,11 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             display,
         } => call_flow::dial(Some(page.origin), number, uri, extension, display).await,
         OneShot::ShowContact { number } => {
+            // A page's button (the popup's history opened the panel itself).
+            let in_page = page.tab >= 0;
             // The site rules apply to the contact button as to the call button.
             let decision = site(&page.origin);
-            if decision != SiteDecision::Allowed {
+            if in_page && decision != SiteDecision::Allowed {
                 return reply_err(decision.message_key(), "site not allowed", &[number]);
             }
             let Some(q) = ringside_core::context::ContactQuery::from_call(&number) else {
@@ -392,7 +394,7 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             with_worker(|w| w.show_contact(q));
             broadcast_now();
             // Opens the panel in this tab (a user action: the trusted click).
-            if let Err(e) = chrome::open_side_panel(page.tab).await {
+            if in_page && let Err(e) = chrome::open_side_panel(page.tab).await {
                 log_warn(&format!("side panel: {e}"));
             }
             reply_ok(Value::Null)
@@ -424,14 +426,7 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
         }
         OneShot::ContactsSearch { query } => reply(contacts::search(&query).await),
         OneShot::HistorySearch { query } => reply(history::search(&query).await),
-        OneShot::HistoryContact { number } => {
-            let Some(q) = ringside_core::context::ContactQuery::from_call(&number) else {
-                return reply_err("showContactInvalid", "not a phone number", &[]);
-            };
-            with_worker(|w| w.show_contact(q));
-            broadcast_now();
-            reply_ok(Value::Null)
-        }
+
         OneShot::State => {
             let state = with_worker(|w| state::current_state(w))
                 .ok_or_else(|| JsError("the service worker is starting".into()))?;
