@@ -191,6 +191,9 @@ test('Chromium killed with a call waiting for its wrap-up: after a relaunch on t
       await until(async () => (await popup.getByTestId('history-entry').count()) === 1, { what: 'the call in the history' });
       await popup.getByLabel('Tags').fill('after-crash');
       await popup.getByRole('button', { name: 'Save wrap-up' }).click();
+      await popup.getByTestId('wrapup-saved').waitFor();
+      console.log('DEBUG saved:', await popup.getByTestId('wrapup-saved').textContent());
+      console.log('DEBUG reqs:', JSON.stringify((await emu.control('GET', '/requests')).filter((r) => r.path.startsWith('/platform')).slice(-8)));
       const sent = await until(async () => {
         const w = await emu.control('GET', '/wrapups');
         return w.length === sentBefore + 1 && w[sentBefore];
