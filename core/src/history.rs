@@ -176,10 +176,12 @@ impl Entry {
             clean(&self.display),
             self.dial.as_deref().map(clean).unwrap_or_default(),
             self.name.as_deref().map(clean).unwrap_or_default(),
-            (self.direction == Direction::Incoming)
-                .then_some("in")
-                .unwrap_or("out")
-                .to_owned(),
+            if self.direction == Direction::Incoming {
+                "in"
+            } else {
+                "out"
+            }
+            .to_owned(),
             self.outcome.message_key().to_owned(),
             (self.started_ms.max(0.0) as u64).to_string(),
             (self.ended_ms.max(0.0) as u64).to_string(),
