@@ -16,6 +16,9 @@ use crate::outbox::AgentKey;
 
 /// Calls kept (the oldest is dropped first).
 pub const MAX_ENTRIES: usize = 200;
+/// Matches the popup lists at once, newest first (rendering all 200 took
+/// longer than a keystroke's budget, docs/bench.md); typing finds older ones.
+pub const SHOWN: usize = 40;
 
 /// How a call ended, for the list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -374,14 +377,18 @@ impl History {
         Some(e.clone())
     }
 
-    /// The calls that match `query`, newest first, for the agent `me` (none
-    /// when the store holds someone else's).
-    pub fn search(&self, me: &str, query: &str) -> Vec<&Entry> {
+    /// The calls that match `query`, newest first, at most `limit`, for the
+    /// agent `me` (none when the store holds someone else's).
+    pub fn search(&self, me: &str, query: &str, limit: usize) -> Vec<&Entry> {
         if self.owner.as_deref() != Some(me) {
             return vec![];
         }
         let words = words(query);
-        self.entries.iter().filter(|e| e.matches(&words)).collect()
+        self.entries
+            .iter()
+            .filter(|e| e.matches(&words))
+            .take(limit)
+            .collect()
     }
 
     /// Sign-out: nothing is kept.

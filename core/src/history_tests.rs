@@ -127,7 +127,7 @@ fn search_finds_names_numbers_tags_and_notes() {
         h.record(ALICE, Some(ALICE), e).unwrap();
     }
     let ids = |q: &str| {
-        h.search(ALICE, q)
+        h.search(ALICE, q, MAX_ENTRIES)
             .iter()
             .map(|e| e.id.clone())
             .collect::<Vec<_>>()
@@ -144,8 +144,8 @@ fn search_finds_names_numbers_tags_and_notes() {
     assert!(ids("zzz").is_empty());
     assert!(ids("ana bob").is_empty());
     // Nobody else reads Alice's calls.
-    assert!(h.search(BOB, "").is_empty());
-    assert!(h.search("", "").is_empty());
+    assert!(h.search(BOB, "", MAX_ENTRIES).is_empty());
+    assert!(h.search("", "", MAX_ENTRIES).is_empty());
 }
 
 #[test]
@@ -161,12 +161,12 @@ fn each_agent_has_their_own_history() {
     assert!(reset);
     assert_eq!(change.put.len(), 1);
     assert_eq!(h.owner.as_deref(), Some(BOB));
-    assert_eq!(h.search(BOB, "").len(), 1);
-    assert!(h.search(ALICE, "").is_empty());
+    assert_eq!(h.search(BOB, "", MAX_ENTRIES).len(), 1);
+    assert!(h.search(ALICE, "", MAX_ENTRIES).is_empty());
     // Without sign-in (nobody, "") calls are kept too.
     let mut anon = History::default();
     assert!(anon.record("", Some(""), entry(1)).unwrap().1);
-    assert_eq!(anon.search("", "").len(), 1);
+    assert_eq!(anon.search("", "", MAX_ENTRIES).len(), 1);
 }
 
 #[test]
@@ -174,7 +174,7 @@ fn sign_out_clears_it() {
     let mut h = History::load(Some(ALICE.into()), (0..3).map(entry).collect());
     h.clear();
     assert_eq!(h, History::default());
-    assert!(h.search(ALICE, "").is_empty());
+    assert!(h.search(ALICE, "", MAX_ENTRIES).is_empty());
     // Alice's next call after signing in again starts afresh.
     assert!(h.record(ALICE, Some(ALICE), entry(9)).unwrap().1);
 }
@@ -194,8 +194,8 @@ fn an_incoming_call_is_called_back_on_the_callers_number() {
     // The address's host is not part of the number a search matches.
     let mut h = History::default();
     h.record(ALICE, Some(ALICE), e).unwrap();
-    assert!(h.search(ALICE, "127").is_empty());
-    assert_eq!(h.search(ALICE, "3312").len(), 1);
+    assert!(h.search(ALICE, "127", MAX_ENTRIES).is_empty());
+    assert_eq!(h.search(ALICE, "3312", MAX_ENTRIES).len(), 1);
     c.number = "sip:alice@pbx.example".into();
     assert_eq!(Entry::of(&c, None).dial, None);
 }
@@ -245,4 +245,14 @@ fn an_entry_reads_back_from_its_record() {
     assert_eq!(Entry::from_record(&none.record()), Some(none));
     assert_eq!(Entry::from_record("garbage"), None);
     assert_eq!(Entry::from_record(""), None);
+}
+
+#[test]
+fn the_popup_gets_the_newest_matches_first_and_at_most_a_page() {
+    let h = History::load(Some(ALICE.into()), (0..MAX_ENTRIES).map(entry).collect());
+    let shown = h.search(ALICE, "", SHOWN);
+    assert_eq!(shown.len(), SHOWN);
+    assert_eq!(shown[0].id, format!("c{}", MAX_ENTRIES - 1));
+    // The oldest call is still found by what was typed.
+    assert_eq!(h.search(ALICE, "00000", SHOWN)[0].id, "c0");
 }

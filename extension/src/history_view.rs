@@ -107,12 +107,29 @@ fn who(e: &Entry) -> String {
     })
 }
 
+thread_local! {
+    /// One date formatter for every row (making one per row was most of a
+    /// search's time; docs/bench.md).
+    static DATES: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
+}
+
 fn when(ms: f64, locale: &str) -> String {
-    let d = js_sys::Date::new(&JsValue::from_f64(ms));
-    let opts = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&opts, &"dateStyle".into(), &"short".into());
-    let _ = js_sys::Reflect::set(&opts, &"timeStyle".into(), &"short".into());
-    d.to_locale_string(locale, &opts).into()
+    let format = DATES.with(|d| {
+        d.borrow_mut()
+            .get_or_insert_with(|| {
+                let opts = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&opts, &"dateStyle".into(), &"short".into());
+                let _ = js_sys::Reflect::set(&opts, &"timeStyle".into(), &"short".into());
+                let locales = js_sys::Array::of1(&JsValue::from_str(locale));
+                js_sys::Intl::DateTimeFormat::new(&locales, &opts).format()
+            })
+            .clone()
+    });
+    format
+        .call1(&JsValue::NULL, &js_sys::Date::new(&JsValue::from_f64(ms)))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }
 
 fn row(doc: &Document, t: &dyn Translate, e: &Entry, locale: &str) -> Result<Element, JsError> {
@@ -200,6 +217,11 @@ fn list_box(doc: &Document, t: &dyn Translate, locale: &str) -> Result<Element, 
         list.add(&row(doc, t, e, locale)?)?;
     }
     sec.add(&list)?;
+    if entries.len() >= ringside_core::history::SHOWN {
+        let more = dom::el(doc, "p", "muted small", Some(&t.get("historyMore")))?;
+        more.set_attribute("data-testid", "history-more")?;
+        sec.add(&more)?;
+    }
     if answered && entries.is_empty() {
         let key = if query.trim().is_empty() {
             "historyEmpty"

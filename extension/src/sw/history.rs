@@ -163,7 +163,12 @@ pub(super) async fn search(query: &str) -> Vec<Entry> {
     HISTORY.with(|h| {
         h.borrow()
             .as_ref()
-            .map(|h| h.search(&me, query).into_iter().cloned().collect())
+            .map(|h| {
+                h.search(&me, query, history::SHOWN)
+                    .into_iter()
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default()
     })
 }
