@@ -55,6 +55,9 @@ pub struct UiState {
     /// Who the live or incoming call's other party is, from that copy.
     #[serde(default)]
     pub caller: Option<crate::contacts::ContactHit>,
+    /// Bumped each time the call history changes: the popup asks for it again.
+    #[serde(default)]
+    pub history: u64,
 }
 
 /// A frame whose content script checked in.
@@ -183,7 +186,8 @@ pub enum OneShot {
     /// Which integrations are connected.
     #[serde(rename = "context.connected")]
     ContextConnected,
-    /// The "show contact" button beside a call button (a trusted click).
+    /// The "show contact" button beside a call button (a trusted click), or
+    /// on a call of the popup's history (which opened the panel itself).
     #[serde(rename = "contact.show")]
     ShowContact { number: String },
     /// Search the local contacts as the agent types (popup dial pad).
@@ -202,6 +206,9 @@ pub enum OneShot {
         #[serde(default)]
         etag: Option<String>,
     },
+    /// The agent's call history, filtered by what they typed (popup).
+    #[serde(rename = "history.search")]
+    HistorySearch { query: String },
     /// A content script asks for the numbers in text segments and links.
     #[serde(rename = "detect")]
     Detect {

@@ -78,6 +78,8 @@ enum OneShotWire {
         #[serde(default)]
         etag: Option<String>,
     },
+    #[serde(rename = "history.search")]
+    HistorySearch { query: String },
     #[serde(rename = "detect")]
     Detect {
         #[serde(default)]
@@ -130,6 +132,7 @@ impl From<OneShotWire> for OneShot {
                 base,
                 etag,
             },
+            W::HistorySearch { query } => OneShot::HistorySearch { query },
             W::Detect { texts, links } => OneShot::Detect { texts, links },
             W::ContentScanned { ms, marked } => OneShot::ContentScanned { ms, marked },
             W::Dial {

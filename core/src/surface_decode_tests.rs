@@ -42,6 +42,9 @@ fn one_shots() -> Vec<OneShot> {
             base: Some(draft),
             etag: Some("e1".into()),
         },
+        OneShot::HistorySearch {
+            query: "ana".into(),
+        },
         OneShot::Detect {
             texts: vec!["call 01 23 45 67 89".into()],
             links: vec!["tel:+33123456789".into()],

@@ -79,6 +79,8 @@ extern "C" {
 
     #[wasm_bindgen(js_namespace = ["chrome", "action"], js_name = setBadgeText, catch)]
     fn action_set_badge_text(details: &JsValue) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "commands"], js_name = getAll, catch)]
+    fn commands_get_all() -> Result<js_sys::Promise, JsValue>;
 
     /// `crypto.getRandomValues` (window and service worker alike).
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
@@ -253,6 +255,21 @@ pub async fn launch_web_auth_flow(url: &str) -> Result<String, JsValue> {
     let v = wasm_bindgen_futures::JsFuture::from(launch_web_auth_flow_js(&details)?).await?;
     v.as_string()
         .ok_or_else(|| JsValue::from_str("launchWebAuthFlow returned no URL"))
+}
+
+/// The keyboard shortcuts' commands and their keys (`commands.getAll`):
+/// (name, key), the key empty when none is set.
+pub async fn command_keys() -> Result<Vec<(String, String)>, crate::error::JsError> {
+    #[derive(serde::Deserialize)]
+    struct Command {
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        shortcut: String,
+    }
+    let all = wasm_bindgen_futures::JsFuture::from(commands_get_all()?).await?;
+    let all: Vec<Command> = serde_wasm_bindgen::from_value(all)?;
+    Ok(all.into_iter().map(|c| (c.name, c.shortcut)).collect())
 }
 
 /// Opens the toolbar popup (best effort: the browser may refuse without a
@@ -496,16 +513,22 @@ pub fn connect(name: &str) -> Result<Port, JsValue> {
 }
 
 /// `sidePanel.open` for a tab (needs a user action); in Firefox, which has no
-/// `chrome.sidePanel`, `sidebarAction.open` (the window's sidebar).
-pub async fn open_side_panel(tab: i32) -> Result<(), crate::error::JsError> {
+/// `chrome.sidePanel`, `sidebarAction.open` (the window's sidebar). The
+/// browser is asked at once (in the click's handler, which both browsers
+/// require); the future waits for its answer.
+pub fn open_side_panel(
+    tab: i32,
+) -> impl std::future::Future<Output = Result<(), crate::error::JsError>> {
     let promise = if SIDE_PANEL.with(|p| p.is_undefined()) {
-        sidebar_action_open()?
+        sidebar_action_open().map_err(crate::error::JsError::from)
     } else {
-        let opts = crate::error::json_to_js(&serde_json::json!({ "tabId": tab }))?;
-        side_panel_open(&opts)?
+        crate::error::json_to_js(&serde_json::json!({ "tabId": tab }))
+            .and_then(|opts| side_panel_open(&opts).map_err(crate::error::JsError::from))
     };
-    wasm_bindgen_futures::JsFuture::from(promise).await?;
-    Ok(())
+    async move {
+        wasm_bindgen_futures::JsFuture::from(promise?).await?;
+        Ok(())
+    }
 }
 
 /// `runtime.sendMessage` to the service worker, from an extension page; the

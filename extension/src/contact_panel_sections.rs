@@ -70,13 +70,13 @@ fn section_head(
     let connected = matches!(answer, Some(SectionAnswer::Ready { data, .. }) if !matches!(data, SectionData::ImapEmails { .. }))
         || matches!(answer, Some(SectionAnswer::Failed { .. }));
     if connected {
-        let gear = dom::button(
+        let gear = crate::icons::button(
             doc,
             "context-disconnect",
-            "⚙",
-            Some(&t.get(&format!("disconnect{}", capital(i)))),
+            crate::icons::Icon::Gear,
+            &t.get(&format!("disconnect{}", capital(i))),
         )?;
-        gear.set_class_name("button gear");
+        gear.set_class_name("button icon-button gear");
         gear.set_attribute("data-integration", integration_name(i))?;
         bar.add(&gear)?;
     }

@@ -25,6 +25,10 @@ pub mod dialpad;
 #[cfg(feature = "ui")]
 pub mod dom;
 #[cfg(feature = "ui")]
+pub mod history_view;
+#[cfg(feature = "ui")]
+pub mod icons;
+#[cfg(feature = "ui")]
 pub mod mail;
 #[cfg(feature = "ui")]
 pub mod options;
@@ -32,6 +36,8 @@ pub mod options;
 pub mod page;
 #[cfg(feature = "ui")]
 pub mod popup;
+#[cfg(feature = "ui")]
+pub mod shortcuts_view;
 #[cfg(feature = "ui")]
 pub mod sidepanel;
 

@@ -484,6 +484,7 @@ pub fn render(
         )?);
         parts.push(crate::mail::options_section(doc, s, t)?);
     }
+    parts.push(crate::shortcuts_view::section(doc, t, facts.browser)?);
     parts.extend([about, host, pages]);
     dom::replace_children(&app, &parts)
 }
@@ -501,5 +502,6 @@ pub fn options_main() -> Result<(), JsValue> {
         Rc::new(move |doc, state| render(doc, state, &ChromeI18n, &facts)),
         Rc::new(action),
     )?;
+    crate::shortcuts_view::load();
     Ok(())
 }

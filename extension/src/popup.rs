@@ -372,6 +372,8 @@ pub fn render(
         if s.calls.live.is_none() {
             parts.push(crate::dialpad::render(doc, t)?);
         }
+        crate::history_view::follow(s.history);
+        parts.push(crate::history_view::render(doc, t, &cx.locale)?);
         if let Some(h) = &s.calls.handed_off {
             let p = dom::el(
                 doc,
@@ -423,6 +425,11 @@ fn action(name: &str, el: &Element) -> Option<UiCommand> {
     let doc = page::document().ok()?;
     if let Some(cmd) = crate::call_controls::action(name, el, &doc) {
         return Some(cmd);
+    }
+    if name == "history-contact" {
+        let tab = ACTIVE_TABS.with(|a| a.borrow().first().copied());
+        crate::history_view::show_contact(el, tab);
+        return None;
     }
     Some(match name {
         "hangup" => UiCommand::Hangup,
@@ -514,6 +521,7 @@ pub fn popup_main() -> Result<(), JsValue> {
     )?;
     if let Ok(doc) = page::document() {
         crate::dialpad::listen(&doc)?;
+        crate::history_view::listen(&doc)?;
     }
     // Opening the popup brings the contacts up to date.
     page::send(&UiCommand::ContactsSync);

@@ -536,16 +536,36 @@
   }
 
 
+  // Icons as inline SVG made with DOM calls (no emoji font needed; never
+  // markup). Paths from Material Icons (Apache 2.0), 24x24.
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  const PHONE_PATH =
+    'M6.62 10.79a15.05 15.05 0 0 0 6.59 6.59l2.2-2.2a1 1 0 0 1 1.02-.24c1.12.37 2.33.57 3.57.57a1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1.02l-2.2 2.2z';
+  const PERSON_PATH = 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm0 2c-2.67 0-8 1.34-8 4v2h16v-2c0-2.66-5.33-4-8-4z';
+  function icon(d) {
+    const svg = document.createElementNS(SVG_NS, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('width', '14');
+    svg.setAttribute('height', '14');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+    const p = document.createElementNS(SVG_NS, 'path');
+    p.setAttribute('d', d);
+    p.setAttribute('fill', 'currentColor');
+    svg.append(p);
+    return svg;
+  }
+
   function button(e164, extension, display, uri, anchor) {
     const host = document.createElement(TAG);
     ours.add(host);
     // Closed: the page cannot reach the buttons, their labels or their focus.
     const shadow = host.attachShadow({ mode: 'closed' });
     shadow.adoptedStyleSheets = [buttonSheet()];
-    const add = (glyph, labelKey, msg) => {
+    const add = (path, labelKey, msg) => {
       const b = document.createElement('button');
       b.type = 'button';
-      b.textContent = glyph; // decorative: the accessible name says what it does
+      b.append(icon(path)); // decorative: the accessible name says what it does
       // The number as the page wrote it, nothing more: no contact data enters a page.
       const label = message(labelKey, display);
       b.setAttribute('aria-label', label);
@@ -554,9 +574,9 @@
       guard(b);
       shadow.append(b);
     };
-    add('\u260E', 'callButtonLabel', { type: 'dial', number: e164 || null, uri: uri || null, extension: extension || null, display });
+    add(PHONE_PATH, 'callButtonLabel', { type: 'dial', number: e164 || null, uri: uri || null, extension: extension || null, display });
     // Beside it: the other party's context in the side panel.
-    if (e164) add('\u{1F464}', 'showContactLabel', { type: 'contact.show', number: e164 });
+    if (e164) add(PERSON_PATH, 'showContactLabel', { type: 'contact.show', number: e164 });
     host.dataset.e164 = e164 || uri || '';
     if (io) io.observe(host);
     marked++;

@@ -9,6 +9,7 @@ import init, {
   sw_on_notification_button,
   sw_on_update_available,
   sw_on_alarm,
+  sw_on_command,
 } from './wasm/ringside_sw.js';
 // Phone detection's own wasm module, loaded on the first detect request.
 import './detect_loader.js';
@@ -37,7 +38,13 @@ function onNotificationButton(id, button) {
   return ready.then(() => sw_on_notification_button(id, button));
 }
 chrome.notifications.onButtonClicked.addListener(onNotificationButton);
-self.ringside = Object.freeze({ onNotificationButton });
+
+// Keyboard shortcuts (manifest `commands`); named for the same reasons.
+function onCommand(name) {
+  return ready.then(() => sw_on_command(name));
+}
+chrome.commands.onCommand.addListener(onCommand);
+self.ringside = Object.freeze({ onNotificationButton, onCommand });
 
 // A newer version is downloaded: Rust applies it when no call is live.
 chrome.runtime.onUpdateAvailable.addListener((details) => {

@@ -55,6 +55,7 @@ fn state(host: HostStatus) -> UiState {
         update_pending: None,
         contacts: Default::default(),
         caller: None,
+        history: 0,
     }
 }
 

@@ -18,6 +18,7 @@ import { benchForceInstall } from './deploy.mjs';
 import { benchContacts } from './contacts.mjs';
 import { benchOutlookContacts } from './contacts_outlook.mjs';
 import { benchOpen } from './open.mjs';
+import { benchHistory } from './history.mjs';
 
 const report = JSON.parse(process.argv[2] || '{}');
 const MESSAGES = Number(process.env.RINGSIDE_BENCH_MESSAGES || 10000);
@@ -139,6 +140,9 @@ await benchSidebar(report);
 await benchContacts(report);
 // The same for a Microsoft agent's Outlook contacts (Graph delta).
 await benchOutlookContacts(report);
+
+// The popup's call history: search as you type over 200 calls.
+await benchHistory(report);
 
 // Force-install from a loopback update URL to the worker answering with its policy.
 await benchForceInstall(report);

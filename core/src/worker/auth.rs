@@ -213,10 +213,17 @@ impl AuthSession {
                 }
                 self.view.profile = Some(profile);
                 self.expires_at_ms = expires_at_ms;
+                let restored = self.view.phase == Phase::Restoring;
                 self.view.phase = Phase::SignedIn;
                 self.view.last_refresh_ms = Some(ms);
                 self.view.last_refresh_at = Some(now_ms);
-                vec![Broadcast]
+                // Restored after a browser restart with a new platform
+                // session: the wrap-ups saved meanwhile go now.
+                if restored && self.platform_session.is_some() {
+                    vec![Broadcast, FlushOutbox]
+                } else {
+                    vec![Broadcast]
+                }
             }
             AuthEvent::ProfileUpdated(profile) => {
                 if self.view.profile.as_ref().map(|p| &p.subject) != Some(&profile.subject) {
@@ -313,7 +320,15 @@ impl AuthSession {
             },
             AuthEvent::PlatformSession(id) => {
                 self.platform_session = Some(id.clone());
-                vec![StorePlatformSession(id)]
+                // Signed in already (resumed after a browser restart, the
+                // platform session renewed afterwards): the wrap-ups saved
+                // while it was missing go now. During a sign-in, `SignedIn`
+                // sends them.
+                if self.view.phase == Phase::SignedIn {
+                    vec![StorePlatformSession(id), FlushOutbox]
+                } else {
+                    vec![StorePlatformSession(id)]
+                }
             }
         }
     }

@@ -387,3 +387,22 @@ fn a_browser_only_session_ends_with_the_browser() {
         Some(Notice::new("sessionEndedWithBrowser", &[]))
     );
 }
+
+/// Issue 22: a wrap-up saved after a browser restart, before the platform
+/// session was renewed, waits in the outbox; it goes once the session is back.
+#[test]
+fn a_platform_session_renewed_while_signed_in_sends_the_outbox() {
+    let mut s = signed_in("alice");
+    let fx = s.apply(AuthEvent::PlatformSession("ps-2".into()));
+    assert_eq!(
+        fx,
+        vec![
+            AuthEffect::StorePlatformSession("ps-2".into()),
+            AuthEffect::FlushOutbox
+        ]
+    );
+    // Before sign-in completes, only `SignedIn` sends it (never twice).
+    let mut fresh = AuthSession::new("https://x.chromiumapp.org/".into());
+    let fx = fresh.apply(AuthEvent::PlatformSession("ps-3".into()));
+    assert_eq!(fx, vec![AuthEffect::StorePlatformSession("ps-3".into())]);
+}

@@ -22,6 +22,8 @@
 //! - [`call_out`]: calls the phone platform places (the `platform` dialer).
 //! - [`session_store`]: the session as kept in browser storage, and what
 //!   the host's answers about it mean (refresh, sign-out).
+//! - [`desk_store`]: the call desk kept across browser restarts
+//!   (IndexedDB), and which calls just ended (for the history).
 //! - [`state`]: the worker's state, and the decisions that read or change
 //!   several parts of it (settings applied, pages, who is signed in).
 
@@ -30,6 +32,7 @@ pub mod auth;
 pub mod call_out;
 pub mod contact_save;
 pub mod contacts;
+pub mod desk_store;
 pub mod http;
 pub mod panel;
 pub mod permissions;

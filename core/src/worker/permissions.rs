@@ -15,6 +15,8 @@ pub enum Audience {
     ContentScript,
     /// The popup, options page or side panel.
     ExtensionPage,
+    /// Either: "show contact" is a click in a page or in the popup's history.
+    Both,
 }
 
 /// Every one-shot message by its wire name, and who may send it.
@@ -23,7 +25,7 @@ pub const TABLE: &[(&str, Audience)] = &[
     ("content.scanned", Audience::ContentScript),
     ("detect", Audience::ContentScript),
     ("dial", Audience::ContentScript),
-    ("contact.show", Audience::ContentScript),
+    ("contact.show", Audience::Both),
     ("state", Audience::ExtensionPage),
     ("context.contact", Audience::ExtensionPage),
     ("context.section", Audience::ExtensionPage),
@@ -33,6 +35,7 @@ pub const TABLE: &[(&str, Audience)] = &[
     ("context.connected", Audience::ExtensionPage),
     ("contacts.search", Audience::ExtensionPage),
     ("contacts.save", Audience::ExtensionPage),
+    ("history.search", Audience::ExtensionPage),
 ];
 
 /// The wire name of a message (its `type`).
@@ -52,6 +55,7 @@ pub fn name(msg: &OneShot) -> &'static str {
         OneShot::ContextConnected => "context.connected",
         OneShot::ContactsSearch { .. } => "contacts.search",
         OneShot::ContactsSave { .. } => "contacts.save",
+        OneShot::HistorySearch { .. } => "history.search",
     }
 }
 
@@ -68,8 +72,13 @@ pub fn audience(msg: &OneShot) -> Audience {
 pub fn permits(msg: &OneShot, sender: &SenderKind) -> bool {
     matches!(
         (audience(msg), sender),
-        (Audience::ContentScript, SenderKind::ContentScript { .. })
-            | (Audience::ExtensionPage, SenderKind::ExtensionPage)
+        (
+            Audience::ContentScript | Audience::Both,
+            SenderKind::ContentScript { .. }
+        ) | (
+            Audience::ExtensionPage | Audience::Both,
+            SenderKind::ExtensionPage
+        )
     )
 }
 
@@ -149,9 +158,14 @@ mod tests {
     }
 
     #[test]
-    fn show_contact_from_content_scripts_only() {
+    fn show_contact_from_content_scripts_and_extension_pages() {
+        // A page's button, or a call of the popup's history; nobody else.
         let m = msg(json!({"type": "contact.show", "number": "+33123456789"}));
-        row(m, "contact.show", Audience::ContentScript);
+        assert_eq!(name(&m), "contact.show");
+        assert_eq!(audience(&m), Audience::Both);
+        assert!(permits(&m, &content()));
+        assert!(permits(&m, &page()));
+        assert!(!permits(&m, &untrusted()));
     }
 
     #[test]
@@ -214,12 +228,19 @@ mod tests {
     }
 
     #[test]
+    fn history_from_extension_pages_only() {
+        // The agent's calls are never a page's to read.
+        let m = msg(json!({"type": "history.search", "query": "ana"}));
+        row(m, "history.search", Audience::ExtensionPage);
+    }
+
+    #[test]
     fn every_message_has_exactly_one_row() {
         for (wire, _) in TABLE {
             assert_eq!(TABLE.iter().filter(|(k, _)| k == wire).count(), 1, "{wire}");
         }
-        // 14 messages in `OneShot`; a new one must be added to the table.
-        assert_eq!(TABLE.len(), 14);
+        // 15 messages in `OneShot`; a new one must be added to the table.
+        assert_eq!(TABLE.len(), 15);
     }
 
     #[test]

@@ -71,6 +71,8 @@ pub struct WorkerState {
     pub update_pending: Option<String>,
     /// What each tab's content script may still send (`crate::page_budget`).
     pub page_budget: PageBudget,
+    /// Bumped each time the call history changes (`UiState::history`).
+    pub history: u64,
 }
 
 /// Why a content script's `detect` request is refused.
@@ -123,6 +125,7 @@ impl WorkerState {
             install_type: None,
             update_pending: None,
             page_budget: PageBudget::default(),
+            history: 0,
         }
     }
 
@@ -149,6 +152,7 @@ impl WorkerState {
             update_pending: self.update_pending.clone(),
             contacts,
             caller: self.desk.live.as_ref().and_then(|c| caller(&c.number)),
+            history: self.history,
         }
     }
 

@@ -12,12 +12,13 @@ use ringside_core::protocol::{DialParams, Event, Request};
 use ringside_core::settings::{self, SiteDecision};
 use ringside_core::surface::UiCommand;
 use ringside_core::worker::call_out::DialFailure;
+use ringside_core::worker::desk_store;
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
 use super::kernel::{Worker, broadcast, now_ms, softphone_request, with_worker};
-use super::{call_out, contacts, reply_err, reply_ok, session};
+use super::{call_out, contacts, history, reply_err, reply_ok, session};
 use crate::chrome::{self, Area};
 use crate::error::{JsError, log_warn};
 
@@ -30,24 +31,28 @@ const MAX_LOCAL_WRAPUPS: usize = 500;
 const INCOMING_PREFIX: &str = "ringside-incoming:";
 
 /// The call desk is kept in session storage so a worker restart (extension
-/// update, browser housekeeping) loses no pending wrap-up.
+/// update, browser housekeeping) loses no pending wrap-up, and in IndexedDB
+/// for a browser restart (`ringside_core::worker::desk_store`).
 pub(super) async fn restore_desk() {
-    let Ok(saved) = chrome::storage_get(Area::Session, Some(&[KEY_DESK])).await else {
-        return;
-    };
-    let Some(desk) = saved
-        .get(KEY_DESK)
-        .and_then(|v| ringside_core::json::from_value::<CallDesk>(v.clone()).ok())
-    else {
-        return;
+    let saved = chrome::storage_get(Area::Session, Some(&[KEY_DESK]))
+        .await
+        .ok()
+        .and_then(|s| s.get(KEY_DESK).cloned())
+        .and_then(|v| ringside_core::json::from_value::<CallDesk>(v).ok());
+    let kept = match saved {
+        Some(_) => None,
+        None => history::kept().await,
     };
     with_worker(|w| {
         // Only when nothing happened since this worker started.
-        if w.desk == CallDesk::default() {
-            w.desk = CallDesk::restored(desk, now_ms());
+        if w.desk == CallDesk::default()
+            && let Some(desk) = desk_store::restore(saved, kept, now_ms())
+        {
+            w.desk = desk;
         }
     });
     super::call_ctl::badge();
+    history::ready();
     broadcast();
 }
 
@@ -58,6 +63,7 @@ pub(super) fn persist_desk(w: &mut Worker) {
     if text == w.desk_saved {
         return;
     }
+    history::desk_changed(&w.desk, &text);
     w.desk_saved = text;
     let value = ringside_core::json::to_value(&w.desk).unwrap_or(Value::Null);
     spawn_local(async move {
@@ -325,6 +331,7 @@ pub(super) async fn save_wrapup(id: String, tags: String, note: String) {
             outbox::saved_to(d)
         }
     };
+    history::wrapped(&wrapup, owner.as_ref(), to).await;
     with_worker(|w| w.desk.wrapup_saved(&id, to));
     broadcast();
 }

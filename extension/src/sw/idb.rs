@@ -1,4 +1,9 @@
-//! IndexedDB for the local contact store: the `contacts` object store (key:
+//! IndexedDB. `ringside-calls` keeps the call history (`history`, key: the
+//! call's id, value: `ringside_core::history::Entry` as JSON text) and, in
+//! its `meta`, whose history it is and the call desk kept across browser
+//! restarts (`ringside_core::worker::desk_store`).
+//!
+//! `ringside-contacts` is the local contact store: the `contacts` object store (key:
 //! the contact's id, value: `ringside_core::contacts::StoredContact` as JSON
 //! text) and `meta` (each source's sync state, and whose contacts these
 //! are, as JSON text: the serde_json the worker uses everywhere, and a value
@@ -17,13 +22,36 @@ use web_sys::{IdbDatabase, IdbRequest, IdbTransaction, IdbTransactionMode};
 
 use crate::error::JsError;
 
-const DB: &str = "ringside-contacts";
 const VERSION: u32 = 1;
 pub const CONTACTS: &str = "contacts";
 pub const META: &str = "meta";
+pub const HISTORY: &str = "history";
+
+/// The two databases, each with its records' store and `meta`.
+#[derive(Clone, Copy)]
+pub enum Db {
+    Contacts,
+    Calls,
+}
+
+impl Db {
+    fn name(self) -> &'static str {
+        match self {
+            Db::Contacts => "ringside-contacts",
+            Db::Calls => "ringside-calls",
+        }
+    }
+
+    fn records(self) -> &'static str {
+        match self {
+            Db::Contacts => CONTACTS,
+            Db::Calls => HISTORY,
+        }
+    }
+}
 
 thread_local! {
-    static OPEN: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
+    static OPEN: RefCell<[Option<IdbDatabase>; 2]> = const { RefCell::new([None, None]) };
 }
 
 fn failed(what: &str) -> JsValue {
@@ -70,15 +98,20 @@ async fn committed(tx: &IdbTransaction) -> Result<(), JsError> {
 }
 
 async fn db() -> Result<IdbDatabase, JsError> {
-    if let Some(d) = OPEN.with(|o| o.borrow().clone()) {
+    db_of(Db::Contacts).await
+}
+
+async fn db_of(which: Db) -> Result<IdbDatabase, JsError> {
+    if let Some(d) = OPEN.with(|o| o.borrow()[which as usize].clone()) {
         return Ok(d);
     }
+    let records = which.records();
     let factory = js_sys::global()
         .dyn_into::<web_sys::WorkerGlobalScope>()
         .map_err(|_| JsError("not a worker".into()))?
         .indexed_db()?
         .ok_or_else(|| JsError("IndexedDB is not available".into()))?;
-    let open = factory.open_with_u32(DB, VERSION)?;
+    let open = factory.open_with_u32(which.name(), VERSION)?;
     let upgrade = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
         let Some(db) = e
             .dyn_into::<web_sys::Event>()
@@ -91,8 +124,8 @@ async fn db() -> Result<IdbDatabase, JsError> {
             return;
         };
         let names = db.object_store_names();
-        if !names.contains(CONTACTS) {
-            let _ = db.create_object_store(CONTACTS);
+        if !names.contains(records) {
+            let _ = db.create_object_store(records);
         }
         if !names.contains(META) {
             let _ = db.create_object_store(META);
@@ -104,7 +137,7 @@ async fn db() -> Result<IdbDatabase, JsError> {
         .dyn_into()
         .map_err(|_| JsError("IndexedDB: open".into()))?;
     drop(upgrade);
-    OPEN.with(|o| *o.borrow_mut() = Some(d.clone()));
+    OPEN.with(|o| o.borrow_mut()[which as usize] = Some(d.clone()));
     Ok(d)
 }
 
@@ -165,5 +198,56 @@ pub async fn clear() -> Result<(), JsError> {
     let tx = d.transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)?;
     tx.object_store(CONTACTS)?.clear()?;
     tx.object_store(META)?.clear()?;
+    committed(&tx).await
+}
+
+// ------------------------------------------------ the calls database
+// Values are text the caller made (JSON, or the owner as is): one encoder
+// and decoder per type in the worker's wasm, not one per store.
+
+/// Every history entry's text.
+pub async fn calls_all() -> Result<Vec<String>, JsError> {
+    let d = db_of(Db::Calls).await?;
+    let tx = d.transaction_with_str(HISTORY)?;
+    let values = request(&tx.object_store(HISTORY)?.get_all()?).await?;
+    let arr: js_sys::Array = values
+        .dyn_into()
+        .map_err(|_| JsError("IndexedDB: getAll".into()))?;
+    Ok(arr.iter().filter_map(|v| v.as_string()).collect())
+}
+
+/// One text of the calls database's `meta`.
+pub async fn calls_meta(key: &str) -> Result<Option<String>, JsError> {
+    let d = db_of(Db::Calls).await?;
+    let tx = d.transaction_with_str(META)?;
+    let v = request(&tx.object_store(META)?.get(&JsValue::from_str(key))?).await?;
+    Ok(v.as_string())
+}
+
+/// Puts (id, text) and deletes history entries and puts meta texts, in one
+/// transaction; `clear` first empties the history (another agent's).
+pub async fn calls_write(
+    clear: bool,
+    puts: &[(String, String)],
+    deletes: &[String],
+    metas: &[(&str, String)],
+) -> Result<(), JsError> {
+    let d = db_of(Db::Calls).await?;
+    let names = js_sys::Array::of2(&JsValue::from_str(HISTORY), &JsValue::from_str(META));
+    let tx = d.transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)?;
+    let history = tx.object_store(HISTORY)?;
+    if clear {
+        history.clear()?;
+    }
+    for (id, v) in puts {
+        history.put_with_key(&JsValue::from_str(v), &JsValue::from_str(id))?;
+    }
+    for id in deletes {
+        history.delete(&JsValue::from_str(id))?;
+    }
+    let meta = tx.object_store(META)?;
+    for (k, v) in metas {
+        meta.put_with_key(&JsValue::from_str(v), &JsValue::from_str(k))?;
+    }
     committed(&tx).await
 }

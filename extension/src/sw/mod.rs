@@ -12,7 +12,8 @@
 //! - `signin`: the sign-in flow (`ringside_core::worker::signin`) carried out.
 //! - `api`: API calls with the 401/claims policy (`ringside_core::worker::api_call`).
 //! - `contacts`, `context`, `mail`, `idb`: the agent's contacts, the side
-//!   panel, Gmail over IMAP, IndexedDB.
+//!   panel, Gmail over IMAP, IndexedDB; `history`: the call history and the
+//!   call desk kept across browser restarts.
 //! - `call_flow`, `settings_sync`, `state`, `update`: calls, settings, the
 //!   state pages render, extension updates; `call_out`: calls without the
 //!   host (tel: through the browser, the url and platform dialers).
@@ -40,6 +41,7 @@ mod call_out;
 mod contacts;
 mod context;
 mod detect;
+mod history;
 mod idb;
 mod kernel;
 mod mail;
@@ -114,7 +116,10 @@ fn carry_out(effect: Up) -> LocalBoxFuture<'static, ()> {
         match effect {
             Up::HostEvent(ev) => call_flow::on_host_event(ev),
             Up::PlatformCall(call) => call_flow::on_call_event(&call),
-            Up::ForgetContacts => contacts::forget().await,
+            Up::ForgetContacts => {
+                contacts::forget().await;
+                history::forget().await;
+            }
             Up::FlushOutbox => call_flow::flush_outbox().await,
         }
     })
@@ -266,6 +271,20 @@ fn reply<T: serde::Serialize>(value: T) -> Result<JsValue, JsValue> {
     js_sys::JSON::parse(&format!(r#"{{"ok":true,"result":{text}}}"#))
 }
 
+/// `chrome.commands.onCommand` (sw.js): the keyboard shortcuts
+/// (`ringside_core::shortcuts`), each what its popup button does.
+#[wasm_bindgen]
+pub fn sw_on_command(name: String) {
+    use ringside_core::shortcuts::Shortcut;
+    match Shortcut::from_command(&name) {
+        Some(s) => match s.ui_command() {
+            Some(cmd) => on_ui_command(cmd),
+            None => chrome::open_popup(),
+        },
+        None => log_warn(&format!("unknown command {name}")),
+    }
+}
+
 /// `runtime.onMessage`: one-shot messages; resolves to the reply.
 #[wasm_bindgen]
 pub fn sw_on_message(message: JsValue, sender: JsValue) -> js_sys::Promise {
@@ -370,9 +389,11 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             display,
         } => call_flow::dial(Some(page.origin), number, uri, extension, display).await,
         OneShot::ShowContact { number } => {
+            // A page's button (the popup's history opened the panel itself).
+            let in_page = page.tab >= 0;
             // The site rules apply to the contact button as to the call button.
             let decision = site(&page.origin);
-            if decision != SiteDecision::Allowed {
+            if in_page && decision != SiteDecision::Allowed {
                 return reply_err(decision.message_key(), "site not allowed", &[number]);
             }
             let Some(q) = ringside_core::context::ContactQuery::from_call(&number) else {
@@ -381,7 +402,7 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             with_worker(|w| w.show_contact(q));
             broadcast_now();
             // Opens the panel in this tab (a user action: the trusted click).
-            if let Err(e) = chrome::open_side_panel(page.tab).await {
+            if in_page && let Err(e) = chrome::open_side_panel(page.tab).await {
                 log_warn(&format!("side panel: {e}"));
             }
             reply_ok(Value::Null)
@@ -412,6 +433,8 @@ async fn on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValu
             reply(answer)
         }
         OneShot::ContactsSearch { query } => reply(contacts::search(&query).await),
+        OneShot::HistorySearch { query } => reply(history::search(&query).await),
+
         OneShot::State => {
             let state = with_worker(|w| state::current_state(w))
                 .ok_or_else(|| JsError("the service worker is starting".into()))?;
