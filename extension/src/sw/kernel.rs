@@ -44,6 +44,8 @@ pub(super) struct Worker {
     /// Requests waiting for the host to finish connecting.
     connect_waiters: Vec<oneshot::Sender<()>>,
     pub settings_waiters: Vec<oneshot::Sender<()>>,
+    /// Waiting for the whole policy (`policy_ready`).
+    pub policy_waiters: Vec<oneshot::Sender<()>>,
 }
 
 impl std::ops::Deref for Worker {
@@ -76,6 +78,7 @@ impl Worker {
             pending: HashMap::new(),
             connect_waiters: vec![],
             settings_waiters: vec![],
+            policy_waiters: vec![],
         }
     }
 }
@@ -156,6 +159,26 @@ pub(super) async fn settings_ready() {
         (!w.settings_loaded).then(|| {
             let (tx, rx) = oneshot::channel();
             w.settings_waiters.push(tx);
+            rx
+        })
+    })
+    .flatten();
+    if let Some(rx) = rx {
+        let _ = rx.await;
+    }
+}
+
+/// Resolves once the whole policy is applied (managed storage, or this
+/// browser session's copy of it). After a browser restart `settings_ready`
+/// resolves on the site lists alone, which is enough to answer pages but
+/// holds no platform URL, identity provider or mail server: restoring the
+/// session or the mail connection before the policy would skip the
+/// platform session.
+pub(super) async fn policy_ready() {
+    let rx = with_worker(|w| {
+        (!w.settings_loaded_before).then(|| {
+            let (tx, rx) = oneshot::channel();
+            w.policy_waiters.push(tx);
             rx
         })
     })

@@ -27,7 +27,7 @@ pub(super) async fn restore() {
         .await
         .unwrap_or_default();
     if with_worker(|w| w.mail.restore(&local[KEY_MAIL])) == Some(true) {
-        super::kernel::settings_ready().await;
+        super::kernel::policy_ready().await;
         follow_server().await;
         broadcast();
     }

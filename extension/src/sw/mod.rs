@@ -69,7 +69,8 @@ pub fn sw_start() {
         broadcast_now();
     });
     spawn_local(async {
-        settings_ready().await;
+        // The platform URL and the providers come with the whole policy.
+        kernel::policy_ready().await;
         restore_session().await;
         contacts::schedule().await;
         contacts::sync_if_stale().await;

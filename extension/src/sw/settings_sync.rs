@@ -114,6 +114,11 @@ pub(super) async fn apply_settings(
         for waiter in w.settings_waiters.drain(..) {
             let _ = waiter.send(());
         }
+        if w.settings_loaded_before {
+            for waiter in w.policy_waiters.drain(..) {
+                let _ = waiter.send(());
+            }
+        }
         Some(applied)
     })
     .flatten();
