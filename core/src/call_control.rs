@@ -8,7 +8,54 @@
 //! of a second call), and `mute` toggles and says which way it went.
 
 use crate::dial::{DialError, SipSettings, sip_uri_for, validate_sip_uri};
-use crate::protocol::{CallAction, CallControlParams};
+use serde::{Deserialize, Serialize};
+
+/// What `call.control` does to one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallAction {
+    Hold,
+    Resume,
+    Mute,
+    Unmute,
+    /// Sends `digits` as DTMF.
+    Dtmf,
+    /// Blind transfer to `number` or `uri`.
+    Transfer,
+    Hangup,
+    /// Answers the ringing incoming call `call_id`.
+    Answer,
+}
+
+/// `call.control` parameters: an action on one call, named by the
+/// softphone's own call id (from its events).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallControlParams {
+    pub call_id: String,
+    pub action: CallAction,
+    /// `dtmf`: 0-9, *, #, A-D; at most [`crate::dial::MAX_DTMF`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digits: Option<String>,
+    /// `transfer`: an E.164 number ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    /// ... or a SIP address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+}
+
+impl CallControlParams {
+    pub fn new(call_id: &str, action: CallAction) -> CallControlParams {
+        CallControlParams {
+            call_id: call_id.to_owned(),
+            action,
+            digits: None,
+            number: None,
+            uri: None,
+        }
+    }
+}
 
 /// The most DTMF digits one request carries.
 pub const MAX_DTMF: usize = 32;

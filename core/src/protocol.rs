@@ -304,52 +304,8 @@ pub struct DialParams {
     pub confirmed: bool,
 }
 
-/// What `call.control` does to one call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CallAction {
-    Hold,
-    Resume,
-    Mute,
-    Unmute,
-    /// Sends `digits` as DTMF.
-    Dtmf,
-    /// Blind transfer to `number` or `uri`.
-    Transfer,
-    Hangup,
-    /// Answers the ringing incoming call `call_id`.
-    Answer,
-}
-
-/// `call.control` parameters: an action on one call, named by the
-/// softphone's own call id (from its events).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CallControlParams {
-    pub call_id: String,
-    pub action: CallAction,
-    /// `dtmf`: 0-9, *, #, A-D; at most [`crate::dial::MAX_DTMF`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub digits: Option<String>,
-    /// `transfer`: an E.164 number ...
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<String>,
-    /// ... or a SIP address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uri: Option<String>,
-}
-
-impl CallControlParams {
-    pub fn new(call_id: &str, action: CallAction) -> CallControlParams {
-        CallControlParams {
-            call_id: call_id.to_owned(),
-            action,
-            digits: None,
-            number: None,
-            uri: None,
-        }
-    }
-}
+// `call.control`'s parameters live with its rules.
+pub use crate::call_control::{CallAction, CallControlParams};
 
 // The detect request's types live with the detection code (ringside-detect,
 // shared with the extension's detection module).

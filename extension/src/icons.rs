@@ -1,7 +1,7 @@
 //! Icons as inline SVG, made with DOM calls (never markup), so they show
 //! where no emoji or symbol font is installed. Each is decorative
 //! (`aria-hidden`): the button or text beside it carries the accessible
-//! name. Paths from Material Icons (Apache 2.0), on a 24×24 grid.
+//! name. Our own simple shapes on a 24×24 grid, filled even-odd (the gear's hole).
 
 use web_sys::{Document, Element};
 
@@ -24,16 +24,16 @@ impl Icon {
     fn path(self) -> &'static str {
         match self {
             Icon::Phone => {
-                "M6.62 10.79a15.05 15.05 0 0 0 6.59 6.59l2.2-2.2a1 1 0 0 1 1.02-.24c1.12.37 2.33.57 3.57.57a1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1.02l-2.2 2.2z"
+                "M5 3h4l2 5-2.5 1.5a12 12 0 0 0 6 6L16 13l5 2v4a2 2 0 0 1-2 2C10.7 21 3 13.3 3 5a2 2 0 0 1 2-2z"
             }
             Icon::Person => {
-                "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm0 2c-2.67 0-8 1.34-8 4v2h16v-2c0-2.66-5.33-4-8-4z"
+                "M12 3a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9zM3 21c0-4.4 4-7 9-7s9 2.6 9 7z"
             }
-            Icon::Incoming => "M20 5.41 18.59 4 7 15.59V9H5v10h10v-2H8.41z",
-            Icon::Outgoing => "M9 5v2h6.59L4 18.59 5.41 20 17 8.41V15h2V5z",
-            Icon::Missed => "M19.59 7 12 14.59 6.41 9H11V7H3v8h2v-4.59l7 7 9-9z",
+            Icon::Incoming => "M18.5 4 20 5.5 9.1 16.4H15v2.1H5.5V9h2.1v5.9z",
+            Icon::Outgoing => "M9 5h9.5v9.5h-2.1V8.6L5.5 19.5 4 18 14.9 7.1H9z",
+            Icon::Missed => "M3 7h7v2H6.4l5.6 5.6L19.6 7 21 8.4l-9 9-7-7V13H3z",
             Icon::Gear => {
-                "M19.14 12.94c.04-.3.06-.61.06-.94s-.02-.64-.07-.94l2.03-1.58a.49.49 0 0 0 .12-.61l-1.92-3.32a.49.49 0 0 0-.59-.22l-2.39.96a7 7 0 0 0-1.62-.94l-.36-2.54a.48.48 0 0 0-.48-.41h-3.84a.47.47 0 0 0-.47.41l-.36 2.54c-.59.24-1.13.57-1.62.94l-2.39-.96a.48.48 0 0 0-.59.22L2.74 8.87a.47.47 0 0 0 .12.61l2.03 1.58c-.05.3-.09.63-.09.94s.02.64.07.94l-2.03 1.58a.49.49 0 0 0-.12.61l1.92 3.32c.12.22.37.29.59.22l2.39-.96c.5.38 1.03.7 1.62.94l.36 2.54c.05.24.24.41.48.41h3.84c.24 0 .44-.17.47-.41l.36-2.54c.59-.24 1.13-.56 1.62-.94l2.39.96c.22.08.47 0 .59-.22l1.92-3.32a.47.47 0 0 0-.12-.61zM12 15.6a3.6 3.6 0 1 1 0-7.2 3.6 3.6 0 0 1 0 7.2z"
+                "M10.5 2h3l.5 2.6 1.9.8 2.2-1.5 2.1 2.1-1.5 2.2.8 1.9 2.5.4v3l-2.5.5-.8 1.9 1.5 2.2-2.1 2.1-2.2-1.5-1.9.8-.5 2.5h-3l-.5-2.5-1.9-.8-2.2 1.5-2.1-2.1 1.5-2.2-.8-1.9L2 13.5v-3l2.5-.5.8-1.9-1.5-2.2 2.1-2.1 2.2 1.5 1.9-.8zM12 8.5a3.5 3.5 0 1 0 0 7 3.5 3.5 0 0 0 0-7z"
             }
         }
     }
@@ -67,6 +67,7 @@ pub fn svg(doc: &Document, icon: Icon) -> Result<Element, JsError> {
     let path = doc.create_element_ns(Some(SVG_NS), "path")?;
     path.set_attribute("d", icon.path())?;
     path.set_attribute("fill", "currentColor")?;
+    path.set_attribute("fill-rule", "evenodd")?;
     svg.add(&path)?;
     Ok(svg)
 }

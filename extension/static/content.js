@@ -47,6 +47,9 @@
     skippedFrom,
     slices,
     textRect,
+    icon,
+    PHONE_PATH,
+    PERSON_PATH,
   } = globalThis.__ringsidePage;
 
   // What one request to the worker may hold (core::page_budget checks it):
@@ -535,26 +538,6 @@
     b.addEventListener('click', onClick);
   }
 
-
-  // Icons as inline SVG made with DOM calls (no emoji font needed; never
-  // markup). Paths from Material Icons (Apache 2.0), 24x24.
-  const SVG_NS = 'http://www.w3.org/2000/svg';
-  const PHONE_PATH =
-    'M6.62 10.79a15.05 15.05 0 0 0 6.59 6.59l2.2-2.2a1 1 0 0 1 1.02-.24c1.12.37 2.33.57 3.57.57a1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1.02l-2.2 2.2z';
-  const PERSON_PATH = 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm0 2c-2.67 0-8 1.34-8 4v2h16v-2c0-2.66-5.33-4-8-4z';
-  function icon(d) {
-    const svg = document.createElementNS(SVG_NS, 'svg');
-    svg.setAttribute('viewBox', '0 0 24 24');
-    svg.setAttribute('width', '14');
-    svg.setAttribute('height', '14');
-    svg.setAttribute('aria-hidden', 'true');
-    svg.setAttribute('focusable', 'false');
-    const p = document.createElementNS(SVG_NS, 'path');
-    p.setAttribute('d', d);
-    p.setAttribute('fill', 'currentColor');
-    svg.append(p);
-    return svg;
-  }
 
   function button(e164, extension, display, uri, anchor) {
     const host = document.createElement(TAG);

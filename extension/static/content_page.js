@@ -1,6 +1,6 @@
 // Content script, first part: the page-reading rules and helpers that
 // content.js uses (which text is the page's to scan, whether the page shows
-// an element, geometry, how a long text node is sliced, labels and the
+// an element, geometry, how a long text node is sliced, labels, the icons and the
 // buttons' stylesheet). Plain JavaScript in the extension's isolated world,
 // loaded just before content.js (manifest.json); it touches nothing itself
 // and exposes its functions on `globalThis.__ringsidePage`, which the page's
@@ -230,6 +230,25 @@
     opacityCache = new Map();
   }
 
+  // Icons as inline SVG made with DOM calls (no emoji font needed; never
+  // markup). Our own simple shapes on a 24x24 grid (as extension/src/icons.rs).
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  const PHONE_PATH = 'M5 3h4l2 5-2.5 1.5a12 12 0 0 0 6 6L16 13l5 2v4a2 2 0 0 1-2 2C10.7 21 3 13.3 3 5a2 2 0 0 1 2-2z';
+  const PERSON_PATH = 'M12 3a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9zM3 21c0-4.4 4-7 9-7s9 2.6 9 7z';
+  function icon(d) {
+    const svg = document.createElementNS(SVG_NS, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('width', '14');
+    svg.setAttribute('height', '14');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+    const p = document.createElementNS(SVG_NS, 'path');
+    p.setAttribute('d', d);
+    p.setAttribute('fill', 'currentColor');
+    svg.append(p);
+    return svg;
+  }
+
   globalThis.__ringsidePage = Object.freeze({
     DIGITS,
     LINK,
@@ -251,5 +270,8 @@
     skippedFrom,
     slices,
     textRect,
+    icon,
+    PHONE_PATH,
+    PERSON_PATH,
   });
 })();
