@@ -8,8 +8,8 @@ use ringside_core::protocol::{CallAction, CallControlParams, DialParams, NoParam
 use ringside_core::surface::UiCommand;
 use ringside_core::worker::call_out::DialFailure;
 
+use super::call_out;
 use super::kernel::{broadcast, now_ms, sleep, softphone_request, with_worker};
-use super::{call_flow, call_out};
 use crate::chrome;
 
 async fn send(p: &CallControlParams) -> Result<(), DialFailure> {
@@ -81,7 +81,7 @@ pub(super) async fn run(cmd: UiCommand) {
         } else {
             Request::Answer(NoParams {})
         };
-        call_flow::call_control(legacy).await;
+        call_out::call_control(legacy).await;
         return;
     }
     if !carry_out(plan).await {
@@ -113,7 +113,7 @@ async fn consult(target: String) {
         extension: None,
         confirmed: true,
     };
-    if let Err(f) = call_flow::send_dial(params, target).await {
+    if let Err(f) = call_out::send_dial(params, target).await {
         with_worker(|w| w.desk.dial_failed(f.key, &f.detail));
     }
     broadcast();

@@ -2,13 +2,12 @@
 //! call notification, and where wrap-ups go. The decisions are
 //! `ringside_core::calls`; this is the I/O around them.
 
-use futures::future::LocalBoxFuture;
 use ringside_core::calls::{CallDesk, DeskEffect, SavedTo, WrapUp};
 use ringside_core::confirm::{Held, HeldDial};
 use ringside_core::dial::CallEvent;
 use ringside_core::dialers::CallPath;
 use ringside_core::outbox::{self, AgentKey, Delivery, Route};
-use ringside_core::protocol::{DialParams, Event, Request};
+use ringside_core::protocol::{DialParams, Event};
 use ringside_core::settings::{self, SiteDecision};
 use ringside_core::surface::UiCommand;
 use ringside_core::worker::call_out::DialFailure;
@@ -17,7 +16,7 @@ use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
-use super::kernel::{Worker, broadcast, now_ms, softphone_request, with_worker};
+use super::kernel::{Worker, broadcast, now_ms, with_worker};
 use super::{call_out, contacts, history, reply_err, reply_ok, session};
 use crate::chrome::{self, Area};
 use crate::error::{JsError, log_warn};
@@ -88,7 +87,7 @@ pub(super) fn on_host_event(ev: Event) {
 /// platform's event stream.
 pub(super) fn on_call_event(call: &CallEvent) {
     let effects = with_worker(|w| {
-        w.desk.agent = signed_in_agent(w);
+        w.desk.agent = w.signed_in_agent();
         w.desk.on_event(call, now_ms())
     })
     .unwrap_or_default();
@@ -142,25 +141,6 @@ pub(super) fn on_call_event(call: &CallEvent) {
 
 /// Notification ids of held dials (`ringside_core::confirm`).
 const CONFIRM_PREFIX: &str = "ringside-confirm:";
-
-/// Dials on the path the settings and the host's state give
-/// (`ringside_core::dialers::call_path`): through the host (which is
-/// configured first if it has not had the dialer yet), or without it.
-/// Boxed: one state machine for its two callers (the worker's wasm size).
-pub(super) fn send_dial(
-    params: DialParams,
-    display: String,
-) -> LocalBoxFuture<'static, Result<(), DialFailure>> {
-    Box::pin(async move {
-        match call_out::path() {
-            CallPath::Host => softphone_request(Request::Dial(params))
-                .await
-                .map(|_| ())
-                .map_err(|e| DialFailure::of_host(&e)),
-            path => call_out::dial(&path, &params, &display).await,
-        }
-    })
-}
 
 /// Tells the agent a page asked for a call that needs their word: a
 /// notification with the real target and Call / Cancel buttons, and the popup
@@ -217,7 +197,7 @@ pub(super) async fn confirm_dial(id: String) {
         extension: h.extension.clone(),
         confirmed: true,
     };
-    if let Err(f) = send_dial(params, h.display.clone()).await {
+    if let Err(f) = call_out::send_dial(params, h.display.clone()).await {
         with_worker(|w| w.desk.dial_failed(f.key, &f.detail));
     }
     broadcast();
@@ -260,31 +240,6 @@ pub fn sw_on_notification_button(id: String, button: u32) {
     });
 }
 
-/// Answer or hang up through the host, or hang up at the phone platform;
-/// failures become the desk's notice.
-pub(super) async fn call_control(request: Request) {
-    let result = match (&request, call_out::path()) {
-        (Request::Hangup(_), CallPath::Platform) => Box::pin(call_out::hang_up()).await,
-        _ => softphone_request(request)
-            .await
-            .map(|_| ())
-            .map_err(|e| DialFailure::of_host(&e)),
-    };
-    if let Err(f) = result {
-        with_worker(|w| w.desk.notify(f.key, &f.detail, ""));
-    }
-    broadcast();
-}
-
-/// The agent signed in now: calls that start are theirs, and only their
-/// outbox is sent (`ringside_core::outbox`).
-pub(super) fn signed_in_agent(w: &Worker) -> Option<AgentKey> {
-    w.auth
-        .profile()
-        .filter(|_| w.auth.view().signed_in())
-        .map(AgentKey::of)
-}
-
 /// Saves a wrap-up where `outbox::route` says: to the platform as its own
 /// agent (with that agent's platform session as the bearer), into that
 /// agent's outbox, or locally.
@@ -295,7 +250,7 @@ pub(super) async fn save_wrapup(id: String, tags: String, note: String) {
                 wu,
                 w.settings.platform_url.clone(),
                 w.desk.owner(&id),
-                signed_in_agent(w),
+                w.signed_in_agent(),
             )
         })
     })
@@ -359,7 +314,7 @@ async fn send_wrapup(base: &str, session: &str, wrapup: &WrapUp) -> Delivery {
 /// everything and tells the agent.
 pub(super) async fn flush_outbox() {
     let Some((Some(base), me)) =
-        with_worker(|w| (w.settings.platform_url.clone(), signed_in_agent(w)))
+        with_worker(|w| (w.settings.platform_url.clone(), w.signed_in_agent()))
     else {
         return;
     };
@@ -479,7 +434,7 @@ pub(super) async fn dial(
         return refuse("errHostMissing", "the native host is not connected");
     }
     let started = with_worker(|w| {
-        w.desk.agent = signed_in_agent(w);
+        w.desk.agent = w.signed_in_agent();
         let r = w.desk.dial(&target, &display, now_ms());
         w.desk.set_extension(extension.as_deref());
         r
@@ -513,7 +468,7 @@ pub(super) async fn dial(
             detail: "this browser cannot check the click on the page".into(),
             risk: Some(risk),
         }),
-        None => send_dial(params, display.clone()).await,
+        None => call_out::send_dial(params, display.clone()).await,
     };
     match sent {
         Ok(()) => {

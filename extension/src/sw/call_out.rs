@@ -2,13 +2,14 @@
 //! `ringside_core::dialers::call_path`; what to open or send, the platform's
 //! answers and its call events are `ringside_core::worker::call_out`.
 
+use futures::future::LocalBoxFuture;
 use ringside_core::dial::{self, DialRisk, SipSettings};
 use ringside_core::dialers::{self, CallPath};
-use ringside_core::protocol::DialParams;
+use ringside_core::protocol::{DialParams, Request};
 use ringside_core::worker::call_out::{self, DialFailure, Hostless};
 use serde_json::Value;
 
-use super::kernel::{now_ms, with_worker};
+use super::kernel::{broadcast, now_ms, softphone_request, with_worker};
 use super::{detect, session};
 use crate::chrome;
 use crate::error::{JsError, log_warn};
@@ -146,4 +147,39 @@ pub(super) async fn hang_up() -> Result<(), DialFailure> {
         with_worker(|w| w.desk.on_event(&gone, now_ms()));
     }
     Ok(())
+}
+
+/// Answer or hang up through the host, or hang up at the phone platform;
+/// failures become the desk's notice.
+pub(super) async fn call_control(request: Request) {
+    let result = match (&request, path()) {
+        (Request::Hangup(_), CallPath::Platform) => Box::pin(hang_up()).await,
+        _ => softphone_request(request)
+            .await
+            .map(|_| ())
+            .map_err(|e| DialFailure::of_host(&e)),
+    };
+    if let Err(f) = result {
+        with_worker(|w| w.desk.notify(f.key, &f.detail, ""));
+    }
+    broadcast();
+}
+
+/// Dials on the path the settings and the host's state give
+/// (`ringside_core::dialers::call_path`): through the host (which is
+/// configured first if it has not had the dialer yet), or without it.
+/// Boxed: one state machine for its two callers (the worker's wasm size).
+pub(super) fn send_dial(
+    params: DialParams,
+    display: String,
+) -> LocalBoxFuture<'static, Result<(), DialFailure>> {
+    Box::pin(async move {
+        match path() {
+            CallPath::Host => softphone_request(Request::Dial(params))
+                .await
+                .map(|_| ())
+                .map_err(|e| DialFailure::of_host(&e)),
+            path => dial(&path, &params, &display).await,
+        }
+    })
 }

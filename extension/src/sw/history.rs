@@ -12,7 +12,7 @@ use ringside_core::worker::desk_store::{self, DeskStore};
 use wasm_bindgen_futures::spawn_local;
 
 use super::kernel::{broadcast, settings_ready, with_worker};
-use super::{call_flow, contacts, idb};
+use super::{contacts, idb};
 use crate::error::{JsError, log_warn};
 
 /// The `meta` key of whose history the database holds: `=` and the owner
@@ -88,7 +88,7 @@ async fn loaded() -> Result<(), JsError> {
 fn me() -> Option<String> {
     with_worker(|w| {
         history::me(
-            call_flow::signed_in_agent(w).as_ref(),
+            w.signed_in_agent().as_ref(),
             !w.settings.identity_providers.is_empty(),
         )
     })
