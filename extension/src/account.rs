@@ -285,30 +285,6 @@ fn sign_in(doc: &Document, state: &UiState, t: &dyn Translate, s: &Element) -> R
     Ok(())
 }
 
-fn input_row(
-    doc: &Document,
-    t: &dyn Translate,
-    id: &str,
-    label_key: &str,
-    kind: &str,
-    autocomplete: &str,
-) -> Result<Element, JsError> {
-    let row = dom::el(doc, "div", "form-row", None)?;
-    let label = dom::el(doc, "label", "field-label", Some(&t.get(label_key)))?;
-    label.set_attribute("for", id)?;
-    row.add(&label)?;
-    let input = dom::el(doc, "input", "field", None)?;
-    input.set_id(id);
-    input.set_attribute("type", kind)?;
-    input.set_attribute("autocomplete", autocomplete)?;
-    input.set_attribute("spellcheck", "false")?;
-    // Kept across re-renders (state pushes) while the agent types; only in
-    // this page's memory.
-    input.set_attribute("data-keep", "signin")?;
-    row.add(&input)?;
-    Ok(row)
-}
-
 thread_local! {
     /// The email of the last password attempt (never the password).
     static LAST_EMAIL: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
@@ -328,13 +304,16 @@ fn password_form(doc: &Document, state: &UiState, t: &dyn Translate) -> Result<E
             Some(&t.get("passwordPrivilegedHint")),
         )?)?;
     }
-    let email = input_row(
+    let email = dom::field_row(
         doc,
         t,
-        "signin-email",
-        "passwordEmailLabel",
-        "email",
-        "username",
+        &dom::Field {
+            id: "signin-email",
+            label_key: "passwordEmailLabel",
+            kind: "email",
+            autocomplete: "username",
+            keep: "signin",
+        },
     )?;
     // The email typed last stays for the next attempt (this page's memory).
     if let Some(input) = email.last_element_child() {
@@ -345,13 +324,16 @@ fn password_form(doc: &Document, state: &UiState, t: &dyn Translate) -> Result<E
         );
     }
     form.add(&email)?;
-    form.add(&input_row(
+    form.add(&dom::field_row(
         doc,
         t,
-        "signin-password",
-        "passwordLabel",
-        "password",
-        "current-password",
+        &dom::Field {
+            id: "signin-password",
+            label_key: "passwordLabel",
+            kind: "password",
+            autocomplete: "current-password",
+            keep: "signin",
+        },
     )?)?;
     let b = dom::button(doc, "sign-in-password", &t.get("signInPassword"), None)?;
     b.set_attribute("type", "submit")?;

@@ -53,6 +53,35 @@ pub fn avatar(doc: &Document, src: &str) -> Result<Element, JsError> {
     Ok(img)
 }
 
+/// A labelled text field of a form.
+pub struct Field<'a> {
+    pub id: &'a str,
+    /// `_locales` key of its label.
+    pub label_key: &'a str,
+    /// The input's `type`.
+    pub kind: &'a str,
+    pub autocomplete: &'a str,
+    /// The form whose typing is kept across re-renders (state pushes) while
+    /// the agent types: `data-keep`, in this page's memory only.
+    pub keep: &'a str,
+}
+
+/// `<div class=form-row><label for=id>…</label><input id=id …></div>`.
+pub fn field_row(doc: &Document, t: &dyn Translate, f: &Field) -> Result<Element, JsError> {
+    let row = el(doc, "div", "form-row", None)?;
+    let label = el(doc, "label", "field-label", Some(&t.get(f.label_key)))?;
+    label.set_attribute("for", f.id)?;
+    row.add(&label)?;
+    let input = el(doc, "input", "field", None)?;
+    input.set_id(f.id);
+    input.set_attribute("type", f.kind)?;
+    input.set_attribute("autocomplete", f.autocomplete)?;
+    input.set_attribute("spellcheck", "false")?;
+    input.set_attribute("data-keep", f.keep)?;
+    row.add(&input)?;
+    Ok(row)
+}
+
 /// Replaces the children of `parent` with `children`.
 pub fn replace_children(parent: &Element, children: &[Element]) -> Result<(), JsError> {
     parent.set_text_content(None);

@@ -35,29 +35,6 @@ fn field(doc: &Document, id: &str) -> String {
         .unwrap_or_default()
 }
 
-fn labelled_input(
-    doc: &Document,
-    t: &dyn Translate,
-    id: &str,
-    label_key: &str,
-    kind: &str,
-    autocomplete: &str,
-) -> Result<Element, JsError> {
-    let row = dom::el(doc, "div", "form-row", None)?;
-    let label = dom::el(doc, "label", "field-label", Some(&t.get(label_key)))?;
-    label.set_attribute("for", id)?;
-    row.add(&label)?;
-    let input = dom::el(doc, "input", "field", None)?;
-    input.set_id(id);
-    input.set_attribute("type", kind)?;
-    input.set_attribute("autocomplete", autocomplete)?;
-    input.set_attribute("spellcheck", "false")?;
-    // Kept across re-renders (state pushes) while the agent types.
-    input.set_attribute("data-keep", "mail")?;
-    row.add(&input)?;
-    Ok(row)
-}
-
 fn failure_text(t: &dyn Translate, failure: MailFailure, detail: &str) -> String {
     t.message(failure.message_key(), &[detail.to_owned()])
 }
@@ -126,21 +103,27 @@ pub fn options_section(
     // A form so Enter in a field presses Connect (submit is prevented by page.rs).
     let form = dom::el(doc, "form", "mail-form", None)?;
     form.set_attribute("aria-labelledby", "mail-heading")?;
-    form.add(&labelled_input(
+    form.add(&dom::field_row(
         doc,
         t,
-        "mail-email",
-        "mailEmailLabel",
-        "email",
-        "email",
+        &dom::Field {
+            id: "mail-email",
+            label_key: "mailEmailLabel",
+            kind: "email",
+            autocomplete: "email",
+            keep: "mail",
+        },
     )?)?;
-    form.add(&labelled_input(
+    form.add(&dom::field_row(
         doc,
         t,
-        "mail-password",
-        "mailPasswordLabel",
-        "password",
-        "off",
+        &dom::Field {
+            id: "mail-password",
+            label_key: "mailPasswordLabel",
+            kind: "password",
+            autocomplete: "off",
+            keep: "mail",
+        },
     )?)?;
     let message = LOCAL.with(|l| l.borrow().form_message.clone());
     let warned = LOCAL.with(|l| l.borrow().warned_for.is_some());
